@@ -1,0 +1,113 @@
+"""Which Wix the app talks to, resolved from the environment once at start-up.
+
+Three modes: ``sandbox`` (no credentials: the built-in emulator), ``api_key`` (``WIX_API_KEY``
++ ``WIX_SITE_ID``) and ``app`` (``WIX_APP_ID`` + ``WIX_APP_SECRET`` + ``WIX_INSTANCE_ID``, with
+``WIX_WEBHOOK_PUBLIC_KEY`` for webhooks). Anything half-set fails loudly with what to set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_BASE_URL = "https://www.wixapis.com"
+
+
+class WixConfigError(Exception):
+    """The WIX_* environment is inconsistent; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class WixConfig:
+    mode: str  # "sandbox" | "api_key" | "app"
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str = ""
+    site_id: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    instance_id: str = ""
+    webhook_public_key: str = ""
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    rate_limit_per_minute: int = 200
+    rate_limit_url: str = ""  # redis://… shares the budget across hosts; else a lock file
+    max_retries: int = 4
+    payment_mode: str = "ecom"  # "ecom" | "booking_only"
+    sandbox_state: str = ""  # SQLite file of the sandbox's state ("" = in memory)
+    sandbox_faults: str = ""  # e.g. "latency_ms=150,error_5xx_rate=0.1"
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
+
+def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "") -> WixConfig:
+    def get(name: str) -> str:
+        return (env.get(name) or "").strip()
+
+    api_key, site_id = get("WIX_API_KEY"), get("WIX_SITE_ID")
+    app_id, app_secret, instance_id = get("WIX_APP_ID"), get("WIX_APP_SECRET"), get("WIX_INSTANCE_ID")
+    public_key = get("WIX_WEBHOOK_PUBLIC_KEY").replace("\\n", "\n")
+
+    if api_key and (app_id or app_secret or instance_id):
+        raise WixConfigError(
+            "Both API-key and Wix-app credentials are set. Use either WIX_API_KEY + WIX_SITE_ID, "
+            "or WIX_APP_ID + WIX_APP_SECRET + WIX_INSTANCE_ID — not both."
+        )
+    if api_key or site_id:
+        missing = [n for n, v in (("WIX_API_KEY", api_key), ("WIX_SITE_ID", site_id)) if not v]
+        if missing:
+            raise WixConfigError(
+                f"API-key mode needs WIX_API_KEY and WIX_SITE_ID; set {', '.join(missing)} "
+                "(the site id is the part after /dashboard/ in your Wix dashboard URL)."
+            )
+        mode = "api_key"
+    elif app_id or app_secret or instance_id:
+        missing = [
+            n
+            for n, v in (("WIX_APP_ID", app_id), ("WIX_APP_SECRET", app_secret), ("WIX_INSTANCE_ID", instance_id))
+            if not v
+        ]
+        if missing:
+            raise WixConfigError(f"Wix-app mode needs WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID; set {', '.join(missing)}.")
+        mode = "app"
+    else:
+        mode = "sandbox"
+
+    payment_mode = get("WIX_PAYMENT_MODE") or "ecom"
+    if payment_mode not in ("ecom", "booking_only"):
+        raise WixConfigError(f"WIX_PAYMENT_MODE must be 'ecom' or 'booking_only', not {payment_mode!r}.")
+
+    def number(name: str, default: float, cast: type = float, minimum: float = 0) -> float:
+        raw = get(name)
+        if not raw:
+            return default
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise WixConfigError(f"{name} must be a number, not {raw!r}.") from None
+        if value <= minimum:
+            raise WixConfigError(f"{name} must be greater than {minimum}.")
+        return value
+
+    base_url = (get("WIX_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise WixConfigError(f"WIX_BASE_URL must start with http:// or https://, not {base_url!r}.")
+    return WixConfig(
+        mode=mode,
+        base_url=base_url,
+        api_key=api_key,
+        site_id=site_id,
+        app_id=app_id,
+        app_secret=app_secret,
+        instance_id=instance_id,
+        webhook_public_key=public_key,
+        connect_timeout=number("WIX_CONNECT_TIMEOUT", 5.0),
+        read_timeout=number("WIX_READ_TIMEOUT", 20.0),
+        rate_limit_per_minute=int(number("WIX_RATE_LIMIT_PER_MINUTE", 200, int)),
+        rate_limit_url=get("WIX_RATE_LIMIT_URL"),
+        max_retries=int(number("WIX_MAX_RETRIES", 4, int, minimum=-1)),
+        payment_mode=payment_mode,
+        sandbox_state=get("WIX_SANDBOX_STATE") or default_sandbox_state,
+        sandbox_faults=get("WIX_SANDBOX_FAULTS"),
+    )

@@ -1,0 +1,30 @@
+"""A stateful emulator of the Wix endpoints the app uses (DESIGN.md §5). No Django imports."""
+
+from .app import (
+    BOOKINGS_APP_ID,
+    DEFAULT_API_KEY,
+    DEFAULT_SITE_ID,
+    PRICING_PLANS_APP_ID,
+    Faults,
+    Sandbox,
+    SandboxRequest,
+    SandboxResponse,
+    route,
+)
+from .errors import SandboxError, ValidationFailed
+from .state import SandboxState
+
+__all__ = [
+    "BOOKINGS_APP_ID",
+    "DEFAULT_API_KEY",
+    "DEFAULT_SITE_ID",
+    "PRICING_PLANS_APP_ID",
+    "Faults",
+    "Sandbox",
+    "SandboxError",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxState",
+    "ValidationFailed",
+    "route",
+]
