@@ -45,7 +45,9 @@ class _Api:
         import json
 
         q = {k: (v if isinstance(v, list) else [str(v)]) for k, v in query.items()}
-        resp = self.sb.handle(method, path, q, self.headers, json.dumps(body or {}).encode() if body is not None else b"")
+        resp = self.sb.handle(
+            method, path, q, self.headers, json.dumps(body or {}).encode() if body is not None else b""
+        )
         if resp.status != 200:
             raise SeedError(f"{method} {path} -> {resp.status} {resp.body}")
         return resp.body
@@ -118,8 +120,10 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                 "description": f"{name} at Lakeside Swim Club",
                 "defaultCapacity": capacity,
                 "hidden": False,
-                "category": {"id": "5e1f0000-0000-4000-8000-00000000000" + ("1" if loc is lake else "2"),
-                             "name": "Swimming" if loc is lake else "Spa"},
+                "category": {
+                    "id": "5e1f0000-0000-4000-8000-00000000000" + ("1" if loc is lake else "2"),
+                    "name": "Swimming" if loc is lake else "Spa",
+                },
                 "payment": {
                     "rateType": "FIXED",
                     "fixed": {"price": {"value": price, "currency": sb.currency}},
@@ -131,7 +135,11 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                     {
                         "id": loc["id"],
                         "type": "BUSINESS",
-                        "business": {"id": loc["id"], "name": loc["name"], "address": {"formattedAddress": loc["formattedAddress"]}},
+                        "business": {
+                            "id": loc["id"],
+                            "name": loc["name"],
+                            "address": {"formattedAddress": loc["formattedAddress"]},
+                        },
                     }
                 ],
                 "schedule": {
@@ -150,7 +158,9 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
     stone = service("Hot Stone Spa Treatment", "APPOINTMENT", "80", 1, spa, [maya, ravi], 90, False)
 
     # -- sessions ---------------------------------------------------------------------------
-    def event(svc: dict[str, Any], start: datetime, minutes: int, who: dict[str, Any], capacity: int | None = None) -> dict[str, Any]:
+    def event(
+        svc: dict[str, Any], start: datetime, minutes: int, who: dict[str, Any], capacity: int | None = None
+    ) -> dict[str, Any]:
         loc = svc["locations"][0]
         return put(
             "events",
@@ -165,8 +175,12 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                 "timeZone": sb.business_timezone,
                 "resources": [{"id": who["resourceId"], "name": who["name"], "permissionRole": "WRITER"}],
                 "totalCapacity": capacity if capacity is not None else svc["defaultCapacity"],
-                "location": {"id": loc["id"], "name": loc["business"]["name"],
-                             "formattedAddress": loc["business"]["address"]["formattedAddress"], "type": "BUSINESS"},
+                "location": {
+                    "id": loc["id"],
+                    "name": loc["business"]["name"],
+                    "formattedAddress": loc["business"]["address"]["formattedAddress"],
+                    "type": "BUSINESS",
+                },
                 "recurrenceType": "NONE",
                 "appId": BOOKINGS_APP_ID,
                 "revision": "1",
@@ -195,7 +209,11 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
         if d.weekday() < 5:
             masters.append(_event_payload(sb, sunset, at(d, 18, 30), 60, coach, weekday_names[d.weekday()], until))
     for chunk_start in range(0, len(masters), 50):
-        api("POST", "/calendar/v3/bulk/events/create", {"events": [{"event": m} for m in masters[chunk_start : chunk_start + 50]]})
+        api(
+            "POST",
+            "/calendar/v3/bulk/events/create",
+            {"events": [{"event": m} for m in masters[chunk_start : chunk_start + 50]]},
+        )
 
     # The course: 8 Saturday sessions, 3 already run.
     saturday = today_date - timedelta(days=(today_date.weekday() - 5) % 7)
@@ -204,7 +222,9 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
     course_entity = st.edit("services", course["id"])
     assert course_entity is not None
     course_entity["schedule"]["firstSessionStart"] = iso(at(course_days[0], 10).replace(tzinfo=tz))
-    course_entity["schedule"]["lastSessionEnd"] = iso((at(course_days[-1], 10) + timedelta(minutes=90)).replace(tzinfo=tz))
+    course_entity["schedule"]["lastSessionEnd"] = iso(
+        (at(course_days[-1], 10) + timedelta(minutes=90)).replace(tzinfo=tz)
+    )
     with st.transaction():
         st.put("services", course_entity)
     del course_events
@@ -224,7 +244,9 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                         "start": {"localDate": local_str(at(day, 9)), "timeZone": sb.business_timezone},
                         "end": {"localDate": local_str(at(day, 17)), "timeZone": sb.business_timezone},
                         "timeZone": sb.business_timezone,
-                        "resources": [{"id": therapist["resourceId"], "name": therapist["name"], "permissionRole": "WRITER"}],
+                        "resources": [
+                            {"id": therapist["resourceId"], "name": therapist["name"], "permissionRole": "WRITER"}
+                        ],
                         "recurrenceType": "NONE",
                         "revision": "1",
                     },
@@ -248,14 +270,30 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
         }
         contacts.append(api("POST", "/contacts/v4/contacts", {"info": info})["contact"])
 
-    pass_plan = put(
-        "plans",
-        _plan(sb, "10-Swim Pass", "100", credits=10, services=[swim["id"], sunset["id"]], months=6),
-    )
-    unlimited_plan = put(
-        "plans",
-        _plan(sb, "Unlimited Monthly", "65", credits=None, services=[swim["id"], sunset["id"]], months=1),
-    )
+    from .handlers.plans import plan_create
+
+    with st.transaction():
+        pass_plan = plan_create(
+            sb,
+            name="10-Swim Pass",
+            price="100",
+            credits=10,
+            service_ids=[swim["id"], sunset["id"]],
+            pricing_model={"singlePaymentForDuration": {"count": 6, "unit": "MONTH"}},
+            description="Ten open water swims, valid six months",
+            perks=["Any open water session", "Skip the queue at the desk"],
+            unit_display_name="Swims",
+        )
+        unlimited_plan = plan_create(
+            sb,
+            name="Unlimited Monthly",
+            price="65",
+            credits=None,
+            service_ids=[swim["id"], sunset["id"]],
+            pricing_model={"subscription": {"cycleDuration": {"count": 1, "unit": "MONTH"}, "cycleCount": 0}},
+            description="Swim as often as you like",
+            perks=["Every open water session"],
+        )
 
     members: list[dict[str, Any]] = []
     plan_holders: dict[str, str] = {}  # contact id -> member id, for those with a live plan
@@ -266,20 +304,27 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                 "loginEmail": contact["primaryInfo"]["email"],
                 "status": "APPROVED",
                 "contactId": contact["id"],
-                "profile": {"nickname": contact["info"]["name"]["first"], "slug": contact["info"]["name"]["first"].lower() + contact["id"][:4]},
+                "profile": {
+                    "nickname": contact["info"]["name"]["first"],
+                    "slug": contact["info"]["name"]["first"].lower() + contact["id"][:4],
+                },
                 "privacyStatus": "PRIVATE",
                 "activityStatus": "ACTIVE",
             },
         )
         members.append(member)
 
-    st.set_clock(lambda: (datetime.combine(first_day, time(8)).replace(tzinfo=tz)))
+    st.set_clock(lambda: datetime.combine(first_day, time(8)).replace(tzinfo=tz))
     try:
         for i, member in enumerate(members):
             plan = pass_plan if i < 50 else unlimited_plan if i < 75 else None
             if plan is None:
                 continue
-            api("POST", "/pricing-plans/v2/checkout/orders/offline", {"planId": plan["id"], "memberId": member["id"], "paid": True})
+            api(
+                "POST",
+                "/pricing-plans/v2/checkout/orders/offline",
+                {"planId": plan["id"], "memberId": member["id"], "paid": True},
+            )
             plan_holders[member["contactId"]] = member["id"]
     finally:
         st.set_clock(real_clock)
@@ -287,7 +332,9 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
     # -- a season of bookings -------------------------------------------------------------------
     counts = {"bookings": 0, "paid": 0, "plan": 0, "unpaid": 0, "attended": 0}
 
-    def book_class(ev: dict[str, Any], svc: dict[str, Any], contact: dict[str, Any], when: datetime, *, today_class: bool) -> None:
+    def book_class(
+        ev: dict[str, Any], svc: dict[str, Any], contact: dict[str, Any], when: datetime, *, today_class: bool
+    ) -> None:
         st.set_clock(lambda: when)
         booking = api(
             "POST",
@@ -302,7 +349,9 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                         "email": contact["primaryInfo"]["email"],
                     },
                     "totalParticipants": 1,
-                    "selectedPaymentOption": "MEMBERSHIP" if contact["id"] in plan_holders else rng.choice(["OFFLINE", "ONLINE"]),
+                    "selectedPaymentOption": "MEMBERSHIP"
+                    if contact["id"] in plan_holders
+                    else rng.choice(["OFFLINE", "ONLINE"]),
                     "status": "CONFIRMED" if today_class else "CREATED",
                 },
                 "flowControlSettings": {"skipAvailabilityValidation": True},
@@ -310,15 +359,30 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
         )["booking"]
         counts["bookings"] += 1
         if today_class:
-            # Today's class: booked online, to be settled at the desk.
-            counts["unpaid"] += 1
+            # Today's class was booked online and is settled at the desk: plan holders have not
+            # been charged yet; a few paid online; the rest chose "pay in person" (order NOT_PAID).
+            if contact["id"] in plan_holders:
+                counts["unpaid"] += 1
+            elif rng.random() < 0.12:
+                _order_for(api, booking, "WEB")
+                counts["paid"] += 1
+            else:
+                _order_for(api, booking, "WEB", pay=False)
+                counts["unpaid"] += 1
             return
         _pay_past_booking(api, rng, booking, contact, plan_holders, counts)
         if rng.random() < 0.92:
             api(
                 "POST",
                 "/bookings/bookings-attendance/set",
-                {"attendance": {"bookingId": booking["id"], "eventId": ev["id"], "status": "ATTENDED", "numberOfAttendees": 1}},
+                {
+                    "attendance": {
+                        "bookingId": booking["id"],
+                        "eventId": ev["id"],
+                        "status": "ATTENDED",
+                        "numberOfAttendees": 1,
+                    }
+                },
             )
             counts["attended"] += 1
 
@@ -327,12 +391,69 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
             is_today = day == today_date
             size = 100 if is_today else rng.randint(35, 70)
             for contact in rng.sample(contacts, size):
-                book_class(ev, swim, contact, at(day, 6).replace(tzinfo=tz) - timedelta(hours=rng.randint(1, 72)), today_class=is_today)
+                book_class(
+                    ev,
+                    swim,
+                    contact,
+                    at(day, 6).replace(tzinfo=tz) - timedelta(hours=rng.randint(1, 72)),
+                    today_class=is_today,
+                )
         for day, ev in sorted(sunset_events.items()):
             if day == today_date:
                 continue
             for contact in rng.sample(contacts, rng.randint(15, 30)):
                 book_class(ev, sunset, contact, at(day, 12).replace(tzinfo=tz), today_class=False)
+    finally:
+        st.set_clock(real_clock)
+
+    # Spa appointments: a few a day for the past two weeks and the coming week.
+    try:
+        spa_day = today_date - timedelta(days=14)
+        while spa_day <= today_date + timedelta(days=7):
+            if spa_day.weekday() < 6:
+                for hour, svc, therapist in ((10, massage, maya), (14, stone, ravi), (15, massage, maya)):
+                    if rng.random() < 0.3:
+                        continue
+                    contact = rng.choice(contacts)
+                    minutes = svc["schedule"]["availabilityConstraints"]["sessionDurations"][0]
+                    start = at(spa_day, hour)
+                    st.set_clock(lambda d=spa_day: at(d, 8).replace(tzinfo=tz) - timedelta(days=3))
+                    booking = api(
+                        "POST",
+                        "/_api/bookings-service/v2/bookings",
+                        {
+                            "booking": {
+                                "bookedEntity": {
+                                    "slot": {
+                                        "serviceId": svc["id"],
+                                        "scheduleId": svc["schedule"]["id"],
+                                        "startDate": local_str(start),
+                                        "endDate": local_str(start + timedelta(minutes=minutes)),
+                                        "timezone": sb.business_timezone,
+                                        "resource": {"id": therapist["resourceId"], "name": therapist["name"]},
+                                        "location": {
+                                            "id": spa["id"],
+                                            "name": spa["name"],
+                                            "locationType": "OWNER_BUSINESS",
+                                        },
+                                    }
+                                },
+                                "contactDetails": {
+                                    "contactId": contact["id"],
+                                    "firstName": contact["info"]["name"]["first"],
+                                    "lastName": contact["info"]["name"]["last"],
+                                    "email": contact["primaryInfo"]["email"],
+                                },
+                                "totalParticipants": 1,
+                                "selectedPaymentOption": "OFFLINE",
+                                "status": "CONFIRMED",
+                            }
+                        },
+                    )["booking"]
+                    counts["bookings"] += 1
+                    if spa_day < today_date:
+                        _pay_past_booking(api, rng, booking, contact, {}, counts)
+            spa_day += timedelta(days=1)
     finally:
         st.set_clock(real_clock)
 
@@ -349,7 +470,12 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
 
 
 def _pay_past_booking(
-    api: _Api, rng: random.Random, booking: dict[str, Any], contact: dict[str, Any], plan_holders: dict[str, str], counts: dict[str, int]
+    api: _Api,
+    rng: random.Random,
+    booking: dict[str, Any],
+    contact: dict[str, Any],
+    plan_holders: dict[str, str],
+    counts: dict[str, int],
 ) -> None:
     """Pay a past booking the way it happened: online, cash at the desk, a plan, or never."""
     member_id = plan_holders.get(contact["id"])
@@ -357,8 +483,12 @@ def _pay_past_booking(
         "POST",
         "/ecom/v1/checkouts",
         {
-            "channelType": "BACKOFFICE_MERCHANT" if member_id or booking["selectedPaymentOption"] == "OFFLINE" else "WEB",
-            "lineItems": [{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
+            "channelType": "BACKOFFICE_MERCHANT"
+            if member_id or booking["selectedPaymentOption"] == "OFFLINE"
+            else "WEB",
+            "lineItems": [
+                {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
+            ],
         },
     )["checkout"]
     line_id = checkout["lineItems"][0]["id"]
@@ -372,7 +502,9 @@ def _pay_past_booking(
                     "id": checkout["id"],
                     "membershipOptions": {
                         "selectedMemberships": {
-                            "memberships": [{"id": eligible[0]["id"], "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}]
+                            "memberships": [
+                                {"id": eligible[0]["id"], "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}
+                            ]
                         }
                     },
                 }
@@ -384,7 +516,11 @@ def _pay_past_booking(
     order_id = api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})["orderId"]
     roll = rng.random()
     if roll < 0.85:
-        method = rng.choice(["CASH", "CASH", "CASH", "CARD", "CHECK"]) if booking["selectedPaymentOption"] == "OFFLINE" else None
+        method = (
+            rng.choice(["CASH", "CASH", "CASH", "CARD", "CHECK"])
+            if booking["selectedPaymentOption"] == "OFFLINE"
+            else None
+        )
         if method:
             order = api("GET", f"/ecom/v1/orders/{order_id}")["order"]
             amount = order["balanceSummary"]["balance"]["amount"]
@@ -399,7 +535,9 @@ def _pay_past_booking(
                             "regularPaymentDetails": {
                                 "offlinePayment": True,
                                 "paymentMethodName": {
-                                    "userDefinedName": {"custom": "Card"} if method == "CARD" else {"predefined": method}
+                                    "userDefinedName": {"custom": "Card"}
+                                    if method == "CARD"
+                                    else {"predefined": method}
                                 },
                             },
                         }
@@ -413,20 +551,22 @@ def _pay_past_booking(
         counts["unpaid"] += 1
 
 
-def _plan(sb: Sandbox, name: str, price: str, *, credits: int | None, services: list[str], months: int) -> dict[str, Any]:
-    """A pricing plan plus the benefit it grants (services covered, credits or unlimited)."""
-    return {
-        "name": name,
-        "description": f"{name} — open water swims at Lakeside",
-        "pricing": {
-            "singlePaymentForDuration": {"count": months, "unit": "MONTH"},
-            "price": {"value": price, "currency": sb.currency},
+def _order_for(api: _Api, booking: dict[str, Any], channel: str, *, pay: bool = True) -> str:
+    """Check a booking out into an eCommerce order; ``pay`` settles it (online)."""
+    checkout = api(
+        "POST",
+        "/ecom/v1/checkouts",
+        {
+            "channelType": channel,
+            "lineItems": [
+                {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
+            ],
         },
-        "perks": {"values": ["Any open water session", "Skip the queue at the desk"]},
-        "public": True,
-        "archived": False,
-        "benefits": {"credits": credits, "serviceIds": services},
-    }
+    )["checkout"]
+    order_id = api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})["orderId"]
+    if pay:
+        api("POST", f"/ecom/v1/payments-collector/orders/{order_id}/mark-as-paid", {})
+    return order_id
 
 
 def _event_payload(
@@ -441,5 +581,10 @@ def _event_payload(
         "end": {"localDate": local_str(start + timedelta(minutes=minutes)), "timeZone": sb.business_timezone},
         "resources": [{"id": who["resourceId"], "permissionRole": "WRITER"}],
         "totalCapacity": svc["defaultCapacity"],
-        "recurrenceRule": {"frequency": "WEEKLY", "interval": 1, "days": [weekday], "until": {"localDate": local_str(datetime.combine(until, time(23, 59)))}},
+        "recurrenceRule": {
+            "frequency": "WEEKLY",
+            "interval": 1,
+            "days": [weekday],
+            "until": {"localDate": local_str(datetime.combine(until, time(23, 59)))},
+        },
     }
