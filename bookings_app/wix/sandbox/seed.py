@@ -336,6 +336,12 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
         ev: dict[str, Any], svc: dict[str, Any], contact: dict[str, Any], when: datetime, *, today_class: bool
     ) -> None:
         st.set_clock(lambda: when)
+        if contact["id"] in plan_holders:
+            option = "MEMBERSHIP"
+        elif today_class:
+            option = "ONLINE" if rng.random() < 0.12 else "OFFLINE"
+        else:
+            option = rng.choice(["OFFLINE", "OFFLINE", "ONLINE"])
         booking = api(
             "POST",
             "/_api/bookings-service/v2/bookings",
@@ -349,9 +355,7 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
                         "email": contact["primaryInfo"]["email"],
                     },
                     "totalParticipants": 1,
-                    "selectedPaymentOption": "MEMBERSHIP"
-                    if contact["id"] in plan_holders
-                    else rng.choice(["OFFLINE", "ONLINE"]),
+                    "selectedPaymentOption": option,
                     "status": "CONFIRMED" if today_class else "CREATED",
                 },
                 "flowControlSettings": {"skipAvailabilityValidation": True},
@@ -363,7 +367,7 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
             # been charged yet; a few paid online; the rest chose "pay in person" (order NOT_PAID).
             if contact["id"] in plan_holders:
                 counts["unpaid"] += 1
-            elif rng.random() < 0.12:
+            elif option == "ONLINE":
                 _order_for(api, booking, "WEB")
                 counts["paid"] += 1
             else:
