@@ -92,12 +92,20 @@ def make_service(
                 "options": {"online": True, "inPerson": True, "deposit": False, "pricingPlan": bool(pricing_plan_ids)},
                 "pricingPlanIds": pricing_plan_ids or [],
             },
-            "onlineBooking": {"enabled": True, "requireManualApproval": require_manual_approval, "allowMultipleRequests": False},
+            "onlineBooking": {
+                "enabled": True,
+                "requireManualApproval": require_manual_approval,
+                "allowMultipleRequests": False,
+            },
             "locations": [
                 {
                     "id": location["id"],
                     "type": "BUSINESS",
-                    "business": {"id": location["id"], "name": location["name"], "address": {"formattedAddress": location["formattedAddress"]}},
+                    "business": {
+                        "id": location["id"],
+                        "name": location["name"],
+                        "address": {"formattedAddress": location["formattedAddress"]},
+                    },
                 }
             ],
             "schedule": {
@@ -134,9 +142,16 @@ def make_event(
             "start": {"localDate": local_str(start), "timeZone": sb.business_timezone},
             "end": {"localDate": local_str(start + timedelta(minutes=minutes)), "timeZone": sb.business_timezone},
             "timeZone": sb.business_timezone,
-            "resources": [{"id": staff["resourceId"], "name": staff["name"], "permissionRole": "WRITER"}] if staff else [],
+            "resources": [{"id": staff["resourceId"], "name": staff["name"], "permissionRole": "WRITER"}]
+            if staff
+            else [],
             "totalCapacity": capacity if capacity is not None else service["defaultCapacity"],
-            "location": {"id": loc["id"], "name": loc["business"]["name"], "formattedAddress": loc["business"]["address"]["formattedAddress"], "type": "BUSINESS"},
+            "location": {
+                "id": loc["id"],
+                "name": loc["business"]["name"],
+                "formattedAddress": loc["business"]["address"]["formattedAddress"],
+                "type": "BUSINESS",
+            },
             "recurrenceType": "NONE",
             "appId": BOOKINGS_APP_ID,
             "revision": "1",
@@ -164,11 +179,18 @@ def make_working_hours(sb: Sandbox, staff: dict[str, Any], start: datetime, hour
     )
 
 
-def make_contact(sb: Sandbox, first: str = "Jo", last: str = "Swimmer", email: str | None = None, phone: str | None = None) -> dict[str, Any]:
+def make_contact(
+    sb: Sandbox, first: str = "Jo", last: str = "Swimmer", email: str | None = None, phone: str | None = None
+) -> dict[str, Any]:
     email = email or f"{first}.{last}@example.com".lower()
-    info: dict[str, Any] = {"name": {"first": first, "last": last}, "emails": {"items": [{"id": sb.state.new_id(), "tag": "MAIN", "email": email, "primary": True}]}}
+    info: dict[str, Any] = {
+        "name": {"first": first, "last": last},
+        "emails": {"items": [{"id": sb.state.new_id(), "tag": "MAIN", "email": email, "primary": True}]},
+    }
     if phone:
-        info["phones"] = {"items": [{"id": sb.state.new_id(), "tag": "MOBILE", "countryCode": "GB", "phone": phone, "primary": True}]}
+        info["phones"] = {
+            "items": [{"id": sb.state.new_id(), "tag": "MOBILE", "countryCode": "GB", "phone": phone, "primary": True}]
+        }
     return _put(
         sb,
         "contacts",

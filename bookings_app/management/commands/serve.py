@@ -26,9 +26,20 @@ class Command(BaseCommand):
         port = opts["port"]
         python = sys.executable
         web = [
-            python, "-m", "gunicorn", "backoffice.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(opts["workers"]), "--threads", "4",
-            "--access-logfile", "-", "--graceful-timeout", "5",
+            python,
+            "-m",
+            "gunicorn",
+            "backoffice.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(opts["workers"]),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
         ]
         worker = [python, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.5"]
         procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--site-id", default=DEFAULT_SITE_ID)
         parser.add_argument("--api-key", default=DEFAULT_API_KEY)
         parser.add_argument("--state", default="", help="SQLite file that keeps the state across restarts")
-        parser.add_argument("--seed", choices=["demo", "none"], default="none", help="Seed the demo swim club when empty")
+        parser.add_argument(
+            "--seed", choices=["demo", "none"], default="none", help="Seed the demo swim club when empty"
+        )
         parser.add_argument(
             "--faults", default="", help='e.g. "latency_ms=150,error_5xx_rate=0.1,rate_limit_per_minute=200"'
         )

@@ -234,7 +234,9 @@ class Sandbox:
         rng = self._fault_rng
         if self.faults.error_5xx_rate and rng.random() < self.faults.error_5xx_rate:
             status = rng.choice([500, 502, 503, 504])
-            return _error(SandboxError(status, "INTERNAL_ERROR" if status == 500 else "UNAVAILABLE", "Injected failure"))
+            return _error(
+                SandboxError(status, "INTERNAL_ERROR" if status == 500 else "UNAVAILABLE", "Injected failure")
+            )
         if self.faults.timeout_rate and rng.random() < self.faults.timeout_rate:
             return SandboxResponse(504, {}, drop=True)
         lose = bool(self.faults.lost_response_rate) and rng.random() < self.faults.lost_response_rate

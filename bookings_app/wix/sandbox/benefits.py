@@ -14,7 +14,9 @@ from typing import Any
 from .app import Sandbox
 
 
-def eligible_memberships(sb: Sandbox, *, member_id: str, service_id: str, line_item_ids: list[str]) -> list[dict[str, Any]]:
+def eligible_memberships(
+    sb: Sandbox, *, member_id: str, service_id: str, line_item_ids: list[str]
+) -> list[dict[str, Any]]:
     """The member's ACTIVE pools that cover ``service_id`` and still have credit.
 
     Returns checkout ``Membership`` objects:
@@ -35,7 +37,9 @@ def charge_membership(sb: Sandbox, *, member_id: str, membership_id: str, servic
     """
     from .handlers import plans
 
-    return plans.charge_membership(sb, member_id=member_id, membership_id=membership_id, service_id=service_id, reference=reference)
+    return plans.charge_membership(
+        sb, member_id=member_id, membership_id=membership_id, service_id=service_id, reference=reference
+    )
 
 
 def void_membership_charge(sb: Sandbox, *, transaction_id: str) -> None:
