@@ -1,0 +1,163 @@
+"""The Wix integration: the only package that speaks HTTP to Wix.
+
+Services get a client from :func:`get_wix_client` and call the typed functions in the API
+modules (``bookings_app.wix.bookings.create_booking(wix, booking=...)`` …). Every failure is a
+:class:`WixError` subclass.
+
+This package imports Django only inside :func:`get_wix_client`: settings import
+``bookings_app.wix.config`` while they load, and the sandbox must stay Django-free.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .client import ApiKeyAuth, AppTokenAuth, AuthStrategy, WixClient
+from .config import WixConfig, WixConfigError
+from .errors import (
+    WixBadRequest,
+    WixConflict,
+    WixError,
+    WixNotFound,
+    WixPermissionDenied,
+    WixPreconditionFailed,
+    WixRateLimited,
+    WixUnauthenticated,
+    WixUnavailable,
+    WixValidationError,
+)
+from .ratelimit import FileRateLimiter, NoopRateLimiter, RateLimiter, RedisRateLimiter
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+__all__ = [
+    "ApiKeyAuth",
+    "AppTokenAuth",
+    "AuthStrategy",
+    "FileRateLimiter",
+    "NoopRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "WixBadRequest",
+    "WixClient",
+    "WixConfig",
+    "WixConfigError",
+    "WixConflict",
+    "WixError",
+    "WixNotFound",
+    "WixPermissionDenied",
+    "WixPreconditionFailed",
+    "WixRateLimited",
+    "WixUnauthenticated",
+    "WixUnavailable",
+    "WixValidationError",
+    "clear_cached_state",
+    "get_sandbox",
+    "get_wix_client",
+]
+
+RATE_LIMIT_FILE = "wix-rate-limit.window"
+
+# Process-wide so that every client of this process sees one sandbox state, one cached app token
+# and one limiter connection.
+_lock = threading.Lock()
+_sandbox: tuple[tuple[str, str], Sandbox] | None = None
+_app_auth: dict[tuple[str, str, str], AppTokenAuth] = {}
+_limiters: dict[tuple[object, ...], RateLimiter] = {}
+
+
+def get_wix_client() -> WixClient:
+    """A client for the Wix that ``settings.WIX`` names; close it (or use ``with``) when done.
+
+    Raises ``WixConfigError`` when the settings cannot make a working client.
+    """
+    from django.conf import settings
+
+    config = getattr(settings, "WIX", None)
+    if not isinstance(config, WixConfig):
+        raise WixConfigError("settings.WIX must be a WixConfig (see bookings_app/wix/config.py).")
+    var_dir = Path(settings.BASE_DIR) / "var"
+    common = {
+        "base_url": config.base_url,
+        "connect_timeout": config.connect_timeout,
+        "read_timeout": config.read_timeout,
+        "max_retries": config.max_retries,
+        "rate_limiter": _rate_limiter(config, var_dir),
+    }
+
+    if config.mode == "sandbox":
+        from .sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
+        from .sandbox.transport import SandboxTransport
+
+        return WixClient(
+            auth=ApiKeyAuth(DEFAULT_API_KEY, DEFAULT_SITE_ID),
+            transport=SandboxTransport(get_sandbox(config)),
+            **common,
+        )
+    if config.mode == "api_key":
+        if not (config.api_key and config.site_id):
+            raise WixConfigError("API-key mode needs WIX_API_KEY and WIX_SITE_ID.")
+        return WixClient(auth=ApiKeyAuth(config.api_key, config.site_id), **common)
+    if config.mode == "app":
+        if not (config.app_id and config.app_secret and config.instance_id):
+            raise WixConfigError("Wix-app mode needs WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID.")
+        return WixClient(auth=_app_token_auth(config), **common)
+    raise WixConfigError(f"Unknown Wix mode {config.mode!r}: expected sandbox, api_key or app.")
+
+
+def get_sandbox(config: WixConfig | None = None) -> Sandbox:
+    """This process's in-process sandbox (built on first use from ``settings.WIX``)."""
+    global _sandbox
+    if config is None:
+        from django.conf import settings
+
+        config = settings.WIX
+    from .sandbox import Faults, Sandbox, SandboxState
+
+    key = (config.sandbox_state, config.sandbox_faults)
+    with _lock:
+        if _sandbox is None or _sandbox[0] != key:
+            state = SandboxState(config.sandbox_state or None)
+            _sandbox = (key, Sandbox(state=state, faults=Faults.parse(config.sandbox_faults)))
+        return _sandbox[1]
+
+
+def clear_cached_state() -> None:
+    """Forget the process-wide sandbox, app tokens and limiters (tests, demo reset)."""
+    global _sandbox
+    with _lock:
+        _sandbox = None
+        _app_auth.clear()
+        _limiters.clear()
+
+
+def _app_token_auth(config: WixConfig) -> AppTokenAuth:
+    key = (config.app_id, config.app_secret, config.instance_id)
+    with _lock:
+        if key not in _app_auth:
+            _app_auth[key] = AppTokenAuth(
+                app_id=config.app_id, app_secret=config.app_secret, instance_id=config.instance_id
+            )
+        return _app_auth[key]
+
+
+def _rate_limiter(config: WixConfig, var_dir: Path) -> RateLimiter:
+    budget = config.rate_limit_per_minute
+    if config.rate_limit_url:
+        if not config.rate_limit_url.startswith(("redis://", "rediss://", "unix://")):
+            raise WixConfigError("WIX_RATE_LIMIT_URL must be a redis:// (or rediss://, unix://) URL.")
+        # One window per Wix site / app instance: that is what Wix's budget is counted against.
+        owner = config.site_id or config.instance_id or "sandbox"
+        key: tuple[object, ...] = ("redis", config.rate_limit_url, owner, budget)
+        with _lock:
+            if key not in _limiters:
+                _limiters[key] = RedisRateLimiter(
+                    config.rate_limit_url, key=f"wix:rate-limit:{owner}", per_minute=budget
+                )
+            return _limiters[key]
+    if config.is_sandbox and not config.sandbox_faults:
+        return NoopRateLimiter()  # the fault-free sandbox never throttles
+    return FileRateLimiter(var_dir / RATE_LIMIT_FILE, per_minute=budget)
