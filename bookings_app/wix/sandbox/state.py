@@ -18,7 +18,7 @@ import random
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,8 @@ class SandboxState:
     ) -> None:
         self._data: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in COLLECTIONS}
         self._dirty: set[tuple[str, str]] = set()
+        # Secondary indexes: coll -> name -> (keys_of, key -> ids); see lookup().
+        self._indexes: dict[str, dict[str, tuple[Callable[[dict[str, Any]], Iterable[Any]], dict[Any, set[str]]]]] = {}
         # First previous value of each entity changed in the current transaction, for rollback.
         self._undo: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._lock = threading.RLock()
@@ -111,12 +113,48 @@ class SandboxState:
 
     def put(self, coll: str, entity: dict[str, Any]) -> dict[str, Any]:
         self._remember(coll, entity["id"])
-        self._data[coll][entity["id"]] = entity
+        self._set(coll, entity["id"], entity)
         return entity
 
     def delete(self, coll: str, entity_id: str) -> None:
         self._remember(coll, entity_id)
-        self._data[coll].pop(entity_id, None)
+        self._set(coll, entity_id, None)
+
+    def _set(self, coll: str, entity_id: str, entity: dict[str, Any] | None) -> None:
+        """The one place rows change, so the secondary indexes stay right."""
+        previous = self._data[coll].get(entity_id)
+        for keys_of, index in self._indexes.get(coll, {}).values():
+            if previous is not None:
+                for key in keys_of(previous):
+                    ids = index.get(key)
+                    if ids is not None:
+                        ids.discard(entity_id)
+            if entity is not None:
+                for key in keys_of(entity):
+                    index.setdefault(key, set()).add(entity_id)
+        if entity is None:
+            self._data[coll].pop(entity_id, None)
+        else:
+            self._data[coll][entity_id] = entity
+
+    def lookup(
+        self, coll: str, index: str, keys_of: Callable[[dict[str, Any]], Iterable[Any]], key: Any
+    ) -> list[dict[str, Any]]:
+        """Entities of ``coll`` whose ``keys_of(entity)`` contains ``key``, via a kept index.
+
+        The index ``index`` is built on first use and kept up to date on every write, so a
+        handler can find "the bookings of this session" without scanning every booking.
+        ``keys_of`` must be the same function for the same index name.
+        """
+        by_coll = self._indexes.setdefault(coll, {})
+        if index not in by_coll:
+            built: dict[Any, set[str]] = {}
+            for entity_id, entity in self._data[coll].items():
+                for k in keys_of(entity):
+                    built.setdefault(k, set()).add(entity_id)
+            by_coll[index] = (keys_of, built)
+        rows = self._data[coll]
+        return [rows[i] for i in sorted(by_coll[index][1].get(key, ())) if i in rows]
 
     def _remember(self, coll: str, entity_id: str) -> None:
         key = (coll, entity_id)
@@ -160,10 +198,7 @@ class SandboxState:
                     if self._conn is not None:
                         self._conn.execute("ROLLBACK")
                     for (coll, entity_id), previous in self._undo.items():
-                        if previous is None:
-                            self._data[coll].pop(entity_id, None)
-                        else:
-                            self._data[coll][entity_id] = previous
+                        self._set(coll, entity_id, previous)
                     self._dirty.clear()
                     self._undo.clear()
                 raise
@@ -178,10 +213,7 @@ class SandboxState:
         for coll, entity_id, seq, body in rows:
             if coll not in self._data:
                 continue
-            if body is None:
-                self._data[coll].pop(entity_id, None)
-            else:
-                self._data[coll][entity_id] = json.loads(body)
+            self._set(coll, entity_id, None if body is None else json.loads(body))
             self._seen_seq = max(self._seen_seq, seq)
 
     def _flush(self) -> None:

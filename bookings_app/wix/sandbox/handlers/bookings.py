@@ -179,18 +179,29 @@ def _check_payment_status(value: Any, field_name: str = "paymentStatus") -> None
         raise ValidationFailed([violation(field_name, f"{value!r} is not a PaymentStatus", "INVALID_ENUM_VALUE")])
 
 
-def orders_by_booking(sb: Sandbox) -> dict[str, Json]:
-    """Booking id → its eCommerce order (one scan of the orders; a live order beats a canceled one)."""
+def _order_booking_ids(order: Json) -> list[str]:
+    return [
+        ref["catalogItemId"]
+        for item in order.get("lineItems") or []
+        if (ref := item.get("catalogReference") or {}).get("catalogItemId")
+        and ref.get("appId", BOOKINGS_APP_ID) == BOOKINGS_APP_ID
+    ]
+
+
+def order_of_booking(sb: Sandbox, booking_id: str) -> Json | None:
+    """The booking's eCommerce order (a live order beats a canceled one), via an index."""
+    orders = sb.state.lookup("orders", "booking", _order_booking_ids, booking_id)
+    return max(orders, key=_order_rank) if orders else None
+
+
+def orders_by_booking(sb: Sandbox, booking_ids: list[str] | None = None) -> dict[str, Json]:
+    """Booking id → its eCommerce order, for ``booking_ids`` (default: every booking)."""
+    ids = booking_ids if booking_ids is not None else [b["id"] for b in sb.state.all("bookings")]
     found: dict[str, Json] = {}
-    for order in sb.state.all("orders"):
-        for item in order.get("lineItems") or []:
-            ref = item.get("catalogReference") or {}
-            booking_id = ref.get("catalogItemId")
-            if not booking_id or ref.get("appId", BOOKINGS_APP_ID) != BOOKINGS_APP_ID:
-                continue
-            current = found.get(booking_id)
-            if current is None or _order_rank(order) > _order_rank(current):
-                found[booking_id] = order
+    for booking_id in ids:
+        order = order_of_booking(sb, booking_id)
+        if order is not None:
+            found[booking_id] = order
     return found
 
 
@@ -221,11 +232,32 @@ class _Holds:
             self.schedules[sid] = self.schedules.get(sid, 0) + n
 
 
+def _booking_places(b: Json) -> list[str]:
+    """Index keys of a booking: its session (``event:<id>``) and schedule (``schedule:<id>``)."""
+    entity = b.get("bookedEntity") or {}
+    keys = []
+    if (slot := entity.get("slot")) and slot.get("eventId"):
+        keys.append("event:" + slot["eventId"])
+    if (schedule := entity.get("schedule")) and schedule.get("scheduleId"):
+        keys.append("schedule:" + schedule["scheduleId"])
+    if slot and (slot.get("resource") or {}).get("id") and not slot.get("eventId"):
+        keys.append("resource:" + slot["resource"]["id"])
+    return keys
+
+
+def bookings_at(sb: Sandbox, key: str) -> list[Json]:
+    """Bookings of ``event:<id>``, ``schedule:<id>`` (courses) or ``resource:<id>`` (appointments)."""
+    return sb.state.lookup("bookings", "place", _booking_places, key)
+
+
 def _session_taken(sb: Sandbox, event: Json, *, exclude: str | None = None) -> int:
     """Participants holding a place in a session: its class bookings plus its course's bookings."""
     event_id, schedule_id = event["id"], event.get("scheduleId")
     taken = 0
-    for b in sb.state.all("bookings"):
+    candidates = bookings_at(sb, "event:" + event_id)
+    if schedule_id:
+        candidates += bookings_at(sb, "schedule:" + schedule_id)
+    for b in candidates:
         if b.get("status") not in ACTIVE_STATUSES or b["id"] == exclude:
             continue
         entity = b.get("bookedEntity") or {}
@@ -240,7 +272,7 @@ def _session_taken(sb: Sandbox, event: Json, *, exclude: str | None = None) -> i
 def _schedule_taken(sb: Sandbox, schedule_id: str, *, exclude: str | None = None) -> int:
     return sum(
         participants_of(b)
-        for b in sb.state.all("bookings")
+        for b in bookings_at(sb, "schedule:" + schedule_id)
         if b.get("status") in ACTIVE_STATUSES and b["id"] != exclude and _schedule(b).get("scheduleId") == schedule_id
     )
 
@@ -264,7 +296,7 @@ def _resource_busy(
         tz_name = (e.get("start") or {}).get("timeZone") or e.get("timeZone") or sb.business_timezone
         if _event_time(e, "start", tz_name) < end and start < _event_time(e, "end", tz_name):
             return True
-    for b in sb.state.all("bookings"):
+    for b in bookings_at(sb, "resource:" + resource_id):
         if b.get("status") not in ACTIVE_STATUSES or b["id"] == exclude or not b.get("startDate"):
             continue
         slot = _slot(b)
@@ -796,7 +828,7 @@ def confirm_or_decline_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     booking_id = req.path_params["bookingId"]
     payment_status = req.body.get("paymentStatus")
     _check_payment_status(payment_status)
-    has_order = booking_id in orders_by_booking(sb)
+    has_order = order_of_booking(sb, booking_id) is not None
     return {"booking": _confirm_or_decline(sb, booking_id, payment_status, has_order)}
 
 
@@ -822,7 +854,7 @@ def bulk_confirm_or_decline_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             )
     if problems:
         raise ValidationFailed(problems)
-    orders = orders_by_booking(sb)
+    orders = orders_by_booking(sb, [item["bookingId"] for item in details])
     return_entity = bool(req.body.get("returnEntity"))
     results: list[Json] = []
     for i, item in enumerate(details):

@@ -168,13 +168,14 @@ def _set_line_price(sb: Sandbox, line: dict[str, Any], unit: Decimal) -> None:
     line["taxDetails"] = {"taxableAmount": price(sb, total), "taxRate": "0", "totalTax": price(sb, 0)}
 
 
-def _ordered_booking_ids(sb: Sandbox) -> set[str]:
-    """Bookings already sold in an order that still stands (one scan of the orders)."""
+def _ordered_booking_ids(sb: Sandbox, booking_ids: list[str]) -> set[str]:
+    """Those of ``booking_ids`` already sold in an order that still stands (via the orders index)."""
+    from bookings_app.wix.sandbox.handlers.bookings import order_of_booking
+
     return {
         booking_id
-        for order in sb.state.all("orders")
-        if order.get("status") != "CANCELED"
-        for booking_id in ecom_orders.booking_ids_of(order)
+        for booking_id in booking_ids
+        if (order := order_of_booking(sb, booking_id)) is not None and order.get("status") != "CANCELED"
     }
 
 
@@ -203,7 +204,19 @@ def _calculate(sb: Sandbox, checkout: dict[str, Any]) -> None:
     lines: list[dict[str, Any]] = []
     infos: dict[str, dict[str, Any]] = {}
     has_bookings = any(li["catalogReference"].get("appId") == BOOKINGS_APP_ID for li in checkout["lineItems"])
-    ordered = _ordered_booking_ids(sb) if has_bookings else set()
+    ordered = (
+        _ordered_booking_ids(
+            sb,
+            [
+                li["catalogReference"]["catalogItemId"]
+                for li in checkout["lineItems"]
+                if li["catalogReference"].get("appId") == BOOKINGS_APP_ID
+                and li["catalogReference"].get("catalogItemId")
+            ],
+        )
+        if has_bookings
+        else set()
+    )
     for stored in checkout["lineItems"]:
         line, info, problem = _price_line(sb, stored, ordered)
         lines.append(line)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from bookings_app.wix.sandbox.app import Sandbox, SandboxRequest, route
-from bookings_app.wix.sandbox.common import now_iso
+from bookings_app.wix.sandbox.common import dec, money_str, now_iso
 from bookings_app.wix.sandbox.errors import ValidationFailed, violation
 from bookings_app.wix.sandbox.handlers.bookings import orders_by_booking
 from bookings_app.wix.sandbox.query import match_filter, run_query
@@ -32,11 +33,69 @@ def _booking_filter(flt: Any) -> Any:
     }
 
 
-def _attendance_by_booking(sb: Sandbox) -> dict[str, Json]:
-    found: dict[str, Json] = {}
-    for attendance in sb.state.all("attendances"):
-        found[attendance["bookingId"]] = attendance
-    return found
+def _attendance_of(sb: Sandbox, booking_id: str) -> Json | None:
+    found = sb.state.lookup("attendances", "booking", lambda a: [a["bookingId"]], booking_id)
+    return found[-1] if found else None
+
+
+def _order_summary(sb: Sandbox, order: Json, booking_id: str) -> Json:
+    """The reader's ``Order`` summary (SDK ExtendedBooking.order), not the full eCommerce order."""
+    line = next(
+        (
+            li
+            for li in order.get("lineItems") or []
+            if (li.get("catalogReference") or {}).get("catalogItemId") == booking_id
+        ),
+        None,
+    )
+    balance = (order.get("balanceSummary") or {}).get("balance") or {}
+    total = (order.get("priceSummary") or {}).get("total") or {}
+    summary: Json = {
+        "id": order["id"],
+        "number": order.get("number"),
+        "status": order.get("status"),
+        "paymentStatus": order.get("paymentStatus"),
+        "totalPrice": {"amount": total.get("amount", "0"), "formattedAmount": total.get("formattedAmount", "")},
+        "balance": {"amount": balance.get("amount", "0"), "formattedAmount": balance.get("formattedAmount", "")},
+        "currency": order.get("currency"),
+    }
+    if line is not None:
+        line_total = line.get("totalPriceAfterTax") or line.get("price") or {}
+        summary["bookingPrice"] = {
+            "amount": line_total.get("amount", "0"),
+            "formattedAmount": line_total.get("formattedAmount", ""),
+        }
+        summary["bookingPriceDescription"] = {"original": (line.get("productName") or {}).get("original", "")}
+    return summary
+
+
+def _transactions(sb: Sandbox, order: Json, booking_id: str) -> Json:
+    """``withEcomTransactions``: the plan charged for this booking (name, credits) and refunds."""
+    record = sb.state.get("order_transactions", order["id"]) or {"payments": [], "refunds": []}
+    line_ids = {
+        li["id"]
+        for li in order.get("lineItems") or []
+        if (li.get("catalogReference") or {}).get("catalogItemId") == booking_id
+    }
+    result: Json = {
+        "refundSumAmounts": money_str(
+            sum((dec((r.get("amount") or {}).get("amount")) for r in record.get("refunds") or []), Decimal(0))
+        )
+    }
+    for payment in record.get("payments") or []:
+        details = payment.get("membershipPaymentDetails")
+        if details and details.get("lineItemId") in line_ids and payment.get("status") == "APPROVED":
+            charged: Json = {"name": details.get("name") or {"original": ""}}
+            pool = sb.state.get("balances", details.get("membershipId") or "")
+            if pool is not None:
+                info = pool.get("poolInfo") or {}
+                if info.get("creditAmount") is not None:
+                    charged["credits"] = {
+                        "total": int(dec(info.get("creditAmount"))),
+                        "remaining": int(dec((pool.get("amount") or {}).get("available"))),
+                    }
+            result["chargedMembershipPaymentDetails"] = charged
+    return result
 
 
 def _allowed_actions(booking: Json, now: str) -> Json:
@@ -65,21 +124,24 @@ def query_extended_bookings(sb: Sandbox, req: SandboxRequest) -> Json:
         max_limit=MAX_LIMIT,
         default_sort=DEFAULT_SORT,
     )
-    attendances = _attendance_by_booking(sb) if body.get("withBookingAttendanceInfo") else {}
-    orders = orders_by_booking(sb) if body.get("withEcomOrder") else {}
+    want_orders = body.get("withEcomOrder") or body.get("withEcomTransactions")
+    orders = orders_by_booking(sb, [b["id"] for b in page]) if want_orders else {}
     now = now_iso(sb)
     extended: list[Json] = []
     for booking in page:
         item: Json = {"booking": booking}
-        attendance = attendances.get(booking["id"])
+        attendance = _attendance_of(sb, booking["id"]) if body.get("withBookingAttendanceInfo") else None
         if attendance is not None:
             item["attendance"] = {
                 "id": attendance["id"],
                 "status": attendance["status"],
                 "numberOfAttendees": attendance.get("numberOfAttendees", 1),
             }
-        if booking["id"] in orders:
-            item["order"] = orders[booking["id"]]
+        order = orders.get(booking["id"])
+        if order is not None and body.get("withEcomOrder"):
+            item["order"] = _order_summary(sb, order, booking["id"])
+        if order is not None and body.get("withEcomTransactions"):
+            item["transactions"] = _transactions(sb, order, booking["id"])
         if body.get("withBookingAllowedActions"):
             item["allowedActions"] = _allowed_actions(booking, now)
         extended.append(item)
