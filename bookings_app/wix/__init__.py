@@ -57,6 +57,7 @@ __all__ = [
     "clear_cached_state",
     "get_sandbox",
     "get_wix_client",
+    "sandbox_seed_if_empty",
 ]
 
 RATE_LIMIT_FILE = "wix-rate-limit.window"
@@ -123,6 +124,16 @@ def get_sandbox(config: WixConfig | None = None) -> Sandbox:
             state = SandboxState(config.sandbox_state or None)
             _sandbox = (key, Sandbox(state=state, faults=Faults.parse(config.sandbox_faults)))
         return _sandbox[1]
+
+
+def sandbox_seed_if_empty() -> dict[str, int] | None:
+    """Seed the demo swim club into this process's sandbox when it holds nothing yet."""
+    sandbox = get_sandbox()
+    if not sandbox.state.is_empty():
+        return None
+    from .sandbox.seed import seed_demo
+
+    return seed_demo(sandbox)
 
 
 def clear_cached_state() -> None:

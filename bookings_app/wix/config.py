@@ -69,7 +69,9 @@ def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "
             if not v
         ]
         if missing:
-            raise WixConfigError(f"Wix-app mode needs WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID; set {', '.join(missing)}.")
+            raise WixConfigError(
+                f"Wix-app mode needs WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID; set {', '.join(missing)}."
+            )
         mode = "app"
     else:
         mode = "sandbox"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from .app import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox
 from .common import iso, local_str
+from .state import SandboxState
 
 STAFF_TYPE_ID = "1cd44cf8-756f-41c3-bd90-3e2ffcaf1155"
 
@@ -54,7 +55,26 @@ class _Api:
 
 
 def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, weeks_back: int = 8) -> dict[str, int]:
-    """Fill an empty sandbox with the demo swim club. Returns counts of what was created."""
+    """Fill an empty sandbox with the demo swim club. Returns counts of what was created.
+
+    A file-backed sandbox is seeded in memory first and written to the file in one go
+    (thousands of small transactions on disk would take minutes).
+    """
+    if sb.state.path:
+        scratch = Sandbox(
+            state=SandboxState(clock=sb.state._clock, seed=seed),  # noqa: SLF001
+            site_id=sb.site_id,
+            api_key=sb.api_key,
+            business_timezone=sb.business_timezone,
+            currency=sb.currency,
+        )
+        summary = _seed(scratch, seed=seed, today=today, weeks_back=weeks_back)
+        sb.state.copy_from(scratch.state)
+        return summary
+    return _seed(sb, seed=seed, today=today, weeks_back=weeks_back)
+
+
+def _seed(sb: Sandbox, *, seed: int, today: datetime | None, weeks_back: int) -> dict[str, int]:
     rng = random.Random(seed)
     tz = ZoneInfo(sb.business_timezone)
     real_clock = sb.state._clock  # noqa: SLF001 - the seed moves the sandbox clock through history

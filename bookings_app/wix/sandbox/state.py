@@ -71,6 +71,8 @@ class SandboxState:
         if path:
             self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # A demo emulator: a crash may lose the last write, never corrupt the file.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS entities ("
                 " coll TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT,"
@@ -233,6 +235,13 @@ class SandboxState:
             self._seen_seq = seq
         self._dirty.clear()
         self._undo.clear()
+
+    def copy_from(self, other: SandboxState) -> None:
+        """Write every entity of ``other`` into this state in one transaction (bulk loading)."""
+        with self.transaction():
+            for coll in COLLECTIONS:
+                for entity in other.all(coll):
+                    self.put(coll, entity)
 
     def is_empty(self) -> bool:
         return not any(self._data[c] for c in COLLECTIONS if c != "meta")

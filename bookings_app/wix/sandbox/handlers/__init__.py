@@ -1,4 +1,16 @@
 """Importing this package registers every sandbox route. One module per Wix API area."""
 
-from . import auth  # noqa: F401
-from . import catalog  # noqa: F401
+from . import (  # noqa: F401
+    attendance,
+    auth,
+    availability,
+    bookings,
+    calendar,
+    catalog,
+    ecom_checkout,
+    ecom_orders,
+    ecom_payments,
+    extended_bookings,
+    people,
+    plans,
+)
