@@ -19,11 +19,14 @@ def query_extended_bookings(
     with_booking_policy_settings: bool | None = None,
     with_booking_fee_details: bool | None = None,
     with_ecom_order: bool | None = None,
+    with_ecom_transactions: bool | None = None,
 ) -> dict[str, Any]:
     """Page through bookings (``query{filter, sort, cursorPaging{limit ≤100, cursor}}``).
 
     Returns ``{extendedBookings: [{booking, allowedActions?, attendance?{id, status,
-    numberOfAttendees}, order?}], pagingMetadata{count, cursors{next}, hasNext}}``.
+    numberOfAttendees}, order?{id, number, status, paymentStatus, totalPrice, bookingPrice, balance},
+    transactions?{chargedMembershipPaymentDetails{name, credits{total, remaining}}, refundSumAmounts}}],
+    pagingMetadata{count, cursors{next}, hasNext}}``.
     """
     body = compact(
         {
@@ -34,6 +37,7 @@ def query_extended_bookings(
             "withBookingPolicySettings": with_booking_policy_settings,
             "withBookingFeeDetails": with_booking_fee_details,
             "withEcomOrder": with_ecom_order,
+            "withEcomTransactions": with_ecom_transactions,
         }
     )
     return wix.post(f"{READER}/query", body, idempotent=True)

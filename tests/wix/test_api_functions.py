@@ -281,6 +281,7 @@ CASES = [
             with_booking_policy_settings=False,
             with_booking_fee_details=False,
             with_ecom_order=True,
+            with_ecom_transactions=True,
         ),
         "POST /_api/bookings-reader/v2/extended-bookings/query",
         "/_api/bookings-reader/v2/extended-bookings/query",
@@ -293,6 +294,7 @@ CASES = [
             "withBookingPolicySettings",
             "withBookingFeeDetails",
             "withEcomOrder",
+            "withEcomTransactions",
         },
     ),
     Case(

@@ -1,0 +1,188 @@
+"""The two flows the backbone exists for, through the real client and the in-process sandbox.
+
+1. Drop-in class booking → checkout (BACKOFFICE_MERCHANT) → order → mark as paid → the booking
+   reads back PAID (booking status and payment status are separate and sync from the order).
+2. A plan member's booking charged to their membership → credits down by one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bookings_app.wix import WixClient, WixPreconditionFailed
+from bookings_app.wix import bookings, checkout, extended_bookings, orders, time_slots
+from bookings_app.wix import benefit_programs as benefits
+from bookings_app.wix.client import ApiKeyAuth
+from bookings_app.wix.ratelimit import NoopRateLimiter
+from bookings_app.wix.sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox
+from bookings_app.wix.sandbox.transport import SandboxTransport
+from tests.sandbox.builders import make_contact, make_event, make_member, make_service, make_staff
+from tests.sandbox.plan_builders import make_plan, sell_plan
+
+
+@pytest.fixture
+def wix(sandbox: Sandbox) -> WixClient:
+    return WixClient(
+        base_url="https://www.wixapis.com",
+        auth=ApiKeyAuth(sandbox.api_key, sandbox.site_id),
+        transport=SandboxTransport(sandbox),
+        rate_limiter=NoopRateLimiter(),
+        sleep=lambda _s: None,
+    )
+
+
+@pytest.fixture
+def swim_class(sandbox: Sandbox) -> tuple[dict, dict]:
+    coach = make_staff(sandbox)
+    service = make_service(sandbox, type="CLASS", name="Open Water Swim", price="12", capacity=100, staff=[coach])
+    event = make_event(sandbox, service, datetime(2026, 11, 21, 18, 0), staff=coach)
+    return service, event
+
+
+def _book(wix: WixClient, service: dict, event_id: str, contact: dict, option: str) -> dict:
+    return bookings.create_booking(
+        wix,
+        booking={
+            "bookedEntity": {"slot": {"serviceId": service["id"], "eventId": event_id}},
+            "contactDetails": {"contactId": contact["id"]},
+            "totalParticipants": 1,
+            "selectedPaymentOption": option,
+            "paymentStatus": "PAID",  # ignored by Wix: payment status always starts UNDEFINED
+        },
+    )["booking"]
+
+
+def _read_back(wix: WixClient, booking_id: str) -> dict:
+    page = extended_bookings.query_extended_bookings(
+        wix, query={"filter": {"id": booking_id}}, with_ecom_order=True, with_ecom_transactions=True
+    )
+    (item,) = page["extendedBookings"]
+    return item
+
+
+def test_class_booking_paid_at_the_desk_reads_back_paid(wix: WixClient, sandbox: Sandbox, swim_class) -> None:
+    service, event = swim_class
+    contact = make_contact(sandbox, "Ada", "Walk-in")
+
+    slots = time_slots.list_event_time_slots(
+        wix, from_local_date="2026-11-21T00:00:00", to_local_date="2026-11-21T23:59:59", service_ids=[service["id"]]
+    )["timeSlots"]
+    event_id = slots[0]["eventInfo"]["eventId"]
+    assert event_id == event["id"] and slots[0]["remainingCapacity"] == 100
+
+    booking = _book(wix, service, event_id, contact, "OFFLINE")
+    assert booking["status"] == "CREATED" and booking["paymentStatus"] == "UNDEFINED"
+
+    created = checkout.create_checkout(
+        wix,
+        channel_type="BACKOFFICE_MERCHANT",
+        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
+    )["checkout"]
+    (line,) = created["lineItems"]
+    assert line["price"]["amount"] == "12"
+    assert line["rootCatalogItemId"] == service["id"]
+    assert line["serviceProperties"]["numberOfParticipants"] == 1
+    assert line["paymentOption"] == "FULL_PAYMENT_OFFLINE"
+
+    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
+    order = orders.get_order(wix, order_id=order_id)["order"]
+    assert (order["status"], order["paymentStatus"]) == ("APPROVED", "NOT_PAID")
+    assert order["balanceSummary"]["balance"]["amount"] == "12"
+    after_order = _read_back(wix, booking["id"])
+    assert after_order["booking"]["status"] == "CONFIRMED"
+    assert after_order["booking"]["paymentStatus"] == "NOT_PAID"
+
+    paid = orders.mark_order_as_paid(wix, order_id=order_id)["order"]
+    assert paid["paymentStatus"] == "PAID"
+    read_back = _read_back(wix, booking["id"])
+    assert read_back["booking"]["status"] == "CONFIRMED"
+    assert read_back["booking"]["paymentStatus"] == "PAID"
+    assert read_back["order"]["paymentStatus"] == "PAID"
+    assert read_back["order"]["balance"]["amount"] == "0"
+
+    with pytest.raises(WixPreconditionFailed) as excinfo:
+        orders.mark_order_as_paid(wix, order_id=order_id)
+    assert excinfo.value.code == "ORDER_ALREADY_PAID"
+    assert excinfo.value.status == 428
+
+
+def test_plan_members_booking_charged_to_membership_takes_one_credit(
+    wix: WixClient, sandbox: Sandbox, swim_class
+) -> None:
+    service, event = swim_class
+    contact = make_contact(sandbox, "Pat", "Member")
+    member = make_member(sandbox, contact)
+    plan = make_plan(sandbox, "10-Swim Pass", credits=10, service_ids=[service["id"]])
+    sold = sell_plan(sandbox, member, plan, credits_left=4)
+    pool_id = sold["pool"]["id"]
+    assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "4"
+
+    booking = _book(wix, service, event["id"], contact, "MEMBERSHIP")
+    created = checkout.create_checkout(
+        wix,
+        channel_type="BACKOFFICE_MERCHANT",
+        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
+    )["checkout"]
+    eligible = created["membershipOptions"]["eligibleMemberships"]
+    assert [m["id"] for m in eligible] == [pool_id]
+    assert eligible[0]["credits"] == {"total": 10, "remaining": 4}
+
+    line_id = created["lineItems"][0]["id"]
+    checkout.update_checkout(
+        wix,
+        checkout={
+            "id": created["id"],
+            "membershipOptions": {
+                "selectedMemberships": {
+                    "memberships": [{"id": pool_id, "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}]
+                }
+            },
+        },
+    )
+    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
+
+    assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "3"
+    order = orders.get_order(wix, order_id=order_id)["order"]
+    assert order["lineItems"][0]["paymentOption"] == "MEMBERSHIP"
+    assert order["paymentStatus"] == "PAID"
+    read_back = _read_back(wix, booking["id"])
+    assert read_back["booking"]["paymentStatus"] == "PAID"
+    assert read_back["transactions"]["chargedMembershipPaymentDetails"]["credits"] == {"total": 10, "remaining": 3}
+
+
+def test_charging_an_existing_order_to_an_empty_plan_is_refused_and_changes_nothing(
+    wix: WixClient, sandbox: Sandbox, swim_class
+) -> None:
+    service, event = swim_class
+    contact = make_contact(sandbox, "Sam", "Empty")
+    member = make_member(sandbox, contact)
+    plan = make_plan(sandbox, "10-Swim Pass", credits=10, service_ids=[service["id"]])
+    pool_id = sell_plan(sandbox, member, plan, credits_left=0)["pool"]["id"]
+    booking = _book(wix, service, event["id"], contact, "OFFLINE")
+    created = checkout.create_checkout(
+        wix,
+        channel_type="BACKOFFICE_MERCHANT",
+        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
+    )["checkout"]
+    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
+    line_id = orders.get_order(wix, order_id=order_id)["order"]["lineItems"][0]["id"]
+
+    with pytest.raises(WixPreconditionFailed) as excinfo:
+        orders.charge_memberships(
+            wix,
+            order_id=order_id,
+            member_id=member["id"],
+            memberships=[
+                {
+                    "lineItemId": line_id,
+                    "membershipIdentifier": {
+                        "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": pool_id}
+                    },
+                }
+            ],
+        )
+    assert excinfo.value.code == "NOT_ENOUGH_BALANCE"
+    assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "0"
+    assert orders.get_order(wix, order_id=order_id)["order"]["paymentStatus"] == "NOT_PAID"
