@@ -22,6 +22,7 @@ setup: $(STAMP)
 ## make run: set up (venv, install, migrate, roles, demo data) and start the web app + worker.
 run: setup
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_demo
 	$(PY) manage.py serve --port $(PORT)
 
