@@ -11,8 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from bookings_app.wix import WixClient, WixPreconditionFailed
-from bookings_app.wix import bookings, checkout, extended_bookings, orders, time_slots
+from bookings_app.wix import WixClient, WixPreconditionFailed, bookings, checkout, extended_bookings, orders, time_slots
 from bookings_app.wix import benefit_programs as benefits
 from bookings_app.wix.client import ApiKeyAuth
 from bookings_app.wix.ratelimit import NoopRateLimiter

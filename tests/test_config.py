@@ -1,0 +1,81 @@
+"""Wix settings: three modes, and misconfiguration that stops start-up with what to set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bookings_app.wix.config import WixConfigError, resolve_wix_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_no_credentials_means_the_sandbox() -> None:
+    config = resolve_wix_config({}, default_sandbox_state="/tmp/x.sqlite3")
+    assert config.mode == "sandbox" and config.is_sandbox
+    assert config.base_url == "https://www.wixapis.com"
+    assert config.sandbox_state == "/tmp/x.sqlite3"
+    assert config.rate_limit_per_minute == 200
+    assert config.payment_mode == "ecom"
+
+
+def test_api_key_mode_needs_key_and_site_id() -> None:
+    config = resolve_wix_config({"WIX_API_KEY": "k", "WIX_SITE_ID": "s"})
+    assert (config.mode, config.api_key, config.site_id) == ("api_key", "k", "s")
+    with pytest.raises(WixConfigError, match="WIX_SITE_ID"):
+        resolve_wix_config({"WIX_API_KEY": "k"})
+    with pytest.raises(WixConfigError, match="WIX_API_KEY"):
+        resolve_wix_config({"WIX_SITE_ID": "s"})
+
+
+def test_app_mode_needs_id_secret_and_instance() -> None:
+    config = resolve_wix_config(
+        {"WIX_APP_ID": "a", "WIX_APP_SECRET": "b", "WIX_INSTANCE_ID": "c", "WIX_WEBHOOK_PUBLIC_KEY": "x\\ny"}
+    )
+    assert config.mode == "app" and config.webhook_public_key == "x\ny"
+    with pytest.raises(WixConfigError, match="WIX_INSTANCE_ID"):
+        resolve_wix_config({"WIX_APP_ID": "a", "WIX_APP_SECRET": "b"})
+
+
+def test_both_modes_at_once_is_refused() -> None:
+    with pytest.raises(WixConfigError, match="not both"):
+        resolve_wix_config({"WIX_API_KEY": "k", "WIX_SITE_ID": "s", "WIX_APP_ID": "a"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WIX_READ_TIMEOUT": "soon"}, "WIX_READ_TIMEOUT must be a number"),
+        ({"WIX_READ_TIMEOUT": "0"}, "WIX_READ_TIMEOUT must be greater than 0"),
+        ({"WIX_RATE_LIMIT_PER_MINUTE": "-5"}, "WIX_RATE_LIMIT_PER_MINUTE"),
+        ({"WIX_PAYMENT_MODE": "cash"}, "WIX_PAYMENT_MODE"),
+        ({"WIX_BASE_URL": "www.wixapis.com"}, "WIX_BASE_URL"),
+    ],
+)
+def test_bad_values_say_what_to_set(env: dict[str, str], message: str) -> None:
+    with pytest.raises(WixConfigError, match=message):
+        resolve_wix_config(env)
+
+
+def _start(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIX_", "DJANGO_"))}
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_start_up_fails_with_a_message_when_a_key_has_no_site_id() -> None:
+    result = _start({"WIX_API_KEY": "a-key"})
+    assert result.returncode != 0
+    assert "Wix settings" in result.stderr and "WIX_SITE_ID" in result.stderr
+
+
+def test_live_wix_requires_a_secret_key() -> None:
+    result = _start({"WIX_API_KEY": "a-key", "WIX_SITE_ID": "a-site"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
