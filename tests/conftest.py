@@ -9,6 +9,19 @@ import pytest
 from bookings_app.wix.sandbox import Sandbox, SandboxState
 
 
+@pytest.fixture(autouse=True)
+def wix_sandbox_in_memory(settings):
+    """``get_wix_client()`` talks to a fresh in-memory sandbox in every test (never var/'s demo)."""
+    import dataclasses
+
+    from bookings_app import wix
+
+    settings.WIX = dataclasses.replace(settings.WIX, mode="sandbox", sandbox_state="", sandbox_faults="")
+    wix.clear_cached_state()
+    yield
+    wix.clear_cached_state()
+
+
 @pytest.fixture
 def sandbox_clock() -> list[datetime]:
     """The sandbox's "now"; change ``sandbox_clock[0]`` to move time."""
@@ -20,3 +33,55 @@ def sandbox(sandbox_clock: list[datetime]) -> Sandbox:
     """A fresh, empty, in-memory sandbox with a fixed clock and seeded ids."""
     state = SandboxState(clock=lambda: sandbox_clock[0], seed=1234)
     return Sandbox(state=state)
+
+
+# --- staff, roles and signed-in clients (views) ------------------------------------------------
+
+
+@pytest.fixture
+def staff_roles(db: None) -> None:
+    """The Front desk / Manager / Admin groups, as ``manage.py setup_roles`` writes them."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("setup_roles", stdout=io.StringIO())
+
+
+def _user_with_role(username: str, role: str | None):
+    from tests.factories import UserFactory
+
+    return UserFactory(username=username, roles=[role] if role else [])
+
+
+@pytest.fixture
+def desk_user(staff_roles: None):
+    return _user_with_role("desk-user", "Front desk")
+
+
+@pytest.fixture
+def manager_user(staff_roles: None):
+    return _user_with_role("manager-user", "Manager")
+
+
+@pytest.fixture
+def admin_user(staff_roles: None):
+    return _user_with_role("admin-user", "Admin")
+
+
+@pytest.fixture
+def no_role_user(staff_roles: None):
+    """Signed in, but in no group: every screen must answer 403."""
+    return _user_with_role("no-role-user", None)
+
+
+@pytest.fixture
+def desk_client(client, desk_user):
+    client.force_login(desk_user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client

@@ -1,6 +1,10 @@
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
+
+from bookings_app import roles
 
 
+@roles.require(roles.USE_FRONT_DESK)
 def home(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "home.html", {})
+    """The front door is Today."""
+    return redirect("today")

@@ -1,0 +1,109 @@
+"""Staff roles: Front desk ⊂ Manager ⊂ Admin, as Django groups holding explicit permissions.
+
+Views ask for a permission, never for a group name, so a site can hand one person an extra
+permission without inventing a role. ``python manage.py setup_roles`` writes the groups.
+The permissions themselves hang off ``models.StaffPermissions`` (a table-less model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django_htmx.http import HttpResponseClientRedirect
+
+APP_LABEL = "bookings_app"
+
+# (codename, description) — the source of truth for models.StaffPermissions.Meta.permissions.
+PERMISSIONS: list[tuple[str, str]] = [
+    ("use_front_desk", "Use the front desk: Today, rosters, walk-ins, take payments, check in"),
+    ("view_reports", "See payment state reports, the owes list, drift and cash counts"),
+    ("export_data", "Export reports as CSV or XLSX"),
+    ("override_capacity", "Book people into a full session"),
+    ("void_payments", "Void or undo a recorded payment or plan charge"),
+    ("view_audit", "Read the audit trail of staff actions"),
+    ("run_sync", "Start a sync with Wix now"),
+    ("import_data", "Import participants from a spreadsheet"),
+    ("manage_courses", "Create recurring course sessions and multi-service packages"),
+    ("manage_settings", "Change the Wix connection settings"),
+]
+
+FRONT_DESK = "Front desk"
+MANAGER = "Manager"
+ADMIN = "Admin"
+
+_DESK_PERMS = ["use_front_desk"]
+_MANAGER_PERMS = [
+    *_DESK_PERMS,
+    "view_reports",
+    "export_data",
+    "override_capacity",
+    "void_payments",
+    "view_audit",
+    "run_sync",
+]
+_ADMIN_PERMS = [*_MANAGER_PERMS, "import_data", "manage_courses", "manage_settings"]
+
+# Role → codenames, smallest role first (each role holds everything the one before it holds).
+ROLES: dict[str, list[str]] = {FRONT_DESK: _DESK_PERMS, MANAGER: _MANAGER_PERMS, ADMIN: _ADMIN_PERMS}
+
+# Demo accounts for the sandbox only (setup_roles --demo-users refuses against a live site).
+DEMO_USERS: list[tuple[str, str, str]] = [
+    ("desk", "desk-demo-2026", FRONT_DESK),
+    ("manager", "manager-demo-2026", MANAGER),
+    ("admin", "admin-demo-2026", ADMIN),
+]
+
+# Full permission names, for views: ``@roles.require(roles.USE_FRONT_DESK)``.
+USE_FRONT_DESK = f"{APP_LABEL}.use_front_desk"
+VIEW_REPORTS = f"{APP_LABEL}.view_reports"
+EXPORT_DATA = f"{APP_LABEL}.export_data"
+OVERRIDE_CAPACITY = f"{APP_LABEL}.override_capacity"
+VOID_PAYMENTS = f"{APP_LABEL}.void_payments"
+VIEW_AUDIT = f"{APP_LABEL}.view_audit"
+RUN_SYNC = f"{APP_LABEL}.run_sync"
+IMPORT_DATA = f"{APP_LABEL}.import_data"
+MANAGE_COURSES = f"{APP_LABEL}.manage_courses"
+MANAGE_SETTINGS = f"{APP_LABEL}.manage_settings"
+
+
+def smallest_role_with(permission: str) -> str:
+    """The first role (Front desk, then Manager, then Admin) that holds ``app_label.codename``."""
+    codename = permission.split(".", 1)[1]
+    for role, codenames in ROLES.items():
+        if codename in codenames:
+            return role
+    raise KeyError(permission)
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def require(permission: str) -> Callable[[V], V]:
+    """Decorate a view: anonymous → login page, signed in without ``permission`` → 403.
+
+    The permission is kept on the view as ``required_permission`` so the URL walker test can
+    prove every route is guarded. An htmx request whose session expired gets a full-page
+    redirect to the login page instead of a login form swapped into a fragment.
+    """
+
+    def decorator(view: V) -> V:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                htmx = getattr(request, "htmx", None)
+                if htmx:
+                    return HttpResponseClientRedirect(redirect_to_login(htmx.current_url_abs_path or "/").url)
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(f"Needs the {permission} permission.")
+            return view(request, *args, **kwargs)
+
+        guarded.required_permission = permission  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,48 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from bookings_app import roles, selectors
+from bookings_app.models import Session
+
+MAX_SEARCH_LENGTH = 100
+
+
+def _session_or_404(ref: str) -> Session:
+    session = selectors.session_get(ref=ref)
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+@roles.require(roles.USE_FRONT_DESK)
+@require_GET
+def roster(request: HttpRequest, ref: str) -> HttpResponse:
+    """Everyone booked on one session; ?q= filters by name, email or phone, ?cancelled=1 shows
+    cancelled and declined bookings too."""
+    session = _session_or_404(ref)
+    search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    include_cancelled = request.GET.get("cancelled") == "1"
+    rows = selectors.roster_row_list(session=session, search=search, include_cancelled=include_cancelled)
+    context = {
+        "session": session,
+        "rows": rows,
+        "people": sum(row.booking.total_participants for row in rows),
+        "search": search,
+        "include_cancelled": include_cancelled,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
+    response = TemplateResponse(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@roles.require(roles.USE_FRONT_DESK)
+@require_GET
+def roster_print(request: HttpRequest, ref: str) -> HttpResponse:
+    """A sign-in sheet for the session: name, phone, paid?, and a column to sign."""
+    session = _session_or_404(ref)
+    rows = selectors.roster_row_list(session=session)
+    return TemplateResponse(request, "roster/print.html", {"session": session, "rows": rows})

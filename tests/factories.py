@@ -1,0 +1,235 @@
+"""factory_boy factories for every model. Mirror rows get a Wix-looking id and revision 1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from bookings_app import models
+
+
+class WixMirrorFactory(factory.django.DjangoModelFactory):
+    wix_id = factory.Faker("uuid4")
+    revision = 1
+    wix_updated_at = factory.LazyFunction(timezone.now)
+    synced_at = factory.LazyFunction(timezone.now)
+    raw = factory.LazyFunction(dict)
+
+    class Meta:
+        abstract = True
+
+
+class ServiceFactory(WixMirrorFactory):
+    type = models.Service.Type.CLASS
+    name = factory.Sequence(lambda n: f"Open-water swim {n}")
+    price = Decimal("12.00")
+    currency = "GBP"
+    default_capacity = 20
+    schedule_id = factory.Faker("uuid4")
+    pricing_plan_enabled = True
+
+    class Meta:
+        model = models.Service
+
+
+class StaffMemberFactory(WixMirrorFactory):
+    name = factory.Faker("name")
+    email = factory.Faker("email")
+    phone = factory.Faker("phone_number")
+    resource_id = factory.Faker("uuid4")
+
+    class Meta:
+        model = models.StaffMember
+
+
+class SessionFactory(WixMirrorFactory):
+    service = factory.SubFactory(ServiceFactory)
+    title = factory.SelfAttribute("service.name")
+    start = factory.LazyFunction(lambda: timezone.now().replace(minute=0, second=0, microsecond=0))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(hours=1))
+    timezone = "Europe/London"
+    capacity = factory.SelfAttribute("service.default_capacity")
+    status = "CONFIRMED"
+    staff = factory.SubFactory(StaffMemberFactory)
+    location_name = "Lakeside"
+    schedule_id = factory.SelfAttribute("service.schedule_id")
+
+    class Meta:
+        model = models.Session
+
+
+class ContactFactory(WixMirrorFactory):
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.first_name}.{o.last_name}@example.com".lower())
+    phone = factory.Sequence(lambda n: f"+44 7700 9{n:05d}")
+
+    class Meta:
+        model = models.Contact
+
+
+class MemberFactory(WixMirrorFactory):
+    contact = factory.SubFactory(ContactFactory)
+    login_email = factory.SelfAttribute("contact.email")
+    status = "APPROVED"
+
+    class Meta:
+        model = models.Member
+
+
+class PlanOrderFactory(WixMirrorFactory):
+    member = factory.SubFactory(MemberFactory)
+    plan_id = factory.Faker("uuid4")
+    plan_name = "10-swim pass"
+    status = models.PlanOrder.Status.ACTIVE
+    last_payment_status = "PAID"
+    start = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+    end = factory.LazyFunction(lambda: timezone.now() + timedelta(days=80))
+
+    class Meta:
+        model = models.PlanOrder
+
+
+class BenefitBalanceFactory(WixMirrorFactory):
+    member = factory.SubFactory(MemberFactory)
+    plan_order = factory.SubFactory(PlanOrderFactory, member=factory.SelfAttribute("..member"))
+    name = "10-swim pass"
+    status = "ACTIVE"
+    total_credits = Decimal("10")
+    remaining_credits = Decimal("7")
+    unlimited = False
+    covered_service_ids = factory.LazyFunction(list)
+
+    class Meta:
+        model = models.BenefitBalance
+
+
+class BookingFactory(WixMirrorFactory):
+    session = factory.SubFactory(SessionFactory)
+    service = factory.LazyAttribute(lambda o: o.session.service if o.session else ServiceFactory())
+    contact = factory.SubFactory(ContactFactory)
+    status = models.Booking.Status.CONFIRMED
+    payment_status = models.Booking.PaymentStatus.NOT_PAID
+    selected_payment_option = models.Booking.PaymentOption.OFFLINE
+    total_participants = 1
+    wix_created_at = factory.LazyFunction(timezone.now)
+
+    class Meta:
+        model = models.Booking
+
+
+class OrderFactory(WixMirrorFactory):
+    number = factory.Sequence(lambda n: str(10000 + n))
+    contact = factory.SubFactory(ContactFactory)
+    status = "APPROVED"
+    payment_status = "NOT_PAID"
+    total = Decimal("12.00")
+    paid = Decimal("0.00")
+    balance = Decimal("12.00")
+    currency = "GBP"
+    wix_created_at = factory.LazyFunction(timezone.now)
+
+    class Meta:
+        model = models.Order
+
+
+class OrderLineItemFactory(factory.django.DjangoModelFactory):
+    order = factory.SubFactory(OrderFactory)
+    line_item_id = factory.Faker("uuid4")
+    booking = factory.SubFactory(BookingFactory)
+    catalog_item_id = factory.LazyAttribute(lambda o: o.booking.wix_id if o.booking else "")
+    name = "Open-water swim"
+    quantity = 1
+    price = Decimal("12.00")
+    payment_option = "FULL_PAYMENT_OFFLINE"
+
+    class Meta:
+        model = models.OrderLineItem
+
+
+class PaymentFactory(WixMirrorFactory):
+    order = factory.SubFactory(OrderFactory)
+    amount = Decimal("12.00")
+    currency = "GBP"
+    method = models.Payment.Method.CASH
+    status = models.Payment.Status.APPROVED
+    wix_created_at = factory.LazyFunction(timezone.now)
+
+    class Meta:
+        model = models.Payment
+
+
+class AttendanceFactory(WixMirrorFactory):
+    booking = factory.SubFactory(BookingFactory)
+    session = factory.LazyAttribute(lambda o: o.booking.session)
+    status = models.Attendance.Status.ATTENDED
+    number_of_attendees = 1
+
+    class Meta:
+        model = models.Attendance
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    actor = "desk"
+    action = "payment.cash"
+    object_type = "booking"
+    object_id = factory.Faker("uuid4")
+    summary = "Took 12.00 GBP cash"
+    before = factory.LazyFunction(lambda: {"payment_status": "NOT_PAID"})
+    after = factory.LazyFunction(lambda: {"payment_status": "PAID"})
+
+    class Meta:
+        model = models.AuditEntry
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    event_id = factory.Faker("uuid4")
+    event_type = "wix.bookings.v2.booking_updated"
+    entity_id = factory.Faker("uuid4")
+    entity_fqdn = "wix.bookings.v2.booking"
+    sequence = factory.Sequence(int)
+    payload = factory.LazyFunction(lambda: {"id": "evt", "entityFqdn": "wix.bookings.v2.booking"})
+
+    class Meta:
+        model = models.WebhookEvent
+
+
+class SyncStateFactory(factory.django.DjangoModelFactory):
+    kind = models.SyncState.Kind.BOOKINGS
+    last_success_at = factory.LazyFunction(timezone.now)
+    last_incremental_at = factory.LazyFunction(timezone.now)
+
+    class Meta:
+        model = models.SyncState
+        django_get_or_create = ("kind",)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_active = True
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def password(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        """``UserFactory(password="…")`` to sign in with a form; hashing is slow, so only then."""
+        if extracted:
+            self.set_password(extracted)
+        else:
+            self.set_unusable_password()
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        """``UserFactory(roles=["Front desk"])`` — the groups must exist (``setup_roles``)."""
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))

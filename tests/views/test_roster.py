@@ -1,0 +1,260 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bookings_app import selectors
+from bookings_app.models import Attendance, Booking, Payment, Service
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session():
+    return factories.SessionFactory(
+        start=START, title="Dawn swim", service__price=Decimal("12.00"), service__currency="GBP"
+    )
+
+
+def person(session, first: str, last: str, **booking) -> Booking:
+    contact = factories.ContactFactory(
+        first_name=first, last_name=last, email=f"{first}.{last}@example.com".lower(), phone=booking.pop("phone", "")
+    )
+    return factories.BookingFactory(session=session, contact=contact, **booking)
+
+
+def paid_with(booking: Booking, method: str, *, balance: str = "0", line_item: bool = True) -> None:
+    item = factories.OrderLineItemFactory(
+        booking=booking, order__balance=Decimal(balance), order__currency="GBP", order__contact=booking.contact
+    )
+    factories.PaymentFactory(order=item.order, method=method, line_item_id=item.line_item_id if line_item else "")
+
+
+def url(session, **query) -> str:
+    return reverse("roster", args=[session.ref])
+
+
+def row_html(content: str, booking: Booking) -> str:
+    start = content.index(f'id="booking-{booking.pk}"')
+    return content[start : content.index("</tr>", start)]
+
+
+def test_roster_shows_every_participant_with_status_payment_due_and_attendance(desk_client, session):
+    cash = person(session, "Ann", "Archer", payment_status="PAID", phone="+44 7700 900111")
+    paid_with(cash, Payment.Method.CASH)
+    factories.AttendanceFactory(booking=cash, session=session)
+    plan = person(session, "Bo", "Baker", payment_status="PAID", selected_payment_option="MEMBERSHIP")
+    paid_with(plan, Payment.Method.PLAN)
+    owes = person(session, "Cy", "Cole")
+    factories.OrderLineItemFactory(booking=owes, order__balance=Decimal("12.00"), order__currency="GBP")
+    no_order = person(session, "Di", "Dunn", total_participants=2)
+    factories.AttendanceFactory(booking=no_order, session=session, status=Attendance.Status.NOT_ATTENDED)
+    pending = person(session, "Ed", "Eve", status="CREATED", pending_sync=True)
+
+    response = desk_client.get(url(session))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Dawn swim" in content and "5 on the roster" in content
+    names = ["Ann Archer", "Bo Baker", "Cy Cole", "Di Dunn", "Ed Eve"]
+    assert [content.index(n) for n in names] == sorted(content.index(n) for n in names)
+
+    ann = row_html(content, cash)
+    assert "Confirmed" in ann and ">Paid<" in ann and ">Cash<" in ann and "Checked in" in ann
+    assert 'href="tel:+44 7700 900111"' in ann and "ann.archer@example.com" in ann
+    assert "—" in ann  # nothing due
+
+    bo = row_html(content, plan)
+    assert ">Plan<" in bo and "pay-plan" in bo
+
+    cy = row_html(content, owes)
+    assert "Not paid" in cy and "12.00 GBP" in cy and "Not yet" in cy
+
+    di = row_html(content, no_order)
+    assert "24.00 GBP" in di and ">list price<" in di  # no order yet: 2 × the service price
+    assert "×2" in di and "No-show" in di
+
+    ed = row_html(content, pending)
+    assert "waiting for Wix" in ed and "Created" in ed
+
+
+def test_roster_header_counts_match_today(desk_client, session):
+    paid_with(person(session, "Ann", "Archer", payment_status="PAID"), Payment.Method.CARD)
+    person(session, "Bo", "Baker")
+
+    content = desk_client.get(url(session)).content.decode()
+
+    assert "2<small>/20</small>" in content
+
+
+def test_roster_is_found_by_wix_event_id_or_by_pk(desk_client, session):
+    local = factories.SessionFactory(wix_id=None, title="Not in Wix yet")
+
+    assert desk_client.get(reverse("roster", args=[session.wix_id])).status_code == 200
+    assert desk_client.get(reverse("roster", args=[session.pk])).status_code == 200
+    assert "Not in Wix yet" in desk_client.get(reverse("roster", args=[local.pk])).content.decode()
+    assert desk_client.get(reverse("roster", args=["no-such-event"])).status_code == 404
+
+
+def test_cancelled_bookings_are_hidden_unless_asked_for(desk_client, session):
+    person(session, "Ann", "Archer")
+    person(session, "Gone", "Away", status="CANCELED")
+
+    assert "Gone Away" not in desk_client.get(url(session)).content.decode()
+    shown = desk_client.get(url(session), {"cancelled": "1"}).content.decode()
+    assert "Gone Away" in shown and "Cancelled" in shown
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ann", ["Ann Archer", "Joanne Smith"]),
+        ("ARCHER ann", ["Ann Archer"]),
+        ("zoe", ["Zoë Zeta"]),
+        ("smith@", ["Joanne Smith"]),
+        ("900 222", ["Bo Baker"]),
+        ("07700900222", []),  # national format with a leading zero is not the stored +44 number
+        ("nobody", []),
+    ],
+)
+def test_htmx_filter_by_name_email_or_phone_returns_just_the_rows(desk_client, session, query, expected):
+    person(session, "Ann", "Archer", phone="+44 7700 900111")
+    person(session, "Bo", "Baker", phone="+44 7700 900222")
+    person(session, "Joanne", "Smith")
+    person(session, "Zoë", "Zeta")
+
+    response = desk_client.get(url(session), {"q": query}, headers={"HX-Request": "true"})
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<section id="roster-rows"')
+    assert "<html" not in content
+    everyone = ["Ann Archer", "Bo Baker", "Joanne Smith", "Zoë Zeta"]
+    assert [n for n in everyone if n in content] == expected
+    if not expected:
+        assert "Nobody on this roster matches" in content
+
+
+def test_filter_works_without_javascript(desk_client, session):
+    person(session, "Ann", "Archer")
+    person(session, "Bo", "Baker")
+
+    content = desk_client.get(url(session), {"q": "baker"}).content.decode()
+
+    assert "<html" in content and 'value="baker"' in content
+    assert "Bo Baker" in content and "Ann Archer" not in content
+    assert "1 matching “baker”" in content
+
+
+def test_search_box_is_wired_for_instant_filtering(desk_client, session):
+    content = desk_client.get(url(session)).content.decode()
+
+    assert 'hx-trigger="input changed delay:150ms, search"' in content
+    assert f'hx-get="{url(session)}"' in content and 'hx-target="#roster-rows"' in content
+    assert "data-search" in content  # the "/" shortcut focuses it
+    assert 'method="get"' in content
+
+
+def test_course_session_roster_lists_the_course_bookings(desk_client):
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim")
+    week1 = factories.SessionFactory(service=course, start=START)
+    booking = factories.BookingFactory(session=None, service=course, contact__first_name="Cora")
+    factories.AttendanceFactory(booking=booking, session=week1)
+
+    content = desk_client.get(url(week1)).content.decode()
+
+    assert "Cora" in content and "Checked in" in content
+
+
+def test_a_plan_payment_on_a_shared_order_belongs_to_its_own_line(session):
+    ann, bo = person(session, "Ann", "Archer"), person(session, "Bo", "Baker")
+    order = factories.OrderFactory(balance=Decimal("0"))
+    ann_line = factories.OrderLineItemFactory(order=order, booking=ann)
+    factories.OrderLineItemFactory(order=order, booking=bo)
+    factories.PaymentFactory(order=order, method=Payment.Method.PLAN, line_item_id=ann_line.line_item_id)
+
+    rows = {r.contact.first_name: r for r in selectors.roster_row_list(session=session)}
+
+    assert rows["Ann"].methods == ["PLAN"] and rows["Ann"].charged_to_plan
+    assert rows["Bo"].methods == [] and not rows["Bo"].charged_to_plan
+    assert rows["Bo"].shared_order
+
+
+def test_print_view_is_a_sign_in_sheet(desk_client, session):
+    paid_with(person(session, "Ann", "Archer", payment_status="PAID", phone="+44 7700 900111"), Payment.Method.CASH)
+    person(session, "Bo", "Baker", payment_status="PAID", selected_payment_option="MEMBERSHIP")
+    person(session, "Cy", "Cole", phone="+44 7700 900333")
+    person(session, "Gone", "Away", status="CANCELED")
+
+    response = desk_client.get(reverse("roster_print", args=[session.ref]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'class="print-sheet"' in content and 'class="sign-in"' in content
+    assert ">Signature<" in content and ">Paid?<" in content
+    assert "Ann Archer" in content and "+44 7700 900111" in content and ">Paid<" in content
+    assert ">Plan<" in content
+    assert "Owes 12.00 GBP" in content
+    assert "Gone Away" not in content
+    assert "Saturday 21 November 2026, 07:00–08:00" in content
+    assert "data-print" in content
+
+
+def test_roster_links_to_the_print_view_and_back_to_its_day(desk_client, session):
+    content = desk_client.get(url(session)).content.decode()
+
+    assert f'href="{reverse("roster_print", args=[session.ref])}"' in content
+    assert f'href="{reverse("today")}?date=2026-11-21"' in content
+
+
+def _roster_queries(client, user, session, *, path: str = "roster", htmx: bool = False) -> int:
+    client.force_login(user)
+    headers = {"HX-Request": "true"} if htmx else {}
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(path, args=[session.ref]), headers=headers)
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _fill(session, n: int) -> None:
+    for i in range(n):
+        booking = factories.BookingFactory(session=session, payment_status="PAID" if i % 3 else "NOT_PAID")
+        if i % 3 == 1:
+            paid_with(booking, Payment.Method.CASH)
+        elif i % 3 == 2:
+            paid_with(booking, Payment.Method.PLAN)
+        if i % 2:
+            factories.AttendanceFactory(booking=booking, session=session)
+
+
+@pytest.mark.parametrize(("path", "htmx"), [("roster", False), ("roster", True), ("roster_print", False)])
+def test_roster_queries_do_not_grow_with_participants(client, desk_user, path, htmx):
+    small, big = factories.SessionFactory(start=START), factories.SessionFactory(start=START)
+    _fill(small, 10)
+    _fill(big, 100)
+
+    ten = _roster_queries(client, desk_user, small, path=path, htmx=htmx)
+    hundred = _roster_queries(client, desk_user, big, path=path, htmx=htmx)
+
+    assert ten == hundred
+    assert hundred <= 9  # session, user, permissions, the session row, 3 for the rows, the sync status
+
+
+def test_roster_selector_costs_three_queries(django_assert_num_queries):
+    session = factories.SessionFactory(start=START)
+    _fill(session, 30)
+
+    with django_assert_num_queries(3):
+        rows = selectors.roster_row_list(session=session)
+        assert len(rows) == 30
+        assert sum(1 for r in rows if r.checked_in) == 15
+        assert {m for r in rows for m in r.methods} == {"CASH", "PLAN"}
+
+
+def test_a_huge_numeric_reference_is_simply_not_found(desk_client):
+    assert desk_client.get(reverse("roster", args=["9" * 30])).status_code == 404

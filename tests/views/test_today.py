@@ -1,0 +1,334 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bookings_app import selectors
+from bookings_app.models import Attendance, Booking, Payment, Service
+from tests import factories
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)  # a Saturday; London is on GMT (UTC+0)
+TODAY_URL = reverse("today")
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+def at(hour: int, minute: int = 0, day: date = date(2026, 11, 21)) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def busy_class(start: datetime, **kwargs) -> factories.SessionFactory:
+    """A class of 20 places: 3 paid cash, 2 charged to a plan, 2 unpaid (one of them ×2),
+    1 cancelled; 2 checked in."""
+    session = factories.SessionFactory(start=start, **kwargs)
+    paid = factories.BookingFactory.create_batch(3, session=session, payment_status=Booking.PaymentStatus.PAID)
+    for booking in paid:
+        item = factories.OrderLineItemFactory(booking=booking, order__balance=0, order__payment_status="PAID")
+        factories.PaymentFactory(order=item.order, method=Payment.Method.CASH)
+    for _ in range(2):
+        item = factories.OrderLineItemFactory(
+            booking__session=session, booking__payment_status=Booking.PaymentStatus.PAID, payment_option="MEMBERSHIP"
+        )
+        factories.PaymentFactory(order=item.order, method=Payment.Method.PLAN, line_item_id=item.line_item_id)
+    factories.BookingFactory(session=session)
+    factories.BookingFactory(session=session, total_participants=2)
+    factories.BookingFactory(session=session, status=Booking.Status.CANCELED)
+    for booking in paid[:2]:
+        factories.AttendanceFactory(booking=booking, session=session)
+    return session
+
+
+@pytest.mark.django_db
+def test_day_list_counts_booked_paid_plan_unpaid_and_checked_in():
+    session = busy_class(at(7))
+
+    [row] = selectors.session_day_list(day=date(2026, 11, 21))
+
+    assert row.pk == session.pk
+    assert (row.places, row.booked, row.paid_count, row.plan_count, row.unpaid_count, row.checked_in) == (
+        20,
+        8,
+        3,
+        2,
+        3,
+        2,
+    )
+
+
+@pytest.mark.django_db
+def test_day_list_is_one_query_however_many_sessions(django_assert_num_queries):
+    for hour in range(6, 18):
+        busy_class(at(hour))
+
+    with django_assert_num_queries(1):
+        sessions = selectors.session_day_list(day=date(2026, 11, 21))
+        assert [s.booked for s in sessions] == [8] * 12
+        assert all(s.service.name and s.staff.name for s in sessions)
+
+
+@pytest.mark.django_db
+def test_course_sessions_count_the_course_bookings():
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim", default_capacity=8)
+    week1 = factories.SessionFactory(service=course, start=at(10))
+    factories.SessionFactory(service=course, start=at(10, day=date(2026, 11, 28)))
+    factories.BookingFactory.create_batch(3, session=None, service=course)
+    factories.BookingFactory(session=None, service=course, payment_status=Booking.PaymentStatus.PAID)
+    other_class = factories.ServiceFactory()
+    factories.BookingFactory(session=None, service=other_class)  # not a course: never on a course roster
+
+    [row] = selectors.session_day_list(day=date(2026, 11, 21))
+
+    assert row.pk == week1.pk
+    assert (row.places, row.booked, row.paid_count, row.unpaid_count) == (8, 4, 1, 3)
+
+
+@pytest.mark.django_db
+def test_a_settled_booking_that_chose_a_plan_counts_as_plan_without_an_order():
+    session = factories.SessionFactory(start=at(8))
+    factories.BookingFactory(
+        session=session,
+        payment_status=Booking.PaymentStatus.PAID,
+        selected_payment_option=Booking.PaymentOption.MEMBERSHIP,
+    )
+    voided = factories.OrderLineItemFactory(booking__session=session, booking__payment_status="NOT_PAID")
+    factories.PaymentFactory(order=voided.order, method=Payment.Method.PLAN, status=Payment.Status.VOIDED)
+
+    [row] = selectors.session_day_list(day=date(2026, 11, 21))
+
+    assert (row.booked, row.plan_count, row.paid_count, row.unpaid_count) == (2, 1, 0, 1)
+
+
+@pytest.mark.django_db
+def test_the_day_is_the_business_day_in_local_time(settings):
+    settings.TIME_ZONE = "Europe/London"
+    summer = date(2026, 7, 1)
+    # 00:30 on 1 July in London (BST) is 23:30 UTC on 30 June; 23:30 BST on 1 July is 22:30 UTC.
+    early = factories.SessionFactory(start=datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    late = factories.SessionFactory(start=datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    factories.SessionFactory(start=datetime(2026, 7, 1, 23, 30, tzinfo=UTC))  # 00:30 on 2 July
+
+    assert [s.pk for s in selectors.session_day_list(day=summer)] == [early.pk, late.pk]
+
+
+@pytest.mark.django_db
+def test_today_page_lists_the_days_sessions_in_time_order(desk_client):
+    swim = busy_class(at(7), title="Dawn swim")
+    factories.SessionFactory(start=at(18), title="Sunset swim")
+    appointment = factories.SessionFactory(
+        start=at(11), title="Massage", service__type=Service.Type.APPOINTMENT, capacity=1
+    )
+    factories.SessionFactory(start=at(9, day=date(2026, 11, 22)), title="Tomorrow's swim")
+
+    response = desk_client.get(TODAY_URL)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.index("Dawn swim") < content.index("Massage") < content.index("Sunset swim")
+    assert "Tomorrow&#x27;s swim" not in content
+    assert "Today, Saturday 21 November 2026" in content
+    assert f'href="{reverse("roster", args=[swim.wix_id])}"' in content
+    assert f'href="{reverse("roster", args=[appointment.wix_id])}"' in content
+    assert "8<small>/20</small>" in content
+    assert 'id="session-list"' in content and 'id="today-filters"' in content and 'id="messages"' in content
+
+
+@pytest.mark.django_db
+def test_today_page_shows_times_in_business_local_time(desk_client, time_machine):
+    time_machine.move_to(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False)
+    factories.SessionFactory(start=datetime(2026, 7, 1, 6, 0, tzinfo=UTC), title="Summer swim")
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "<strong>07:00</strong>" in content  # 06:00 UTC is 07:00 BST
+
+
+@pytest.mark.django_db
+def test_the_root_url_leads_to_today(desk_client):
+    assert desk_client.get("/").url == TODAY_URL
+
+
+@pytest.mark.django_db
+def test_htmx_filter_request_gets_only_the_session_list(desk_client):
+    busy_class(at(7), title="Dawn swim")
+
+    response = desk_client.get(TODAY_URL, {"date": "2026-11-21"}, headers={"HX-Request": "true"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.lstrip().startswith('<section id="session-list"')
+    assert "Dawn swim" in content
+    assert "<html" not in content and "today-filters" not in content
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_a_history_restore_gets_the_full_page(desk_client):
+    response = desk_client.get(TODAY_URL, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+
+    assert "<html" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_filter_form_is_wired_for_htmx_and_plain_get(desk_client):
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert 'method="get"' in content
+    assert f'hx-get="{TODAY_URL}"' in content and 'hx-target="#session-list"' in content
+    assert 'type="date"' in content and 'value="2026-11-21"' in content
+
+
+@pytest.mark.django_db
+def test_filter_by_service_and_staff(desk_client):
+    coach = factories.StaffMemberFactory(name="Alex Coach")
+    swim = factories.ServiceFactory(name="Open water")
+    factories.SessionFactory(start=at(7), service=swim, staff=coach, title="Swim with Alex")
+    factories.SessionFactory(start=at(8), service=swim, title="Swim with someone else")
+    factories.SessionFactory(start=at(9), staff=coach, title="Yoga with Alex")
+
+    by_service = desk_client.get(TODAY_URL, {"service": swim.pk}).content.decode()
+    by_staff = desk_client.get(TODAY_URL, {"staff": coach.pk}).content.decode()
+    by_both = desk_client.get(TODAY_URL, {"service": swim.pk, "staff": coach.pk}).content.decode()
+
+    assert "Swim with Alex" in by_service and "Swim with someone else" in by_service
+    assert "Yoga with Alex" not in by_service
+    assert "Swim with Alex" in by_staff and "Yoga with Alex" in by_staff
+    assert "Swim with someone else" not in by_staff
+    assert "Swim with Alex" in by_both and "Yoga" not in by_both and "someone else" not in by_both
+    # the day links keep the filters
+    assert f"?date=2026-11-22&amp;service={swim.pk}&amp;staff={coach.pk}" in by_both
+
+
+@pytest.mark.django_db
+def test_date_navigation(desk_client):
+    factories.SessionFactory(start=at(9, day=date(2026, 11, 22)), title="Sunday swim")
+
+    response = desk_client.get(TODAY_URL, {"date": "2026-11-22"})
+
+    content = response.content.decode()
+    assert "Sunday swim" in content
+    assert "Sunday 22 November 2026" in content and "Today," not in content
+    assert f'href="{TODAY_URL}?date=2026-11-21"' in content
+    assert f'href="{TODAY_URL}?date=2026-11-23"' in content
+    assert "Back to today" in content
+
+
+@pytest.mark.django_db
+def test_a_bad_date_shows_today_with_a_message(desk_client):
+    factories.SessionFactory(start=at(9), title="Saturday swim")
+
+    response = desk_client.get(TODAY_URL, {"date": "21/11/2026x"})
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert "Enter a date as YYYY-MM-DD." in content
+    assert "Saturday swim" in content
+
+
+@pytest.mark.django_db
+def test_an_unknown_service_filter_is_a_clear_error(desk_client):
+    response = desk_client.get(TODAY_URL, {"service": "999999"})
+
+    assert response.status_code == 422
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_empty_day_says_so(desk_client):
+    assert "No sessions on this day." in desk_client.get(TODAY_URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_pending_and_cancelled_sessions_are_flagged(desk_client):
+    session = factories.SessionFactory(start=at(9))
+    factories.BookingFactory(session=session, pending_sync=True)
+    factories.SessionFactory(start=at(10), status="CANCELLED")
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "1 waiting for Wix" in content
+    assert "is-cancelled" in content and ">Cancelled<" in content
+
+
+@pytest.mark.django_db
+def test_today_page_queries_do_not_grow_with_sessions(client, desk_user):
+    def count_queries() -> int:
+        client.force_login(desk_user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(TODAY_URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    busy_class(at(7))
+    few = count_queries()
+    for hour in range(8, 20):
+        busy_class(at(hour))
+
+    assert count_queries() == few
+
+
+@pytest.mark.django_db
+def test_login_required(client):
+    response = client.get(TODAY_URL)
+
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_header_warns_when_sync_is_stale(desk_client):
+    factories.SyncStateFactory(kind="bookings", last_success_at=NOW - timedelta(minutes=5))
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "Not synced with Wix since 08:55" in content
+    assert 'class="sync-status is-bad"' in content
+
+
+@pytest.mark.django_db
+def test_header_shows_a_fresh_sync_quietly(desk_client):
+    factories.SyncStateFactory(kind="bookings", last_success_at=NOW - timedelta(minutes=3))
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "Synced 08:57" in content
+    assert "sync-warning" not in content
+
+
+@pytest.mark.django_db
+def test_header_warns_when_wix_is_unreachable(desk_client):
+    factories.SyncStateFactory(kind="sessions", last_success_at=NOW - timedelta(minutes=1))
+    factories.SyncStateFactory(
+        kind="bookings",
+        last_success_at=NOW - timedelta(minutes=3),
+        last_error="Wix did not answer (timeout)",
+        last_error_at=NOW - timedelta(minutes=1),
+    )
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "Wix unreachable" in content
+    assert "Wix is not answering" in content and "Wix did not answer (timeout)" in content
+
+
+@pytest.mark.django_db
+def test_navigation_only_links_to_screens_that_exist(manager_client):
+    content = manager_client.get(TODAY_URL).content.decode()
+
+    assert f'<a href="{TODAY_URL}" aria-current="page">Today</a>' in content
+    for missing in ("Owes", "Reports", "Audit"):
+        assert f">{missing}</a>" not in content
+
+
+@pytest.mark.django_db
+def test_attendance_of_other_sessions_is_not_counted():
+    session = factories.SessionFactory(start=at(7))
+    booking = factories.BookingFactory(session=session)
+    factories.AttendanceFactory(booking=booking, session=session, status=Attendance.Status.NOT_ATTENDED)
+    factories.AttendanceFactory(booking=factories.BookingFactory(), number_of_attendees=5)
+
+    [row] = [s for s in selectors.session_day_list(day=date(2026, 11, 21)) if s.pk == session.pk]
+
+    assert row.checked_in == 0
