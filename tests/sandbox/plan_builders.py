@@ -50,14 +50,6 @@ def make_plan(
         if archived:
             plan = {**plan, "archived": True, "public": False}
             sb.state.put("plans", plan)
-        for service_id in service_ids or []:
-            service = sb.state.edit("services", service_id)
-            if service is None:
-                continue
-            payment = service.setdefault("payment", {})
-            payment.setdefault("pricingPlanIds", []).append(plan["id"])
-            payment.setdefault("options", {})["pricingPlan"] = True
-            sb.state.put("services", touch(sb, service))
     return plan
 
 

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from bookings_app import roles
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             "5",
         ]
         worker = [python, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.5"]
+        # Keep exactly one scheduled poll in the task queue (data never more than 2 minutes old).
+        call_command("sync_wix", "--schedule")
         procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv
         time.sleep(1.0)
         self.stdout.write("")

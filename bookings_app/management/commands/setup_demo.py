@@ -18,6 +18,7 @@ class Command(BaseCommand):
         if not settings.WIX.is_sandbox:
             call_command("setup_roles")
             self.stdout.write("Live Wix configured: roles created; no demo users or demo data.")
+            call_command("sync_wix", "--full")
             return
         call_command("setup_roles", "--demo-users")
         summary = wix.sandbox_seed_if_empty()
@@ -25,3 +26,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Seeded the demo swim club in the sandbox: {summary}")
         else:
             self.stdout.write("The sandbox already holds the demo data.")
+        call_command("sync_wix", "--full")

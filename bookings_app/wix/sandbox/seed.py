@@ -569,7 +569,7 @@ def _pay_past_booking(
                 },
             )
         else:
-            api("POST", f"/ecom/v1/payments-collector/orders/{order_id}/mark-as-paid", {})
+            _pay_online(api, order_id)
         counts["paid"] += 1
     else:
         counts["unpaid"] += 1
@@ -589,8 +589,30 @@ def _order_for(api: _Api, booking: dict[str, Any], channel: str, *, pay: bool = 
     )["checkout"]
     order_id = api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})["orderId"]
     if pay:
-        api("POST", f"/ecom/v1/payments-collector/orders/{order_id}/mark-as-paid", {})
+        _pay_online(api, order_id)
     return order_id
+
+
+def _pay_online(api: _Api, order_id: str) -> None:
+    """The customer paid by card on the website: a regular, not offline, payment."""
+    order = api("GET", f"/ecom/v1/orders/{order_id}")["order"]
+    api(
+        "POST",
+        f"/ecom/v1/payments/orders/{order_id}/add-payment",
+        {
+            "payments": [
+                {
+                    "amount": {"amount": order["balanceSummary"]["balance"]["amount"]},
+                    "status": "APPROVED",
+                    "regularPaymentDetails": {
+                        "offlinePayment": False,
+                        "paymentOrderId": order_id,
+                        "paymentMethodName": {"buyerLanguageName": "Credit / Debit Card"},
+                    },
+                }
+            ]
+        },
+    )
 
 
 def _event_payload(

@@ -177,6 +177,17 @@ def plan_create(
     }
     stamp_new(sb, plan, revision=False)
     sb.state.put("plans", plan)
+    # Connecting a plan to a service is what makes Wix list it on the service (and flips
+    # payment.options.pricingPlan on), so the service and the plan agree from the start.
+    for service_id in service_ids:
+        service = sb.state.edit("services", service_id)
+        if service is None:
+            continue
+        payment = service.setdefault("payment", {})
+        if plan_id not in payment.setdefault("pricingPlanIds", []):
+            payment["pricingPlanIds"].append(plan_id)
+        payment.setdefault("options", {})["pricingPlan"] = True
+        sb.state.put("services", touch(sb, service))
     return plan
 
 

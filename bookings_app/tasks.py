@@ -1,0 +1,172 @@
+"""Background tasks (django-tasks; the database backend by default, ``manage.py db_worker`` runs them).
+
+Sync scheduling: the mirror must never be more than two minutes behind Wix, so an incremental
+poll runs every ``WIX_SYNC_POLL_SECONDS`` (60) and, when it finishes, queues the next one
+(``run_after``). :func:`sync_schedule_ensure` keeps exactly one poll pending: it is what the poll
+calls to reschedule itself and what starts the chain (``manage.py sync_wix --schedule``, run by
+``setup_demo`` and before the worker starts, and every "Sync now"). A poll turns into a full sync
+when none has run for ``WIX_SYNC_FULL_EVERY_HOURS`` (6): webhooks and polls cover changes, the
+full sync also covers what Wix changes without a trace (attendance set in the dashboard …).
+
+Backends that cannot defer (the immediate backend in tests) run tasks inline and never schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from bookings_app.models import SyncState
+from bookings_app.services import sync, webhooks
+from bookings_app.wix import WixConfigError, get_wix_client
+
+logger = logging.getLogger("bookings_app.tasks")
+
+SYNC_QUEUE = "sync"
+SCHEDULE_CACHE_KEY = "bookings_app:sync-poll-pending"
+
+
+def poll_interval() -> timedelta:
+    return timedelta(seconds=getattr(settings, "WIX_SYNC_POLL_SECONDS", 60))
+
+
+@task(queue_name=SYNC_QUEUE)
+def sync_incremental_task() -> dict[str, Any]:
+    """The poll: fetch what changed in Wix (a full sync when one is due), then queue the next poll."""
+    try:
+        with get_wix_client() as wix:
+            webhooks.webhook_backlog_process(wix=wix)
+            if sync.sync_needs_full():
+                report = sync.sync_full(wix=wix)
+            else:
+                report = sync.sync_incremental(wix=wix)
+        return report.as_dict()
+    except WixConfigError as exc:
+        sync.sync_record_error(message=f"Wix is not configured: {exc}")
+        return {"error": str(exc)}
+    finally:
+        sync_schedule_ensure(delay=poll_interval())
+
+
+@task(queue_name=SYNC_QUEUE)
+def sync_full_task() -> dict[str, Any]:
+    """A full sync ("Sync now", or the first sync of a new install)."""
+    try:
+        with get_wix_client() as wix:
+            return sync.sync_full(wix=wix).as_dict()
+    except WixConfigError as exc:
+        sync.sync_record_error(message=f"Wix is not configured: {exc}")
+        return {"error": str(exc)}
+    finally:
+        sync_schedule_ensure(delay=poll_interval())  # heals a poll chain a killed worker broke
+
+
+@task()
+def process_webhook_event_task(event_pk: int) -> str:
+    """Apply one stored Wix webhook event to the mirror (see ``services.webhooks``)."""
+    with get_wix_client() as wix:
+        return webhooks.webhook_event_process(wix=wix, event_pk=event_pk)
+
+
+# --- scheduling -----------------------------------------------------------------------------------
+
+
+def _db_results():  # noqa: ANN202 - the model class, imported lazily: only the database backend has it
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult
+
+
+def _uses_database(backend: Any) -> bool:
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(backend, DatabaseBackend)
+
+
+def _pending(task_obj: Any) -> Any:
+    """Queued (READY) results of ``task_obj`` in the database backend."""
+    backend = task_obj.get_backend()
+    return _db_results().objects.filter(task_path=task_obj.module_path, backend_name=backend.alias, status="READY")
+
+
+def sync_schedule_ensure(*, delay: timedelta | None = None) -> bool:
+    """Queue the next incremental poll unless one is already pending. Returns True if it queued.
+
+    With the database backend the check and the insert run in one transaction holding a row lock
+    (a ``SyncState`` row; SQLite serialises the write transaction), so two processes starting the
+    chain at once still leave a single pending poll. Other deferring backends use an atomic cache
+    ``add`` instead (shared when the cache is, e.g. Redis).
+    """
+    backend = sync_incremental_task.get_backend()
+    if not backend.supports_defer:
+        return False
+    run_after = timezone.now() + (delay if delay is not None else timedelta(0))
+    if _uses_database(backend):
+        sync.sync_states_ensure()  # the lock row must exist
+        with transaction.atomic():
+            SyncState.objects.select_for_update().filter(kind=SyncState.Kind.SERVICES).first()
+            if _pending(sync_incremental_task).exists():
+                return False
+            sync_incremental_task.using(run_after=run_after).enqueue()
+        return True
+    lifetime = int((delay or timedelta(0)).total_seconds() + poll_interval().total_seconds() * 2)
+    if not cache.add(SCHEDULE_CACHE_KEY, "1", timeout=max(lifetime, 60)):
+        return False
+    sync_incremental_task.using(run_after=run_after).enqueue()
+    return True
+
+
+def sync_full_enqueue() -> bool:
+    """Queue a full sync unless one is running or already queued. Returns True if it queued.
+
+    With the immediate backend (tests) the sync runs before this returns.
+    """
+    if sync.sync_is_running():
+        return False
+    backend = sync_full_task.get_backend()
+    if _uses_database(backend):
+        sync.sync_states_ensure()
+        with transaction.atomic():
+            SyncState.objects.select_for_update().filter(kind=SyncState.Kind.SERVICES).first()
+            if _pending(sync_full_task).exists():
+                return False
+            sync_full_task.enqueue()
+        return True
+    sync_full_task.enqueue()
+    return True
+
+
+def sync_full_queued() -> bool:
+    """A full sync is waiting for the worker (database backend only; others cannot tell)."""
+    backend = sync_full_task.get_backend()
+    return _uses_database(backend) and _pending(sync_full_task).exists()
+
+
+# --- desk actions ---------------------------------------------------------------------------------
+
+DESK_PUSH_LIMIT = 2000  # actions per run; the follow-up run takes the rest
+
+
+@task()
+def push_desk_actions() -> dict[str, Any]:
+    """Push the desk actions that are due to Wix (``services.desk_push``), then queue the next run
+    for when the earliest waiting one (undo window, retry backoff) becomes due."""
+    from bookings_app.services import desk_push
+
+    try:
+        with get_wix_client() as wix:
+            report = desk_push.push_desk_actions_now(wix=wix, limit=DESK_PUSH_LIMIT)
+    except WixConfigError as exc:
+        logger.error("desk push: Wix is not configured: %s", exc)
+        return {"error": str(exc)}
+    finally:
+        if push_desk_actions.get_backend().supports_defer:
+            desk_push.push_schedule_next()
+    return report.as_dict()

@@ -1,0 +1,111 @@
+"""Sync with Wix: the "Sync now" button and its progress, and the sync status page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from bookings_app import roles, tasks
+from bookings_app.models import SyncState
+from bookings_app.services import audit, sync
+
+
+@dataclass(frozen=True)
+class SyncWidget:
+    """What the header widget shows (the base layout's ``sync_status`` has the idle subset)."""
+
+    running: bool
+    queued: bool  # asked for, but the background worker has not started it yet
+    percent: int
+    phase: str
+    last_success_at: datetime | None
+    last_error: str
+    failing: bool
+
+    @property
+    def never(self) -> bool:
+        return self.last_success_at is None
+
+    @property
+    def busy(self) -> bool:
+        return self.running or self.queued
+
+
+def _widget() -> SyncWidget:
+    progress = sync.sync_progress_get()
+    return SyncWidget(
+        running=progress.running,
+        queued=not progress.running and tasks.sync_full_queued(),
+        percent=progress.percent,
+        phase=progress.phase,
+        last_success_at=progress.last_success_at,
+        last_error=progress.last_error,
+        failing=progress.failing,
+    )
+
+
+def _widget_response(request: HttpRequest, widget: SyncWidget) -> HttpResponse:
+    response = TemplateResponse(request, "sync/widget.html#sync-widget", {"sync": widget})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@roles.require(roles.RUN_SYNC)
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """Queue a full sync with Wix; htmx gets the progress widget, which polls until done."""
+    queued = tasks.sync_full_enqueue()
+    tasks.sync_schedule_ensure(delay=tasks.poll_interval())  # and keep the regular poll alive
+    audit.audit_record(
+        user=request.user,
+        action="sync.requested",
+        obj_type="sync",
+        obj_id="",
+        summary="Started a full sync with Wix" if queued else "Asked for a sync with Wix (one was already running)",
+    )
+    if request.htmx:
+        return trigger_client_event(_widget_response(request, _widget()), "syncStarted")
+    if queued:
+        messages.info(request, "Sync with Wix started. The page shows the new data once it has finished.")
+    else:
+        messages.info(request, "A sync with Wix is already running.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "sync-status"
+    return redirect(target)
+
+
+@roles.require(roles.USE_FRONT_DESK)
+@require_GET
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The progress widget (htmx polls it every second while a sync runs), or the status page."""
+    widget = _widget()
+    if request.htmx and not request.htmx.history_restore_request:
+        response = _widget_response(request, widget)
+        if not widget.busy:
+            response = trigger_client_event(response, "syncFinished")
+        return response
+    order = {kind: i for i, kind in enumerate(sync.ALL_KINDS)}
+    states = sorted(SyncState.objects.all(), key=lambda s: order.get(s.kind, len(order)))
+    rows = [
+        {
+            "label": sync.LABELS.get(s.kind, s.kind),
+            "state": s,
+            "failing": bool(s.last_error_at and (s.last_success_at is None or s.last_error_at > s.last_success_at)),
+        }
+        for s in states
+    ]
+    response = TemplateResponse(request, "sync/status.html", {"sync": widget, "rows": rows})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
