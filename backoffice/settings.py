@@ -92,6 +92,9 @@ TASKS = {
     }
 }
 
+# How long a desk action can be undone before the worker pushes it to Wix.
+DESK_UNDO_SECONDS = env.int("DESK_UNDO_SECONDS", default=8)
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [

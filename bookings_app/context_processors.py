@@ -30,7 +30,14 @@ NAVIGATION: list[tuple[str, str, str]] = [
 ]
 
 # Screens that belong under a navigation entry for highlighting.
-_SECTION_OF = {"roster": "today", "roster_print": "today", "home": "today"}
+_SECTION_OF = {
+    "roster": "today",
+    "roster_print": "today",
+    "home": "today",
+    "desk_walk_in": "today",
+    "desk_settle": "today",
+    "desk_appointment": "today",
+}
 
 
 def _navigation(request: HttpRequest) -> list[NavItem]:

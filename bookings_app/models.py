@@ -545,3 +545,79 @@ class StaffPermissions(models.Model):
 
     def __str__(self) -> str:
         return "staff permissions"
+
+
+class DeskAction(models.Model):
+    """One front-desk click, stored before anything is sent to Wix (DESIGN.md §4).
+
+    The desk services write the row and change the mirror optimistically; the worker
+    (``services.desk_push``) pushes it to Wix step by step, saving each step's result in
+    ``steps`` before the next one, so a crash or a retry resumes where it stopped.
+    """
+
+    class Kind(models.TextChoices):
+        CONTACT_CREATE = "CONTACT_CREATE", "New customer"
+        WALK_IN = "WALK_IN", "Walk-in"
+        PAYMENT = "PAYMENT", "Payment"  # cash / card / check, params.method
+        PLAN_CHARGE = "PLAN_CHARGE", "Charge to plan"
+        PAY_LATER = "PAY_LATER", "Pay later"
+        ATTENDANCE = "ATTENDANCE", "Attendance"
+        CANCEL_BOOKING = "CANCEL_BOOKING", "Cancel booking"
+        VOID_PLAN_CHARGE = "VOID_PLAN_CHARGE", "Void plan charge"
+        REFUND = "REFUND", "Refund"
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry
+        RUNNING = "RUNNING", "Sending to Wix"
+        SYNCED = "SYNCED", "In Wix"
+        NEEDS_ATTENTION = "NEEDS_ATTENTION", "Needs attention"  # Wix said no; staff choose what next
+        UNDONE = "UNDONE", "Undone"
+        REMOVED = "REMOVED", "Removed"
+
+    # Still to reach Wix (or to be decided by staff): the booking shows "waiting for Wix".
+    LIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.NEEDS_ATTENTION)
+    MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER)
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # The end of the undo window: nothing is pushed before it.
+    run_after = models.DateTimeField()
+    booking = models.ForeignKey(Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="desk_actions")
+    session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="desk_actions")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="desk_actions")
+    # Pushed only once this one is SYNCED (a payment on a walk-in waits for the walk-in's booking id).
+    depends_on = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="dependents")
+    batch_id = models.CharField(max_length=200, blank=True, db_index=True)  # settle-roster commits share one
+    params = models.JSONField(default=dict, blank=True)
+    steps = models.JSONField(default=dict, blank=True)
+    # The mirror fields this action changed, as they were: what undo / remove put back.
+    before = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # QUEUED: not before this (backoff). RUNNING: the worker's lease; past it, the claim is dead.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)  # the plain-language "needs attention" text
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "kind", "run_after"], name="deskaction_due"),
+            models.Index(fields=["booking", "status"], name="deskaction_booking_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+    def can_undo(self, *, now: datetime | None = None) -> bool:
+        return self.status == self.Status.QUEUED and (now or timezone.now()) < self.run_after

@@ -32,8 +32,10 @@ from django.utils import timezone
 
 from bookings_app.models import (
     Attendance,
+    BenefitBalance,
     Booking,
     Contact,
+    DeskAction,
     OrderLineItem,
     Payment,
     Service,
@@ -169,6 +171,7 @@ class RosterRow:
     due_from_order: bool = False  # False: no order yet, the due amount is the service price
     order_numbers: list[str] = field(default_factory=list)
     shared_order: bool = False  # the order also pays for other bookings; its balance is theirs too
+    desk: DeskRowState | None = None  # filled by roster_desk_state_attach for the desk actions
 
     @property
     def method_labels(self) -> list[str]:
@@ -198,13 +201,18 @@ def _search_q(search: str, prefix: str = "") -> Q | None:
     return match
 
 
-def roster_row_list(*, session: Session, search: str = "", include_cancelled: bool = False) -> list[RosterRow]:
-    """Everyone on ``session``'s roster, by surname, filtered by name/email/phone.
+def roster_row_list(
+    *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
+) -> list[RosterRow]:
+    """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
+    ``booking_ids``, for re-rendering rows after a desk action).
 
     Three queries however many rows: the bookings (with contact, service and attendance),
     their order line items with orders, and those orders' payments.
     """
     bookings = Booking.objects.filter(_roster_q(session_id=session.pk, service_id=session.service_id))
+    if booking_ids is not None:
+        bookings = bookings.filter(pk__in=booking_ids)
     if not include_cancelled:
         bookings = bookings.filter(status__in=Booking.ROSTER_STATUSES)
     match = _search_q(search, prefix="contact__")
@@ -270,6 +278,181 @@ def contact_search(*, query: str, limit: int = 20) -> list[Contact]:
     if match is None:
         return []
     return list(Contact.objects.filter(match).order_by("last_name", "first_name", "pk")[:limit])
+
+
+# --- desk actions on the roster ----------------------------------------------------------------
+
+OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
+# What a manager may reverse once Wix has it (services.desk.action_reverse).
+REVERSIBLE_KINDS = (DeskAction.Kind.WALK_IN, DeskAction.Kind.PAYMENT, DeskAction.Kind.PLAN_CHARGE)
+# The reverse of an action, as a new action, names the one it reverses in its params.
+REVERSE_KINDS = (DeskAction.Kind.CANCEL_BOOKING, DeskAction.Kind.VOID_PLAN_CHARGE, DeskAction.Kind.REFUND)
+REVERSE_LABELS = {
+    DeskAction.Kind.WALK_IN: "Cancel the booking",
+    DeskAction.Kind.PLAN_CHARGE: "Void the plan charge (credit back)",
+    DeskAction.Kind.PAYMENT: "Record a refund",
+}
+PAYMENT_METHOD_LABELS = {"CASH": "Cash", "CARD": "Card", "CHECK": "Cheque"}
+
+
+@dataclass
+class DeskRowState:
+    """What the desk shows and offers on one roster row beyond the mirror's own state."""
+
+    balances: list[BenefitBalance] = field(default_factory=list)  # plans that can pay for this booking
+    attention: list[DeskAction] = field(default_factory=list)  # NEEDS_ATTENTION, oldest first
+    undoable: list[DeskAction] = field(default_factory=list)  # still inside the undo window
+    waiting: bool = False  # an action is queued or running: Wix does not have it yet
+    reversible: list[tuple[DeskAction, str]] = field(default_factory=list)  # synced: (action, what reversing does)
+    method_labels: list[str] = field(default_factory=list)  # how it was paid: the mirror's payments, then the desk's
+    unsynced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has not heard of yet
+    synced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has
+
+    quiet: bool = False  # nothing to do on the row: paid (or nothing due) and checked in, nothing pending
+
+    @property
+    def undo_seconds(self) -> int:
+        """Seconds left on the newest undoable action (for the countdown on the Undo button)."""
+        if not self.undoable:
+            return 0
+        left = (self.undoable[-1].run_after - timezone.now()).total_seconds()
+        return max(0, round(left))
+
+
+def balance_covers(balance: BenefitBalance, service: Service) -> bool:
+    """Whether a plan balance can pay for ``service`` now: active, with credit, in Wix, and
+    covering the service (an empty coverage list means the mirror doesn't know: Wix decides
+    when the charge is pushed — as ``services.desk`` judges it)."""
+    if (balance.status or "").upper() != "ACTIVE":
+        return False
+    if not balance.unlimited and (balance.remaining_credits is None or balance.remaining_credits < 1):
+        return False
+    if not balance.wix_id or not balance.member.wix_id:
+        return False
+    covered = balance.covered_service_ids or []
+    return not covered or service.wix_id in covered
+
+
+def roster_desk_state_attach(
+    *, rows: list[RosterRow], can_reverse: bool = False, now: datetime | None = None
+) -> list[RosterRow]:
+    """Give every row its ``desk`` state — two queries however many rows: the bookings' desk
+    actions that still matter, and the plan balances of the people on the rows. ``can_reverse``:
+    the viewer may reverse synced actions (a row offering that is never "quiet")."""
+    now = now or timezone.now()
+    booking_ids = [r.booking.pk for r in rows]
+    contact_ids = {r.contact.pk for r in rows}
+    states = {r.booking.pk: DeskRowState() for r in rows}
+    if not rows:
+        return rows
+    actions = (
+        DeskAction.objects.filter(booking_id__in=booking_ids)
+        .filter(
+            Q(status__in=OPEN_ACTION_STATUSES)
+            | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
+            | Q(kind__in=REVERSE_KINDS)
+        )
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .order_by("created_at", "pk")
+    )
+    reversed_ids: set[str] = set()
+    by_booking: dict[int, list[DeskAction]] = {}
+    for action in actions:
+        by_booking.setdefault(action.booking_id, []).append(action)
+        if action.kind in REVERSE_KINDS:
+            reversed_ids.add(str((action.params or {}).get("reverses", "")))
+    for booking_id, booking_actions in by_booking.items():
+        state = states[booking_id]
+        for action in booking_actions:
+            if action.status == DeskAction.Status.NEEDS_ATTENTION:
+                state.attention.append(action)
+            elif action.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING):
+                state.waiting = True
+                if action.can_undo(now=now):
+                    state.undoable.append(action)
+            elif action.kind in REVERSIBLE_KINDS and str(action.pk) not in reversed_ids:
+                state.reversible.append((action, REVERSE_LABELS[action.kind]))
+            if action.kind == DeskAction.Kind.PAYMENT:
+                label = PAYMENT_METHOD_LABELS.get(str((action.params or {}).get("method", "")).upper())
+                if label and label not in state.method_labels:
+                    state.method_labels.append(label)
+                amount = Decimal(str((action.params or {}).get("amount") or "0"))
+                if action.status == DeskAction.Status.SYNCED:
+                    state.synced_paid += amount
+                else:
+                    state.unsynced_paid += amount
+            elif action.kind == DeskAction.Kind.PLAN_CHARGE and "Plan" not in state.method_labels:
+                state.method_labels.append("Plan")
+    balances = (
+        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member")
+        .order_by("unlimited", "remaining_credits", "pk")  # use up the pass with fewest credits first
+    )
+    by_contact: dict[int, list[BenefitBalance]] = {}
+    for balance in balances:
+        by_contact.setdefault(balance.member.contact_id, []).append(balance)
+    for row in rows:
+        state = states[row.booking.pk]
+        state.balances = [b for b in by_contact.get(row.contact.pk, []) if balance_covers(b, row.booking.service)]
+        state.method_labels = [*row.method_labels, *(m for m in state.method_labels if m not in row.method_labels)]
+        state.quiet = (
+            row.amount_due is None
+            and row.attendance == Attendance.Status.ATTENDED
+            and not state.attention
+            and not state.undoable
+            and not (can_reverse and state.reversible)
+        )
+        if row.amount_due is not None:
+            # The mirrored order's balance already counts what Wix has; the list price counts nothing.
+            taken = state.unsynced_paid + (Decimal("0") if row.due_from_order else state.synced_paid)
+            if taken:
+                left = row.amount_due - taken
+                row.amount_due = left if left > 0 else None
+        row.desk = state
+    return rows
+
+
+def roster_booking_get(*, session: Session, booking_id: int) -> Booking | None:
+    """A booking on ``session``'s roster (a course booking belongs to every course session)."""
+    return (
+        Booking.objects.filter(_roster_q(session_id=session.pk, service_id=session.service_id), pk=booking_id)
+        .select_related("contact", "service", "session")
+        .first()
+    )
+
+
+def desk_action_get(*, session: Session, action_id: int) -> DeskAction | None:
+    """A desk action on one of ``session``'s roster bookings."""
+    return (
+        DeskAction.objects.filter(
+            pk=action_id,
+            booking__in=Booking.objects.filter(_roster_q(session_id=session.pk, service_id=session.service_id)),
+        )
+        .select_related("booking")
+        .first()
+    )
+
+
+def roster_contact_ids(*, session: Session, contact_ids: list[int]) -> set[int]:
+    """Which of ``contact_ids`` already hold a place on ``session``'s roster. One query."""
+    return set(
+        Booking.objects.filter(
+            _roster_q(session_id=session.pk, service_id=session.service_id),
+            contact_id__in=contact_ids,
+            status__in=Booking.ROSTER_STATUSES,
+        ).values_list("contact_id", flat=True)
+    )
+
+
+def desk_action_key_used(*, key: str) -> bool:
+    """Whether a desk action was already made with this form token (a re-sent form)."""
+    return DeskAction.objects.filter(idempotency_key=key).exists()
+
+
+def appointment_service_list() -> list[Service]:
+    """The services booked as appointments, for the "Book appointment" screen."""
+    return list(Service.objects.filter(type=Service.Type.APPOINTMENT, hidden=False).order_by("name"))
 
 
 # --- header ----------------------------------------------------------------------------------

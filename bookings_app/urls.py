@@ -1,12 +1,27 @@
-from django.urls import path
+from django.urls import include, path
 
-from bookings_app.views import auth, home, roster, today
+from bookings_app.views import auth, desk, home, roster, settle, today
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("", include("bookings_app.sync_urls")),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("today/", today.today, name="today"),
     path("sessions/<str:ref>/", roster.roster, name="roster"),
     path("sessions/<str:ref>/print/", roster.roster_print, name="roster_print"),
+    path("sessions/<str:ref>/header/", roster.roster_header, name="roster_header"),
+    # the front desk on a roster
+    path("sessions/<str:ref>/bookings/<int:booking_id>/pay/", desk.pay, name="desk_pay"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", desk.plan_charge, name="desk_plan"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/later/", desk.pay_later, name="desk_later"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/attendance/", desk.attendance, name="desk_attendance"),
+    path("sessions/<str:ref>/check-in-all/", desk.check_in_all, name="desk_check_in_all"),
+    path("sessions/<str:ref>/actions/<int:action_id>/undo/", desk.action_undo, name="desk_action_undo"),
+    path("sessions/<str:ref>/actions/<int:action_id>/resolve/", desk.action_resolve, name="desk_action_resolve"),
+    path("sessions/<str:ref>/actions/<int:action_id>/reverse/", desk.action_reverse, name="desk_action_reverse"),
+    path("sessions/<str:ref>/walk-in/", desk.walk_in, name="desk_walk_in"),
+    path("sessions/<str:ref>/walk-in/new/", desk.walk_in_new, name="desk_walk_in_new"),
+    path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
+    path("appointments/new/", desk.appointment, name="desk_appointment"),
 ]

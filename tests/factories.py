@@ -209,6 +209,22 @@ class SyncStateFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("kind",)
 
 
+class DeskActionFactory(factory.django.DjangoModelFactory):
+    """A desk payment waiting for Wix (past its undo window unless ``run_after`` says otherwise)."""
+
+    idempotency_key = factory.Sequence(lambda n: f"desk-{n}")
+    kind = models.DeskAction.Kind.PAYMENT
+    status = models.DeskAction.Status.QUEUED
+    run_after = factory.LazyFunction(timezone.now)
+    booking = factory.SubFactory(BookingFactory, wix_id=None, pending_sync=True)
+    session = factory.SelfAttribute("booking.session")
+    contact = factory.SelfAttribute("booking.contact")
+    params = factory.LazyFunction(lambda: {"method": "CASH", "amount": "12.00", "full": True, "due": "12.00"})
+
+    class Meta:
+        model = models.DeskAction
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

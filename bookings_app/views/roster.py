@@ -24,19 +24,43 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
     session = _session_or_404(ref)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     include_cancelled = request.GET.get("cancelled") == "1"
-    rows = selectors.roster_row_list(session=session, search=search, include_cancelled=include_cancelled)
-    context = {
-        "session": session,
-        "rows": rows,
-        "people": sum(row.booking.total_participants for row in rows),
-        "search": search,
-        "include_cancelled": include_cancelled,
-    }
+    context = roster_rows_context(request=request, session=session, search=search, include_cancelled=include_cancelled)
     partial = request.htmx and not request.htmx.history_restore_request
     template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
     response = TemplateResponse(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def roster_rows_context(
+    *,
+    request: HttpRequest,
+    session: Session,
+    search: str = "",
+    include_cancelled: bool = False,
+    highlight: int | None = None,
+) -> dict[str, object]:
+    """What the ``roster-rows`` partial needs: the rows with their desk actions (also used by
+    the desk views that re-render the whole list, e.g. after a walk-in or check-in-all)."""
+    rows = selectors.roster_row_list(session=session, search=search, include_cancelled=include_cancelled)
+    selectors.roster_desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    return {
+        "session": session,
+        "rows": rows,
+        "people": sum(row.booking.total_participants for row in rows),
+        "any_waiting": any(row.booking.pending_sync or row.desk.waiting for row in rows),
+        "search": search,
+        "include_cancelled": include_cancelled,
+        "highlight": highlight,
+    }
+
+
+@roles.require(roles.USE_FRONT_DESK)
+@require_GET
+def roster_header(request: HttpRequest, ref: str) -> HttpResponse:
+    """The session header with its head count, refreshed after every desk action (rosterChanged)."""
+    session = _session_or_404(ref)
+    return TemplateResponse(request, "roster/roster.html#session-header", {"session": session})
 
 
 @roles.require(roles.USE_FRONT_DESK)

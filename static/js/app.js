@@ -16,3 +16,136 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
 });
+
+// ---- Front desk ---------------------------------------------------------------------------
+
+// The roster refreshes itself while something waits for Wix, but never under a busy hand:
+// not while a part-payment prompt or a menu is open, a field has focus, or a request is out.
+window.deskIdle = () =>
+  !document.querySelector(
+    "#roster-rows details[open], #roster-rows input:focus, #walk-in-panel[open], .htmx-request",
+  );
+
+// Undo buttons count down their window (data-expires-in seconds) and go when it closes:
+// after that the worker may already have sent the change to Wix.
+function startUndoCountdowns(root) {
+  root.querySelectorAll("[data-expires-in]").forEach((form) => {
+    if (form.dataset.counting) return;
+    form.dataset.counting = "1";
+    const ends = Date.now() + Number(form.dataset.expiresIn) * 1000;
+    const label = form.querySelector(".countdown");
+    const tick = () => {
+      const left = Math.ceil((ends - Date.now()) / 1000);
+      if (left <= 0 || !form.isConnected) {
+        form.remove();
+        return;
+      }
+      if (label) label.textContent = `${left}s`;
+      setTimeout(tick, 250);
+    };
+    tick();
+  });
+}
+
+// Bits that need wiring when they appear (page load, or swapped in by htmx).
+function wireDesk(root) {
+  startUndoCountdowns(root);
+}
+document.addEventListener("DOMContentLoaded", () => wireDesk(document));
+document.addEventListener("htmx:load", (event) => wireDesk(event.target));
+
+// Opening the walk-in panel puts the cursor in its search box.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const panel = event.target;
+    if (!(panel instanceof HTMLDetailsElement) || !panel.open) return;
+    const box = panel.matches("#walk-in-panel")
+      ? panel.querySelector("[data-walk-in-search]")
+      : panel.matches(".new-customer") ? panel.querySelector("input[name=first_name]")
+      : panel.matches(".part-pay") ? panel.querySelector("input[name=amount]") : null;
+    if (box) box.focus();
+  },
+  true,
+);
+
+// A walk-in was booked: the rows were swapped in; clear the panel for the next person and
+// show the new row.
+document.addEventListener("walkInAdded", () => {
+  const panel = document.getElementById("walk-in-panel");
+  if (panel) {
+    panel.querySelectorAll("input[type=search], input[type=text], input[type=email], input[type=tel]").forEach((input) => {
+      input.value = "";
+      input.removeAttribute("aria-invalid");
+    });
+    panel.querySelectorAll(".field-error, .form-errors").forEach((error) => error.remove());
+    const results = document.getElementById("walk-in-results");
+    if (results) results.replaceChildren();
+    panel.querySelectorAll("details[open]").forEach((details) => (details.open = false));
+    panel.open = false;
+  }
+  const added = document.querySelector("#roster-rows tbody.is-new");
+  if (added) added.scrollIntoView({ block: "center", behavior: "smooth" });
+});
+
+// Inputs marked data-autosubmit submit their form when changed (the day picker).
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.hasAttribute("data-autosubmit") && input.form) {
+    input.form.requestSubmit();
+  }
+});
+
+// Settle roster: keep the totals at the top in step with the taps, and mark changed rows.
+function settleTotals(form) {
+  const currency = form.dataset.currency || "";
+  const symbols = { GBP: "£", EUR: "€", USD: "$", AUD: "A$", CAD: "C$", NZD: "NZ$" };
+  const money = (cents) => {
+    const text = (cents / 100).toFixed(2);
+    return symbols[currency] ? `${symbols[currency]}${text}` : `${text} ${currency}`.trim();
+  };
+  const sums = { cash: 0, card: 0, check: 0, owes: 0 };
+  const counts = { cash: 0, card: 0, check: 0, owes: 0, plan: 0, check_in: 0 };
+  form.querySelectorAll("input[type=radio]:checked").forEach((radio) => {
+    const kind = radio.value;
+    if (kind in sums) sums[kind] += Math.round(Number(radio.dataset.amount || 0) * 100);
+    if (kind in counts) counts[kind] += 1;
+    const row = radio.closest(".settle-row");
+    if (row) row.classList.toggle("is-changed", row.dataset.suggested !== kind && !(row.dataset.suggested === "paid"));
+  });
+  counts.check_in = form.querySelectorAll("input[type=checkbox][name$='-check_in']:checked").length;
+  for (const [kind, cents] of Object.entries(sums)) {
+    const out = form.querySelector(`[data-total="${kind}"]`);
+    if (out) out.textContent = money(cents);
+  }
+  for (const [kind, n] of Object.entries(counts)) {
+    const out = form.querySelector(`[data-count="${kind}"]`);
+    if (out) out.textContent = String(n);
+  }
+}
+document.addEventListener("change", (event) => {
+  const form = event.target instanceof Element && event.target.closest("form[data-settle]");
+  if (form) settleTotals(form);
+});
+
+// A tap that books a customer wins over the as-you-type search: a search answer arriving
+// meanwhile must not replace the list (and the form being sent) under it.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  if (!(elt instanceof Element)) return;
+  const panel = elt.closest(".walk-in-body");
+  if (!panel) return;
+  if (elt.matches("form.hit-book")) {
+    panel.dataset.booking = "1";
+    const search = panel.querySelector("[data-walk-in-search]");
+    if (search && window.htmx) window.htmx.trigger(search, "htmx:abort");
+  } else if (elt.matches("[data-walk-in-search]") && panel.dataset.booking) {
+    event.preventDefault();
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const elt = event.detail.elt;
+  if (elt instanceof Element && elt.matches("form.hit-book")) {
+    document.querySelectorAll(".walk-in-body[data-booking]").forEach((panel) => delete panel.dataset.booking);
+  }
+});

@@ -1,0 +1,339 @@
+"""Forms for the desk screens. They check the shape of what staff typed or tapped (a method, an
+amount, an email); the business rules (is anything due, is there credit, is there room) live in
+``services.desk`` and come back as ``BookingError``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core import signing
+
+from bookings_app.models import Attendance, BenefitBalance, Contact, Service, normalise_phone
+
+KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+SLOT_SALT = "desk.appointment-slot"
+SLOT_MAX_AGE = 60 * 60 * 12  # a slot picked this morning is still a fair offer this afternoon
+
+
+class DeskActionForm(forms.Form):
+    """Every desk action carries the token rendered into its form (``{% idempotency_key %}``)."""
+
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "This form is out of date: reload the page and try again."},
+    )
+
+    def clean_idempotency_key(self) -> str:
+        key = self.cleaned_data["idempotency_key"].strip()
+        if not KEY_RE.match(key):
+            raise forms.ValidationError("This form is out of date: reload the page and try again.")
+        return key
+
+    def first_error(self) -> str:
+        """One line for a place with room for one message (a roster row)."""
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return ""
+
+
+class PaymentForm(DeskActionForm):
+    """Cash, card or cheque for what the booking owes, or a part of it."""
+
+    METHODS = [("CASH", "Cash"), ("CARD", "Card"), ("CHECK", "Cheque")]
+
+    method = forms.ChoiceField(choices=METHODS, error_messages={"required": "Choose cash, card or cheque."})
+    amount = forms.DecimalField(
+        required=False,
+        max_digits=10,
+        decimal_places=2,
+        error_messages={"invalid": "Enter an amount like 5 or 7.50."},
+    )
+
+    def __init__(self, *args: Any, amount_due: Decimal | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.amount_due = amount_due
+
+    def clean_amount(self) -> Decimal | None:
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            return None
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount above zero.")
+        if self.amount_due is not None and amount > self.amount_due:
+            raise forms.ValidationError(f"That is more than the {self.amount_due:.2f} due.")
+        return amount.quantize(Decimal("0.01"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.amount_due is None and not self.has_error("amount"):
+            raise forms.ValidationError("Nothing is due on this booking.")
+        if cleaned.get("amount") is None and self.amount_due is not None:
+            cleaned["amount"] = self.amount_due  # the button says "Cash £12": take all of it
+        return cleaned
+
+
+class PlanChargeForm(DeskActionForm):
+    balance = forms.ModelChoiceField(
+        queryset=BenefitBalance.objects.none(),
+        error_messages={
+            "required": "Choose a plan.",
+            "invalid_choice": "That plan cannot pay for this booking.",
+        },
+    )
+
+    def __init__(self, *args: Any, balances: list[BenefitBalance], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the plans the roster offered: another member's pool id is simply not a choice.
+        self.fields["balance"].queryset = BenefitBalance.objects.filter(pk__in=[b.pk for b in balances])
+
+
+class AttendanceForm(DeskActionForm):
+    STATUSES = [(Attendance.Status.ATTENDED, "Check in"), (Attendance.Status.NOT_ATTENDED, "No-show")]
+
+    status = forms.ChoiceField(choices=STATUSES, error_messages={"required": "Choose check in or no-show."})
+
+
+class ResolveForm(DeskActionForm):
+    CHOICES = [
+        ("retry", "Retry"),
+        ("cash_instead", "Take cash instead"),
+        ("override", "Override (manager)"),
+        ("remove", "Remove"),
+    ]
+
+    choice = forms.ChoiceField(choices=CHOICES)
+
+
+class UndoForm(forms.Form):
+    """Undo needs no token: undoing twice is refused by the service ("too late to undo")."""
+
+
+# --- customers and walk-ins -------------------------------------------------------------------
+
+
+class PayChoiceMixin(forms.Form):
+    """How a new booking is paid, chosen in the same tap that books it: the button's value is
+    CASH, CARD, CHECK, LATER, PLAN:<balance pk>, or empty (decide later)."""
+
+    pay = forms.CharField(required=False, max_length=40)
+    participants = forms.IntegerField(
+        min_value=1,
+        max_value=50,
+        required=False,
+        error_messages={"min_value": "At least one person.", "max_value": "At most 50 people at once."},
+    )
+    override_capacity = forms.BooleanField(required=False)
+
+    def clean_participants(self) -> int:
+        return self.cleaned_data.get("participants") or 1
+
+    def clean_pay(self) -> str:
+        pay = self.cleaned_data.get("pay", "").strip().upper()
+        self.cleaned_data["balance"] = None
+        if pay in ("", "CASH", "CARD", "CHECK", "LATER"):
+            return pay
+        kind, _, pk = pay.partition(":")
+        if kind == "PLAN" and pk.isdigit():
+            balance = BenefitBalance.objects.filter(pk=int(pk)).first()
+            if balance is None:
+                raise forms.ValidationError("That plan no longer exists.")
+            self.cleaned_data["balance"] = balance
+            return "PLAN"
+        raise forms.ValidationError("Choose how they pay.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        cleaned.setdefault("balance", None)
+        return cleaned
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, strip=True)
+
+
+class WalkInForm(PayChoiceMixin, DeskActionForm):
+    """Book a customer we already know into the session (or course, or appointment slot)."""
+
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.all(),
+        error_messages={"required": "Choose a customer.", "invalid_choice": "That customer no longer exists."},
+    )
+
+
+class CustomerForm(DeskActionForm):
+    """The "new customer" quick form: a first name and a way to reach them."""
+
+    first_name = forms.CharField(max_length=200, error_messages={"required": "Enter a first name."})
+    last_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(
+        max_length=320, required=False, error_messages={"invalid": "Enter an email like name@example.com."}
+    )
+    phone = forms.CharField(max_length=50, required=False)
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "").strip()
+        if phone and not 6 <= len(normalise_phone(phone)) <= 15:
+            raise forms.ValidationError("Enter a phone number with 6 to 15 digits.")
+        if phone and re.search(r"[^\d\s()+.-]", phone):
+            raise forms.ValidationError("A phone number has digits, spaces, + ( ) - only.")
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone") and not self.has_error("email"):
+            if not self.has_error("phone"):
+                self.add_error("email", "Give an email or a phone number (or both).")
+        return cleaned
+
+
+class NewCustomerWalkInForm(PayChoiceMixin, CustomerForm):
+    """New customer and their booking, in one form."""
+
+
+# --- book an appointment ------------------------------------------------------------------------
+
+
+def slot_sign(slot: dict[str, Any]) -> str:
+    """A slot from ``appointment_slots`` as an opaque, tamper-proof URL value."""
+    return signing.dumps(slot, salt=SLOT_SALT, compress=True)
+
+
+def slot_unsign(value: str) -> dict[str, Any] | None:
+    try:
+        slot = signing.loads(value, salt=SLOT_SALT, max_age=SLOT_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return slot if isinstance(slot, dict) and slot.get("start") else None
+
+
+class AppointmentStepForm(forms.Form):
+    """Where the "Book appointment" screen is: ?service=&day=&slot=&q=."""
+
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.filter(type=Service.Type.APPOINTMENT, hidden=False),
+        required=False,
+        error_messages={"invalid_choice": "That service is not an appointment."},
+    )
+    day = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], error_messages={"invalid": "Enter a date as YYYY-MM-DD."}
+    )
+    slot = forms.CharField(required=False)
+    q = forms.CharField(required=False, max_length=100)
+
+    def clean_slot(self) -> dict[str, Any] | None:
+        value = self.cleaned_data.get("slot")
+        if not value:
+            return None
+        slot = slot_unsign(value)
+        if slot is None:
+            raise forms.ValidationError("That time is no longer on offer: pick a time again.")
+        return slot
+
+
+class AppointmentBookForm(AppointmentStepForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("service") and not self.has_error("service"):
+            self.add_error("service", "Choose a service.")
+        if not cleaned.get("slot") and not self.has_error("slot"):
+            self.add_error("slot", "Choose a time.")
+        return cleaned
+
+
+# --- settle roster ------------------------------------------------------------------------------
+
+SETTLE_RESOLUTIONS = [
+    ("plan", "Plan"),
+    ("cash", "Cash"),
+    ("card", "Card"),
+    ("check", "Cheque"),
+    ("owes", "Owes"),
+    ("skip", "Skip"),
+]
+
+
+@dataclass
+class SettleField:
+    """One participant's controls on the Settle screen (names: ``r<booking pk>-…``)."""
+
+    row: Any  # services.desk.SettleRow
+    choices: list[tuple[str, str]]
+    resolution: str
+    check_in: bool
+    error: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"r{self.row.booking.pk}"
+
+
+class SettleForm(DeskActionForm):
+    """One resolution and a check-in toggle per participant; built from the suggestions so a
+    booking that is not on the roster (or a plan that was not offered) cannot be submitted."""
+
+    def __init__(self, *args: Any, rows: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.participants: list[SettleField] = []
+        for row in rows:
+            choices = settle_choices(row)
+            name = f"r{row.booking.pk}"
+            suggested = row.resolution if row.resolution in dict(choices) else choices[0][0]
+            self.fields[f"{name}-resolution"] = forms.ChoiceField(
+                choices=choices,
+                initial=suggested,
+                error_messages={"invalid_choice": "Choose one of the options shown.", "required": "Choose one."},
+            )
+            self.fields[f"{name}-check_in"] = forms.BooleanField(required=False, initial=row.check_in)
+            self.participants.append(SettleField(row=row, choices=choices, resolution=suggested, check_in=row.check_in))
+        if self.is_bound:
+            for field in self.participants:
+                field.resolution = self.data.get(f"{field.prefix}-resolution", "")
+                field.check_in = self.data.get(f"{field.prefix}-check_in") in ("on", "1", "true")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for field in self.participants:
+            errors = self.errors.get(f"{field.prefix}-resolution")
+            field.error = str(errors[0]) if errors else ""
+        return cleaned
+
+    def choices(self) -> list[dict[str, Any]]:
+        """What to pass to ``services.desk.settle_commit`` as SettleChoice keyword arguments."""
+        result = []
+        for field in self.participants:
+            row = field.row
+            resolution = self.cleaned_data[f"{field.prefix}-resolution"]
+            if resolution == "paid":
+                resolution = "skip"  # already paid: nothing to take, only the check-in
+            result.append(
+                {
+                    "booking_id": row.booking.pk,
+                    "resolution": resolution,
+                    "balance_id": row.balance.pk if resolution == "plan" and row.balance else None,
+                    "amount": row.amount_due if resolution in ("cash", "card", "check") else None,
+                    "check_in": self.cleaned_data[f"{field.prefix}-check_in"],
+                }
+            )
+        return result
+
+
+def settle_choices(row: Any) -> list[tuple[str, str]]:
+    """The options a row offers: a paid row only "Paid"; plan only with an eligible balance."""
+    if row.resolution == "paid" or not row.amount_due:
+        return [("paid", "Paid")]
+    choices = [(value, label) for value, label in SETTLE_RESOLUTIONS if value != "plan" or row.balance is not None]
+    return choices
+
+
+def day_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

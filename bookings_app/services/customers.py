@@ -1,0 +1,187 @@
+"""Finding the customer at the desk: the mirror first, then (optionally) Wix's contacts.
+
+``services.desk`` re-exports :func:`customer_search` and :class:`CustomerHit`; creating a
+customer is a desk action and lives there (``desk.customer_create``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from bookings_app import selectors
+from bookings_app.models import BenefitBalance, Booking, Contact, Member, normalise_text
+from bookings_app.wix import WixClient, WixError
+from bookings_app.wix import contacts as wix_contacts
+from bookings_app.wix import members as wix_members
+
+logger = logging.getLogger(__name__)
+
+# Payment states that leave money owing on a booking that takes a place.
+OWING_STATUSES = (Booking.PaymentStatus.NOT_PAID, Booking.PaymentStatus.PARTIALLY_PAID)
+MIN_WIX_QUERY = 3
+
+
+@dataclass
+class CustomerHit:
+    contact: Contact
+    member: Member | None
+    balances: list[BenefitBalance] = field(default_factory=list)  # active, with credit (or unlimited)
+    owes: Decimal = Decimal("0")  # what their unpaid and part-paid bookings still owe
+    from_wix: bool = False  # found in Wix, not in the mirror before this search
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None
+
+
+class CustomerHits(list[CustomerHit]):
+    """The hits, plus whether Wix could be asked (``wix_unreachable``: mirror-only result)."""
+
+    wix_unreachable: bool = False
+
+
+def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20) -> CustomerHits:
+    """Customers whose name (every word), email or phone matches ``query``, by surname.
+
+    The mirror is searched first. With ``wix`` given, fewer than ``limit`` hits and a query of
+    at least three characters, Wix's contacts are asked too (errors are swallowed: the result is
+    the mirror's, flagged ``wix_unreachable``); contacts only Wix knew are written into the
+    mirror so they can be booked. A fixed number of queries however many hits. Raises nothing.
+    """
+    hits = CustomerHits()
+    query = (query or "").strip()
+    if not query:
+        return hits
+    contacts = selectors.contact_search(query=query, limit=limit)
+    found_in_wix: set[int] = set()
+    if wix is not None and len(contacts) < limit and len(query) >= MIN_WIX_QUERY:
+        try:
+            extra = _wix_contacts(wix=wix, query=query, limit=limit, known={c.wix_id for c in contacts})
+        except WixError as exc:
+            logger.info("customer search: Wix unreachable (%s); mirror-only result", exc)
+            hits.wix_unreachable = True
+        else:
+            found_in_wix = {c.pk for c in extra}
+            contacts = (contacts + extra)[:limit]
+    hits.extend(_hits(contacts, from_wix=found_in_wix))
+    return hits
+
+
+def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
+    """Members, live balances and owed amounts for ``contacts``: three queries."""
+    if not contacts:
+        return []
+    ids = [c.pk for c in contacts]
+    members = {m.contact_id: m for m in Member.objects.filter(contact_id__in=ids)}
+    balances: dict[int, list[BenefitBalance]] = defaultdict(list)
+    live = (
+        BenefitBalance.objects.filter(member__contact_id__in=ids, status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member", "plan_order")
+        .order_by("name", "pk")
+    )
+    for balance in live:
+        balances[balance.member.contact_id].append(balance)
+    owes = contact_owes(contact_ids=ids)
+    return [
+        CustomerHit(
+            contact=c,
+            member=members.get(c.pk),
+            balances=balances.get(c.pk, []),
+            owes=owes.get(c.pk, Decimal("0")),
+            from_wix=c.pk in from_wix,
+        )
+        for c in contacts
+    ]
+
+
+def contact_owes(*, contact_ids: list[int]) -> dict[int, Decimal]:
+    """Contact pk → what their NOT_PAID / PARTIALLY_PAID bookings owe: the balance of the orders
+    behind them, or the service price when no order is mirrored. One query (plus a prefetch)."""
+    bookings = (
+        Booking.objects.filter(
+            contact_id__in=contact_ids, payment_status__in=OWING_STATUSES, status__in=Booking.ACTIVE_STATUSES
+        )
+        .select_related("service")
+        .prefetch_related("line_items__order")
+    )
+    owes: dict[int, Decimal] = defaultdict(Decimal)
+    seen_orders: set[int] = set()
+    for booking in bookings:
+        orders = [li.order for li in booking.line_items.all() if li.order.status != "CANCELED"]
+        if orders:
+            for order in orders:
+                if order.pk not in seen_orders:
+                    seen_orders.add(order.pk)
+                    owes[booking.contact_id] += max(order.balance, Decimal("0"))
+        elif booking.service.price:
+            owes[booking.contact_id] += booking.service.price * booking.total_participants
+    return dict(owes)
+
+
+def _wix_contacts(*, wix: WixClient, query: str, limit: int, known: set[str | None]) -> list[Contact]:
+    """Contacts Wix matches for ``query`` that the mirror lacks, written into the mirror (with
+    their member, if any). Two Wix calls at most. Raises ``WixError``."""
+    word = normalise_text(query).split()[0] if normalise_text(query) else query
+    needle = query.strip() if "@" in query or any(ch.isdigit() for ch in query) else word
+    # The name filter matches the first word; the whole query is checked locally below.
+    flt = {
+        "$or": [
+            {"info.name.first": {"$startsWith": needle}},
+            {"info.name.last": {"$startsWith": needle}},
+            {"primaryInfo.email": {"$startsWith": needle}},
+            {"primaryInfo.phone": {"$startsWith": needle}},
+        ]
+    }
+    answer = wix_contacts.query_contacts(wix, query={"filter": flt, "paging": {"limit": limit}})
+    found = [c for c in answer.get("contacts") or [] if c.get("id") and c["id"] not in known]
+    found = [c for c in found if _matches(c, query)]
+    if not found:
+        return []
+    members: list[dict[str, Any]] = []
+    ids = [c["id"] for c in found]
+    answer = wix_members.query_members(
+        wix, query={"filter": {"contactId": {"$in": ids}}, "paging": {"limit": len(ids)}}, fieldsets=["FULL"]
+    )
+    members = answer.get("members") or []
+    from bookings_app.services import sync
+
+    with transaction.atomic():
+        mirrored = sync.mirror_contacts(wix=wix, contacts=found, actor="desk")
+        for member in members:
+            contact = mirrored.get(member.get("contactId") or "")
+            if contact is None or Member.objects.filter(contact=contact).exclude(wix_id=member["id"]).exists():
+                continue
+            Member.objects.upsert_from_wix(
+                member["id"],
+                revision=member.get("revision"),
+                defaults={
+                    "contact": contact,
+                    "login_email": (member.get("loginEmail") or "")[:320],
+                    "status": (member.get("status") or "")[:32],
+                    "raw": member,
+                },
+            )
+    return [mirrored[c["id"]] for c in found if c["id"] in mirrored]
+
+
+def _matches(contact: dict[str, Any], query: str) -> bool:
+    info = contact.get("info") or {}
+    name = info.get("name") or {}
+    primary = contact.get("primaryInfo") or {}
+    text = normalise_text(f"{name.get('first') or ''} {name.get('last') or ''}")
+    words = normalise_text(query).split()
+    if words and all(w in text for w in words):
+        return True
+    lowered = query.strip().casefold()
+    if lowered and lowered in (primary.get("email") or "").casefold():
+        return True
+    digits = "".join(ch for ch in query if ch.isdigit())
+    return len(digits) >= 3 and digits in "".join(ch for ch in (primary.get("phone") or "") if ch.isdigit())

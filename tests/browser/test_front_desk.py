@@ -1,0 +1,195 @@
+"""The front desk in headless Chromium: a walk-in paid in cash and checked in, pushed to the
+sandbox; and a whole roster settled in one commit. Each checked screen is saved under
+test-artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from bookings_app import wix
+from bookings_app.models import Attendance, Booking, Contact, DeskAction, Session
+from bookings_app.services import desk_push, sync
+from bookings_app.wix.sandbox.seed import seed_demo
+from tests import factories
+from tests.browser.conftest import needs_chromium, screenshot, sign_in
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture
+def swim_club() -> Session:
+    """The demo swim club in the sandbox, mirrored by a full sync; returns today's big class."""
+    seed_demo(wix.get_sandbox())
+    with wix.get_wix_client() as client:
+        sync.sync_full(wix=client)
+    today = timezone.localdate()
+    classes = Session.objects.filter(start__date=today, service__type="CLASS")
+    return max(classes, key=lambda s: s.bookings.count())
+
+
+def _walk_in_candidate(session: Session) -> Contact:
+    """A customer Wix knows who is not on this class yet."""
+    booked = Booking.objects.filter(session=session).values_list("contact_id", flat=True)
+    return Contact.objects.exclude(pk__in=booked).exclude(wix_id=None).exclude(last_name="").order_by("pk").first()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_walk_in_paid_cash_and_checked_in_reaches_wix(tablet, desk_password, swim_club):
+    from playwright.sync_api import expect
+
+    page = tablet
+    session = swim_club
+    walk_in = _walk_in_candidate(session)
+    sign_in(page, username="browser-desk", password=desk_password)
+
+    # Today → the class roster
+    page.locator("#session-list a.session-link", has_text=session.title).first.click()
+    page.wait_for_url(f"**/sessions/{session.ref}/")
+    expect(page.locator("#session-header")).to_contain_text(session.title)
+
+    # Add walk-in: search as you type, pick the customer
+    page.get_by_text("+ Add walk-in").click()
+    search = page.locator("#walk-in-q")
+    expect(search).to_be_focused()
+    search.press_sequentially(walk_in.full_name, delay=30)
+    hit = page.locator("#walk-in-results .hit", has_text=walk_in.full_name).first
+    expect(hit).to_be_visible()
+    hit.get_by_role("button", name="Just add").click()
+
+    row = page.locator(f"#roster-rows tbody.booking:has(strong:text-is('{walk_in.full_name}'))")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("waiting for Wix")
+    expect(page.locator("#walk-in-panel")).not_to_have_attribute("open", "")
+    booking = Booking.objects.get(session=session, contact=walk_in)
+    assert booking.wix_id is None and booking.pending_sync
+
+    # Pay cash, then check in — each one tap, answered at once
+    row.get_by_role("button", name="Cash £").click()
+    expect(row.locator("tr.info")).to_contain_text("Paid")
+    expect(row.locator("tr.info")).to_contain_text("Cash")
+    expect(row.get_by_role("button", name="Undo payment")).to_be_visible()
+    row.get_by_role("button", name="Check in", exact=True).click()
+    expect(row).to_contain_text("Checked in")
+    expect(row).to_contain_text("waiting for Wix")
+    expect(page.locator("#session-header")).to_contain_text("In")
+    row.evaluate("el => el.scrollIntoView({block: 'center'})")
+    assert screenshot(page, "1-walk-in-paid-checked-in").exists()
+
+    # The worker pushes to Wix (synchronously here); the roster notices on its own.
+    with wix.get_wix_client() as client:
+        report = desk_push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+    assert report.needs_attention == 0, report.as_dict()
+    expect(row.locator("tr.info")).not_to_contain_text("waiting for Wix", timeout=15_000)
+    expect(row.locator("tr.info")).to_contain_text("Paid")
+    expect(row.locator("tr.info")).to_contain_text("Cash")
+    expect(row.locator("tr.info")).to_contain_text("Checked in")
+    row.evaluate("el => el.scrollIntoView({block: 'center'})")
+    assert screenshot(page, "2-walk-in-synced").exists()
+
+    booking.refresh_from_db()
+    assert booking.wix_id and not booking.pending_sync
+    assert set(DeskAction.objects.filter(booking=booking).values_list("status", flat=True)) == {"SYNCED"}
+    in_wix = wix.get_sandbox().state.get("bookings", booking.wix_id)
+    assert in_wix["contactDetails"]["contactId"] == walk_in.wix_id
+
+
+def _local(hour: int) -> datetime:
+    return datetime.combine(timezone.localdate(), time(hour), tzinfo=timezone.get_default_timezone())
+
+
+@pytest.fixture
+def mixed_class() -> dict[str, object]:
+    """A 10-person class: 4 members with plan credit, 1 paid online, 5 to pay at the desk
+    (one of them a no-show already)."""
+    session = factories.SessionFactory(
+        start=_local(18), title="Sunset swim", capacity=12, service__price=Decimal("12.00"), service__currency="GBP"
+    )
+    names = [
+        "Ann Archer",
+        "Bo Baker",
+        "Cy Cole",
+        "Di Dunn",
+        "Ed Eve",
+        "Flo Fox",
+        "Gus Gray",
+        "Hal Hill",
+        "Ida Ivy",
+        "Jo Jay",
+    ]
+    people = {}
+    for i, name in enumerate(names):
+        first, last = name.split()
+        contact = factories.ContactFactory(first_name=first, last_name=last)
+        booking = factories.BookingFactory(
+            session=session, contact=contact, payment_status="PAID" if i == 4 else "NOT_PAID"
+        )
+        if i < 4:
+            factories.BenefitBalanceFactory(
+                member=factories.MemberFactory(contact=contact),
+                remaining_credits=Decimal("5"),
+                covered_service_ids=[session.service.wix_id],
+                name="10-swim pass",
+            )
+        people[first] = booking
+    factories.AttendanceFactory(booking=people["Jo"], session=session, status=Attendance.Status.NOT_ATTENDED)
+    return {"session": session, "people": people}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settle_a_mixed_roster_change_one_row_and_commit(tablet, desk_password, mixed_class):
+    from playwright.sync_api import expect
+
+    page = tablet
+    session: Session = mixed_class["session"]
+    people: dict[str, Booking] = mixed_class["people"]
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    page.get_by_role("link", name="Settle roster").click()
+    page.wait_for_url(f"**/sessions/{session.ref}/settle/")
+
+    def total(kind: str) -> str:
+        return page.locator(f'[data-total="{kind}"]').text_content()
+
+    def count(kind: str) -> str:
+        return page.locator(f'[data-count="{kind}"]').text_content()
+
+    # The suggestions: plan for the 4 members, cash for the 5 who owe, Ed already paid.
+    assert (count("plan"), total("cash"), count("cash"), total("owes")) == ("4", "£60.00", "5", "£0.00")
+    assert count("check_in") == "9"  # Jo was marked a no-show: not suggested for check-in
+    expect(page.locator(f"#settle-{people['Ann'].pk} input[value=plan]")).to_be_checked()
+    expect(page.locator(f"#settle-{people['Ed'].pk} input[value=paid]")).to_be_checked()
+
+    # One tap changes a row: Flo owes instead of paying cash; Gus pays by card. Totals follow.
+    page.locator(f"#settle-{people['Flo'].pk} label.seg-owes").click()
+    page.locator(f"#settle-{people['Gus'].pk} label.seg-card").click()
+    assert (total("cash"), total("owes"), total("card")) == ("£36.00", "£12.00", "£12.00")
+    expect(page.locator(f"#settle-{people['Flo'].pk}")).to_have_class("settle-row is-changed")
+    assert screenshot(page, "3-settle-changed").exists()
+
+    page.get_by_role("button", name="Commit all").first.click()
+    page.wait_for_url(f"**/sessions/{session.ref}/")
+    expect(page.locator("#messages")).to_contain_text("Settled 10 participants")
+
+    def info(first: str):
+        return page.locator(f"#booking-{people[first].pk}")
+
+    expect(info("Ann")).to_contain_text("Plan")
+    expect(info("Hal")).to_contain_text("Paid")
+    expect(info("Hal")).to_contain_text("Cash")
+    expect(info("Gus")).to_contain_text("Card")
+    expect(info("Flo")).to_contain_text("Not paid")
+    for first in ("Ann", "Hal", "Flo", "Gus"):
+        expect(info(first)).to_contain_text("waiting for Wix")
+        expect(info(first)).to_contain_text("Checked in")
+    expect(info("Jo")).to_contain_text("No-show")
+    expect(page.locator(".head-count")).to_contain_text("9 of 10 in")
+    assert screenshot(page, "4-settled-roster").exists()
+
+    assert DeskAction.objects.filter(kind="PLAN_CHARGE").count() == 4
+    assert DeskAction.objects.filter(kind="PAYMENT").count() == 4
+    assert DeskAction.objects.filter(kind="PAY_LATER").count() == 1
+    assert timezone.now() - DeskAction.objects.latest("pk").created_at < timedelta(minutes=1)

@@ -1,0 +1,985 @@
+"""The front desk on a roster: per-row actions, walk-ins, check-in-all, undo, needs attention,
+reverse, and the Book appointment screen — full pages, htmx fragments, 422 (bad input: the
+message next to the field, nothing changed), 409 (a business rule said no), roles."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bookings_app import forms
+from bookings_app.models import (
+    Attendance,
+    AuditEntry,
+    BenefitBalance,
+    Booking,
+    Contact,
+    DeskAction,
+    Service,
+    Session,
+)
+from bookings_app.services import desk
+from bookings_app.services.errors import BookingError
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def session() -> Session:
+    return factories.SessionFactory(
+        start=NOW + timedelta(hours=1),
+        title="Dawn swim",
+        capacity=20,
+        service__price=Decimal("12.00"),
+        service__currency="GBP",
+    )
+
+
+def person(session: Session, first: str, last: str, **booking) -> Booking:
+    contact = factories.ContactFactory(first_name=first, last_name=last, email=f"{first}.{last}@example.com".lower())
+    return factories.BookingFactory(session=session, contact=contact, **booking)
+
+
+def plan_for(booking: Booking, *, credits: str = "7", **kwargs) -> BenefitBalance:
+    member = factories.MemberFactory(contact=booking.contact)
+    return factories.BenefitBalanceFactory(
+        member=member,
+        remaining_credits=Decimal(credits),
+        covered_service_ids=[booking.service.wix_id],
+        **kwargs,
+    )
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+def url(name: str, session: Session, *args) -> str:
+    return reverse(name, args=[session.ref, *args])
+
+
+def roster(client, session: Session) -> str:
+    response = client.get(url("roster", session))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def row_of(content: str, booking: Booking) -> str:
+    start = content.index(f'id="roster-row-{booking.pk}"')
+    return content[start : content.index("</tbody>", start)]
+
+
+def reload(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+# --- the roster offers the actions --------------------------------------------------------------
+
+
+def test_an_unpaid_row_offers_cash_card_cheque_part_later_and_check_in(desk_client, session):
+    booking = person(session, "Cy", "Cole", payment_status="UNDEFINED")
+
+    row = row_of(roster(desk_client, session), booking)
+
+    assert "Cash £12.00" in row and ">Card<" in row and ">Cheque<" in row
+    assert "Part…" in row and ">Later<" in row
+    assert ">Check in<" in row and ">No-show<" in row
+    assert "Plan ·" not in row  # no plan to offer
+
+
+def test_a_member_with_credit_is_offered_their_plan_with_credits_left(desk_client, session):
+    booking = person(session, "Bo", "Baker")
+    balance = plan_for(booking, credits="7", name="10-swim pass")
+    other_service = plan_for(person(session, "Al", "Abel"), credits="3")
+    other_service.covered_service_ids = ["some-other-service"]
+    other_service.save()
+
+    content = roster(desk_client, session)
+
+    row = row_of(content, booking)
+    assert "Plan · 7 left" in row and f'name="balance" value="{balance.pk}"' in row
+    assert "Plan ·" not in row_of(content, other_service.member.contact.bookings.get())
+
+
+def test_a_paid_and_checked_in_row_is_one_line_offering_only_no_show(desk_client, session):
+    booking = person(session, "Ann", "Archer", payment_status="PAID")
+    factories.AttendanceFactory(booking=booking, session=session)
+
+    row = row_of(roster(desk_client, session), booking)
+
+    assert "Cash £" not in row and "Part…" not in row and ">Check in<" not in row
+    assert ">Mark no-show<" in row and 'class="actions"' not in row
+
+
+def test_every_action_form_posts_with_its_own_fresh_token(desk_client, session):
+    for name in ("Ann", "Bo", "Cy"):
+        person(session, name, "Test")
+
+    content = roster(desk_client, session)
+    again = roster(desk_client, session)
+
+    forms_html = re.findall(r"<form[^>]*hx-post[^>]*>", content)
+    assert forms_html and all('method="post"' in f for f in forms_html)
+    keys = re.findall(r'name="idempotency_key" value="([^"]+)"', content)
+    assert len(keys) >= 3 * 3 and len(set(keys)) == len(keys)  # pay, part pay, attendance per row
+    assert not set(keys) & set(re.findall(r'name="idempotency_key" value="([^"]+)"', again))
+    assert all(str(uuid.UUID(k)) == k for k in keys)
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+
+def test_cash_marks_the_row_paid_at_once_waiting_for_wix_with_undo(desk_client, session, desk_user):
+    booking = person(session, "Cy", "Cole", payment_status="UNDEFINED")
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"') and "<html" not in content
+    assert ">Paid<" in content and ">Cash<" in content and "waiting for Wix" in content
+    assert "Undo payment" in content and 'data-expires-in="8"' in content
+    assert "Cash £" not in content  # nothing left to take
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    action = DeskAction.objects.get()
+    assert (action.kind, action.params["method"], action.params["amount"]) == ("PAYMENT", "CASH", "12.00")
+    assert action.created_by == desk_user
+    assert reload(booking).payment_status == "PAID" and booking.pending_sync
+    assert AuditEntry.objects.filter(action="payment.cash", object_id=str(booking.pk)).exists()
+
+
+@pytest.mark.parametrize(("method", "label"), [("CARD", "Card"), ("CHECK", "Cheque")])
+def test_card_and_cheque_are_recorded_with_their_method(desk_client, session, method, label):
+    booking = person(session, "Cy", "Cole")
+
+    content = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": method, "idempotency_key": key()}, headers=HTMX
+    ).content.decode()
+
+    assert f">{label}<" in content and ">Paid<" in content
+    assert DeskAction.objects.get().params["method"] == method
+
+
+def test_the_same_form_sent_twice_takes_the_money_once(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+    token = key()
+
+    first = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": token}, headers=HTMX
+    )
+    second = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": token}, headers=HTMX
+    )
+
+    assert first.status_code == second.status_code == 200
+    assert DeskAction.objects.count() == 1
+
+
+def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    content = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "5", "idempotency_key": key()}, headers=HTMX
+    ).content.decode()
+
+    assert "Partly paid" in content and "7.00 GBP" in content and "Cash £7.00" in content
+    assert reload(booking).payment_status == "PARTIALLY_PAID"
+    # …and the rest is taken with the same one tap
+    desk_client.post(url("desk_pay", session, booking.pk), {"method": "CARD", "idempotency_key": key()}, headers=HTMX)
+    assert reload(booking).payment_status == "PAID"
+    assert [a.params["amount"] for a in DeskAction.objects.order_by("pk")] == ["5.00", "7.00"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("20", "That is more than the 12.00 due."),
+        ("0", "Enter an amount above zero."),
+        ("five", "Enter an amount like 5 or 7.50."),
+        ("1.234", "Ensure that there are no more than 2 decimal places."),
+    ],
+)
+def test_a_bad_part_amount_is_422_next_to_the_field_and_changes_nothing(desk_client, session, amount, message):
+    booking = person(session, "Cy", "Cole")
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk),
+        {"method": "CASH", "amount": amount, "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert f'<span class="field-error" id="amount-{booking.pk}-error">{message}</span>' in content
+    assert '<details class="part-pay" open>' in content and 'aria-invalid="true"' in content
+    assert "HX-Trigger" not in response.headers
+    assert not DeskAction.objects.exists() and reload(booking).payment_status == "NOT_PAID"
+
+
+def test_a_missing_token_or_method_is_422(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    no_token = desk_client.post(url("desk_pay", session, booking.pk), {"method": "CASH"}, headers=HTMX)
+    no_method = desk_client.post(url("desk_pay", session, booking.pk), {"idempotency_key": key()}, headers=HTMX)
+
+    assert no_token.status_code == no_method.status_code == 422
+    assert "This form is out of date: reload the page and try again." in no_token.content.decode()
+    assert "Choose cash, card or cheque." in no_method.content.decode()
+    assert not DeskAction.objects.exists()
+
+
+def test_nothing_due_is_422_in_the_row(desk_client, session):
+    booking = person(session, "Ann", "Archer", payment_status="PAID")
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert '<p class="row-error" role="alert">Nothing is due on this booking.</p>' in response.content.decode()
+
+
+def test_a_booking_error_is_409_with_the_message_in_the_row(desk_client, session, monkeypatch):
+    """Another desk took the money between this roster's render and the tap."""
+    booking = person(session, "Cy", "Cole")
+
+    def already_paid(**kwargs):
+        raise BookingError("Cy Cole has just paid — it's on its way to Wix.", code="already_paid")
+
+    monkeypatch.setattr(desk, "payment_record", already_paid)
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
+    assert "Cy Cole has just paid — it&#x27;s on its way to Wix." in content
+    assert "HX-Trigger" not in response.headers
+
+
+def test_without_javascript_a_payment_redirects_back_to_the_row_with_a_message(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    response = desk_client.post(url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()})
+
+    assert response.status_code == 302
+    assert response.url == f"{url('roster', session)}#booking-{booking.pk}"
+    page = desk_client.get(response.url).content.decode()
+    assert "Cy Cole: cash taken." in page
+
+
+def test_without_javascript_a_refusal_redirects_with_the_error(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "99", "idempotency_key": key()}, follow=True
+    )
+
+    assert '<p class="message error">That is more than the 12.00 due.</p>' in response.content.decode()
+    assert not DeskAction.objects.exists()
+
+
+def test_plan_button_charges_the_plan_and_takes_a_credit(desk_client, session):
+    booking = person(session, "Bo", "Baker")
+    balance = plan_for(booking, credits="7")
+
+    response = desk_client.post(
+        url("desk_plan", session, booking.pk), {"balance": balance.pk, "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "pay-plan" in content and ">Plan<" in content and "waiting for Wix" in content
+    assert reload(balance).remaining_credits == Decimal("6")
+    assert reload(booking).selected_payment_option == "MEMBERSHIP"
+
+
+def test_another_members_plan_is_not_a_choice(desk_client, session):
+    booking = person(session, "Bo", "Baker")
+    stranger = plan_for(person(session, "Al", "Abel"))
+
+    response = desk_client.post(
+        url("desk_plan", session, booking.pk), {"balance": stranger.pk, "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "That plan cannot pay for this booking." in response.content.decode()
+    assert reload(stranger).remaining_credits == Decimal("7") and not DeskAction.objects.exists()
+
+
+def test_later_puts_the_booking_on_the_owes_list(desk_client, session):
+    booking = person(session, "Cy", "Cole", payment_status="UNDEFINED")
+
+    response = desk_client.post(url("desk_later", session, booking.pk), {"idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 200
+    assert reload(booking).payment_status == "NOT_PAID" and "Not paid" in response.content.decode()
+    assert DeskAction.objects.get().kind == "PAY_LATER"
+
+
+# --- attendance ---------------------------------------------------------------------------------
+
+
+def test_check_in_then_no_show(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    checked = desk_client.post(
+        url("desk_attendance", session, booking.pk), {"status": "ATTENDED", "idempotency_key": key()}, headers=HTMX
+    ).content.decode()
+    assert "Checked in" in checked and ">Check in<" not in checked and ">No-show<" in checked
+
+    missed = desk_client.post(
+        url("desk_attendance", session, booking.pk), {"status": "NOT_ATTENDED", "idempotency_key": key()}, headers=HTMX
+    ).content.decode()
+    assert "No-show</span>" in missed and ">Check in<" in missed
+    assert Attendance.objects.get(booking=booking).status == "NOT_ATTENDED"
+
+
+def test_a_bad_attendance_status_is_422(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    response = desk_client.post(
+        url("desk_attendance", session, booking.pk), {"status": "MAYBE", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 422 and not Attendance.objects.exists()
+
+
+def test_checking_in_on_a_course_session_marks_that_session(desk_client):
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim")
+    week1 = factories.SessionFactory(service=course, start=NOW)
+    week2 = factories.SessionFactory(service=course, start=NOW + timedelta(days=7))
+    booking = factories.BookingFactory(session=None, service=course)
+
+    response = desk_client.post(
+        url("desk_attendance", week2, booking.pk), {"status": "ATTENDED", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert list(Attendance.objects.values_list("session", flat=True)) == [week2.pk]
+    assert week1.pk != week2.pk
+
+
+def test_check_in_all_checks_in_everyone_and_answers_with_the_rows(desk_client, session):
+    people = [person(session, n, "Test") for n in ("Ann", "Bo", "Cy")]
+    factories.AttendanceFactory(booking=people[0], session=session)
+
+    response = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith('<section id="roster-rows"')
+    assert content.count(">Checked in<") == 3 and "<strong>3</strong> of 3 in" in content
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    assert DeskAction.objects.filter(kind="ATTENDANCE").count() == 2  # Ann was in already
+
+
+def test_check_in_all_without_javascript_redirects_with_the_head_count(desk_client, session):
+    for n in ("Ann", "Bo"):
+        person(session, n, "Test")
+
+    response = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, follow=True)
+
+    assert "Checked in 2 people." in response.content.decode()
+
+
+def test_the_roster_offers_check_in_all_with_a_head_count_and_a_header_that_refreshes(desk_client, session):
+    booking = person(session, "Ann", "Archer")
+    factories.AttendanceFactory(booking=booking, session=session)
+    person(session, "Bo", "Baker")
+
+    content = roster(desk_client, session)
+
+    assert "<strong>1</strong> of 2 in" in content and ">Check in all<" in content
+    assert f'hx-get="{url("roster_header", session)}" hx-trigger="rosterChanged from:body"' in content
+    header = desk_client.get(url("roster_header", session), headers=HTMX).content.decode()
+    assert header.lstrip().startswith('<div id="session-header"') and "<html" not in header
+
+
+# --- undo, needs attention, reverse -------------------------------------------------------------
+
+
+def test_undo_within_the_window_puts_the_row_back(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+    desk_client.post(url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX)
+    action = DeskAction.objects.get()
+
+    response = desk_client.post(url("desk_action_undo", session, action.pk), headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Cash £12.00" in content and "Undo" not in content and "waiting for Wix" not in content
+    assert reload(booking).payment_status == "NOT_PAID" and reload(action).status == "UNDONE"
+
+
+def test_undo_after_the_window_is_409_too_late(desk_client, session, time_machine):
+    booking = person(session, "Cy", "Cole")
+    desk_client.post(url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX)
+    time_machine.shift(timedelta(seconds=9))
+
+    response = desk_client.post(url("desk_action_undo", session, DeskAction.objects.get().pk), headers=HTMX)
+
+    assert response.status_code == 409
+    assert "Too late to undo" in response.content.decode()
+    assert reload(booking).payment_status == "PAID"
+
+
+def test_an_action_of_another_roster_is_404(desk_client, session):
+    other = person(factories.SessionFactory(), "Ed", "Eve")
+    desk_client.post(url("desk_pay", other.session, other.pk), {"method": "CASH", "idempotency_key": key()})
+
+    assert desk_client.post(url("desk_action_undo", session, DeskAction.objects.get().pk)).status_code == 404
+    assert desk_client.post(url("desk_pay", session, other.pk), {"method": "CASH"}).status_code == 404
+
+
+def _needs_attention(booking: Booking, *, kind: str = "PAYMENT", message: str = "Wix said no.") -> DeskAction:
+    action = DeskAction.objects.filter(booking=booking).latest("pk")
+    action.status, action.message, action.error_code = "NEEDS_ATTENTION", message, "SOME_CODE"
+    action.save()
+    return action
+
+
+def test_needs_attention_shows_the_message_and_the_choices_that_make_sense(desk_client, session):
+    booking = person(session, "Bo", "Baker")
+    balance = plan_for(booking)
+    desk.plan_charge(user=None, booking=booking, balance=balance, idempotency_key=key())
+    _needs_attention(booking, message="No credits left on 10-swim pass — take cash instead?")
+
+    row = row_of(roster(desk_client, session), booking)
+
+    assert "Needs attention:" in row and "No credits left on 10-swim pass — take cash instead?" in row
+    assert 'value="retry"' in row and 'value="cash_instead"' in row and 'value="remove"' in row
+    assert 'value="override"' not in row  # only for a walk-in, only for a manager
+
+
+def test_take_cash_instead_of_a_plan_that_had_no_credit(desk_client, session):
+    booking = person(session, "Bo", "Baker")
+    desk.plan_charge(user=None, booking=booking, balance=plan_for(booking), idempotency_key=key())
+    action = _needs_attention(booking)
+
+    response = desk_client.post(
+        url("desk_action_resolve", session, action.pk),
+        {"choice": "cash_instead", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert ">Cash<" in response.content.decode()
+    assert DeskAction.objects.filter(kind="PAYMENT", params__method="CASH").exists()
+
+
+def test_override_is_for_managers_only(client, desk_user, manager_user, session):
+    full = factories.SessionFactory(capacity=1, service=session.service, start=session.start)
+    walk_in = desk.walk_in_create(user=None, contact=factories.ContactFactory(), session=full, idempotency_key=key())
+    action = _needs_attention(walk_in, message="The class filled up online — override as manager, or remove.")
+    client.force_login(desk_user)
+    assert 'value="override"' not in row_of(roster(client, full), walk_in)
+
+    refused = client.post(url("desk_action_resolve", full, action.pk), {"choice": "override", "idempotency_key": key()})
+    assert refused.status_code == 403
+
+    client.force_login(manager_user)
+    assert 'value="override"' in row_of(roster(client, full), walk_in)
+    allowed = client.post(
+        url("desk_action_resolve", full, action.pk), {"choice": "override", "idempotency_key": key()}, headers=HTMX
+    )
+    assert allowed.status_code == 200
+    assert reload(action).status == "QUEUED" and action.params["override_capacity"] is True
+
+
+def test_resolving_what_no_longer_needs_attention_is_409(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+    desk.payment_record(user=None, booking=booking, method="CASH", amount=Decimal("12"), idempotency_key=key())
+
+    response = desk_client.post(
+        url("desk_action_resolve", session, DeskAction.objects.get().pk),
+        {"choice": "remove", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    assert "This doesn&#x27;t need attention any more." in response.content.decode()
+
+
+def test_reverse_needs_the_void_payments_permission(client, desk_user, manager_user, session):
+    booking = person(session, "Cy", "Cole")
+    desk.payment_record(user=None, booking=booking, method="CASH", amount=Decimal("12"), idempotency_key=key())
+    action = DeskAction.objects.get()
+    action.status = "SYNCED"
+    action.save()
+    booking.pending_sync = False
+    booking.save()
+
+    client.force_login(desk_user)
+    assert "Reverse…" not in row_of(roster(client, session), booking)
+    assert client.post(url("desk_action_reverse", session, action.pk), {"idempotency_key": key()}).status_code == 403
+
+    client.force_login(manager_user)
+    assert "Record a refund" in row_of(roster(client, session), booking)
+    response = client.post(url("desk_action_reverse", session, action.pk), {"idempotency_key": key()}, headers=HTMX)
+    assert response.status_code == 200
+    assert reload(booking).payment_status == "REFUNDED"
+    assert "Record a refund" not in response.content.decode()  # already reversed
+
+
+# --- walk-ins -----------------------------------------------------------------------------------
+
+
+def test_the_roster_has_the_walk_in_panel_with_as_you_type_search(desk_client, session):
+    content = roster(desk_client, session)
+
+    assert '<details id="walk-in-panel"' in content and "+ Add walk-in" in content
+    assert f'hx-get="{url("desk_walk_in", session)}" hx-trigger="input changed delay:150ms, search"' in content
+    assert 'hx-target="#walk-in-results"' in content
+    assert f'action="{url("desk_walk_in_new", session)}"' in content
+
+
+def test_customer_search_shows_member_plans_credits_and_what_they_owe(desk_client, session):
+    old = factories.SessionFactory(start=NOW - timedelta(days=3), service=session.service)
+    owing = person(old, "Ann", "Archer", payment_status="NOT_PAID")
+    plan_for(owing, credits="4", name="10-swim pass")
+    person(old, "Annie", "Other", payment_status="PAID")
+
+    response = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="walk-in-results"') and "<html" not in content
+    assert "Ann Archer" in content and "Annie Other" in content
+    assert ">Member<" in content and "10-swim pass · 4 left" in content and "Owes £12.00" in content
+    assert "Add · Cash £12.00" in content and 'value="PLAN:' in content
+
+
+def test_customer_search_works_without_javascript(desk_client, session):
+    person(factories.SessionFactory(), "Ann", "Archer")
+
+    response = desk_client.get(url("desk_walk_in", session), {"q": "archer"})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<html" in content and "Ann Archer" in content and 'method="post"' in content
+
+
+def test_nobody_found_points_to_the_new_customer_form(desk_client, session):
+    content = desk_client.get(url("desk_walk_in", session), {"q": "zzz"}, headers=HTMX).content.decode()
+
+    assert "Nobody found for “zzz”" in content
+
+
+def test_walk_in_paid_cash_appears_paid_on_roster(desk_client, session):
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#roster-rows" and response.headers["HX-Reswap"] == "outerHTML"
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    assert "walkInAdded" in response.headers["HX-Trigger-After-Swap"]
+    booking = Booking.objects.get(contact=contact)
+    content = response.content.decode()
+    assert "Added Wanda Walker — paid cash." in content
+    row = row_of(content, booking)
+    assert "is-new" in row and ">Paid<" in row and ">Cash<" in row and "waiting for Wix" in row
+    assert booking.session == session and booking.payment_status == "PAID"
+    payment = DeskAction.objects.get(kind="PAYMENT")
+    assert payment.depends_on.kind == "WALK_IN" and payment.params["amount"] == "12.00"
+
+
+@pytest.mark.parametrize(
+    ("pay", "status", "kinds"),
+    [
+        ("", "UNDEFINED", ["WALK_IN"]),
+        ("LATER", "NOT_PAID", ["WALK_IN", "PAY_LATER"]),
+        ("CARD", "PAID", ["WALK_IN", "PAYMENT"]),
+    ],
+)
+def test_walk_in_with_each_pay_choice(desk_client, session, pay, status, kinds):
+    contact = factories.ContactFactory()
+
+    desk_client.post(url("desk_walk_in", session), {"contact": contact.pk, "pay": pay, "idempotency_key": key()})
+
+    assert Booking.objects.get(contact=contact).payment_status == status
+    assert sorted(DeskAction.objects.exclude(kind="CONTACT_CREATE").values_list("kind", flat=True)) == sorted(kinds)
+
+
+def test_walk_in_charged_to_their_plan(desk_client, session):
+    contact = factories.ContactFactory()
+    balance = factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=contact), covered_service_ids=[session.service.wix_id]
+    )
+
+    desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "pay": f"PLAN:{balance.pk}", "idempotency_key": key()}
+    )
+
+    assert Booking.objects.get(contact=contact).selected_payment_option == "MEMBERSHIP"
+    assert reload(balance).remaining_credits == Decimal("6")
+
+
+def test_walk_in_without_javascript_redirects_to_the_new_row(desk_client, session):
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
+    )
+
+    booking = Booking.objects.get(contact=contact)
+    assert response.status_code == 302 and response.url == f"{url('roster', session)}#booking-{booking.pk}"
+
+
+def test_a_walk_in_sent_twice_books_once(desk_client, session):
+    contact = factories.ContactFactory()
+    data = {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
+
+    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
+    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
+
+    assert Booking.objects.filter(contact=contact).count() == 1
+    assert DeskAction.objects.filter(kind="PAYMENT").count() == 1
+
+
+def test_walk_in_into_a_full_class_is_409_with_the_message_on_that_customer(desk_client, session):
+    session.capacity = 1
+    session.save()
+    person(session, "Ann", "Archer")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="walk-in-results"')
+    assert "This class is full: 1 of 1 places are taken, 0 left." in content
+    assert "over capacity" not in content  # a desk user cannot override
+    assert not Booking.objects.filter(contact=contact).exists() and not DeskAction.objects.exists()
+
+
+def test_a_manager_may_book_into_a_full_class(manager_client, session):
+    session.capacity = 1
+    session.save()
+    person(session, "Ann", "Archer")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    refused = manager_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
+        headers=HTMX,
+    )
+    assert refused.status_code == 409
+    assert "Book anyway, over capacity (manager)" in refused.content.decode()
+
+    booked = manager_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "override_capacity": "on", "idempotency_key": key()},
+        headers=HTMX,
+    )
+    assert booked.status_code == 200
+    assert Booking.objects.filter(contact=contact).exists()
+    assert AuditEntry.objects.filter(action="booking.override_capacity").exists()
+
+
+def test_a_desk_user_asking_to_override_capacity_is_refused(desk_client, session):
+    contact = factories.ContactFactory()
+
+    response = desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "override_capacity": "on", "idempotency_key": key()}
+    )
+
+    assert response.status_code == 403 and not Booking.objects.exists()
+
+
+def test_walk_in_without_a_customer_is_422(desk_client, session):
+    response = desk_client.post(url("desk_walk_in", session), {"pay": "CASH", "idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 422 and "Choose a customer." in response.content.decode()
+
+
+def test_new_customer_is_created_and_booked_in_one_go(desk_client, session):
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Nia", "last_name": "New", "phone": "+44 7700 900555", "pay": "CASH", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#roster-rows"
+    contact = Contact.objects.get(first_name="Nia")
+    assert contact.wix_id is None and Booking.objects.get(contact=contact).payment_status == "PAID"
+    assert set(DeskAction.objects.values_list("kind", flat=True)) == {"CONTACT_CREATE", "WALK_IN", "PAYMENT"}
+    assert "Nia New" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"first_name": "Nia"}, "email", "Give an email or a phone number (or both)."),
+        ({"email": "nia@example.com"}, "first_name", "Enter a first name."),
+        ({"first_name": "Nia", "email": "not-an-email"}, "email", "Enter an email like name@example.com."),
+        ({"first_name": "Nia", "phone": "12"}, "phone", "Enter a phone number with 6 to 15 digits."),
+    ],
+)
+def test_new_customer_form_errors_are_422_next_to_the_field(desk_client, session, data, field, message):
+    response = desk_client.post(url("desk_walk_in_new", session), {**data, "idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert content.lstrip().startswith('<form id="walk-in-new"')
+    field_html = content[content.index(f'name="{field}"') :]
+    assert field_html.index(message) < field_html.index("</p>")  # in the same field block
+    assert not Contact.objects.exists() and not DeskAction.objects.exists()
+
+
+def test_new_customer_with_a_known_email_is_409_next_to_the_email(desk_client, session):
+    factories.ContactFactory(first_name="Ann", last_name="Archer", email="ann@example.com")
+
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Annie", "email": "ann@example.com", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "already has the email ann@example.com" in content and 'value="Annie"' in content
+    assert Contact.objects.count() == 1
+
+
+def test_new_customer_into_a_full_class_leaves_no_half_made_customer(desk_client, session):
+    session.capacity = 0
+    session.save()
+
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Nia", "phone": "+44 7700 900555", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409 and "is full" in response.content.decode()
+    assert not Contact.objects.exists() and not DeskAction.objects.exists()
+
+
+def test_enrol_on_a_course_session_books_the_course_schedule(desk_client):
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim", default_capacity=8)
+    week1 = factories.SessionFactory(service=course, start=NOW)
+    contact = factories.ContactFactory()
+    assert "+ Enrol in the course" in roster(desk_client, week1)
+
+    desk_client.post(url("desk_walk_in", week1), {"contact": contact.pk, "pay": "LATER", "idempotency_key": key()})
+
+    booking = Booking.objects.get(contact=contact)
+    assert booking.session is None and booking.service == course
+
+
+# --- book an appointment ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def massage() -> Service:
+    return factories.ServiceFactory(type=Service.Type.APPOINTMENT, name="Massage", price=Decimal("40.00"))
+
+
+SLOT = {
+    "start": "2026-11-21T14:00:00",
+    "end": "2026-11-21T15:00:00",
+    "resource_id": "res-1",
+    "staff_name": "Sam Staff",
+    "location_id": "loc-1",
+    "location_name": "Spa",
+    "location_type": "BUSINESS",
+    "timezone": "Europe/London",
+}
+
+
+def test_today_links_to_book_appointment(desk_client):
+    assert f'href="{reverse("desk_appointment")}' in desk_client.get(reverse("today")).content.decode()
+
+
+def test_book_appointment_starts_with_the_services(desk_client, massage):
+    content = desk_client.get(reverse("desk_appointment")).content.decode()
+
+    assert "Massage" in content and f"?service={massage.pk}&amp;day=2026-11-21" in content
+
+
+def test_book_appointment_lists_the_free_slots_of_the_day(desk_client, massage, monkeypatch):
+    asked = []
+    monkeypatch.setattr(desk, "appointment_slots", lambda **kw: asked.append(kw) or [SLOT])
+
+    content = desk_client.get(
+        reverse("desk_appointment"), {"service": massage.pk, "day": "2026-11-21"}
+    ).content.decode()
+
+    assert asked[0]["service"] == massage and str(asked[0]["day"]) == "2026-11-21"
+    assert ">14:00<" in content and "Sam Staff" in content and "&amp;slot=" in content
+
+
+def test_book_appointment_says_when_wix_cannot_list_slots(desk_client, massage, monkeypatch):
+    def unreachable(**kw):
+        raise BookingError("Wix can't be reached to list free slots right now.", code="wix_unreachable")
+
+    monkeypatch.setattr(desk, "appointment_slots", unreachable)
+
+    content = desk_client.get(reverse("desk_appointment"), {"service": massage.pk}).content.decode()
+
+    assert "Wix can&#x27;t be reached to list free slots right now." in content and "Try again" in content
+
+
+def test_book_appointment_for_a_known_customer_and_pay_cash(desk_client, massage):
+    contact = factories.ContactFactory(first_name="Ann", last_name="Archer")
+    token = forms.slot_sign(SLOT)
+    page = desk_client.get(
+        reverse("desk_appointment"), {"service": massage.pk, "day": "2026-11-21", "slot": token, "q": "archer"}
+    ).content.decode()
+    assert "Ann Archer" in page and "Book · Cash £40.00" in page
+
+    response = desk_client.post(
+        reverse("desk_appointment"),
+        {
+            "service": massage.pk,
+            "day": "2026-11-21",
+            "slot": token,
+            "contact": contact.pk,
+            "pay": "CASH",
+            "idempotency_key": key(),
+        },
+    )
+
+    booking = Booking.objects.get(contact=contact)
+    assert booking.session.start == datetime(2026, 11, 21, 14, 0, tzinfo=UTC) and booking.payment_status == "PAID"
+    assert response.status_code == 302 and response.url == f"{url('roster', booking.session)}#booking-{booking.pk}"
+    assert "Added Ann Archer — paid cash — Massage, 14:00." in desk_client.get(response.url).content.decode()
+
+
+def test_book_appointment_for_a_new_customer_with_errors_next_to_the_fields(desk_client, massage):
+    data = {
+        "service": massage.pk,
+        "slot": forms.slot_sign(SLOT),
+        "first_name": "",
+        "email": "x",
+        "idempotency_key": key(),
+    }
+
+    response = desk_client.post(reverse("desk_appointment"), data)
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert "Enter a first name." in content and "Enter an email like name@example.com." in content
+    assert '<details class="new-customer" open>' in content
+    assert not Booking.objects.exists()
+
+
+def test_a_tampered_slot_is_422(desk_client, massage):
+    response = desk_client.get(reverse("desk_appointment"), {"service": massage.pk, "slot": "forged"})
+
+    assert response.status_code == 422
+    assert "That time is no longer on offer: pick a time again." in response.content.decode()
+
+
+def test_a_taken_slot_is_409(desk_client, massage):
+    token = forms.slot_sign(SLOT)
+    first, second = factories.ContactFactory(), factories.ContactFactory()
+    base = {"service": massage.pk, "slot": token, "pay": ""}
+    desk_client.post(reverse("desk_appointment"), {**base, "contact": first.pk, "idempotency_key": key()})
+
+    response = desk_client.post(reverse("desk_appointment"), {**base, "contact": second.pk, "idempotency_key": key()})
+
+    assert response.status_code == 409 and "already booked at 14:00" in response.content.decode()
+    assert not Booking.objects.filter(contact=second).exists()
+
+
+def test_an_appointment_roster_links_to_booking_another(desk_client, massage):
+    appointment = factories.SessionFactory(service=massage, start=NOW)
+
+    content = roster(desk_client, appointment)
+
+    assert "Book another appointment" in content and "walk-in-panel" not in content
+
+
+# --- login and roles ----------------------------------------------------------------------------
+
+
+DESK_POSTS = ["desk_pay", "desk_plan", "desk_later", "desk_attendance"]
+
+
+@pytest.mark.parametrize("name", DESK_POSTS)
+def test_row_actions_need_login_and_the_front_desk_role(client, no_role_user, session, name):
+    booking = person(session, "Cy", "Cole")
+    target = url(name, session, booking.pk)
+
+    anonymous = client.post(target, {"method": "CASH", "idempotency_key": key()})
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    htmx = client.post(target, {"idempotency_key": key()}, headers={**HTMX, "HX-Current-URL": "http://x/today/"})
+    assert htmx.status_code == 200 and htmx.headers["HX-Redirect"].startswith(reverse("login"))
+
+    client.force_login(no_role_user)
+    assert client.post(target, {"method": "CASH", "idempotency_key": key()}).status_code == 403
+    assert not DeskAction.objects.exists()
+
+
+def test_get_on_an_action_is_405(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    assert desk_client.get(url("desk_pay", session, booking.pk)).status_code == 405
+
+
+# --- query counts -------------------------------------------------------------------------------
+
+
+def _busy(session: Session, n: int) -> None:
+    """n people: a third with a plan balance, a third with a desk payment waiting for Wix, one
+    needing attention — every kind of desk state a row can show."""
+    for i in range(n):
+        booking = factories.BookingFactory(session=session, payment_status="NOT_PAID")
+        if i % 3 == 0:
+            plan_for(booking)
+        elif i % 3 == 1:
+            desk.payment_record(user=None, booking=booking, method="CASH", amount=Decimal("5"), idempotency_key=key())
+        if i % 2:
+            factories.AttendanceFactory(booking=booking, session=session)
+    _needs_attention(DeskAction.objects.first().booking)
+
+
+def _count(client, session: Session, *, htmx: bool) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url("roster", session), headers=HTMX if htmx else {})
+        assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_roster_queries_with_desk_actions_do_not_grow_with_rows(client, desk_user, htmx):
+    small = factories.SessionFactory(start=NOW)
+    big = factories.SessionFactory(start=NOW)
+    _busy(small, 9)
+    _busy(big, 90)
+    client.force_login(desk_user)
+
+    ten, hundred = _count(client, small, htmx=htmx), _count(client, big, htmx=htmx)
+
+    assert ten == hundred <= 11
