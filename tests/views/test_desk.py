@@ -394,6 +394,24 @@ def test_check_in_all_checks_in_everyone_and_answers_with_the_rows(desk_client, 
     assert DeskAction.objects.filter(kind="ATTENDANCE").count() == 2  # Ann was in already
 
 
+def test_check_in_all_costs_about_the_same_queries_for_10_or_100_people(desk_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (10, 100):
+        big = factories.SessionFactory(start=NOW + timedelta(hours=2), capacity=120)
+        for i in range(size):
+            person(big, f"P{size}x{i}", "Test")
+        with CaptureQueriesContext(connection) as ctx:
+            response = desk_client.post(url("desk_check_in_all", big), {"idempotency_key": key()}, headers=HTMX)
+        assert response.status_code == 200
+        assert DeskAction.objects.filter(kind="ATTENDANCE", session=big).count() == size
+        counts.append(len(ctx.captured_queries))
+    # Bulk writes: only SQLite's cap on query variables splits 100 inserts into a few batches.
+    assert counts[1] - counts[0] <= 3, counts
+
+
 def test_check_in_all_without_javascript_redirects_with_the_head_count(desk_client, session):
     for n in ("Ann", "Bo"):
         person(session, n, "Test")
