@@ -375,7 +375,7 @@ def _search(query: str, *, ask_wix: bool) -> tuple[list[Any], bool]:
     if not ask_wix:
         hits = desk.customer_search(query=query)
     else:
-        with wix.get_wix_client() as client:
+        with wix.get_wix_client(interactive=True) as client:
             hits = desk.customer_search(query=query, wix=client)
     return list(hits), bool(getattr(hits, "wix_unreachable", False))
 
@@ -677,7 +677,7 @@ def appointment(request: HttpRequest) -> HttpResponse:
 
     if service and not slot:
         try:
-            with wix.get_wix_client() as client:
+            with wix.get_wix_client(interactive=True) as client:
                 slots = desk.appointment_slots(wix=client, service=service, day=day)
         except BookingError as exc:
             context["slots_error"] = exc.message

@@ -70,8 +70,15 @@ _app_auth: dict[tuple[str, str, str], AppTokenAuth] = {}
 _limiters: dict[tuple[object, ...], RateLimiter] = {}
 
 
-def get_wix_client() -> WixClient:
+INTERACTIVE_READ_TIMEOUT = 3.0  # seconds a person at the desk waits for a Wix lookup
+
+
+def get_wix_client(*, interactive: bool = False) -> WixClient:
     """A client for the Wix that ``settings.WIX`` names; close it (or use ``with``) when done.
+
+    ``interactive``: for the few reads a person waits on (as-you-type customer search, free
+    appointment slots): a short read timeout and no retries, so a slow or absent Wix costs the
+    desk seconds, not minutes, and the screen falls back to the mirror.
 
     Raises ``WixConfigError`` when the settings cannot make a working client.
     """
@@ -84,8 +91,8 @@ def get_wix_client() -> WixClient:
     common = {
         "base_url": config.base_url,
         "connect_timeout": config.connect_timeout,
-        "read_timeout": config.read_timeout,
-        "max_retries": config.max_retries,
+        "read_timeout": min(config.read_timeout, INTERACTIVE_READ_TIMEOUT) if interactive else config.read_timeout,
+        "max_retries": 0 if interactive else config.max_retries,
         "rate_limiter": _rate_limiter(config, var_dir),
     }
 

@@ -887,6 +887,15 @@ def test_rate_limit_url_selects_the_redis_limiter(wix_settings: Any) -> None:
         assert client.rate_limiter.key == "wix:rate-limit:site-9"
 
 
+def test_interactive_client_waits_briefly_and_never_retries(wix_settings: Any) -> None:
+    wix_settings.WIX = WixConfig(mode="api_key", api_key="k", site_id="s", read_timeout=20.0, max_retries=4)
+
+    with wix_pkg.get_wix_client(interactive=True) as quick, wix_pkg.get_wix_client() as patient:
+        assert quick.max_retries == 0 and patient.max_retries == 4
+        assert quick._http.timeout.read == wix_pkg.INTERACTIVE_READ_TIMEOUT
+        assert patient._http.timeout.read == 20.0
+
+
 def test_get_wix_client_refuses_a_misconfiguration(wix_settings: Any) -> None:
     wix_settings.WIX = WixConfig(mode="api_key", api_key="k", site_id="")
     with pytest.raises(WixConfigError):
