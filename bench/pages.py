@@ -101,7 +101,7 @@ def _fresh_postgres(url: str, keep: bool) -> tuple[str, Callable[[], None]]:
 
         connections.close_all()
         if keep:
-            print(f"Kept PostgreSQL database {bench_db!r}.")
+            print(f"Kept PostgreSQL database {bench_db!r}.", file=sys.stderr)  # stdout ends with RESULT
         else:
             drop()
 

@@ -72,8 +72,11 @@ def _charged_to_plan_q() -> Q:
         status__in=Payment.COUNTED_STATUSES,
     )
     paid_line = OrderLineItem.objects.filter(Exists(plan_payment), booking_id=OuterRef("pk"))
+    any_line = OrderLineItem.objects.filter(booking_id=OuterRef("pk"))
     return Q(Exists(paid_line)) | Q(
-        selected_payment_option__in=PLAN_OPTIONS, payment_status__in=Booking.SETTLED_PAYMENT_STATUSES
+        ~Exists(any_line),
+        selected_payment_option__in=PLAN_OPTIONS,
+        payment_status__in=Booking.SETTLED_PAYMENT_STATUSES,
     )
 
 

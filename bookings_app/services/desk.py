@@ -438,8 +438,7 @@ def payment_record(*, user: Any, booking: Booking, method: str, amount: Decimal,
         full = amount == due
         before = _booking_money_state(booking)
         booking.payment_status = PS.PAID if full else PS.PARTIALLY_PAID
-        if booking.selected_payment_option in (Booking.PaymentOption.UNDEFINED, Booking.PaymentOption.ONLINE):
-            booking.selected_payment_option = Booking.PaymentOption.OFFLINE
+        _offline_option(booking)
         booking.pending_sync = True
         booking.save(update_fields=["payment_status", "selected_payment_option", "pending_sync"])
         action = _new_action(
@@ -550,8 +549,7 @@ def pay_later(*, user: Any, booking: Booking, idempotency_key: str) -> DeskActio
         before = _booking_money_state(booking)
         if booking.payment_status in (PS.UNDEFINED, PS.REFUNDED, PS.FAILED):
             booking.payment_status = PS.NOT_PAID
-        if booking.selected_payment_option in (Booking.PaymentOption.UNDEFINED, Booking.PaymentOption.ONLINE):
-            booking.selected_payment_option = Booking.PaymentOption.OFFLINE
+        _offline_option(booking)
         booking.pending_sync = True
         booking.save(update_fields=["payment_status", "selected_payment_option", "pending_sync"])
         action = _new_action(
@@ -1558,8 +1556,9 @@ def _booking_money_state(booking: Booking) -> dict[str, Any]:
 
 
 def _offline_option(booking: Booking) -> None:
-    if booking.selected_payment_option in (Booking.PaymentOption.UNDEFINED, Booking.PaymentOption.ONLINE):
-        booking.selected_payment_option = Booking.PaymentOption.OFFLINE
+    """Paid (or owed) at the desk: whatever they meant to pay with (online, their plan), it's
+    offline now — so a cash payment is never counted as a plan charge."""
+    booking.selected_payment_option = Booking.PaymentOption.OFFLINE
 
 
 def _already_paid_message(booking: Booking) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,18 +39,11 @@ pytestmark = [
 
 
 @pytest.fixture
-def chromium(request: pytest.FixtureRequest) -> Iterator[object]:
-    """Debian's Chromium. A ``browser`` fixture from tests/browser/conftest.py is reused when
-    there is one: Playwright's sync API cannot run twice at once in one thread."""
+def chromium() -> Iterator[object]:
+    # Started per test and closed after it: Playwright allows one sync driver at a time in a
+    # thread, and the other browser modules start their own.
     from playwright.sync_api import sync_playwright
 
-    try:
-        shared = request.getfixturevalue("browser")
-    except pytest.FixtureLookupError:
-        shared = None
-    if hasattr(shared, "new_context"):
-        yield shared
-        return
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -118,7 +111,7 @@ def todays_sessions() -> dict[str, Session]:
     today = timezone.localdate()
     dawn = factories.SessionFactory(start=_local(today, 7), title="Dawn swim", capacity=20)
     sunset = factories.SessionFactory(start=_local(today, 18), title="Sunset swim", capacity=12)
-    factories.SessionFactory(start=_local(date.fromordinal(today.toordinal() + 1), 7), title="Tomorrow swim")
+    factories.SessionFactory(start=_local(today + timedelta(days=1), 7), title="Tomorrow swim")
 
     ann = _person(dawn, "Ann", "Archer", payment_status="PAID", phone="+44 7700 900111")
     _paid(ann, Payment.Method.CASH)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -488,6 +489,23 @@ def test_needs_attention_shows_the_message_and_the_choices_that_make_sense(desk_
     assert "Needs attention:" in row and "No credits left on 10-swim pass — take cash instead?" in row
     assert 'value="retry"' in row and 'value="cash_instead"' in row and 'value="remove"' in row
     assert 'value="override"' not in row  # only for a walk-in, only for a manager
+
+
+def test_cash_from_someone_who_booked_with_their_plan_counts_as_cash_not_plan(desk_client, session):
+    from bookings_app import selectors
+
+    booking = person(session, "Pat", "Planner", payment_status="UNDEFINED", selected_payment_option="MEMBERSHIP")
+    plan_for(booking)
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk), {"method": "CASH", "idempotency_key": key()}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert ">Cash<" in content and ">Plan<" not in content
+    (stats,) = selectors.session_day_list(day=timezone.localdate(session.start))
+    assert (stats.paid_count, stats.plan_count) == (1, 0)
 
 
 def test_take_cash_instead_of_a_plan_that_had_no_credit(desk_client, session):
