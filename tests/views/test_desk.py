@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings_app import forms
 from bookings_app.models import (
@@ -396,9 +396,6 @@ def test_check_in_all_checks_in_everyone_and_answers_with_the_rows(desk_client, 
 
 
 def test_check_in_all_costs_about_the_same_queries_for_10_or_100_people(desk_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for size in (10, 100):
         big = factories.SessionFactory(start=NOW + timedelta(hours=2), capacity=120)
