@@ -430,6 +430,45 @@ def _seed(sb: Sandbox, *, seed: int, today: datetime | None, weeks_back: int) ->
     finally:
         st.set_clock(real_clock)
 
+    # The course: ten enrolled before it started, most paid up front, two still owing.
+    try:
+        st.set_clock(lambda: at(course_days[0], 9).replace(tzinfo=tz) - timedelta(days=10))
+        for contact in rng.sample(contacts, 10):
+            booking = api(
+                "POST",
+                "/_api/bookings-service/v2/bookings",
+                {
+                    "booking": {
+                        "bookedEntity": {
+                            "schedule": {
+                                "scheduleId": course["schedule"]["id"],
+                                "serviceId": course["id"],
+                                "timezone": sb.business_timezone,
+                                "location": {"id": lake["id"], "locationType": "OWNER_BUSINESS"},
+                            }
+                        },
+                        "contactDetails": {
+                            "contactId": contact["id"],
+                            "firstName": contact["info"]["name"]["first"],
+                            "lastName": contact["info"]["name"]["last"],
+                            "email": contact["primaryInfo"]["email"],
+                        },
+                        "totalParticipants": 1,
+                        "selectedPaymentOption": "OFFLINE",
+                        "status": "CONFIRMED",
+                    }
+                },
+            )["booking"]
+            counts["bookings"] += 1
+            order_id = _order_for(api, booking, "BACKOFFICE_MERCHANT", pay=False)
+            if rng.random() < 0.8:
+                _pay_online(api, order_id)
+                counts["paid"] += 1
+            else:
+                counts["unpaid"] += 1
+    finally:
+        st.set_clock(real_clock)
+
     # Spa appointments: a few a day for the past two weeks and the coming week.
     try:
         spa_day = today_date - timedelta(days=14)
