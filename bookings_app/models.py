@@ -309,7 +309,7 @@ class Booking(WixMirror):
         WAITING_LIST = "WAITING_LIST", "Waiting list"
 
     class PaymentStatus(models.TextChoices):
-        UNDEFINED = "UNDEFINED", "Unknown"
+        UNDEFINED = "UNDEFINED", "No payment yet"
         NOT_PAID = "NOT_PAID", "Not paid"
         PAID = "PAID", "Paid"
         PARTIALLY_PAID = "PARTIALLY_PAID", "Partly paid"

@@ -170,3 +170,12 @@ def test_factory_builds_a_valid_saved_row(model_factory):
     obj.full_clean()
     assert obj.pk is not None
     assert str(obj)
+
+
+def test_migrations_match_the_models() -> None:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
