@@ -46,6 +46,7 @@ asserts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gc
 import importlib
@@ -336,7 +337,9 @@ def mirror(world: World) -> None:
         if report.error:
             raise SystemExit(f"sync_full failed: {report.error}")
         sync.mirror_contacts(wix=client, contacts=[p.contact for p in world.people], actor="bench")
-        sync.member_plans_refresh(wix=client, member_ids=[p.member["id"] for p in world.people if p.member], actor="bench")
+        sync.member_plans_refresh(
+            wix=client, member_ids=[p.member["id"] for p in world.people if p.member], actor="bench"
+        )
 
 
 def close_sandbox_file() -> None:
@@ -371,7 +374,10 @@ def read_back(world: World, mode: str) -> dict[str, Any]:
 
     found: list[dict[str, Any]] = []
     with get_wix_client() as client:
-        query: dict[str, Any] = {"filter": {"bookedEntity.slot.eventId": world.event["id"]}, "cursorPaging": {"limit": 100}}
+        query: dict[str, Any] = {
+            "filter": {"bookedEntity.slot.eventId": world.event["id"]},
+            "cursorPaging": {"limit": 100},
+        }
         for _ in range(50):  # pages; bounded
             answer = extended_bookings.query_extended_bookings(
                 client, query=query, with_booking_attendance_info=True, with_ecom_order=mode == "ecom"
@@ -429,8 +435,10 @@ def read_back(world: World, mode: str) -> dict[str, Any]:
 
 
 def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: str, user: Any) -> dict[str, Any]:
+    from django.db import connection
     from django.db.models import Min
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
@@ -443,21 +451,29 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
     client = Client()
     client.force_login(user)
     session = Session.objects.select_related("service").get(wix_id=world.event["id"])
-    contacts = dict(Contact.objects.filter(wix_id__in=[p.contact["id"] for p in world.people]).values_list("wix_id", "pk"))
+    contacts = dict(
+        Contact.objects.filter(wix_id__in=[p.contact["id"] for p in world.people]).values_list("wix_id", "pk")
+    )
     kind_of = {contacts[p.contact["id"]]: p.kind for p in world.people}
     walk_in_url = reverse("desk_walk_in", args=[session.ref])
     settle_url = reverse("desk_settle", args=[session.ref])
 
     # 100 walk-in clicks, as htmx posts: each answers with the re-rendered roster rows.
+    # The last one also counts its SQL queries (CaptureQueriesContext: a little overhead, once).
     gc.collect()
     walk_in_ms: list[float] = []
-    for person in world.people:
+    last_walk_in: dict[str, int] = {}
+    for i, person in enumerate(world.people):
         data = {"contact": contacts[person.contact["id"]], "idempotency_key": key(), "pay": ""}
-        started = time.perf_counter()
-        response = client.post(walk_in_url, data, HTTP_HX_REQUEST="true")
-        walk_in_ms.append((time.perf_counter() - started) * 1000)
+        last = i == len(world.people) - 1
+        with CaptureQueriesContext(connection) if last else contextlib.nullcontext() as queries:
+            started = time.perf_counter()
+            response = client.post(walk_in_url, data, HTTP_HX_REQUEST="true")
+            walk_in_ms.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"walk-in click answered {response.status_code}: {response.content[:500]!r}")
+        if last:
+            last_walk_in = {"queries": len(queries.captured_queries), "response_bytes": len(response.content)}
 
     # The Settle screen, then one "Commit all": the suggested plan / cash, 10 of the cash rows
     # changed to owes, everyone checked in.
@@ -476,13 +492,21 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
         data[f"r{row.booking.pk}-resolution"] = resolution
         data[f"r{row.booking.pk}-check_in"] = "on"
         chosen[resolution] += 1
-    started = time.perf_counter()
-    response = client.post(settle_url, data)
-    settle_commit_ms = (time.perf_counter() - started) * 1000
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = client.post(settle_url, data)
+        settle_commit_ms = (time.perf_counter() - started) * 1000
+    settle_queries = len(queries.captured_queries)
     if response.status_code != 302:
         raise SystemExit(f"settle commit answered {response.status_code}: {response.content[:800]!r}")
     kinds = Counter(DeskAction.objects.values_list("kind", flat=True))
-    expected = {"WALK_IN": mix.n, "PAYMENT": mix.cash, "PLAN_CHARGE": mix.plan, "PAY_LATER": mix.owes, "ATTENDANCE": mix.n}
+    expected = {
+        "WALK_IN": mix.n,
+        "PAYMENT": mix.cash,
+        "PLAN_CHARGE": mix.plan,
+        "PAY_LATER": mix.owes,
+        "ATTENDANCE": mix.n,
+    }
     if any(kinds.get(k, 0) != v for k, v in expected.items()):
         raise SystemExit(f"unexpected desk actions {dict(kinds)}, expected {expected}")
 
@@ -534,7 +558,13 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
         "needs_attention_sample": attention,
         "click_ms": summary_ms(clicks),
         "walk_in_click_ms": summary_ms(walk_in_ms),
+        # Does a click slow down as the roster grows? (each walk-in answers with the whole roster)
+        "walk_in_first_10_median_ms": round(statistics.median(walk_in_ms[:10]), 2),
+        "walk_in_last_10_median_ms": round(statistics.median(walk_in_ms[-10:]), 2),
+        "walk_in_last_queries": last_walk_in.get("queries"),
+        "walk_in_last_response_bytes": last_walk_in.get("response_bytes"),
         "settle_commit_ms": round(settle_commit_ms, 2),
+        "settle_commit_queries": settle_queries,
         "settle_page_ms": round(settle_page_ms, 2),
         "settle_choices": dict(chosen),
     }
@@ -587,7 +617,11 @@ def run_naive(world: World, mode: str, mix: Mix, server: SandboxServer, limiter:
                     "membershipOptions": {
                         "selectedMemberships": {
                             "memberships": [
-                                {"id": person.sold["pool"]["id"], "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}
+                                {
+                                    "id": person.sold["pool"]["id"],
+                                    "appId": PRICING_PLANS_APP_ID,
+                                    "lineItemIds": [line_id],
+                                }
                             ]
                         }
                     }
@@ -627,7 +661,12 @@ def run_naive(world: World, mode: str, mix: Mix, server: SandboxServer, limiter:
             )
         attendance.set_attendance(
             wix_client,
-            attendance={"bookingId": booking["id"], "eventId": event["id"], "status": "ATTENDED", "numberOfAttendees": 1},
+            attendance={
+                "bookingId": booking["id"],
+                "eventId": event["id"],
+                "status": "ATTENDED",
+                "numberOfAttendees": 1,
+            },
         )
 
     try:
@@ -676,7 +715,9 @@ def run_mode(mode: str, mix: Mix, workdir: Path) -> dict[str, Any]:
             user = reset_database()
             mirror(world)
         close_sandbox_file()
-        print(f"  [{mode}/{path}] arranged{' and mirrored' if path == 'ours' else ''} in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"  [{mode}/{path}] arranged{' and mirrored' if path == 'ours' else ''} in {time.perf_counter() - t0:.1f} s"
+        )
         sys.stdout.flush()
         try:
             with SandboxServer(state, workdir / f"{mode}-{path}.server.log") as server:
@@ -732,12 +773,19 @@ def print_table(mode: str, mix: Mix, r: dict[str, Any]) -> None:
         f"{'time until everything synced (s)':34}{ours['time_to_synced_s']:>12.1f}{naive['time_to_synced_s']:>12.1f}"
         f"   {ratio(ours['time_to_synced_s'], naive['time_to_synced_s']).replace('fewer', 'faster')}"
     )
-    print(f"{'server time per click, median (ms)':34}{ours['click_ms']['median_ms']:>12.1f}{naive['click_ms']['median_ms']:>12.1f}")
-    print(f"{'server time per click, p95 (ms)':34}{ours['click_ms']['p95_ms']:>12.1f}{naive['click_ms']['p95_ms']:>12.1f}")
-    print(f"{'429 answers / rate-limiter wait (s)':34}{ours['rate_limited_429']:>6} {ours['rate_limiter_wait_s']:>5.1f}"
-          f"{naive['rate_limited_429']:>6} {naive['rate_limiter_wait_s']:>5.1f}")
-    print(f"{'read back from the sandbox':34}{'OK' if ours['verify']['ok'] else 'MISMATCH':>12}"
-          f"{'OK' if naive['verify']['ok'] else 'MISMATCH':>12}")
+    for label, stat in (("median", "median_ms"), ("p95", "p95_ms")):
+        print(
+            f"{'server time per click, ' + label + ' (ms)':34}"
+            f"{ours['click_ms'][stat]:>12.1f}{naive['click_ms'][stat]:>12.1f}"
+        )
+    print(
+        f"{'429 answers / rate-limiter wait (s)':34}{ours['rate_limited_429']:>6} {ours['rate_limiter_wait_s']:>5.1f}"
+        f"{naive['rate_limited_429']:>6} {naive['rate_limiter_wait_s']:>5.1f}"
+    )
+    print(
+        f"{'read back from the sandbox':34}{'OK' if ours['verify']['ok'] else 'MISMATCH':>12}"
+        f"{'OK' if naive['verify']['ok'] else 'MISMATCH':>12}"
+    )
     print(
         f"fewest calls this mode allows: {r['fewest_calls']} ({r['fewest_per_participant']:.2f}/participant); "
         f"ours/fewest {r['ours_to_fewest']:.2f} — {'within' if r['within_10pct_of_fewest'] else 'ABOVE'} +10%"
@@ -747,6 +795,12 @@ def print_table(mode: str, mix: Mix, r: dict[str, Any]) -> None:
         f"p95 {ours['walk_in_click_ms']['p95_ms']:.1f} / max {ours['walk_in_click_ms']['max_ms']:.1f} ms; "
         f"settle commit {ours['settle_commit_ms']:.1f} ms; settle page {ours['settle_page_ms']:.1f} ms; "
         f"click p95 {'≤' if r['click_p95_meets_target'] else '>'} {CLICK_TARGET_P95_MS:.0f} ms target"
+    )
+    print(
+        f"ours: walk-in click median, first 10 {ours['walk_in_first_10_median_ms']:.1f} ms → last 10 "
+        f"{ours['walk_in_last_10_median_ms']:.1f} ms; last walk-in {ours['walk_in_last_queries']} queries, "
+        f"{ours['walk_in_last_response_bytes'] / 1024:.0f} KiB answer; "
+        f"settle commit {ours['settle_commit_queries']} queries"
     )
     print(f"ours by operation: {ours['calls_by_operation']}")
     print(f"naive calls per participant by kind: {naive['calls_per_participant_by_kind']}")
@@ -779,7 +833,8 @@ def main() -> None:
     importlib.import_module("backoffice.wsgi")  # load Django as gunicorn does
 
     print(
-        f"Settle roster: {n} participants ({mix.cash} cash, {mix.plan} plan, {mix.owes} owes), modes {', '.join(args.modes)}; "
+        f"Settle roster: {n} participants ({mix.cash} cash, {mix.plan} plan, {mix.owes} owes), "
+        f"modes {', '.join(args.modes)}; "
         f"standalone sandbox with latency_ms={LATENCY_MS}, rate_limit_per_minute={BUDGET_PER_MINUTE}; "
         f"database {SQLITE_PATH.relative_to(BASE_DIR)}"
     )

@@ -739,8 +739,9 @@ def test_file_limiter_shared_by_two_instances_blocks_past_the_budget(tmp_path: P
 
     worker.acquire()  # fourth call in the same minute waits for the first to age out
 
-    assert sleeps == [pytest.approx(50.0)]
-    assert clock[0] == pytest.approx(1_000_060.0)
+    # The window is a minute plus a second of margin for the trip to Wix.
+    assert sleeps == [pytest.approx(51.0)]
+    assert clock[0] == pytest.approx(1_000_061.0)
     assert len(path.read_text().splitlines()) == 3
 
 
