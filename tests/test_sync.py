@@ -125,7 +125,8 @@ def expected_mirror(sb: Sandbox, now: datetime) -> dict[str, int]:
         and e.get("recurrenceType") != "MASTER"
         and window.start <= sync._local_to_aware(e["start"]["localDate"], window.tz) < window.end
     ]
-    appointments = [b for b in bookings if not b["bookedEntity"]["slot"].get("eventId")]
+    # Appointments: slot bookings without an event (course bookings book a schedule, no slot).
+    appointments = [b for b in bookings if "slot" in b["bookedEntity"] and not b["bookedEntity"]["slot"].get("eventId")]
     orders = {
         o["id"]
         for o in st.all("orders")

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from bookings_app import roles, selectors
@@ -641,15 +641,7 @@ def _attendance_actions_bulk(
 ) -> list[DeskAction]:
     """``_attendance_action`` for a whole roster in a fixed number of queries (check in all)."""
     current = {a.booking_id: a for a in Attendance.objects.filter(session=session, booking__in=bookings)}
-    unsynced = [b.pk for b in bookings if not b.wix_id]
-    walk_ins: dict[int, DeskAction] = {}
-    if unsynced:
-        for walk_in in (
-            DeskAction.objects.filter(booking_id__in=unsynced, kind=Kind.WALK_IN)
-            .exclude(status__in=(Status.UNDONE, Status.REMOVED))
-            .order_by("pk")
-        ):
-            walk_ins[walk_in.booking_id] = walk_in  # the latest one wins, as in _walk_in_dependency
+    walk_ins = _walk_ins_by_booking(bookings)
     now = timezone.now()
     run_after = now + timedelta(seconds=getattr(settings, "DESK_UNDO_SECONDS", 8))
     to_create, to_update, actions = [], [], []
@@ -761,11 +753,12 @@ def settle_suggestions(*, session: Session) -> list[SettleRow]:
     rows = [r for r in selectors.roster_row_list(session=session) if r.booking.status in Booking.ACTIVE_STATUSES]
     bookings = [r.booking for r in rows]
     inflight = _inflight_by_booking([b.pk for b in bookings])
+    synced = _synced_payments([r.booking for r in rows if not r.due_from_order], inflight)
     balances = _balances_by_contact([b.contact_id for b in bookings])
     out = []
     for row in rows:
         booking = row.booking
-        due = _due_from_row(row, inflight.get(booking.pk, []))
+        due = _due_from_row(row, inflight.get(booking.pk, []), synced)
         balance = _best_balance(booking, balances.get(booking.contact_id, []))
         if due <= 0:
             resolution = "paid"
@@ -791,6 +784,12 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     Every row is validated first; if any is wrong nothing is written and ``BookingError``
     ``settle_invalid`` lists them (``.row_errors``: booking id → message). The actions share
     ``batch_id = idempotency_key``, so committing twice returns the first commit's actions.
+
+    A fixed number of queries however many rows (SQLite's cap on query variables splits the
+    bulk inserts into a few more batches): what the rows depend on is read in bulk with the
+    bookings and balances locked, the mirror changes are worked out in memory, then written
+    with bulk inserts and updates. Row by row it does what :func:`payment_record`,
+    :func:`plan_charge`, :func:`pay_later` and :func:`attendance_mark` do.
     """
     _require_key(idempotency_key)
     with transaction.atomic():
@@ -816,13 +815,11 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
             .select_related("member")
             .order_by("pk")
         }
-        attendance = dict(
-            Attendance.objects.filter(session=session, booking_id__in=ids).values_list("booking_id", "status")
-        )
-        dues = _amounts_due(list(bookings.values()))
+        attendance = {a.booking_id: a for a in Attendance.objects.filter(session=session, booking_id__in=ids)}
+        inflight = _inflight_by_booking(list(bookings))
+        dues = _amounts_due(list(bookings.values()), inflight=inflight)
         errors: dict[int, str] = {}
         credits_used: dict[int, int] = defaultdict(int)
-        plans: list[tuple[SettleChoice, Booking, BenefitBalance, Decimal]] = []
         seen: set[int] = set()
         for choice in rows:
             booking = bookings.get(choice.booking_id)
@@ -850,7 +847,6 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                     errors[booking.pk] = f"{who}: {problem[1]}"
                 else:
                     credits_used[balance.pk] += 1
-                    plans.append((choice, booking, balance, due))
             elif resolution in ("cash", "card", "check"):
                 amount = due if choice.amount is None else _decimal(choice.amount)
                 if amount is None or amount <= 0 or amount > due:
@@ -864,24 +860,46 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
             exc.row_errors = errors  # type: ignore[attr-defined]
             raise exc
 
+        # What each action waits for, as _money_dependency / _walk_in_dependency would say.
+        walk_ins = _walk_ins_by_booking(bookings.values())
+        now = timezone.now()
+        run_after = now + timedelta(seconds=getattr(settings, "DESK_UNDO_SECONDS", 8))
+        created_by = _person(user)
         actions: list[DeskAction] = []
         audits: list[AuditEntry] = []
-        dependency = {b.pk: _money_dependency(b) for b in bookings.values()}
+        changed: dict[int, Booking] = {}  # pending_sync, and the money state of those that paid
+        money_changed: set[int] = set()
+        new_attendance: list[Attendance] = []
+        changed_attendance: list[Attendance] = []
+
+        def action(kind: str, key: str, booking: Booking, **fields: Any) -> DeskAction:
+            made = DeskAction(
+                idempotency_key=key,
+                kind=kind,
+                created_by=created_by,
+                created_at=now,
+                run_after=run_after,
+                booking=booking,
+                contact_id=booking.contact_id,
+                batch_id=idempotency_key,
+                **fields,
+            )
+            actions.append(made)
+            changed[booking.pk] = booking
+            if kind != Kind.ATTENDANCE:
+                money_changed.add(booking.pk)
+            return made
+
         for choice in rows:
             booking = bookings[choice.booking_id]
             resolution = choice.resolution.lower()
             due = dues.get(booking.pk, Decimal("0"))
             before = _booking_money_state(booking)
-            action: DeskAction | None = None
             key = f"{idempotency_key}:{booking.pk}"
-            common = {
-                "user": user,
-                "booking": booking,
+            live = inflight.get(booking.pk)
+            money = {
                 "session": booking.session or session,
-                "contact_id": booking.contact_id,
-                "depends_on": dependency[booking.pk],
-                "batch_id": idempotency_key,
-                "schedule": False,
+                "depends_on": live[-1] if live else walk_ins.get(booking.pk),
             }
             if resolution in ("cash", "card", "check"):
                 method = resolution.upper()
@@ -890,12 +908,13 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                 full = amount == due
                 booking.payment_status = PS.PAID if full else PS.PARTIALLY_PAID
                 _offline_option(booking)
-                action = _new_action(
-                    kind=Kind.PAYMENT,
-                    key=f"{key}:pay",
+                action(
+                    Kind.PAYMENT,
+                    f"{key}:pay",
+                    booking,
                     params={"method": method, "amount": str(amount), "full": full, "due": str(due)},
                     before={"booking": before},
-                    **common,
+                    **money,
                 )
                 audits.append(
                     audit_entry(
@@ -916,9 +935,10 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                     balance.remaining_credits = (balance.remaining_credits or Decimal("0")) - 1
                 booking.payment_status = PS.PAID
                 booking.selected_payment_option = Booking.PaymentOption.MEMBERSHIP
-                action = _new_action(
-                    kind=Kind.PLAN_CHARGE,
-                    key=f"{key}:plan",
+                action(
+                    Kind.PLAN_CHARGE,
+                    f"{key}:plan",
+                    booking,
                     params={
                         "balance_id": balance.pk,
                         "pool_id": balance.wix_id,
@@ -927,7 +947,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                         "due": str(due),
                     },
                     before={"booking": before, "credits": _str_or_none(credits_before)},
-                    **common,
+                    **money,
                 )
                 audits.append(
                     audit_entry(
@@ -944,12 +964,13 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                 if booking.payment_status in (PS.UNDEFINED, PS.REFUNDED, PS.FAILED):
                     booking.payment_status = PS.NOT_PAID
                 _offline_option(booking)
-                action = _new_action(
-                    kind=Kind.PAY_LATER,
-                    key=f"{key}:later",
+                action(
+                    Kind.PAY_LATER,
+                    f"{key}:later",
+                    booking,
                     params={"due": str(due)},
                     before={"booking": before},
-                    **common,
+                    **money,
                 )
                 audits.append(
                     audit_entry(
@@ -962,31 +983,51 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                         after={**_booking_money_state(booking), "batch": idempotency_key},
                     )
                 )
-            if action is not None:
-                actions.append(action)
-                booking.pending_sync = True
-                booking.save(update_fields=["payment_status", "selected_payment_option", "pending_sync"])
             if choice.check_in is not None and booking.status in Booking.ACTIVE_STATUSES:
                 wanted = Attendance.Status.ATTENDED if choice.check_in else Attendance.Status.NOT_ATTENDED
-                if attendance.get(booking.pk) != wanted:
-                    actions.append(
-                        _attendance_action(
-                            user=user,
-                            booking=booking,
-                            session=session,
-                            status=wanted,
-                            key=f"{key}:attendance",
-                            batch_id=idempotency_key,
-                            schedule=False,
-                            audit=False,
-                        )
+                row = attendance.get(booking.pk)
+                if row is None or row.status != wanted:
+                    was = {"existed": row is not None, "status": row.status if row else None}
+                    if row is None:
+                        row = Attendance(booking=booking, session=session)
+                        new_attendance.append(row)
+                    else:
+                        changed_attendance.append(row)
+                    row.status, row.number_of_attendees = wanted, booking.total_participants
+                    action(
+                        Kind.ATTENDANCE,
+                        f"{key}:attendance",
+                        booking,
+                        session=session,
+                        depends_on=walk_ins.get(booking.pk),
+                        params={"status": wanted, "attendees": booking.total_participants},
+                        before={"attendance": was},
                     )
+        if not actions:
+            return []
+        try:
+            with transaction.atomic():
+                DeskAction.objects.bulk_create(actions)
+        except IntegrityError:
+            # The same rows committed with another form at the same moment: the other request made them.
+            raise BookingError("This was just done from another screen.", code="duplicate_request") from None
+        # One UPDATE per distinct new state (a handful, however many rows): cheaper than
+        # bulk_update's CASE per row, and the rows are locked, so nothing else changed them.
+        Attendance.objects.bulk_create(new_attendance)
+        _update_in_groups(Attendance, changed_attendance, ("status", "number_of_attendees"))
+        for booking in changed.values():
+            booking.pending_sync = True
+        paid = [b for b in changed.values() if b.pk in money_changed]
+        _update_in_groups(Booking, paid, ("payment_status", "selected_payment_option", "pending_sync"))
+        _update_in_groups(Booking, [b for b in changed.values() if b.pk not in money_changed], ("pending_sync",))
+        by_credits_used: dict[int, list[int]] = defaultdict(list)
         for balance in balances.values():
-            if credits_used.get(balance.pk):
-                balance.save(update_fields=["remaining_credits"])
-        AuditEntry.objects.bulk_create(audits)
-        if actions:
-            audit_record(
+            if credits_used.get(balance.pk) and not balance.unlimited:
+                by_credits_used[credits_used[balance.pk]].append(balance.pk)
+        for used, pks in by_credits_used.items():
+            BenefitBalance.objects.filter(pk__in=pks).update(remaining_credits=F("remaining_credits") - used)
+        audits.append(
+            audit_entry(
                 user=user,
                 action="settle.commit",
                 obj_type="session",
@@ -994,7 +1035,9 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
                 summary=f"Settled {session.title or session}: {len(rows)} rows, {len(actions)} actions",
                 after={"batch": idempotency_key, "actions": len(actions)},
             )
-            _schedule_push(actions[0].run_after)
+        )
+        AuditEntry.objects.bulk_create(audits)
+        _schedule_push(run_after)
     return actions
 
 
@@ -1340,6 +1383,15 @@ def _new_action(
     return action
 
 
+def _update_in_groups(model: type[Any], objs: list[Any], fields: tuple[str, ...]) -> None:
+    """Save ``fields`` of ``objs``: one UPDATE per distinct combination of their values."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for obj in objs:
+        groups[tuple(getattr(obj, name) for name in fields)].append(obj.pk)
+    for values, pks in groups.items():
+        model.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
+
+
 def _schedule_push(run_after: datetime) -> None:
     from bookings_app.services import desk_push
 
@@ -1427,6 +1479,20 @@ def _money_dependency(booking: Booking) -> DeskAction | None:
     return latest or _walk_in_dependency(booking)
 
 
+def _walk_ins_by_booking(bookings: Iterable[Booking]) -> dict[int, DeskAction]:
+    """:func:`_walk_in_dependency` for many bookings in one query (none when all are in Wix)."""
+    unsynced = [b.pk for b in bookings if not b.wix_id]
+    walk_ins: dict[int, DeskAction] = {}
+    if unsynced:
+        for walk_in in (
+            DeskAction.objects.filter(booking_id__in=unsynced, kind=Kind.WALK_IN)
+            .exclude(status__in=(Status.UNDONE, Status.REMOVED))
+            .order_by("pk")
+        ):
+            walk_ins[walk_in.booking_id] = walk_in  # the latest one wins, as in _walk_in_dependency
+    return walk_ins
+
+
 def _inflight_by_booking(booking_ids: Iterable[int]) -> dict[int, list[DeskAction]]:
     out: dict[int, list[DeskAction]] = defaultdict(list)
     for action in DeskAction.objects.filter(
@@ -1447,18 +1513,21 @@ def _inflight_reduction(actions: list[DeskAction], *, gross: Decimal) -> Decimal
     return taken
 
 
-def _amounts_due(bookings: list[Booking]) -> dict[int, Decimal]:
-    """Booking pk → what is still to pay, counting desk payments not in Wix yet. Two queries."""
+def _amounts_due(bookings: list[Booking], *, inflight: dict[int, list[DeskAction]] | None = None) -> dict[int, Decimal]:
+    """Booking pk → what is still to pay, counting desk payments not in Wix yet. Two queries
+    (three when a booking was part paid; ``inflight``, from :func:`_inflight_by_booking`, saves one)."""
     ids = [b.pk for b in bookings]
     orders: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for line in (
         OrderLineItem.objects.filter(booking_id__in=ids).exclude(order__status="CANCELED").select_related("order")
     ):
         orders[line.booking_id][line.order_id] = line.order.balance
-    inflight = _inflight_by_booking(ids)
+    if inflight is None:
+        inflight = _inflight_by_booking(ids)
+    synced = _synced_payments([b for b in bookings if b.pk not in orders], inflight)
     due: dict[int, Decimal] = {}
     for booking in bookings:
-        due[booking.pk] = _due(booking, orders.get(booking.pk), inflight.get(booking.pk, []))
+        due[booking.pk] = _due(booking, orders.get(booking.pk), inflight.get(booking.pk, []), synced)
     return due
 
 
@@ -1466,7 +1535,14 @@ def _amount_due(booking: Booking) -> Decimal:
     return _amounts_due([booking])[booking.pk]
 
 
-def _due(booking: Booking, orders: dict[int, Decimal] | None, inflight: list[DeskAction]) -> Decimal:
+def _due(
+    booking: Booking,
+    orders: dict[int, Decimal] | None,
+    inflight: list[DeskAction],
+    synced: dict[int, Decimal] | None = None,
+) -> Decimal:
+    """``synced``: from :func:`_synced_payments` for a batch of bookings (else one query here
+    when the booking was part paid)."""
     price = (booking.service.price or Decimal("0")) * booking.total_participants
     if orders:
         # Wix's truth (as last mirrored), less what the desk took that Wix hasn't heard of yet.
@@ -1476,35 +1552,61 @@ def _due(booking: Booking, orders: dict[int, Decimal] | None, inflight: list[Des
         if booking.payment_status in (PS.PAID, PS.EXEMPT):
             return Decimal("0")
         if booking.payment_status == PS.PARTIALLY_PAID:
-            paid = (
-                DeskAction.objects.filter(booking=booking, kind=Kind.PAYMENT, status=Status.SYNCED)
-                .values_list("params", flat=True)
-                .iterator()
-            )
-            return price - sum((Decimal(p.get("amount") or "0") for p in paid), Decimal("0"))
+            return price - _synced_paid(booking, synced)
         return price
     # No order: the booking's state before the first action on its way is the base.
-    first = inflight[0].before.get("booking") or {}
-    base_status = first.get("payment_status", booking.payment_status)
+    base_status = _base_payment_status(booking, inflight)
     if base_status in (PS.PAID, PS.EXEMPT):
         return Decimal("0")
     gross = price
     if base_status == PS.PARTIALLY_PAID:
-        synced = DeskAction.objects.filter(booking=booking, kind=Kind.PAYMENT, status=Status.SYNCED).values_list(
-            "params", flat=True
-        )
-        gross -= sum((Decimal(p.get("amount") or "0") for p in synced), Decimal("0"))
+        gross -= _synced_paid(booking, synced)
     return gross - _inflight_reduction(inflight, gross=gross)
 
 
-def _due_from_row(row: selectors.RosterRow, inflight: list[DeskAction]) -> Decimal:
+def _base_payment_status(booking: Booking, inflight: list[DeskAction]) -> str:
+    """The booking's payment status before the desk actions still on their way."""
+    if not inflight:
+        return booking.payment_status
+    first = inflight[0].before.get("booking") or {}
+    return first.get("payment_status", booking.payment_status)
+
+
+def _synced_paid(booking: Booking, synced: dict[int, Decimal] | None) -> Decimal:
+    """What the desk took for ``booking`` that is in Wix already (its SYNCED payments)."""
+    if synced is not None:
+        return synced.get(booking.pk, Decimal("0"))
+    paid = (
+        DeskAction.objects.filter(booking=booking, kind=Kind.PAYMENT, status=Status.SYNCED)
+        .values_list("params", flat=True)
+        .iterator()
+    )
+    return sum((Decimal(p.get("amount") or "0") for p in paid), Decimal("0"))
+
+
+def _synced_payments(bookings: Iterable[Booking], inflight: dict[int, list[DeskAction]]) -> dict[int, Decimal]:
+    """:func:`_synced_paid` for every part-paid booking of ``bookings`` in one query (none when
+    no booking was part paid)."""
+    part_paid = [b.pk for b in bookings if _base_payment_status(b, inflight.get(b.pk, [])) == PS.PARTIALLY_PAID]
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    if part_paid:
+        for booking_id, params in DeskAction.objects.filter(
+            booking_id__in=part_paid, kind=Kind.PAYMENT, status=Status.SYNCED
+        ).values_list("booking_id", "params"):
+            paid[booking_id] += Decimal(params.get("amount") or "0")
+    return paid
+
+
+def _due_from_row(
+    row: selectors.RosterRow, inflight: list[DeskAction], synced: dict[int, Decimal] | None = None
+) -> Decimal:
     booking = row.booking
     if row.due_from_order:
         gross = row.amount_due or Decimal("0")
         return gross - _inflight_reduction(inflight, gross=gross)
     if row.charged_to_plan and not inflight:
         return Decimal("0")
-    return _due(booking, None, inflight)
+    return _due(booking, None, inflight, synced)
 
 
 def _balances_by_contact(contact_ids: list[int]) -> dict[int, list[BenefitBalance]]:

@@ -217,3 +217,24 @@ def test_settle_queries_do_not_grow_with_rows(client, desk_user):
         counts.append(len(ctx.captured_queries))
 
     assert counts[0] == counts[1]
+
+
+def test_commit_all_costs_about_the_same_queries_for_10_or_100_rows(client, desk_user):
+    client.force_login(desk_user)
+    counts = []
+    for hours, n in ((1, 10), (3, 100)):
+        s = factories.SessionFactory(start=NOW + timedelta(hours=hours), capacity=120)
+        data = {"idempotency_key": key()}
+        for i in range(n):
+            booking = factories.BookingFactory(session=s)
+            if i % 3 == 0:
+                with_plan(booking)
+            data[f"r{booking.pk}-resolution"] = ("plan", "cash", "owes")[i % 3]
+            data[f"r{booking.pk}-check_in"] = "on"
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(settle_url(s), data)
+        assert response.status_code == 302
+        assert DeskAction.objects.filter(batch_id=data["idempotency_key"]).count() == 2 * n
+        counts.append(len(ctx.captured_queries))
+    # Bulk writes: only SQLite's cap on query variables splits 100 rows' inserts into a few batches.
+    assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 6), counts
