@@ -4,9 +4,11 @@ number of sessions or participants: counts come from SQL aggregates, related row
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import (
@@ -20,7 +22,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -118,6 +119,15 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
+@functools.cache
+def _sessions_with_stats() -> QuerySet[Session]:
+    """Every session with its roster numbers (``_with_stats``), built once per process: building
+    those subqueries costs more than running them, and every roster request needs them. Callers
+    only derive querysets from it (``filter``, ``order_by``), which copies it; it is never
+    evaluated itself, so it holds no rows and is safe to share between threads."""
+    return _with_stats(Session.objects.all())
+
+
 def _with_unpaid(sessions: list[Session]) -> list[Session]:
     # Derived here rather than in SQL, where it would evaluate the three subqueries again.
     for session in sessions:
@@ -140,12 +150,12 @@ def session_day_list(*, day: date, service_id: int | None = None, staff_id: int 
     annotated with ``places``, ``booked``, ``paid_count``, ``plan_count``, ``unpaid_count``,
     ``checked_in`` and ``pending_count`` — one query."""
     start, end = day_bounds(day)
-    sessions = Session.objects.filter(start__gte=start, start__lt=end)
+    sessions = _sessions_with_stats().filter(start__gte=start, start__lt=end)
     if service_id is not None:
         sessions = sessions.filter(service_id=service_id)
     if staff_id is not None:
         sessions = sessions.filter(staff_id=staff_id)
-    return _with_unpaid(list(_with_stats(sessions).order_by("start", "pk")))
+    return _with_unpaid(list(sessions.order_by("start", "pk")))
 
 
 def session_get(*, ref: str) -> Session | None:
@@ -154,11 +164,14 @@ def session_get(*, ref: str) -> Session | None:
     if ref.isdigit() and len(ref) < 19:  # fits a 64-bit primary key
         match |= Q(pk=int(ref))
     exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
-    session = _with_stats(Session.objects.filter(match)).order_by(exact_wix_id_first).first()
+    session = _sessions_with_stats().filter(match).order_by(exact_wix_id_first).first()
     return _with_unpaid([session])[0] if session else None
 
 
 # --- Roster ----------------------------------------------------------------------------------
+
+_STATUS_LABELS = dict(Booking.Status.choices)
+_PAYMENT_STATUS_LABELS = dict(Booking.PaymentStatus.choices)
 
 
 @dataclass
@@ -175,10 +188,31 @@ class RosterRow:
     order_numbers: list[str] = field(default_factory=list)
     shared_order: bool = False  # the order also pays for other bookings; its balance is theirs too
     desk: DeskRowState | None = None  # filled by roster_desk_state_attach for the desk actions
+    urls: dict[str, str] = field(default_factory=dict)  # the row's desk action URLs, filled by the views
 
     @property
     def method_labels(self) -> list[str]:
         return [Payment.Method(m).label for m in self.methods]
+
+    # What the roster shows, worked out once per row here rather than in the template, which
+    # renders it for every row (``get_FOO_display()`` rebuilds its choices on every call).
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS.get(self.booking.status, self.booking.status)
+
+    @property
+    def payment_label(self) -> str:
+        """The payment badge: "Plan" for a booking charged to a plan, else the payment status."""
+        if self.charged_to_plan:
+            return "Plan"
+        return _PAYMENT_STATUS_LABELS.get(self.booking.payment_status, self.booking.payment_status)
+
+    @property
+    def payment_methods(self) -> list[str]:
+        """How it was paid, next to the badge: the mirror's payments then the desk's (without a
+        second "Plan" beside a "Plan" badge)."""
+        labels = (self.desk.method_labels if self.desk else None) or self.method_labels
+        return [label for label in labels if not (self.charged_to_plan and label == "Plan")]
 
     @property
     def is_settled(self) -> bool:
@@ -187,6 +221,21 @@ class RosterRow:
     @property
     def checked_in(self) -> bool:
         return self.attendance == Attendance.Status.ATTENDED
+
+    @property
+    def has_actions(self) -> bool:
+        """The row gets a line of desk actions: a live booking with something left to do (a
+        "quiet" row keeps its one action in the attendance cell)."""
+        return (
+            self.desk is not None
+            and not self.desk.quiet
+            and self.booking.status not in (Booking.Status.CANCELED, Booking.Status.DECLINED)
+        )
+
+    @property
+    def offers_payment(self) -> bool:
+        """The desk can take money on the row: something is due, and nothing needs attention first."""
+        return self.amount_due is not None and not (self.desk and self.desk.attention)
 
 
 def _search_q(search: str, prefix: str = "") -> Q | None:
@@ -204,16 +253,58 @@ def _search_q(search: str, prefix: str = "") -> Q | None:
     return match
 
 
+# Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
+# into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings
+# and contacts; code that does read one still gets it (one query for that row), so leave them
+# out only here.
+_MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
+_ROSTER_DEFERRED = (
+    *_MIRROR_BOOKKEEPING,
+    "wix_created_at",
+    *(f"contact__{name}" for name in _MIRROR_BOOKKEEPING),
+    "contact__search_name",
+    "contact__search_email",
+    "contact__search_phone",
+)
+
+
+class _OrderLine(NamedTuple):
+    """What a row needs of one of its booking's order lines, and of that line's order."""
+
+    booking_id: int
+    order_id: int
+    line_item_id: str
+    order_lines: int  # lines on the order: more than one, and its balance is shared
+    number: str
+    wix_id: str | None
+    balance: Decimal
+    currency: str
+
+
+@functools.cache
+def _roster_bookings() -> QuerySet[Booking]:
+    """Bookings as the roster loads them, with ``on_plan``: built once per process and only
+    derived from (see ``_sessions_with_stats``), as the plan test is costly to build."""
+    return (
+        Booking.objects.select_related("contact")
+        .defer(*_ROSTER_DEFERRED)
+        .annotate(on_plan=ExpressionWrapper(_charged_to_plan_q(), output_field=BooleanField()))
+    )
+
+
 def roster_row_list(
     *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
 ) -> list[RosterRow]:
     """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
     ``booking_ids``, for re-rendering rows after a desk action).
 
-    Three queries however many rows: the bookings (with contact, service and attendance),
-    their order line items with orders, and those orders' payments.
+    Three queries however many rows: the bookings (with contact and attendance), their order
+    lines with the orders' balances, and those orders' payment methods (and one for the service,
+    unless the session comes with it). The money comes as plain values, not model instances (a
+    row needs a few columns of each), and the bookings share the session's service (a roster's
+    bookings are for the session's service) rather than each loading a copy.
     """
-    bookings = Booking.objects.filter(_roster_q(session_id=session.pk, service_id=session.service_id))
+    bookings = _roster_bookings().filter(_roster_q(session_id=session.pk, service_id=session.service_id))
     if booking_ids is not None:
         bookings = bookings.filter(pk__in=booking_ids)
     if not include_cancelled:
@@ -222,27 +313,60 @@ def roster_row_list(
     if match is not None:
         bookings = bookings.filter(match)
     attendance = Attendance.objects.filter(booking_id=OuterRef("pk"), session_id=session.pk)
-    line_items = OrderLineItem.objects.select_related("order").annotate(order_lines=Count("order__line_items"))
-    bookings = (
-        bookings.select_related("contact", "service")
-        .annotate(
+    bookings = list(
+        bookings.annotate(
             attendance_status=Subquery(attendance.values("status")[:1]),
             attendees=Subquery(attendance.values("number_of_attendees")[:1]),
-            on_plan=ExpressionWrapper(_charged_to_plan_q(), output_field=BooleanField()),
-        )
-        .prefetch_related(
-            Prefetch("line_items", queryset=line_items),
-            Prefetch(
-                "line_items__order__payments",
-                queryset=Payment.objects.filter(status__in=Payment.COUNTED_STATUSES).order_by("wix_created_at", "pk"),
-            ),
-        )
-        .order_by("contact__last_name", "contact__first_name", "pk")
+        ).order_by("contact__last_name", "contact__first_name", "pk")
     )
-    return [_roster_row(b) for b in bookings]
+    _share_services(bookings, session)
+    lines: dict[int, list[_OrderLine]] = {}
+    payments: dict[int, list[tuple[str, str]]] = {}
+    if bookings:
+        for line in (
+            OrderLineItem.objects.filter(booking_id__in=[b.pk for b in bookings])
+            .annotate(order_lines=Count("order__line_items"))
+            .values_list(
+                "booking_id",
+                "order_id",
+                "line_item_id",
+                "order_lines",
+                "order__number",
+                "order__wix_id",
+                "order__balance",
+                "order__currency",
+            )
+            .order_by("pk")
+        ):
+            line = _OrderLine(*line)
+            lines.setdefault(line.booking_id, []).append(line)
+    if lines:
+        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
+        for order_id, method, line_item_id in (
+            Payment.objects.filter(order_id__in=order_ids, status__in=Payment.COUNTED_STATUSES)
+            .values_list("order_id", "method", "line_item_id")
+            .order_by("wix_created_at", "pk")
+        ):
+            payments.setdefault(order_id, []).append((method, line_item_id))
+    return [_roster_row(b, lines.get(b.pk, []), payments) for b in bookings]
 
 
-def _roster_row(booking: Booking) -> RosterRow:
+def _share_services(bookings: list[Booking], session: Session) -> None:
+    """Give every booking its service without a copy per row: the session's own, as loaded with
+    the session (``session_get`` does), or else one query for the services the bookings name
+    (and for a booking that names another service, which the mirror should never hold)."""
+    services = {}
+    if Session._meta.get_field("service").is_cached(session):
+        services[session.service_id] = session.service
+    missing = {b.service_id for b in bookings} - services.keys()
+    if missing:
+        services.update(Service.objects.in_bulk(missing))
+    cache = Booking._meta.get_field("service").set_cached_value
+    for booking in bookings:
+        cache(booking, services[booking.service_id])
+
+
+def _roster_row(booking: Booking, lines: list[_OrderLine], payments: dict[int, list[tuple[str, str]]]) -> RosterRow:
     row = RosterRow(
         booking=booking,
         contact=booking.contact,
@@ -251,19 +375,19 @@ def _roster_row(booking: Booking) -> RosterRow:
         charged_to_plan=booking.on_plan,
         currency=booking.service.currency,
     )
-    orders = {}
-    for item in booking.line_items.all():
-        orders.setdefault(item.order_id, item.order)
-        row.shared_order = row.shared_order or item.order_lines > 1
-        for payment in item.order.payments.all():
+    orders: dict[int, _OrderLine] = {}
+    for line in lines:
+        orders.setdefault(line.order_id, line)
+        row.shared_order = row.shared_order or line.order_lines > 1
+        for method, line_item_id in payments.get(line.order_id, ()):
             # A plan payment names the line it paid for; on a shared order it may be someone else's.
-            if payment.method == Payment.Method.PLAN and payment.line_item_id not in ("", item.line_item_id):
+            if method == Payment.Method.PLAN and line_item_id not in ("", line.line_item_id):
                 continue
-            if payment.method not in row.methods:
-                row.methods.append(payment.method)
+            if method not in row.methods:
+                row.methods.append(method)
     if not row.methods and row.charged_to_plan:
         row.methods.append(Payment.Method.PLAN)
-    row.order_numbers = [o.number or o.wix_id or str(o.pk) for o in orders.values()]
+    row.order_numbers = [o.number or o.wix_id or str(o.order_id) for o in orders.values()]
     if orders:
         row.due_from_order = True
         row.amount_due = sum((o.balance for o in orders.values()), Decimal("0"))

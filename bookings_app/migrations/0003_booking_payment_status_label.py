@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings_app', '0002_desk_action'),
+        ("bookings_app", "0002_desk_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='booking',
-            name='payment_status',
-            field=models.CharField(choices=[('UNDEFINED', 'No payment yet'), ('NOT_PAID', 'Not paid'), ('PAID', 'Paid'), ('PARTIALLY_PAID', 'Partly paid'), ('REFUNDED', 'Refunded'), ('EXEMPT', 'Free'), ('FAILED', 'Failed')], default='UNDEFINED', max_length=16),
+            model_name="booking",
+            name="payment_status",
+            field=models.CharField(
+                choices=[
+                    ("UNDEFINED", "No payment yet"),
+                    ("NOT_PAID", "Not paid"),
+                    ("PAID", "Paid"),
+                    ("PARTIALLY_PAID", "Partly paid"),
+                    ("REFUNDED", "Refunded"),
+                    ("EXEMPT", "Free"),
+                    ("FAILED", "Failed"),
+                ],
+                default="UNDEFINED",
+                max_length=16,
+            ),
         ),
     ]

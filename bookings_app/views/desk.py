@@ -35,7 +35,7 @@ from bookings_app import forms, roles, selectors, wix
 from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Service, Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
-from bookings_app.views.roster import _session_or_404, roster_rows_context
+from bookings_app.views.roster import _session_or_404, roster_rows_context, row_urls_attach
 
 INVALID = 422  # the form is wrong: fix the field
 REFUSED = 409  # a business rule said no (BookingError): the message says why
@@ -68,6 +68,7 @@ def _roster_url(session: Session, booking_id: int | None = None) -> str:
 def _one_row(request: HttpRequest, session: Session, booking_id: int) -> selectors.RosterRow | None:
     rows = selectors.roster_row_list(session=session, booking_ids=[booking_id], include_cancelled=True)
     selectors.roster_desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    row_urls_attach(rows=rows, session=session)
     return rows[0] if rows else None
 
 

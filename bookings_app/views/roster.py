@@ -1,5 +1,6 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -7,6 +8,9 @@ from bookings_app import roles, selectors
 from bookings_app.models import Session
 
 MAX_SEARCH_LENGTH = 100
+# The desk actions every roster row offers, by the key the template uses: ``row.urls.pay`` …
+ROW_ACTIONS = {"pay": "desk_pay", "plan": "desk_plan", "later": "desk_later", "attendance": "desk_attendance"}
+_ANY_BOOKING = 4_611_686_018_427_387_904  # a booking id no real URL contains (2**62)
 
 
 def _session_or_404(ref: str) -> Session:
@@ -44,6 +48,7 @@ def roster_rows_context(
     the desk views that re-render the whole list, e.g. after a walk-in or check-in-all)."""
     rows = selectors.roster_row_list(session=session, search=search, include_cancelled=include_cancelled)
     selectors.roster_desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    row_urls_attach(rows=rows, session=session)
     return {
         "session": session,
         "rows": rows,
@@ -52,7 +57,25 @@ def roster_rows_context(
         "search": search,
         "include_cancelled": include_cancelled,
         "highlight": highlight,
+        # What the row partial shows after a refused action (see views.desk._row_response): none
+        # here, but present, so that the template does not look them up in vain on every row.
+        "row_error": "",
+        "part_form": None,
     }
+
+
+def row_urls_attach(*, rows: list[selectors.RosterRow], session: Session) -> list[selectors.RosterRow]:
+    """Give every row its desk action URLs (``row.urls``), each reversed once for the whole list
+    and completed per row with the booking id: a ``{% url %}`` per button per row was a good
+    part of the roster's render time."""
+    marker = f"/{_ANY_BOOKING}/"
+    parts = {
+        key: reverse(name, args=[session.ref, _ANY_BOOKING]).rpartition(marker) for key, name in ROW_ACTIONS.items()
+    }
+    for row in rows:
+        middle = f"/{row.booking.pk}/"
+        row.urls = {key: head + middle + tail for key, (head, _, tail) in parts.items()}
+    return rows
 
 
 @roles.require(roles.USE_FRONT_DESK)

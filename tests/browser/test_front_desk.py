@@ -193,3 +193,51 @@ def test_settle_a_mixed_roster_change_one_row_and_commit(tablet, desk_password, 
     assert DeskAction.objects.filter(kind="PAYMENT").count() == 4
     assert DeskAction.objects.filter(kind="PAY_LATER").count() == 1
     assert timezone.now() - DeskAction.objects.latest("pk").created_at < timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, mixed_class):
+    """The buttons of a row share one form and post to their own actions; part payment is a
+    form of its own, so Enter in the amount takes the part, and "Card" beside the due amount
+    takes all that is left whatever is typed in the amount."""
+    from playwright.sync_api import expect
+
+    page = tablet
+    session: Session = mixed_class["session"]
+    people: dict[str, Booking] = mixed_class["people"]
+    Booking.objects.filter(pk=people["Hal"].pk).update(payment_status="UNDEFINED")
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    def row(first: str):
+        return page.locator(f"#roster-row-{people[first].pk}")
+
+    row("Ann").get_by_role("button", name="Plan · 5 left").click()
+    expect(row("Ann").locator("tr.info")).to_contain_text("Plan")
+    expect(row("Ann").get_by_role("button", name="Undo charge to plan")).to_be_visible()
+
+    row("Hal").get_by_role("button", name="Later").click()
+    expect(row("Hal").get_by_role("button", name="Undo pay later")).to_be_visible()
+
+    row("Flo").get_by_text("Part…").click()
+    amount = row("Flo").locator("input[name=amount]")
+    expect(amount).to_be_focused()
+    amount.fill("5")
+    amount.press("Enter")
+    expect(row("Flo").locator("tr.info")).to_contain_text("7.00 GBP")
+    expect(row("Flo").get_by_role("button", name="Cash £7.00")).to_be_visible()
+    row("Flo").get_by_text("Part…").click()
+    row("Flo").locator("input[name=amount]").fill("3")
+    row("Flo").locator(".action-group.pay").get_by_role("button", name="Card").click()
+    expect(row("Flo").locator("tr.info")).to_contain_text("Paid")
+
+    row("Gus").get_by_role("button", name="No-show").click()
+    expect(row("Gus").locator("tr.info")).to_contain_text("No-show")
+    row("Flo").evaluate("el => el.scrollIntoView({block: 'center'})")
+    assert screenshot(page, "5-row-actions").exists()
+
+    assert DeskAction.objects.get(booking=people["Ann"]).kind == "PLAN_CHARGE"
+    assert DeskAction.objects.get(booking=people["Hal"]).kind == "PAY_LATER"
+    flo = DeskAction.objects.filter(booking=people["Flo"]).order_by("pk")
+    assert [(a.params["method"], a.params["amount"]) for a in flo] == [("CASH", "5.00"), ("CARD", "7.00")]
+    gus = DeskAction.objects.get(booking=people["Gus"])
+    assert (gus.kind, gus.params["status"]) == ("ATTENDANCE", "NOT_ATTENDED")

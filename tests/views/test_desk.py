@@ -130,8 +130,7 @@ def test_a_paid_and_checked_in_row_is_one_line_offering_only_no_show(desk_client
 
 
 def test_every_action_form_posts_with_its_own_fresh_token(desk_client, session):
-    for name in ("Ann", "Bo", "Cy"):
-        person(session, name, "Test")
+    bookings = [person(session, name, "Test") for name in ("Ann", "Bo", "Cy")]
 
     content = roster(desk_client, session)
     again = roster(desk_client, session)
@@ -139,9 +138,33 @@ def test_every_action_form_posts_with_its_own_fresh_token(desk_client, session):
     forms_html = re.findall(r"<form[^>]*hx-post[^>]*>", content)
     assert forms_html and all('method="post"' in f for f in forms_html)
     keys = re.findall(r'name="idempotency_key" value="([^"]+)"', content)
-    assert len(keys) >= 3 * 3 and len(set(keys)) == len(keys)  # pay, part pay, attendance per row
+    assert len(keys) >= 3 * 2 and len(set(keys)) == len(keys)
+    for booking in bookings:  # the row's actions (one form), and its part payment
+        assert row_of(content, booking).count('name="idempotency_key"') == 2
     assert not set(keys) & set(re.findall(r'name="idempotency_key" value="([^"]+)"', again))
     assert all(str(uuid.UUID(k)) == k for k in keys)
+
+
+def test_each_row_button_posts_to_its_own_action(desk_client, session):
+    booking = person(session, "Cy", "Cole", payment_status="UNDEFINED")
+    balance = plan_for(booking)
+
+    row = row_of(roster(desk_client, session), booking)
+
+    def attrs(pattern: str) -> str:
+        return re.search(pattern, row).group(0)
+
+    row_form = attrs(r'<form class="row-form"[^>]*>')
+    assert f'action="{url("desk_attendance", session, booking.pk)}"' in row_form
+    assert f'hx-post="{url("desk_attendance", session, booking.pk)}"' in row_form
+    assert f'formaction="{url("desk_pay", session, booking.pk)}"' in attrs(r'<button[^>]*value="CASH" formaction[^>]*>')
+    assert f'formaction="{url("desk_plan", session, booking.pk)}"' in attrs(rf'<button[^>]*value="{balance.pk}"[^>]*>')
+    assert f'formaction="{url("desk_later", session, booking.pk)}"' in attrs(r"<button[^>]*>Later<")
+    assert "formaction" not in attrs(r'<button[^>]*value="ATTENDED"[^>]*>')  # the form's own action
+    # Part payment: its own form, which the amount and its buttons name.
+    part_form = attrs(rf'<form id="part-{booking.pk}"[^>]*>')
+    assert f'action="{url("desk_pay", session, booking.pk)}"' in part_form and 'method="post"' in part_form
+    assert row.count(f'form="part-{booking.pk}"') == 4  # the amount, cash, card, cheque
 
 
 # --- payments -----------------------------------------------------------------------------------

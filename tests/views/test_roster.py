@@ -258,5 +258,18 @@ def test_roster_selector_costs_three_queries(django_assert_num_queries):
         assert {m for r in rows for m in r.methods} == {"CASH", "PLAN"}
 
 
+def test_roster_rows_share_the_sessions_service(django_assert_num_queries):
+    session = factories.SessionFactory(start=START, service__price=Decimal("12.00"))
+    _fill(session, 5)
+    other = factories.ServiceFactory(price=Decimal("7.00"))
+    stray = factories.BookingFactory(session=session, service=other, payment_status="NOT_PAID")
+
+    with django_assert_num_queries(4):  # one more, for the booking whose service is not the session's
+        rows = {r.booking.pk: r for r in selectors.roster_row_list(session=session)}
+        assert rows[stray.pk].booking.service == stray.service and rows[stray.pk].amount_due == Decimal("7.00")
+        others = [r for pk, r in rows.items() if pk != stray.pk]
+        assert len(others) == 5 and all(r.booking.service is session.service for r in others)
+
+
 def test_a_huge_numeric_reference_is_simply_not_found(desk_client):
     assert desk_client.get(reverse("roster", args=["9" * 30])).status_code == 404
