@@ -562,10 +562,19 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
             messages.success(request, message)
         return redirect(_roster_url(session, booking.pk if booking else None))
     session = _session_or_404(session.ref)  # the head count after the booking
-    context = roster_rows_context(request=request, session=session, highlight=booking.pk if booking else None)
-    context["rows_message"] = message
-    response = TemplateResponse(request, "roster/roster.html#roster-rows", context)
-    response = retarget(reswap(response, "outerHTML"), "#roster-rows")
+    row = _one_row(request, session, booking.pk) if booking is not None and session.booked > 1 else None
+    if row is not None:
+        # Just the new row, at the top of the table: re-sending a 100-person roster for every
+        # walk-in made the click slower as the class filled up. The header and head count
+        # follow through rosterChanged; the list re-sorts on the next full load.
+        context = {"session": session, "row": row, "highlight": booking.pk, "rows_message": message}
+        response = TemplateResponse(request, "roster/roster.html#walk-in-row", context)
+        response = retarget(reswap(response, "afterend"), "#roster-rows table.roster > thead")
+    else:
+        context = roster_rows_context(request=request, session=session, highlight=booking.pk if booking else None)
+        context["rows_message"] = message
+        response = TemplateResponse(request, "roster/roster.html#roster-rows", context)
+        response = retarget(reswap(response, "outerHTML"), "#roster-rows")
     trigger_client_event(response, ROSTER_CHANGED)
     # After the swap: the listener clears the panel, which must not happen before htmx has
     # resolved where this response goes.

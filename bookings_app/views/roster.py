@@ -53,7 +53,6 @@ def roster_rows_context(
         "session": session,
         "rows": rows,
         "people": sum(row.booking.total_participants for row in rows),
-        "any_waiting": any(row.booking.pending_sync or row.desk.waiting for row in rows),
         "search": search,
         "include_cancelled": include_cancelled,
         "highlight": highlight,

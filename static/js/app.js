@@ -26,6 +26,9 @@ window.deskIdle = () =>
     "#roster-rows details[open], #roster-rows input:focus, #walk-in-panel[open], .htmx-request",
   );
 
+// The roster reloads its rows while any of them waits for Wix and nobody is busy with it.
+window.rosterWaiting = () => deskIdle() && !!document.querySelector("#roster-rows .badge.is-pending");
+
 // Undo buttons count down their window (data-expires-in seconds) and go when it closes:
 // after that the worker may already have sent the change to Wix.
 function startUndoCountdowns(root) {
@@ -69,7 +72,7 @@ document.addEventListener(
   true,
 );
 
-// A walk-in was booked: the rows were swapped in; clear the panel for the next person and
+// A walk-in was booked: its row was swapped in; clear the panel for the next person and
 // show the new row.
 document.addEventListener("walkInAdded", () => {
   const panel = document.getElementById("walk-in-panel");
@@ -86,6 +89,17 @@ document.addEventListener("walkInAdded", () => {
   }
   const added = document.querySelector("#roster-rows tbody.is-new");
   if (added) added.scrollIntoView({ block: "center", behavior: "smooth" });
+});
+
+// A walk-in's new row goes in at the top of the table; when a search left no table to put it
+// in, show the whole (unfiltered) roster instead.
+document.addEventListener("htmx:targetError", (event) => {
+  const rows = document.getElementById("roster-rows");
+  if (rows && event.detail && String(event.detail.target || "").includes("#roster-rows")) {
+    const search = document.querySelector(".roster-search input[type=search]");
+    if (search) search.value = "";
+    htmx.ajax("GET", window.location.pathname, { target: "#roster-rows", swap: "outerHTML" });
+  }
 });
 
 // Inputs marked data-autosubmit submit their form when changed (the day picker).
