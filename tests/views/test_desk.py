@@ -665,6 +665,29 @@ def test_walk_in_paid_cash_appears_paid_on_roster(desk_client, session):
     assert payment.depends_on.kind == "WALK_IN" and payment.params["amount"] == "12.00"
 
 
+def test_a_walk_in_onto_a_busy_roster_answers_with_just_its_row_at_the_top(desk_client, session):
+    for n in ("Ann", "Bo", "Cy"):
+        person(session, n, "Test")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#roster-rows table.roster > thead"
+    assert response.headers["HX-Reswap"] == "afterend"
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    content = response.content.decode()
+    booking = Booking.objects.get(contact=contact)
+    assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
+    assert content.count("<tbody") == 1  # the others are not sent again
+    assert 'id="roster-count" hx-swap-oob="true"' in content and "4 booked" in content
+    assert "Added Wanda Walker — paid cash." in content
+
+
 @pytest.mark.parametrize(
     ("pay", "status", "kinds"),
     [
