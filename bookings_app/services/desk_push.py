@@ -943,20 +943,23 @@ class _Push:
             self.extend_lease(chunk)
             previously = {a.pk: bool(a.steps.get("mark_sent")) for a in chunk}
             self.save_steps_many(chunk, mark_sent=True)
-            if len(chunk) == 1:
-                (action,) = chunk
-                try:
-                    order = self.call(orders.mark_order_as_paid, order_id=action.steps["order_id"])["order"]
-                except (WixPreconditionFailed, WixBadRequest) as err:
-                    self._mark_paid_refused(action, err.code, previously[action.pk], str(err))
-                except Exception as err:  # noqa: BLE001 - sorted by fail()
-                    self.fail(action, err)
-                else:
-                    _mirror_order_json(order)
-                    self.synced(action)
+            if len(chunk) == 1 or _BULK_MARK_PAID_MISSING:
+                for action in chunk:
+                    self._mark_one_paid(action, previously[action.pk])
                 continue
             try:
                 answer = self.call(orders.bulk_mark_orders_as_paid, order_ids=[a.steps["order_id"] for a in chunk])
+            except WixNotFound as err:
+                if err.code not in ("NOT_FOUND", ""):
+                    for action in chunk:
+                        self.fail(action, err)
+                    continue
+                # The bulk endpoint's public path is UNCONFIRMED (CONTRACT §12.2): if this Wix
+                # doesn't route it, pay the orders one by one from now on.
+                _bulk_mark_paid_missing()
+                for action in chunk:
+                    self._mark_one_paid(action, previously[action.pk])
+                continue
             except Exception as err:  # noqa: BLE001 - sorted by fail()
                 for action in chunk:
                     self.fail(action, err)
@@ -979,6 +982,17 @@ class _Push:
                     error = meta.get("error") or {}
                     code = str(error.get("code") or "REJECTED")
                     self._mark_paid_refused(action, code, previously[action.pk], error.get("description") or code)
+
+    def _mark_one_paid(self, action: DeskAction, sent_before: bool) -> None:
+        try:
+            order = self.call(orders.mark_order_as_paid, order_id=action.steps["order_id"])["order"]
+        except (WixPreconditionFailed, WixBadRequest) as err:
+            self._mark_paid_refused(action, err.code, sent_before, str(err))
+        except Exception as err:  # noqa: BLE001 - sorted by fail()
+            self.fail(action, err)
+        else:
+            _mirror_order_json(order)
+            self.synced(action)
 
     def _mark_paid_refused(self, action: DeskAction, code: str, sent_before: bool, detail: str) -> None:
         if code == "ORDER_ALREADY_PAID" and sent_before:
@@ -1547,6 +1561,16 @@ def _local(value: Any) -> str:
     """A slot time as Create Booking wants it: local ``YYYY-MM-DDThh:mm:ss``."""
     text = str(value or "")
     return text[:19]
+
+
+# Set when Wix answered the bulk mark-as-paid path with a plain 404 (no such route).
+_BULK_MARK_PAID_MISSING = False
+
+
+def _bulk_mark_paid_missing() -> None:
+    global _BULK_MARK_PAID_MISSING
+    logger.warning("Bulk Mark Orders As Paid is not routed by this Wix; paying orders one by one")
+    _BULK_MARK_PAID_MISSING = True
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:

@@ -373,3 +373,31 @@ def test_a_booking_the_sync_mirrored_before_its_lost_answer_was_reconciled_is_me
     assert Booking.objects.filter(wix_id=wix_booking["id"]).count() == 1
     assert DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
     assert len(world.sb.state.all("bookings")) == 1 and len(world.sb.state.all("orders")) == 1
+
+
+def test_when_wix_does_not_route_bulk_mark_as_paid_orders_are_paid_one_by_one(
+    world: World, desk_user, monkeypatch
+) -> None:
+    # The bulk endpoint's public path is UNCONFIRMED: a Wix that answers it with 404 must not
+    # leave the desk's cash stuck.
+    from bookings_app.wix.sandbox import app as sandbox_app
+
+    monkeypatch.setattr(desk_push, "_BULK_MARK_PAID_MISSING", False)
+    real_match = sandbox_app.Sandbox._match
+
+    def without_bulk_mark_paid(self, method, path):  # noqa: ANN001, ANN202
+        return None if "bulk/payments-collector/mark-as-paid" in path else real_match(self, method, path)
+
+    monkeypatch.setattr(sandbox_app.Sandbox, "_match", without_bulk_mark_paid)
+    _roster(world, n=3, plans=0, orders=True)
+    world.mirror()
+    _settle(world, desk_user, owes=0)
+
+    report = world.push()
+
+    assert report.needs_attention == 0, report.as_dict()
+    assert DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
+    assert sum(1 for b in world.sb.state.all("bookings") if b["paymentStatus"] == "PAID") == 3
+    assert desk_push._BULK_MARK_PAID_MISSING
+    paths = [path for _method, path, _status in world.sb.call_log]
+    assert sum("/mark-as-paid" in p and "/bulk/" not in p for p in paths) == 3
