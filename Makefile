@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# Two test processes: this machine (and CI's) has two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-postgres setup demo lint bench clean
 
