@@ -453,6 +453,9 @@ def test_the_roster_offers_check_in_all_with_a_head_count_and_a_header_that_refr
     assert f'hx-get="{url("roster_header", session)}" hx-trigger="rosterChanged from:body"' in content
     header = desk_client.get(url("roster_header", session), headers=HTMX).content.decode()
     assert header.lstrip().startswith('<div id="session-header"') and "<html" not in header
+    # …and the head count beside "Check in all" comes with it, out of band.
+    assert '<span id="head-count" class="head-count" title="Checked in / booked" hx-swap-oob="true">' in header
+    assert "<strong>1</strong> of 2 in" in header
 
 
 # --- undo, needs attention, reverse -------------------------------------------------------------
