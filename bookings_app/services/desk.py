@@ -423,11 +423,7 @@ def payment_record(*, user: Any, booking: Booking, method: str, amount: Decimal,
         raise BookingError("Choose cash, card or cheque.", code="method_invalid")
     amount = _decimal(amount)
     with transaction.atomic():
-        existing = _existing(idempotency_key, Kind.PAYMENT)
-        if existing is not None:
-            return existing
-        booking = _lock_booking(booking)
-        existing = _existing(idempotency_key, Kind.PAYMENT)  # the same form, racing: it won
+        existing, booking = _lock_unless_done(booking, idempotency_key, Kind.PAYMENT)
         if existing is not None:
             return existing
         due = _amount_due(booking)
@@ -473,11 +469,7 @@ def plan_charge(*, user: Any, booking: Booking, balance: BenefitBalance, idempot
     """
     _require_key(idempotency_key)
     with transaction.atomic():
-        existing = _existing(idempotency_key, Kind.PLAN_CHARGE)
-        if existing is not None:
-            return existing
-        booking = _lock_booking(booking)
-        existing = _existing(idempotency_key, Kind.PLAN_CHARGE)  # the same form, racing: it won
+        existing, booking = _lock_unless_done(booking, idempotency_key, Kind.PLAN_CHARGE)
         if existing is not None:
             return existing
         balance = BenefitBalance.objects.select_for_update().get(pk=balance.pk)
@@ -536,11 +528,7 @@ def pay_later(*, user: Any, booking: Booking, idempotency_key: str) -> DeskActio
     the booking is on the owes list. Raises ``BookingError`` ``already_paid``, ``booking_cancelled``."""
     _require_key(idempotency_key)
     with transaction.atomic():
-        existing = _existing(idempotency_key, Kind.PAY_LATER)
-        if existing is not None:
-            return existing
-        booking = _lock_booking(booking)
-        existing = _existing(idempotency_key, Kind.PAY_LATER)  # the same form, racing: it won
+        existing, booking = _lock_unless_done(booking, idempotency_key, Kind.PAY_LATER)
         if existing is not None:
             return existing
         due = _amount_due(booking)
@@ -589,11 +577,7 @@ def attendance_mark(
     _require_key(idempotency_key)
     _check_attendance_status(status)
     with transaction.atomic():
-        existing = _existing(idempotency_key, Kind.ATTENDANCE)
-        if existing is not None:
-            return existing
-        booking = _lock_booking(booking)
-        existing = _existing(idempotency_key, Kind.ATTENDANCE)
+        existing, booking = _lock_unless_done(booking, idempotency_key, Kind.ATTENDANCE)
         if existing is not None:
             return existing
         session = session or booking.session
@@ -1651,6 +1635,19 @@ def _plan_problem(
     if not balance.unlimited and (balance.remaining_credits or Decimal("0")) - already_used < 1:
         return "no_credits", f"No credits left on {name}."
     return None
+
+
+def _lock_unless_done(booking: Booking, key: str, kind: str) -> tuple[DeskAction | None, Booking]:
+    """The action this idempotency key already made, if any; else the booking, row-locked.
+
+    Looked up before and after taking the lock: the same form posted twice at once waits on the
+    lock, then finds what the first request made instead of acting again.
+    """
+    existing = _existing(key, kind)
+    if existing is not None:
+        return existing, booking
+    booking = _lock_booking(booking)
+    return _existing(key, kind), booking
 
 
 def _booking_money_state(booking: Booking) -> dict[str, Any]:
