@@ -31,7 +31,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from bookings_app.models import (
 )
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk import refresh_pending
+from bookings_app.services.sync import wix_timestamp, wix_timestamp_parse
 from bookings_app.wix import (
     WixBadRequest,
     WixClient,
@@ -394,7 +395,7 @@ class _Push:
             if found is not None:
                 self._adopt_contact(action, contact, found)
                 return
-        self.save_steps(action, sent_at=_iso(timezone.now()))
+        self.save_steps(action, sent_at=wix_timestamp(timezone.now()))
         try:
             answer = self.call(wix_contacts.create_contact, info=_contact_info(contact))
         except WixConflict as err:
@@ -440,7 +441,7 @@ class _Push:
             else:
                 contact.wix_id = found["id"]
                 contact.revision = _int(found.get("revision"))
-                contact.wix_updated_at = _ts(found.get("updatedDate"))
+                contact.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
                 contact.raw = found
                 contact.synced_at = timezone.now()
                 contact.save()
@@ -542,7 +543,7 @@ class _Push:
         adopted: set[int] = set()
         taken: set[str] = set()
         for (field_name, value), group in groups.items():
-            cutoff = min(_parse_iso(a.steps["create_sent_at"]) for a in group) - RECONCILE_SLACK
+            cutoff = min(wix_timestamp_parse(a.steps["create_sent_at"]) for a in group) - RECONCILE_SLACK
             candidates = list(self._bookings_since(field_name, value, cutoff))
             # Another walk-in of ours already owns some of them (the same person twice, say).
             taken |= set(
@@ -580,7 +581,7 @@ class _Push:
             answer = self.call(extended_bookings.query_extended_bookings, query=query)
             page = [item["booking"] for item in answer.get("extendedBookings") or []]
             for booking in page:
-                created = _ts(booking.get("createdDate"))
+                created = wix_timestamp_parse(booking.get("createdDate"))
                 if created is not None and created < cutoff:
                     return
                 yield booking
@@ -592,7 +593,7 @@ class _Push:
     def _walk_ins_send(self, chunk: list[tuple[DeskAction, Json]]) -> None:
         actions = [a for a, _ in chunk]
         self.extend_lease(actions)
-        self.save_steps_many(actions, create_sent_at=_iso(timezone.now()))
+        self.save_steps_many(actions, create_sent_at=wix_timestamp(timezone.now()))
         try:
             answer = self.call(
                 bookings.bulk_create_booking, create_bookings_info=[r for _, r in chunk], return_full_entity=True
@@ -647,8 +648,8 @@ class _Push:
                 twin.delete()
             booking.wix_id = found["id"]
             booking.revision = _int(found.get("revision"))
-            booking.wix_updated_at = _ts(found.get("updatedDate"))
-            booking.wix_created_at = _ts(found.get("createdDate"))
+            booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
+            booking.wix_created_at = wix_timestamp_parse(found.get("createdDate"))
             booking.raw = found
             booking.synced_at = timezone.now()
             booking.save()
@@ -1381,7 +1382,7 @@ def _mirror_order_json(order: Json) -> None:
     Order.objects.upsert_from_wix(
         order["id"],
         revision=order.get("revision"),
-        updated_at=_ts(order.get("updatedDate")),
+        updated_at=wix_timestamp_parse(order.get("updatedDate")),
         defaults={
             "number": str(order.get("number") or "")[:64],
             "status": str(order.get("status") or "")[:16],
@@ -1409,7 +1410,7 @@ def _absorb_booking(booking: Booking | None, found: Json) -> None:
     if booking is None:
         return
     booking.revision = _int(found.get("revision")) or booking.revision
-    booking.wix_updated_at = _ts(found.get("updatedDate")) or booking.wix_updated_at
+    booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate")) or booking.wix_updated_at
     booking.raw = found
     fields = ["revision", "wix_updated_at", "raw"]
     others = DeskAction.objects.filter(
@@ -1576,25 +1577,6 @@ def _bulk_mark_paid_missing() -> None:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _iso(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _int(value: Any) -> int | None:

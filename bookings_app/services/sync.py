@@ -385,7 +385,7 @@ def _finish(run: _Run, kind: str, *, since: str | None = None, to: datetime | No
     if since is not None:
         cursor["since"] = since
     if to is not None:
-        cursor["to"] = _wix_ts(to)
+        cursor["to"] = wix_timestamp(to)
     cursor.setdefault("since", "")
     state.cursor = json.dumps(cursor)
     state.running = False
@@ -419,7 +419,7 @@ def _since_after(run: _Run, previous: str = "") -> str:
     UNCONFIRMED: Wix cursors page in a stable order (keyset); the sandbox pages by offset, which
     only matters when entities change while a page walk is in progress.
     """
-    return max(_wix_ts(run.now - OVERLAP), previous)
+    return max(wix_timestamp(run.now - OVERLAP), previous)
 
 
 def _since_of(kind: str) -> str:
@@ -429,7 +429,7 @@ def _since_of(kind: str) -> str:
 
 def _to_of(kind: str) -> datetime | None:
     state = SyncState.objects.filter(kind=kind).first()
-    return _parse_ts(_cursor(state).get("to")) if state else None
+    return wix_timestamp_parse(_cursor(state).get("to")) if state else None
 
 
 # --- full and incremental ----------------------------------------------------------------------
@@ -541,7 +541,7 @@ def _changed(since: str) -> Json:
 
 def _overlapping(start: datetime, end: datetime) -> Json:
     """Bookings whose time overlaps [start, end): a course booking spans all its sessions."""
-    return {"startDate": {"$lt": _wix_ts(end)}, "endDate": {"$gt": _wix_ts(start)}}
+    return {"startDate": {"$lt": wix_timestamp(end)}, "endDate": {"$gt": wix_timestamp(start)}}
 
 
 def _in_window_q(window: Window) -> Q:
@@ -549,7 +549,7 @@ def _in_window_q(window: Window) -> Q:
 
 
 def _booking_in_window(booking: Json, window: Window) -> bool:
-    start, end = _parse_ts(booking.get("startDate")), _parse_ts(booking.get("endDate"))
+    start, end = wix_timestamp_parse(booking.get("startDate")), wix_timestamp_parse(booking.get("endDate"))
     if start is None:
         return True  # a course with no sessions yet: small, keep it
     return start < window.end and (end or start) > window.start
@@ -722,7 +722,7 @@ def _services_write(run: _Run, services: list[Json]) -> dict[str, Service]:
             _Row(
                 s["id"],
                 s.get("revision"),
-                _parse_ts(s.get("updatedDate")),
+                wix_timestamp_parse(s.get("updatedDate")),
                 {
                     "type": s.get("type") or Service.Type.CLASS,
                     "name": _text(s.get("name"), 400),
@@ -746,7 +746,7 @@ def _staff_write(run: _Run, staff: list[Json]) -> None:
             _Row(
                 s["id"],
                 s.get("revision"),
-                _parse_ts(s.get("updatedDate")),
+                wix_timestamp_parse(s.get("updatedDate")),
                 {
                     "name": _text(s.get("name"), 400),
                     "email": _text(s.get("email"), 254),
@@ -827,7 +827,7 @@ def _events_write(run: _Run, events: list[Json], *, service_hint: dict[str, Serv
             _Row(
                 event["id"],
                 event.get("revision"),
-                _parse_ts(event.get("updatedDate")),
+                wix_timestamp_parse(event.get("updatedDate")),
                 {
                     "service_id": service.pk,
                     "title": _text(event.get("title") or service.name, 400),
@@ -933,7 +933,7 @@ def _unchanged_dropped(model: type[WixMirror], entities: list[Json]) -> list[Jso
         version = held.get(entity["id"])
         if version is not None and version == (
             parse_revision(entity.get("revision")),
-            _parse_ts(entity.get("updatedDate")),
+            wix_timestamp_parse(entity.get("updatedDate")),
         ):
             continue
         fresh.append(entity)
@@ -1016,7 +1016,7 @@ def _bookings_write(run: _Run, items: list[Json]) -> _Upserted:
             _Row(
                 booking["id"],
                 booking.get("revision"),
-                _parse_ts(booking.get("updatedDate")),
+                wix_timestamp_parse(booking.get("updatedDate")),
                 {
                     "session_id": sessions.get(session_key) if session_key else None,
                     "service_id": service.pk,
@@ -1027,7 +1027,7 @@ def _bookings_write(run: _Run, items: list[Json]) -> _Upserted:
                         booking.get("selectedPaymentOption") or Booking.PaymentOption.UNDEFINED, 24
                     ),
                     "total_participants": _participants(booking),
-                    "wix_created_at": _parse_ts(booking.get("createdDate")),
+                    "wix_created_at": wix_timestamp_parse(booking.get("createdDate")),
                     "raw": booking,
                 },
             )
@@ -1043,8 +1043,8 @@ def _appointment_sessions_write(run: _Run, bookings: list[Json], services: dict[
     for booking in bookings:
         service = services.get(_service_id(booking))
         slot = _slot(booking)
-        start = _parse_ts(booking.get("startDate")) or _parse_ts(slot.get("startDate"))
-        end = _parse_ts(booking.get("endDate")) or _parse_ts(slot.get("endDate"))
+        start = wix_timestamp_parse(booking.get("startDate")) or wix_timestamp_parse(slot.get("startDate"))
+        end = wix_timestamp_parse(booking.get("endDate")) or wix_timestamp_parse(slot.get("endDate"))
         if service is None or start is None or end is None:
             continue
         cancelled = booking.get("status") in (Booking.Status.CANCELED, Booking.Status.DECLINED)
@@ -1052,7 +1052,7 @@ def _appointment_sessions_write(run: _Run, bookings: list[Json], services: dict[
             _Row(
                 appointment_session_id(booking["id"]),
                 booking.get("revision"),
-                _parse_ts(booking.get("updatedDate")),
+                wix_timestamp_parse(booking.get("updatedDate")),
                 {
                     "service_id": service.pk,
                     "title": _text((booking.get("bookedEntity") or {}).get("title") or service.name, 400),
@@ -1153,7 +1153,7 @@ def _attendance_upsert(run: _Run, entries: list[tuple[Json, Booking, int]]) -> N
             _Row(
                 wix_id,
                 attendance.get("revision"),
-                _parse_ts(attendance.get("updatedDate")),
+                wix_timestamp_parse(attendance.get("updatedDate")),
                 {
                     "booking_id": booking.pk,
                     "session_id": session_pk,
@@ -1232,7 +1232,7 @@ def _contacts_write(run: _Run, contacts: list[Json]) -> dict[str, Contact]:
             _Row(
                 c["id"],
                 c.get("revision"),
-                _parse_ts(c.get("updatedDate")),
+                wix_timestamp_parse(c.get("updatedDate")),
                 {
                     "first_name": _text(name.get("first"), 200),
                     "last_name": _text(name.get("last"), 200),
@@ -1395,7 +1395,7 @@ def _orders_write(run: _Run, orders: list[Json], payments: dict[str, list[Json]]
             _Row(
                 order["id"],
                 order.get("revision"),
-                _parse_ts(order.get("updatedDate")),
+                wix_timestamp_parse(order.get("updatedDate")),
                 {
                     "number": _text(order.get("number"), 64),
                     "contact_id": contacts.get((order.get("buyerInfo") or {}).get("contactId") or ""),
@@ -1405,7 +1405,7 @@ def _orders_write(run: _Run, orders: list[Json], payments: dict[str, list[Json]]
                     "paid": _money((balance.get("paid") or {}).get("amount")) or Decimal("0"),
                     "balance": _money((balance.get("balance") or {}).get("amount")) or Decimal("0"),
                     "currency": _text(order.get("currency"), 3),
-                    "wix_created_at": _parse_ts(order.get("createdDate")),
+                    "wix_created_at": wix_timestamp_parse(order.get("createdDate")),
                     "raw": order,
                 },
             )
@@ -1491,7 +1491,7 @@ def _payments_write(run: _Run, orders: list[Json], payments: dict[str, list[Json
                 _Row(
                     payment["id"],
                     payment.get("revision"),
-                    _parse_ts(payment.get("updatedDate")),
+                    wix_timestamp_parse(payment.get("updatedDate")),
                     {
                         "order_id": stored.pk,
                         "amount": _money((payment.get("amount") or {}).get("amount")) or Decimal("0"),
@@ -1500,7 +1500,7 @@ def _payments_write(run: _Run, orders: list[Json], payments: dict[str, list[Json
                         "status": _text(payment.get("status") or Payment.Status.APPROVED, 24),
                         "line_item_id": _text(membership.get("lineItemId"), 250),
                         "membership_id": _text(membership.get("membershipId"), 250),
-                        "wix_created_at": _parse_ts(payment.get("createdDate")),
+                        "wix_created_at": wix_timestamp_parse(payment.get("createdDate")),
                         "raw": payment,
                     },
                 )
@@ -1635,7 +1635,7 @@ def _members_write(run: _Run, members: list[Json]) -> None:
             _Row(
                 m["id"],
                 m.get("revision"),
-                _parse_ts(m.get("updatedDate")),
+                wix_timestamp_parse(m.get("updatedDate")),
                 {
                     "contact_id": contact_pk,
                     "login_email": _text(m.get("loginEmail"), 320),
@@ -1657,15 +1657,15 @@ def _plan_orders_write(run: _Run, orders: list[Json]) -> None:
         _Row(
             o["id"],
             o.get("revision"),
-            _parse_ts(o.get("updatedDate")),
+            wix_timestamp_parse(o.get("updatedDate")),
             {
                 "member_id": members.get((o.get("buyer") or {}).get("memberId") or ""),
                 "plan_id": _text(o.get("planId"), 250),
                 "plan_name": _text(o.get("planName"), 400),
                 "status": _text(o.get("status") or PlanOrder.Status.UNDEFINED, 16),
                 "last_payment_status": _text(o.get("lastPaymentStatus"), 32),
-                "start": _parse_ts(o.get("startDate")),
-                "end": _parse_ts(o.get("endDate")),
+                "start": wix_timestamp_parse(o.get("startDate")),
+                "end": wix_timestamp_parse(o.get("endDate")),
                 "raw": o,
             },
         )
@@ -1722,7 +1722,9 @@ def _balance_row(
     pool: Json, balance: Json, member_pk: int, plan_orders: dict[str, int], coverage: dict[str, list[str]]
 ) -> _Row:
     credit = ((pool.get("details") or {}).get("creditConfiguration") or {}).get("amount")
-    stamps = [t for t in (_parse_ts(pool.get("updatedDate")), _parse_ts(balance.get("updatedDate"))) if t]
+    stamps = [
+        t for t in (wix_timestamp_parse(pool.get("updatedDate")), wix_timestamp_parse(balance.get("updatedDate"))) if t
+    ]
     plan_id = (pool.get("programDefinition") or {}).get("externalId") or ""
     # A pool and its balance are two Wix entities with revisions of their own: the later
     # updatedDate of the two decides.
@@ -1832,7 +1834,7 @@ def mirror_services(*, wix: WixClient, services: list[Json], actor: str = "webho
 # --- value helpers --------------------------------------------------------------------------------
 
 
-def _parse_ts(value: Any) -> datetime | None:
+def wix_timestamp_parse(value: Any) -> datetime | None:
     """A Wix timestamp (``2026-01-30T13:30:00.000Z`` or with an offset) as an aware datetime."""
     if not value or not isinstance(value, str):
         return None
@@ -1843,7 +1845,7 @@ def _parse_ts(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _wix_ts(moment: datetime) -> str:
+def wix_timestamp(moment: datetime) -> str:
     """The form Wix writes timestamps in; filters compare against it."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
