@@ -77,6 +77,16 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only for what Django's template language renders too slowly: the roster row, drawn for
+        # every participant of a class (bookings_app/jinja_env.py). Its templates live apart, so
+        # neither engine ever picks up the other's.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "bookings_app.jinja_env.environment"},
+    },
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}

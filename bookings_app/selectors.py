@@ -12,11 +12,9 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -30,7 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from bookings_app.models import (
     Attendance,
@@ -209,10 +207,42 @@ class RosterRow:
     shared_order: bool = False  # the order also pays for other bookings; its balance is theirs too
     desk: DeskRowState | None = None  # filled by roster_desk_state_attach for the desk actions
     urls: dict[str, str] = field(default_factory=dict)  # the row's desk action URLs, filled by the views
+    key: str = ""  # the row's form token (idempotency key), filled by the views with ``urls``
 
     @property
     def method_labels(self) -> list[str]:
         return [Payment.Method(m).label for m in self.methods]
+
+    # The row's attribute values and labels, made here once rather than by filters and
+    # conditions in the template, which renders them for every row of a 120-person class.
+    @property
+    def pk(self) -> str:
+        return str(self.booking.pk)
+
+    @property
+    def css(self) -> str:
+        attention = " has-attention" if self.desk and self.desk.attention else ""
+        return f"booking status-{self.booking.status.lower()}{attention}"
+
+    @property
+    def status_css(self) -> str:
+        return f"status-{self.booking.status.lower()}"
+
+    @property
+    def payment_css(self) -> str:
+        return f"pay-{self.booking.payment_status.lower()}{' pay-plan' if self.charged_to_plan else ''}"
+
+    @property
+    def waiting(self) -> bool:
+        """A change made here that Wix has not confirmed yet."""
+        return self.booking.pending_sync or bool(self.desk and self.desk.waiting)
+
+    @property
+    def due_text(self) -> str:
+        """What is due with its currency ("12.00 GBP"), the number as the template would show it."""
+        if self.amount_due is None:
+            return ""
+        return f"{formats.localize(self.amount_due)} {self.currency}".rstrip()
 
     # What the roster shows, worked out once per row here rather than in the template, which
     # renders it for every row (``get_FOO_display()`` rebuilds its choices on every call).
@@ -278,14 +308,8 @@ def _search_q(search: str, prefix: str = "") -> Q | None:
 # and contacts; code that does read one still gets it (one query for that row), so leave them
 # out only here.
 _MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
-_ROSTER_DEFERRED = (
-    *_MIRROR_BOOKKEEPING,
-    "wix_created_at",
-    *(f"contact__{name}" for name in _MIRROR_BOOKKEEPING),
-    "contact__search_name",
-    "contact__search_email",
-    "contact__search_phone",
-)
+_ROSTER_DEFERRED = (*_MIRROR_BOOKKEEPING, "wix_created_at")
+_ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
 
 
 class _OrderLine(NamedTuple):
@@ -301,65 +325,64 @@ class _OrderLine(NamedTuple):
     currency: str
 
 
-@functools.cache
-def _roster_bookings() -> QuerySet[Booking]:
-    """Bookings as the roster loads them, with ``on_plan``: built once per process and only
-    derived from (see ``_sessions_with_stats``), as the plan test is costly to build."""
-    return (
-        Booking.objects.select_related("contact")
-        .defer(*_ROSTER_DEFERRED)
-        .annotate(on_plan=ExpressionWrapper(_charged_to_plan_q(), output_field=BooleanField()))
-    )
-
-
 def roster_row_list(
     *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
 ) -> list[RosterRow]:
     """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
     ``booking_ids``, for re-rendering rows after a desk action).
 
-    Three queries however many rows: the bookings (with contact and attendance), their order
-    lines with the orders' balances, and those orders' payment methods (and one for the service,
-    unless the session comes with it). The money comes as plain values, not model instances (a
-    row needs a few columns of each), and the bookings share the session's service (a roster's
-    bookings are for the session's service) rather than each loading a copy.
+    Five plain queries however many rows — the bookings, their contacts, their attendance at
+    this session, their order lines with the orders' balances, and those orders' counted
+    payments (and one for the service, unless the session comes with it) — each a simple
+    lookup by id, rather than one query with joins and correlated subqueries: those cost more
+    to build in Python and to plan in PostgreSQL than the lookups cost to run, and a join to
+    every contact grows with the contact list. Whether a booking is charged to a plan is worked
+    out from the lines and payments already loaded (``_on_plan``). The money comes as plain
+    values, not model instances, and the bookings share the session's service rather than each
+    loading a copy.
     """
-    bookings = _roster_bookings().filter(_session_roster_q(session))
+    bookings_qs = Booking.objects.filter(_session_roster_q(session)).defer(*_ROSTER_DEFERRED)
     if booking_ids is not None:
-        bookings = bookings.filter(pk__in=booking_ids)
+        bookings_qs = bookings_qs.filter(pk__in=booking_ids)
     if not include_cancelled:
-        bookings = bookings.filter(status__in=Booking.ROSTER_STATUSES)
+        bookings_qs = bookings_qs.filter(status__in=Booking.ROSTER_STATUSES)
     match = _search_q(search, prefix="contact__")
     if match is not None:
-        bookings = bookings.filter(match)
-    attendance = Attendance.objects.filter(booking_id=OuterRef("pk"), session_id=session.pk)
-    bookings = list(
-        bookings.annotate(
-            attendance_status=Subquery(attendance.values("status")[:1]),
-            attendees=Subquery(attendance.values("number_of_attendees")[:1]),
-        ).order_by("contact__last_name", "contact__first_name", "pk")
-    )
+        bookings_qs = bookings_qs.filter(match)
+    bookings = list(bookings_qs)
+    if not bookings:
+        return []
+    ids = [b.pk for b in bookings]
     _share_services(bookings, session)
+    contacts = Contact.objects.only(*_ROSTER_CONTACT_FIELDS).in_bulk({b.contact_id for b in bookings})
+    cache_contact = Booking._meta.get_field("contact").set_cached_value
+    for booking in bookings:
+        cache_contact(booking, contacts[booking.contact_id])
+    attendance = {
+        booking_id: (status, attendees)
+        for booking_id, status, attendees in Attendance.objects.filter(
+            session_id=session.pk, booking_id__in=ids
+        ).values_list("booking_id", "status", "number_of_attendees")
+    }
     lines: dict[int, list[_OrderLine]] = {}
+    for line in (
+        OrderLineItem.objects.filter(booking_id__in=ids)
+        .annotate(order_lines=Count("order__line_items"))
+        .values_list(
+            "booking_id",
+            "order_id",
+            "line_item_id",
+            "order_lines",
+            "order__number",
+            "order__wix_id",
+            "order__balance",
+            "order__currency",
+        )
+        .order_by("pk")
+    ):
+        line = _OrderLine(*line)
+        lines.setdefault(line.booking_id, []).append(line)
     payments: dict[int, list[tuple[str, str]]] = {}
-    if bookings:
-        for line in (
-            OrderLineItem.objects.filter(booking_id__in=[b.pk for b in bookings])
-            .annotate(order_lines=Count("order__line_items"))
-            .values_list(
-                "booking_id",
-                "order_id",
-                "line_item_id",
-                "order_lines",
-                "order__number",
-                "order__wix_id",
-                "order__balance",
-                "order__currency",
-            )
-            .order_by("pk")
-        ):
-            line = _OrderLine(*line)
-            lines.setdefault(line.booking_id, []).append(line)
     if lines:
         order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
         for order_id, method, line_item_id in (
@@ -368,7 +391,24 @@ def roster_row_list(
             .order_by("wix_created_at", "pk")
         ):
             payments.setdefault(order_id, []).append((method, line_item_id))
-    return [_roster_row(b, lines.get(b.pk, []), payments) for b in bookings]
+    bookings.sort(key=lambda b: (b.contact.last_name, b.contact.first_name, b.pk))
+    return [_roster_row(b, attendance.get(b.pk, (None, 0)), lines.get(b.pk, []), payments) for b in bookings]
+
+
+def _on_plan(booking: Booking, lines: list[_OrderLine], payments: dict[int, list[tuple[str, str]]]) -> bool:
+    """``_charged_to_plan_q`` for one booking, from its order lines and their orders' counted
+    payments as the roster loads them: a plan payment on its order that is for its line (or for
+    no line in particular), or — with no order mirrored — a settled booking whose chosen payment
+    option is a plan. ``tests/test_selectors.py`` holds the two to the same answers."""
+    if lines:
+        return any(
+            method == Payment.Method.PLAN and line_item_id in ("", line.line_item_id)
+            for line in lines
+            for method, line_item_id in payments.get(line.order_id, ())
+        )
+    return (
+        booking.selected_payment_option in PLAN_OPTIONS and booking.payment_status in Booking.SETTLED_PAYMENT_STATUSES
+    )
 
 
 def _share_services(bookings: list[Booking], session: Session) -> None:
@@ -386,13 +426,19 @@ def _share_services(bookings: list[Booking], session: Session) -> None:
         cache(booking, services[booking.service_id])
 
 
-def _roster_row(booking: Booking, lines: list[_OrderLine], payments: dict[int, list[tuple[str, str]]]) -> RosterRow:
+def _roster_row(
+    booking: Booking,
+    attendance: tuple[str | None, int | None],
+    lines: list[_OrderLine],
+    payments: dict[int, list[tuple[str, str]]],
+) -> RosterRow:
+    status, attendees = attendance
     row = RosterRow(
         booking=booking,
         contact=booking.contact,
-        attendance=booking.attendance_status or Attendance.Status.NOT_SET,
-        attendees=booking.attendees or 0,
-        charged_to_plan=booking.on_plan,
+        attendance=status or Attendance.Status.NOT_SET,
+        attendees=attendees or 0,
+        charged_to_plan=_on_plan(booking, lines, payments),
         currency=booking.service.currency,
     )
     orders: dict[int, _OrderLine] = {}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessions/<str:ref>/print/", roster.roster_print, name="roster_print"),
     path("sessions/<str:ref>/header/", roster.roster_header, name="roster_header"),
     # the front desk on a roster
+    path("sessions/<str:ref>/bookings/<int:booking_id>/", roster.roster_row, name="roster_row"),
     path("sessions/<str:ref>/bookings/<int:booking_id>/pay/", desk.pay, name="desk_pay"),
     path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", desk.plan_charge, name="desk_plan"),
     path("sessions/<str:ref>/bookings/<int:booking_id>/later/", desk.pay_later, name="desk_later"),

@@ -35,7 +35,7 @@ from bookings_app import forms, roles, selectors, wix
 from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Service, Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
-from bookings_app.views.roster import _session_or_404, roster_rows_context, row_urls_attach
+from bookings_app.views.roster import _session_or_404, one_row, roster_rows_context, rows_html
 
 INVALID = 422  # the form is wrong: fix the field
 REFUSED = 409  # a business rule said no (BookingError): the message says why
@@ -65,13 +65,6 @@ def _roster_url(session: Session, booking_id: int | None = None) -> str:
     return f"{url}#booking-{booking_id}" if booking_id else url
 
 
-def _one_row(request: HttpRequest, session: Session, booking_id: int) -> selectors.RosterRow | None:
-    rows = selectors.roster_row_list(session=session, booking_ids=[booking_id], include_cancelled=True)
-    selectors.roster_desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
-    row_urls_attach(rows=rows, session=session)
-    return rows[0] if rows else None
-
-
 def _row_response(
     request: HttpRequest,
     session: Session,
@@ -83,14 +76,14 @@ def _row_response(
 ) -> HttpResponse:
     """The row partial (``<tbody id="roster-row-N">``); empty when the booking is gone (an undone
     walk-in), which removes the row."""
-    row = _one_row(request, session, booking_id)
+    row = one_row(request, session, booking_id)
     if row is None:
         response: HttpResponse = HttpResponse("", status=status)
     else:
         if error or part_form is not None:
             row.desk.quiet = False  # the message needs the actions line
-        context = {"session": session, "row": row, "row_error": error, "part_form": part_form}
-        response = TemplateResponse(request, "roster/roster.html#roster-row", context, status=status)
+        html = rows_html(request=request, session=session, rows=[row], row_error=error, part_form=part_form)
+        response = HttpResponse(html, status=status)
     if status < 300:
         trigger_client_event(response, ROSTER_CHANGED)
     return response
@@ -160,7 +153,7 @@ def pay(request: HttpRequest, ref: str, booking_id: int) -> HttpResponse:
         return (
             _row_response(request, session, booking.pk) if request.htmx else redirect(_roster_url(session, booking.pk))
         )
-    row = _one_row(request, session, booking.pk)
+    row = one_row(request, session, booking.pk)
     form = forms.PaymentForm(request.POST, amount_due=row.amount_due if row else None)
 
     def act(data: dict[str, Any]) -> None:
@@ -186,7 +179,7 @@ def plan_charge(request: HttpRequest, ref: str, booking_id: int) -> HttpResponse
         return (
             _row_response(request, session, booking.pk) if request.htmx else redirect(_roster_url(session, booking.pk))
         )
-    row = _one_row(request, session, booking.pk)
+    row = one_row(request, session, booking.pk)
     form = forms.PlanChargeForm(request.POST, balances=row.desk.balances if row and row.desk else [])
 
     def act(data: dict[str, Any]) -> None:
@@ -562,12 +555,13 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
             messages.success(request, message)
         return redirect(_roster_url(session, booking.pk if booking else None))
     session = _session_or_404(session.ref)  # the head count after the booking
-    row = _one_row(request, session, booking.pk) if booking is not None and session.booked > 1 else None
+    row = one_row(request, session, booking.pk) if booking is not None and session.booked > 1 else None
     if row is not None:
         # Just the new row, at the top of the table: re-sending a 100-person roster for every
         # walk-in made the click slower as the class filled up. The header and head count
         # follow through rosterChanged; the list re-sorts on the next full load.
-        context = {"session": session, "row": row, "highlight": booking.pk, "rows_message": message}
+        html = rows_html(request=request, session=session, rows=[row], highlight=booking.pk)
+        context = {"session": session, "row_html": html, "rows_message": message}
         response = TemplateResponse(request, "roster/roster.html#walk-in-row", context)
         response = retarget(reswap(response, "afterend"), "#roster-rows table.roster > thead")
     else:

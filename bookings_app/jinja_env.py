@@ -1,0 +1,24 @@
+"""The Jinja2 environment for the few templates rendered too often for Django's template
+language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``."""
+
+from typing import Any
+
+from django.urls import reverse
+from jinja2 import Environment, StrictUndefined
+
+from bookings_app.templatetags.desk import credits, money
+
+
+def url(name: str, *args: Any) -> str:
+    """``{{ url("desk_action_undo", session.ref, action.pk) }}``: Django's ``{% url %}``."""
+    return reverse(name, args=args)
+
+
+def environment(**options: Any) -> Environment:
+    # A name the template uses but the context lacks is a mistake, not an empty string.
+    options.setdefault("undefined", StrictUndefined)
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    env = Environment(autoescape=True, **options)
+    env.filters.update(money=money, credits=credits)
+    env.globals.update(url=url)
+    return env

@@ -1,0 +1,86 @@
+"""Selectors that answer one question in two places must agree: the roster works out "charged to
+a plan" in Python from the rows it loads (``selectors._on_plan``), Today and the session header
+count it in SQL (``selectors._charged_to_plan_q``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bookings_app import selectors
+from bookings_app.models import Booking, Payment
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PLAN = Payment.Method.PLAN
+
+
+def _line(booking: Booking, order=None, **order_fields):
+    if order is None:
+        return factories.OrderLineItemFactory(booking=booking, order__contact=booking.contact, **order_fields)
+    return factories.OrderLineItemFactory(booking=booking, order=order)
+
+
+def _pay(line, method=PLAN, *, for_line: str | None = None, status=Payment.Status.APPROVED):
+    factories.PaymentFactory(
+        order=line.order,
+        method=method,
+        status=status,
+        line_item_id=line.line_item_id if for_line is None else for_line,
+    )
+
+
+def test_charged_to_plan_is_the_same_on_the_roster_and_in_the_counts():
+    session = factories.SessionFactory()
+
+    def booking(**fields) -> Booking:
+        return factories.BookingFactory(session=session, **fields)
+
+    on_plan: dict[str, Booking] = {}
+    not_on_plan: dict[str, Booking] = {}
+    # no order mirrored: the booking's own word, if it is settled
+    on_plan["no order, plan, paid"] = booking(selected_payment_option="MEMBERSHIP", payment_status="PAID")
+    on_plan["no order, offline plan, free"] = booking(
+        selected_payment_option="MEMBERSHIP_OFFLINE", payment_status="EXEMPT"
+    )
+    not_on_plan["no order, plan, unpaid"] = booking(selected_payment_option="MEMBERSHIP", payment_status="NOT_PAID")
+    not_on_plan["no order, offline, paid"] = booking(selected_payment_option="OFFLINE", payment_status="PAID")
+    # an order: only a counted plan payment for its line (or for no line in particular)
+    own = booking(payment_status="PAID")
+    _pay(_line(own))
+    on_plan["plan payment for its line"] = own
+    blank = booking(payment_status="PAID")
+    _pay(_line(blank), for_line="")
+    on_plan["plan payment for no line"] = blank
+    refunded = booking(payment_status="PAID")
+    _pay(_line(refunded), status=Payment.Status.REFUNDED)
+    not_on_plan["plan payment refunded"] = refunded
+    cash = booking(selected_payment_option="MEMBERSHIP", payment_status="PAID")
+    _pay(_line(cash), Payment.Method.CASH)
+    not_on_plan["an order paid in cash, though it chose a plan"] = cash
+    unpaid_order = booking(selected_payment_option="MEMBERSHIP", payment_status="PAID")
+    _line(unpaid_order, order__balance=Decimal("12.00"))
+    not_on_plan["an order with no payment, though it chose a plan and says paid"] = unpaid_order
+    # one order for two bookings: the plan paid for one line only
+    first, second = booking(payment_status="PAID"), booking(payment_status="NOT_PAID")
+    first_line = _line(first)
+    _line(second, order=first_line.order)
+    _pay(first_line)
+    on_plan["shared order, its line paid by plan"] = first
+    not_on_plan["shared order, the other line paid by plan"] = second
+    # two orders, one of them paid by plan
+    two = booking(payment_status="PAID")
+    _line(two)
+    _pay(_line(two))
+    on_plan["two orders, one paid by plan"] = two
+
+    rows = {row.booking.pk: row for row in selectors.roster_row_list(session=session)}
+    in_sql = set(Booking.objects.filter(selectors._charged_to_plan_q()).values_list("pk", flat=True))
+
+    for case, b in on_plan.items():
+        assert rows[b.pk].charged_to_plan and b.pk in in_sql, case
+    for case, b in not_on_plan.items():
+        assert not rows[b.pk].charged_to_plan and b.pk not in in_sql, case
+    assert {pk for pk, row in rows.items() if row.charged_to_plan} == in_sql & rows.keys()
