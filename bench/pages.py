@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py                       # SQLite: var/bench-pages.sqlite3, fresh each run
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/pages.py
+    .venv/bin/python bench/pages.py --http                # also through gunicorn over loopback
 
 With a PostgreSQL DATABASE_URL the bench never touches that database's tables: it creates its
 own database (``bench_pages``, or $BENCH_PG_DATABASE) on the same server, and drops it at the end
@@ -707,6 +708,92 @@ def _no_hits(query: str) -> None:
     raise SystemExit(f"contact_search({query!r}) found nobody")
 
 
+# --- over HTTP -------------------------------------------------------------------------------------
+
+HTTP_REQUESTS = 100
+
+
+def measure_http(user: Any, builder: Builder) -> dict[str, Any]:
+    """The same screens through gunicorn on loopback, started as ``manage.py serve`` starts it
+    (gthread, 4 threads, one worker here so every request meets the same warm process), signed
+    in with a session cookie: what the test client cannot show, such as a database connection
+    opened per request. Times are the client's, request sent to response read."""
+    import http.client
+    import signal
+    import socket
+    import subprocess
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.urls import reverse
+
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    session.create()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        # an empty sandbox of its own: these screens never call Wix, and must not touch the demo's
+        "WIX_SANDBOX_STATE": str(BASE_DIR / "var" / "bench-pages-sandbox.sqlite3"),
+        "WIX_API_KEY": "",
+    }
+    argv = [sys.executable, "-m", "gunicorn", "backoffice.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", "1", "--threads", "4", "--log-level", "warning"]
+    server = subprocess.Popen(argv, cwd=BASE_DIR, env=env)  # noqa: S603 - fixed argv
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(100):  # wait for it to listen
+            try:
+                conn.connect()
+                break
+            except OSError:
+                time.sleep(0.1)
+        headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+        query = builder.search_query
+        paths = {
+            "today": (reverse("today"), {}),
+            "roster": (reverse("roster", args=[builder.big_session.ref]), {}),
+            "search": (f"{reverse('desk_walk_in', args=[builder.big_session.ref])}?q={query}", {"HX-Request": "true"}),
+            "roster filter": (f"{reverse('roster', args=[builder.big_session.ref])}?q={query}", {"HX-Request": "true"}),
+        }
+
+        def get(path: str, extra: dict[str, str]) -> None:
+            conn.request("GET", path, headers={**headers, **extra})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"over HTTP, {path} answered {response.status}")
+
+        screens = {}
+        for screen, (path, extra) in paths.items():
+            for _ in range(WARM_UP):
+                get(path, extra)
+            times = []
+            for _ in range(HTTP_REQUESTS):
+                started = time.perf_counter()
+                get(path, extra)
+                times.append((time.perf_counter() - started) * 1000)
+            screens[screen] = {"median_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2)}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    conn_max_age = settings.DATABASES["default"].get("CONN_MAX_AGE")
+    return {
+        "server": f"gunicorn, 1 worker × 4 threads, CONN_MAX_AGE={conn_max_age}",
+        "meets_target": all(r["p95_ms"] <= TARGET_P95_MS for r in screens.values()),
+        "screens": screens,
+    }
+
+
 # --- main ------------------------------------------------------------------------------------------
 
 
@@ -719,17 +806,22 @@ def main() -> None:
         action="store_true",
         help="gc.freeze() before measuring, as a server would after loading the app (see bench/README.md)",
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also time the screens over HTTP through gunicorn, as `manage.py serve` runs it (see bench/README.md)",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
     label, cleanup = prepare_database(args.keep)
     try:
-        _run(label, args.explain, args.gc_freeze)
+        _run(label, args.explain, args.gc_freeze, args.http)
     finally:
         cleanup()
 
 
-def _run(label: str, explain: bool, gc_freeze: bool) -> None:
+def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None:
     import importlib
     import io
 
@@ -828,6 +920,14 @@ def _run(label: str, explain: bool, gc_freeze: bool) -> None:
             for ms, statement in r["slowest_sql"]:
                 print(f"  {ms:7.2f} ms  {statement[:600]}")
 
+    over_http = measure_http(desk, builder) if http else None
+    if over_http:
+        print(f"\nOver HTTP: {over_http['server']}; {HTTP_REQUESTS} timed requests each after {WARM_UP} warm-up")
+        print(f"{'screen':<18} {'median ms':>10} {'p95 ms':>8}  target")
+        for screen, r in over_http["screens"].items():
+            verdict = "ok" if r["p95_ms"] <= TARGET_P95_MS else "MISSED"
+            print(f"{screen:<18} {r['median_ms']:>10.2f} {r['p95_ms']:>8.2f}  {verdict}")
+
     screens = {
         screen: {
             "median_ms": r["median_ms"],
@@ -863,6 +963,8 @@ def _run(label: str, explain: bool, gc_freeze: bool) -> None:
         "search_query": infos["full"]["search_query"],
         "search_screen": infos["full"]["search_screen"],
     }
+    if over_http:
+        result["http"] = over_http
     print("RESULT " + json.dumps(result, separators=(",", ":")))
 
 
