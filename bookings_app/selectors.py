@@ -391,7 +391,9 @@ def roster_row_list(
             .order_by("wix_created_at", "pk")
         ):
             payments.setdefault(order_id, []).append((method, line_item_id))
-    bookings.sort(key=lambda b: (b.contact.last_name, b.contact.first_name, b.pk))
+    # By surname, then first name, the same on every database: case, accents and punctuation
+    # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
+    bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
     return [_roster_row(b, attendance.get(b.pk, (None, 0)), lines.get(b.pk, []), payments) for b in bookings]
 
 

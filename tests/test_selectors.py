@@ -84,3 +84,13 @@ def test_charged_to_plan_is_the_same_on_the_roster_and_in_the_counts():
     for case, b in not_on_plan.items():
         assert not rows[b.pk].charged_to_plan and b.pk not in in_sql, case
     assert {pk for pk, row in rows.items() if row.charged_to_plan} == in_sql & rows.keys()
+
+
+def test_the_roster_is_by_surname_whatever_the_case_and_accents():
+    session = factories.SessionFactory()
+    for first, last in [("Zoë", "ZEDD"), ("Ann", "de Vries"), ("Bo", "Ó'Brien"), ("Al", "Oakes"), ("Cy", "Adams")]:
+        factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=first, last_name=last))
+
+    rows = selectors.roster_row_list(session=session)
+
+    assert [row.contact.last_name for row in rows] == ["Adams", "de Vries", "Oakes", "Ó'Brien", "ZEDD"]

@@ -98,7 +98,7 @@ def rows_html(
         "highlight": highlight,
         "row_error": row_error,
         "part": part,
-        # Made once here: Django's lazy token, read through a proxy per form, cost more than the row.
+        # one hidden field for every form of every row, made once
         "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
         "can_override": request.user.has_perm(roles.OVERRIDE_CAPACITY),
         "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
