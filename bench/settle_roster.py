@@ -171,9 +171,11 @@ def tomorrow_at(hour: int) -> datetime:
 class SandboxServer:
     """``manage.py wix_sandbox`` in a subprocess (ours: stopped by its pid with SIGINT)."""
 
-    def __init__(self, state_path: Path, log_path: Path) -> None:
+    def __init__(self, state_path: Path, log_path: Path, *, faults: str = "", seed: str = "none") -> None:
         self.state_path = state_path
         self.log_path = log_path
+        self.faults = faults or f"latency_ms={LATENCY_MS},rate_limit_per_minute={BUDGET_PER_MINUTE}"
+        self.seed = seed
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -182,9 +184,8 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> SandboxServer:
-        faults = f"latency_ms={LATENCY_MS},rate_limit_per_minute={BUDGET_PER_MINUTE}"
-        cmd = [sys.executable, "manage.py", "wix_sandbox", "--port", str(self.port), "--faults", faults]
-        cmd += ["--state", str(self.state_path)]
+        cmd = [sys.executable, "manage.py", "wix_sandbox", "--port", str(self.port), "--faults", self.faults]
+        cmd += ["--state", str(self.state_path), "--seed", self.seed]
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
         self._log = log
         self.proc = subprocess.Popen(cmd, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
