@@ -34,6 +34,16 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def live_server_closes_its_connections(monkeypatch) -> None:
+    """One database connection per request in the live server, as Django's default: kept for
+    CONN_MAX_AGE (the app's setting), each keep-alive thread of the server would hold one open
+    after the test, and PostgreSQL then refused to drop the test database at the end of the run."""
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
 @pytest.fixture(scope="module")
 def desk_chromium() -> Iterator[object]:
     # Module scope: Playwright allows one sync driver at a time, and other browser modules
@@ -58,7 +68,17 @@ def tablet(desk_chromium, live_server) -> Iterator[object]:
     tab.on("dialog", lambda dialog: dialog.accept())
     yield tab
     context.close()
+    close_db_connections()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def close_db_connections() -> None:
+    """Close this test's database connections while Playwright's event loop still runs: opened
+    under it, they belong to its context, which the test database's own teardown never sees (left
+    open, PostgreSQL refused to drop the test database at the end of the run)."""
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture

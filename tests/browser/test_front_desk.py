@@ -15,7 +15,7 @@ from bookings_app.models import Attendance, Booking, Contact, DeskAction, Sessio
 from bookings_app.services import desk_push, sync
 from bookings_app.wix.sandbox.seed import seed_demo
 from tests import factories
-from tests.browser.conftest import needs_chromium, screenshot, sign_in
+from tests.browser.conftest import close_db_connections, needs_chromium, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -268,6 +268,7 @@ def test_part_payment_without_javascript(desk_chromium, live_server, desk_passwo
         page.wait_for_url(f"**/sessions/{session.ref}/#booking-{flo.pk}")  # back on the roster, at Flo
         expect(page.locator("#messages")).to_contain_text("Flo Fox: cash taken.")
         expect(page.locator(f"#booking-{flo.pk}")).to_contain_text("7.00 GBP")
+        assert DeskAction.objects.get(booking=flo).params["amount"] == "5.00"
     finally:
         context.close()
-    assert DeskAction.objects.get(booking=flo).params["amount"] == "5.00"
+        close_db_connections()
