@@ -79,3 +79,27 @@ def test_live_wix_requires_a_secret_key() -> None:
     result = _start({"WIX_API_KEY": "a-key", "WIX_SITE_ID": "a-site"})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def _database_settings(extra_env: dict[str, str]) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIX_", "DJANGO_", "DATABASE_"))}
+    env.update(extra_env)
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()[-2:]
+
+
+def test_web_workers_keep_their_database_connection_unless_told_not_to() -> None:
+    assert _database_settings({}) == ["60", "True"]
+    assert _database_settings({"DATABASE_CONN_MAX_AGE": "0"}) == ["0", "True"]
