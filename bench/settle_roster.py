@@ -148,6 +148,18 @@ def summary_ms(values: list[float]) -> dict[str, float]:
     }
 
 
+def load_django_on(sqlite_path: Path) -> None:
+    """Load Django as gunicorn does, on the bench's own SQLite file: a DATABASE_URL is ignored,
+    so a bench never writes to the app's database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        print(f"Ignoring DATABASE_URL={url.split('://')[0]}://…: this bench always uses its own SQLite file.")
+    os.environ["DATABASE_URL"] = f"sqlite:///{sqlite_path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    sqlite_path.parent.mkdir(exist_ok=True)
+    importlib.import_module("backoffice.wsgi")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -825,13 +837,7 @@ def main() -> None:
         raise SystemExit(f"--participants must be between 1 and {CAPACITY}")
     mix = Mix.of(n)
 
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        print(f"Ignoring DATABASE_URL={url.split('://')[0]}://…: this bench always uses its own SQLite file.")
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
-    SQLITE_PATH.parent.mkdir(exist_ok=True)
-    importlib.import_module("backoffice.wsgi")  # load Django as gunicorn does
+    load_django_on(SQLITE_PATH)
 
     print(
         f"Settle roster: {n} participants ({mix.cash} cash, {mix.plan} plan, {mix.owes} owes), "

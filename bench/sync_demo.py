@@ -20,8 +20,6 @@ went up and reached 100, the Wix calls, the time, what was written, and one line
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import importlib
 import json
 import os
 import sys
@@ -44,23 +42,17 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=150, help="added to every Wix call (default 150)")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if url:
-        print(f"Ignoring DATABASE_URL={url.split('://')[0]}://…: this bench always uses its own SQLite file.")
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
-    SQLITE_PATH.parent.mkdir(exist_ok=True)
+    from settle_roster import SandboxServer, load_django_on, use_server
+
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    importlib.import_module("backoffice.wsgi")  # load Django as gunicorn does
+    load_django_on(SQLITE_PATH)
 
     from django.conf import settings
     from django.core.management import call_command
-    from settle_roster import SandboxServer
 
     from bookings_app import wix
     from bookings_app.services import sync
-    from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
 
     call_command("migrate", verbosity=0, interactive=False)
     limiter = f"bench-sync-demo-{os.getpid()}.window"
@@ -70,21 +62,7 @@ def main() -> None:
             Path(tmp) / "wix.sqlite3", Path(tmp) / "wix.log", faults=f"latency_ms={args.latency_ms}", seed="demo"
         )
         with server:
-            settings.WIX = dataclasses.replace(
-                settings.WIX,
-                mode="api_key",
-                base_url=server.base_url,
-                api_key=DEFAULT_API_KEY,
-                site_id=DEFAULT_SITE_ID,
-                app_id="",
-                app_secret="",
-                instance_id="",
-                rate_limit_url="",
-                sandbox_state="",
-                sandbox_faults="",
-            )
-            wix.RATE_LIMIT_FILE = limiter
-            wix.clear_cached_state()
+            use_server(server, settings.WIX.payment_mode, limiter)  # api_key mode, over HTTP
             try:
                 result = run(sync, wix)
             finally:
