@@ -24,11 +24,11 @@ def audit_record(
 ) -> AuditEntry:
     """Append one audit entry. ``user`` is the staff member, or a string naming the machine
     actor (``"sync"``, ``"webhook"``, ``"worker"``) when no person did it."""
-    return AuditEntry.objects.create(
-        **audit_entry_values(
-            user=user, action=action, obj_type=obj_type, obj_id=obj_id, summary=summary, before=before, after=after
-        )
+    entry = audit_entry(
+        user=user, action=action, obj_type=obj_type, obj_id=obj_id, summary=summary, before=before, after=after
     )
+    entry.save(force_insert=True)
+    return entry
 
 
 def audit_entry(
@@ -42,36 +42,19 @@ def audit_entry(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """An unsaved entry, for ``AuditEntry.objects.bulk_create`` when a batch changes many rows."""
-    return AuditEntry(
-        **audit_entry_values(
-            user=user, action=action, obj_type=obj_type, obj_id=obj_id, summary=summary, before=before, after=after
-        )
-    )
-
-
-def audit_entry_values(
-    *,
-    user: AbstractBaseUser | AnonymousUser | str | None,
-    action: str,
-    obj_type: str,
-    obj_id: str | int | None,
-    summary: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> dict[str, Any]:
     if isinstance(user, str) or user is None:
         actor, person = user or "system", None
     elif not user.is_authenticated:
         actor, person = "anonymous", None
     else:
         actor, person = user.get_username(), user
-    return {
-        "user": person,
-        "actor": actor[:150],
-        "action": action,
-        "object_type": obj_type,
-        "object_id": "" if obj_id is None else str(obj_id),
-        "summary": summary[:SUMMARY_MAX],
-        "before": before,
-        "after": after,
-    }
+    return AuditEntry(
+        user=person,
+        actor=actor[:150],
+        action=action,
+        object_type=obj_type,
+        object_id="" if obj_id is None else str(obj_id),
+        summary=summary[:SUMMARY_MAX],
+        before=before,
+        after=after,
+    )
