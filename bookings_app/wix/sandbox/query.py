@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import invalid
@@ -137,6 +137,16 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         return data
     except Exception as exc:  # noqa: BLE001 - any malformed cursor is the caller's error
         raise invalid("INVALID_CURSOR", "The cursor is malformed or expired") from exc
+
+
+def resume_or_start(paging: dict[str, Any], start: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """A paged search's parameters and offset: from the cursor when the caller sends one (the
+    search's parameters travel in it, ``encode_cursor(offset, {"p": params})``), else ``start()``
+    for the first page of a new search."""
+    if paging.get("cursor"):
+        state = decode_cursor(paging["cursor"])
+        return state["p"], int(state["o"])
+    return start(), 0
 
 
 def run_query(

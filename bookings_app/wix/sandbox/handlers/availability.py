@@ -31,7 +31,7 @@ from bookings_app.wix.sandbox.handlers.calendar import (
     to_utc,
     zone,
 )
-from bookings_app.wix.sandbox.query import decode_cursor, encode_cursor, match_filter
+from bookings_app.wix.sandbox.query import encode_cursor, match_filter, resume_or_start
 
 STAFF_RESOURCE_TYPE_ID = "1cd44cf8-756f-41c3-bd90-3e2ffcaf1155"
 # UNCONFIRMED: the docs point course availability elsewhere, but course sessions are calendar
@@ -272,11 +272,7 @@ def list_event_time_slots(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     body = req.body
     paging = body.get("cursorPaging") or {}
     limit = _limit(paging, EVENT_DEFAULT_LIMIT, EVENT_MAX_LIMIT)
-    if paging.get("cursor"):
-        state = decode_cursor(paging["cursor"])
-        params, offset = state["p"], int(state["o"])
-    else:
-        params, offset = _event_params(sb, body), 0
+    params, offset = resume_or_start(paging, lambda: _event_params(sb, body))
     tz = ZoneInfo(params["tz"])
     lower = to_utc(datetime.fromisoformat(params["from"]), tz)
     upper = to_utc(datetime.fromisoformat(params["to"]), tz)
@@ -587,11 +583,7 @@ def list_availability_time_slots(sb: Sandbox, req: SandboxRequest) -> dict[str, 
     body = req.body
     paging = body.get("cursorPaging") or {}
     limit = _limit(paging, APPOINTMENT_LIMIT, APPOINTMENT_LIMIT)
-    if paging.get("cursor"):
-        state = decode_cursor(paging["cursor"])
-        params, offset = state["p"], int(state["o"])
-    else:
-        params, offset = _appointment_params(sb, body), 0
+    params, offset = resume_or_start(paging, lambda: _appointment_params(sb, body))
     service = _get_service(sb, params["serviceId"])
     tz = ZoneInfo(params["tz"])
     empty = {"timeSlots": [], "timeZone": params["tz"], "cursorPagingMetadata": _cursor_meta(0, limit, False, params)}
@@ -677,11 +669,7 @@ def list_multi_service_time_slots(sb: Sandbox, req: SandboxRequest) -> dict[str,
     body = req.body
     paging = body.get("cursorPaging") or {}
     limit = _limit(paging, APPOINTMENT_LIMIT, APPOINTMENT_LIMIT)
-    if paging.get("cursor"):
-        state = decode_cursor(paging["cursor"])
-        params, offset = state["p"], int(state["o"])
-    else:
-        params, offset = _multi_params(sb, body), 0
+    params, offset = resume_or_start(paging, lambda: _multi_params(sb, body))
     tz = ZoneInfo(params["tz"])
     location_ids = {params["location"]} if params["location"] else None
     offers = [

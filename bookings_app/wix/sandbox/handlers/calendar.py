@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bookings_app.wix.sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
 from bookings_app.wix.sandbox.common import local_str, parse_local, stamp_new, touch
 from bookings_app.wix.sandbox.errors import SandboxError, ValidationFailed, not_found, precondition, violation
-from bookings_app.wix.sandbox.query import decode_cursor, encode_cursor, match_filter, run_query
+from bookings_app.wix.sandbox.query import encode_cursor, match_filter, resume_or_start, run_query
 
 # ``YYYY-MM-DDThh:mm[:ss[.fff]]`` with no ``Z`` and no offset: Wix's LOCAL_DATE_TIME.
 LOCAL_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")
@@ -631,11 +631,7 @@ def query_events(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     limit = paging.get("limit") or QUERY_DEFAULT_LIMIT
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= QUERY_MAX_LIMIT:
         raise ValidationFailed([violation("query.cursorPaging.limit", f"limit must be 1..{QUERY_MAX_LIMIT}", "MAX")])
-    if paging.get("cursor"):
-        state = decode_cursor(paging["cursor"])
-        params, offset = state["p"], int(state["o"])
-    else:
-        params, offset = _query_params(sb, body, query), 0
+    params, offset = resume_or_start(paging, lambda: _query_params(sb, body, query))
 
     tz = ZoneInfo(params["tz"])
     lower = to_utc(datetime.fromisoformat(params["from"]), tz) if params["from"] else None
