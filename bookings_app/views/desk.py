@@ -135,6 +135,11 @@ def _already_done(request: HttpRequest, key_suffix: str = "") -> bool:
     return bool(key) and selectors.desk_action_key_used(key=key + key_suffix)
 
 
+def _back_to_row(request: HttpRequest, session: Session, booking_id: int) -> HttpResponse:
+    """The answer to a re-sent form: the row as it is now (htmx), or back to it on the roster."""
+    return _row_response(request, session, booking_id) if request.htmx else redirect(_roster_url(session, booking_id))
+
+
 def _who(booking: Booking | Contact) -> str:
     contact = booking.contact if isinstance(booking, Booking) else booking
     return contact.full_name or contact.email or contact.phone or "the customer"
@@ -150,9 +155,7 @@ def pay(request: HttpRequest, ref: str, booking_id: int) -> HttpResponse:
     session = _session_or_404(ref)
     booking = _booking_or_404(session, booking_id)
     if _already_done(request):
-        return (
-            _row_response(request, session, booking.pk) if request.htmx else redirect(_roster_url(session, booking.pk))
-        )
+        return _back_to_row(request, session, booking.pk)
     row = one_row(request, session, booking.pk)
     form = forms.PaymentForm(request.POST, amount_due=row.amount_due if row else None)
 
@@ -176,9 +179,7 @@ def plan_charge(request: HttpRequest, ref: str, booking_id: int) -> HttpResponse
     session = _session_or_404(ref)
     booking = _booking_or_404(session, booking_id)
     if _already_done(request):
-        return (
-            _row_response(request, session, booking.pk) if request.htmx else redirect(_roster_url(session, booking.pk))
-        )
+        return _back_to_row(request, session, booking.pk)
     row = one_row(request, session, booking.pk)
     form = forms.PlanChargeForm(request.POST, balances=row.desk.balances if row and row.desk else [])
 

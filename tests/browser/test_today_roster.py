@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, Payment, Session
 from tests import factories
+from tests.browser.conftest import close_db_connections
 
 # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are
 # still synchronous, so Django's async-safety guard would refuse them.
@@ -76,17 +77,8 @@ def page(chromium, live_server) -> Iterator[object]:
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
     context.close()
-    _close_db_connections()
+    close_db_connections()
     assert not errors, f"JavaScript errors: {errors}"
-
-
-def _close_db_connections() -> None:
-    """Close this test's database connections while Playwright's event loop still runs: opened
-    under it, they belong to its context, which the test database's own teardown never sees (left
-    open, PostgreSQL refused to drop the test database at the end of the run)."""
-    from django.db import connections
-
-    connections.close_all()
 
 
 @pytest.fixture
