@@ -304,9 +304,9 @@ def _search_q(search: str, prefix: str = "") -> Q | None:
 
 
 # Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
-# into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings
-# and contacts; code that does read one still gets it (one query for that row), so leave them
-# out only here.
+# into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings,
+# and its contacts load only what a row shows; code that does read another field still gets it
+# (one query for that row), so leave them out only here.
 _MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
 _ROSTER_DEFERRED = (*_MIRROR_BOOKKEEPING, "wix_created_at")
 _ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
