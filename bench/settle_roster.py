@@ -107,7 +107,7 @@ class Mix:
 
 def fewest_calls(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool) -> int:
     """The fewest Wix calls the payment mode allows — the same formula as
-    ``tests/desk/test_desk_push._fewest`` (kept in step by hand):
+    ``tests/services/push/test_desk_push._fewest`` (kept in step by hand):
 
     attendance ceil(n/8) (Bulk Set Attendance); walk-ins ceil(n/40) (Bulk Create Booking);
     ecom walk-ins: checkout + order each, then ceil(cash/100) Bulk Mark Orders As Paid (the plan
@@ -293,7 +293,7 @@ def use_server(server: SandboxServer, mode: str, limiter_name: str) -> None:
     from django.conf import settings
 
     from bookings_app import wix
-    from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
+    from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
 
     settings.WIX = dataclasses.replace(
         settings.WIX,
@@ -319,8 +319,8 @@ def use_server(server: SandboxServer, mode: str, limiter_name: str) -> None:
 def arrange(state_path: Path, mix: Mix) -> World:
     """The class, its plan and the customers, written into the sandbox's state file."""
     from bookings_app.wix import get_sandbox
-    from tests.sandbox.builders import make_contact, make_event, make_member, make_service, make_staff
-    from tests.sandbox.plan_builders import make_plan, sell_plan
+    from tests.wix_sandbox.builders import make_contact, make_event, make_member, make_service, make_staff
+    from tests.wix_sandbox.plan_builders import make_plan, sell_plan
 
     use_sandbox_file(state_path)
     sb = get_sandbox()
@@ -585,7 +585,7 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
 
 def run_naive(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: str) -> dict[str, Any]:
     from bookings_app.wix import WixError, attendance, benefit_programs, bookings, checkout, get_wix_client, orders
-    from bookings_app.wix.sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID
+    from wix_sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID
 
     use_server(server, mode, limiter)
     wix_client = get_wix_client()

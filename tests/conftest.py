@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bookings_app.wix.sandbox import Sandbox, SandboxState
+from wix_sandbox import Sandbox, SandboxState
 
 
 @pytest.fixture(autouse=True)

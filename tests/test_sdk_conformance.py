@@ -24,9 +24,7 @@ from typing import Any
 
 import pytest
 
-from bookings_app.wix.sandbox import PRICING_PLANS_APP_ID, Sandbox, SandboxState
-from bookings_app.wix.sandbox.server import make_server
-from tests.sandbox.builders import (
+from tests.wix_sandbox.builders import (
     STAFF_RESOURCE_TYPE_ID,
     make_contact,
     make_event,
@@ -35,7 +33,9 @@ from tests.sandbox.builders import (
     make_staff,
     make_working_hours,
 )
-from tests.sandbox.plan_builders import make_plan, sell_plan
+from tests.wix_sandbox.plan_builders import make_plan, sell_plan
+from wix_sandbox import PRICING_PLANS_APP_ID, Sandbox, SandboxState
+from wix_sandbox.server import make_server
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk_conformance"
 PLAN_CREDITS = 5

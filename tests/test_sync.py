@@ -34,10 +34,10 @@ from bookings_app.models import (
 from bookings_app.services import sync
 from bookings_app.wix import bookings as wix_bookings
 from bookings_app.wix.client import ApiKeyAuth, WixClient
-from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox, SandboxState
-from bookings_app.wix.sandbox.seed import seed_demo
-from bookings_app.wix.sandbox.state import COLLECTIONS
-from bookings_app.wix.sandbox.transport import SandboxTransport
+from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox, SandboxState
+from wix_sandbox.seed import seed_demo
+from wix_sandbox.state import COLLECTIONS
+from wix_sandbox.transport import SandboxTransport
 
 # The views under test, reachable whether or not bookings_app/urls.py includes them yet.
 urlpatterns = [path("", include("bookings_app.sync_urls")), path("", include("backoffice.urls"))]

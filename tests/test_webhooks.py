@@ -1,6 +1,6 @@
 """Wix webhooks: JWT verification, deduplication, ordering, and what each event does to the mirror.
 
-The sandbox signs real RS256 JWTs with a test key pair (``bookings_app.wix.sandbox.webhooks``),
+The sandbox signs real RS256 JWTs with a test key pair (``wix_sandbox.webhooks``),
 and the app verifies them with the public half, as it would Wix's.
 """
 
@@ -23,9 +23,11 @@ from bookings_app.wix import checkout as wix_checkout
 from bookings_app.wix import order_transactions
 from bookings_app.wix import orders as wix_orders
 from bookings_app.wix.client import ApiKeyAuth, WixClient
-from bookings_app.wix.sandbox import BOOKINGS_APP_ID, DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
-from bookings_app.wix.sandbox.transport import SandboxTransport
-from bookings_app.wix.sandbox.webhooks import (
+from tests.test_sync import clock, wix  # noqa: F401 - fixtures
+from tests.wix_sandbox import builders, plan_builders
+from wix_sandbox import BOOKINGS_APP_ID, DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
+from wix_sandbox.transport import SandboxTransport
+from wix_sandbox.webhooks import (
     KeyPair,
     WebhookEmitter,
     deliver,
@@ -33,8 +35,6 @@ from bookings_app.wix.sandbox.webhooks import (
     generate_keypair,
     sign_webhook,
 )
-from tests.sandbox import builders, plan_builders
-from tests.test_sync import clock, wix  # noqa: F401 - fixtures
 
 urlpatterns = [path("", include("bookings_app.sync_urls")), path("", include("backoffice.urls"))]
 pytestmark = [pytest.mark.urls("tests.test_webhooks"), pytest.mark.django_db]

@@ -15,10 +15,10 @@ from bookings_app.wix import WixClient, WixPreconditionFailed, bookings, checkou
 from bookings_app.wix import benefit_programs as benefits
 from bookings_app.wix.client import ApiKeyAuth
 from bookings_app.wix.ratelimit import NoopRateLimiter
-from bookings_app.wix.sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox
-from bookings_app.wix.sandbox.transport import SandboxTransport
-from tests.sandbox.builders import make_contact, make_event, make_member, make_service, make_staff
-from tests.sandbox.plan_builders import make_plan, sell_plan
+from tests.wix_sandbox.builders import make_contact, make_event, make_member, make_service, make_staff
+from tests.wix_sandbox.plan_builders import make_plan, sell_plan
+from wix_sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox
+from wix_sandbox.transport import SandboxTransport
 
 
 @pytest.fixture

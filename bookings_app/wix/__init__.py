@@ -31,7 +31,7 @@ from .errors import (
 from .ratelimit import FileRateLimiter, NoopRateLimiter, RateLimiter, RedisRateLimiter
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from wix_sandbox import Sandbox
 
 __all__ = [
     "ApiKeyAuth",
@@ -97,8 +97,8 @@ def get_wix_client(*, interactive: bool = False) -> WixClient:
     }
 
     if config.mode == "sandbox":
-        from .sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
-        from .sandbox.transport import SandboxTransport
+        from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
+        from wix_sandbox.transport import SandboxTransport
 
         return WixClient(
             auth=ApiKeyAuth(DEFAULT_API_KEY, DEFAULT_SITE_ID),
@@ -123,7 +123,7 @@ def get_sandbox(config: WixConfig | None = None) -> Sandbox:
         from django.conf import settings
 
         config = settings.WIX
-    from .sandbox import Faults, Sandbox, SandboxState
+    from wix_sandbox import Faults, Sandbox, SandboxState
 
     key = (config.sandbox_state, config.sandbox_faults)
     with _lock:
@@ -138,7 +138,7 @@ def sandbox_seed_if_empty() -> dict[str, int] | None:
     sandbox = get_sandbox()
     if not sandbox.state.is_empty():
         return None
-    from .sandbox.seed import seed_demo
+    from wix_sandbox.seed import seed_demo
 
     return seed_demo(sandbox)
 

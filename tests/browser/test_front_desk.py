@@ -13,9 +13,9 @@ from django.utils import timezone
 from bookings_app import wix
 from bookings_app.models import Attendance, Booking, Contact, DeskAction, Session
 from bookings_app.services import desk_push, sync
-from bookings_app.wix.sandbox.seed import seed_demo
 from tests import factories
 from tests.browser.conftest import close_db_connections, needs_chromium, screenshot, sign_in
+from wix_sandbox.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

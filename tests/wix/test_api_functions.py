@@ -51,7 +51,7 @@ API_MODULES: list[ModuleType] = [
     time_slots,
 ]
 
-ENDPOINTS_FILE = Path(bookings.__file__).resolve().parent / "endpoints.json"
+ENDPOINTS_FILE = Path(__file__).resolve().parents[2] / "wix_sandbox" / "endpoints.json"
 PRIMARY_PATHS = {f"{op['http_method']} {op['path']}" for op in json.loads(ENDPOINTS_FILE.read_text())}
 # Calendar V3 has no SDK package, so it is not in endpoints.json (CONTRACT.md §9).
 CALENDAR_V3 = {
@@ -1209,8 +1209,8 @@ def test_incomplete_requests_are_refused_before_sending(fn: Callable[..., Any], 
 
 def test_services_round_trip_through_the_sandbox() -> None:
     from bookings_app.wix.errors import WixNotFound
-    from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
-    from bookings_app.wix.sandbox.transport import SandboxTransport
+    from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
+    from wix_sandbox.transport import SandboxTransport
 
     sandbox = Sandbox()
     wix = WixClient(

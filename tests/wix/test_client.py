@@ -38,8 +38,8 @@ from bookings_app.wix.errors import (
     WixValidationError,
 )
 from bookings_app.wix.ratelimit import FileRateLimiter, NoopRateLimiter, RedisRateLimiter
-from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox
-from bookings_app.wix.sandbox.transport import SandboxTransport
+from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox
+from wix_sandbox.transport import SandboxTransport
 
 BASE = "https://www.wixapis.com"
 REDIS_URL = "redis://127.0.0.1:6379/15"

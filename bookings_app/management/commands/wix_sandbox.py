@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bookings_app.wix.sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox, SandboxState
-from bookings_app.wix.sandbox.seed import seed_demo
-from bookings_app.wix.sandbox.server import make_server
+from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox, SandboxState
+from wix_sandbox.seed import seed_demo
+from wix_sandbox.server import make_server
 
 
 class Command(BaseCommand):

@@ -1,0 +1,195 @@
+"""Builders for the desk tests: arrange Wix in the in-process sandbox, mirror it with the real
+sync once, then act through ``services.desk`` and push with ``services.desk_push``.
+
+Everything here goes through the sandbox every test gets (``get_wix_client()`` /
+``get_sandbox()``), with the sandbox's real clock, so the sync window (today ± weeks) holds the
+sessions made for "tomorrow".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from bookings_app.models import BenefitBalance, Booking, Contact, Service, Session
+from bookings_app.services import desk_push, sync
+from bookings_app.wix import WixClient, bookings, checkout, get_sandbox, get_wix_client
+from tests.wix_sandbox.builders import (
+    make_contact,
+    make_event,
+    make_member,
+    make_service,
+    make_staff,
+    make_working_hours,
+)
+from tests.wix_sandbox.plan_builders import make_plan, sell_plan
+from wix_sandbox import BOOKINGS_APP_ID, Sandbox
+from wix_sandbox.handlers.bookings import order_of_booking
+
+_keys = itertools.count(1)
+
+
+def key(prefix: str = "k") -> str:
+    """A fresh idempotency key, as a form would render one."""
+    return f"{prefix}-{next(_keys)}"
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+    """Business-local naive datetime tomorrow at ``hour`` (what the sandbox builders take)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    day = timezone.now().astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(hour, minute))
+
+
+@dataclasses.dataclass
+class World:
+    sb: Sandbox
+    wix: WixClient
+    coach: dict[str, Any]
+    service: dict[str, Any]  # the CLASS service
+    event: dict[str, Any]  # tomorrow's class session
+    plan: dict[str, Any]  # a 10-swim pass covering the class
+
+    # -- Wix side --------------------------------------------------------------------------------
+
+    def customer(
+        self, first: str, last: str = "Swimmer", *, member: bool = False, credits: int | None = None, unlimited=False
+    ) -> dict[str, Any]:
+        """A Wix contact (``member`` and a plan with ``credits`` left, if asked)."""
+        contact = make_contact(self.sb, first, last, email=f"{first}.{last}.{next(_keys)}@example.com".lower())
+        out: dict[str, Any] = {"contact": contact}
+        if member or credits is not None or unlimited:
+            out["member"] = make_member(self.sb, contact)
+        if credits is not None:
+            out["sold"] = sell_plan(self.sb, out["member"], self.plan, credits_left=credits)
+        if unlimited:
+            plan = make_plan(self.sb, "Unlimited Swim", None, [self.service["id"]], "60")
+            out["sold"] = sell_plan(self.sb, out["member"], plan)
+        return out
+
+    def online_booking(
+        self, person: dict[str, Any], *, event: dict[str, Any] | None = None, order: bool = True
+    ) -> dict:
+        """A booking made online, pay in person: CONFIRMED, and (``order``) its eCommerce order
+        NOT_PAID — what the roster holds before the class."""
+        event = event or self.event
+        booking = bookings.create_booking(
+            self.wix,
+            booking={
+                "bookedEntity": {"slot": {"serviceId": event_service_id(self.sb, event), "eventId": event["id"]}},
+                "contactDetails": {"contactId": person["contact"]["id"]},
+                "totalParticipants": 1,
+                "selectedPaymentOption": "OFFLINE",
+                "status": "CONFIRMED",
+            },
+        )["booking"]
+        if order:
+            made = checkout.create_checkout(
+                self.wix,
+                channel_type="WEB",
+                line_items=[
+                    {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
+                ],
+            )["checkout"]
+            checkout.create_order_from_checkout(self.wix, checkout_id=made["id"])
+        return booking
+
+    # -- mirror side -----------------------------------------------------------------------------
+
+    def mirror(self, *people: dict[str, Any]) -> None:
+        """Run the real full sync; ``people`` (walk-ins: no booking yet, so no sync reads them)
+        are mirrored the way a desk search finds them, with their members' plans."""
+        report = sync.sync_full(wix=self.wix)
+        assert not report.error, report.error
+        if people:
+            sync.mirror_contacts(wix=self.wix, contacts=[p["contact"] for p in people], actor="test")
+        member_ids = [p["member"]["id"] for p in people if "member" in p]
+        if member_ids:
+            sync.member_plans_refresh(wix=self.wix, member_ids=member_ids, actor="test")
+
+    def session(self, event: dict[str, Any] | None = None) -> Session:
+        return Session.objects.get(wix_id=(event or self.event)["id"])
+
+    def contact(self, person: dict[str, Any]) -> Contact:
+        return Contact.objects.get(wix_id=person["contact"]["id"])
+
+    def booking(self, wix_booking: dict[str, Any]) -> Booking:
+        return Booking.objects.get(wix_id=wix_booking["id"])
+
+    def balance(self, person: dict[str, Any]) -> BenefitBalance:
+        return BenefitBalance.objects.get(wix_id=person["sold"]["pool"]["id"])
+
+    def class_service(self) -> Service:
+        return Service.objects.get(wix_id=self.service["id"])
+
+    # -- reading Wix back ------------------------------------------------------------------------
+
+    def wix_booking(self, booking: Booking | str) -> dict[str, Any]:
+        wix_id = booking if isinstance(booking, str) else booking.wix_id
+        found = self.sb.state.get("bookings", wix_id)
+        assert found is not None, f"booking {wix_id} is not in the sandbox"
+        return found
+
+    def wix_order(self, booking: Booking | str) -> dict[str, Any] | None:
+        wix_id = booking if isinstance(booking, str) else booking.wix_id
+        return order_of_booking(self.sb, wix_id)
+
+    def wix_attendance(self, booking: Booking) -> dict[str, Any] | None:
+        found = [a for a in self.sb.state.all("attendances") if a["bookingId"] == booking.wix_id]
+        return found[-1] if found else None
+
+    def wix_credits(self, person: dict[str, Any]) -> str:
+        return self.sb.state.get("balances", person["sold"]["pool"]["id"])["amount"]["available"]
+
+    def calls(self) -> int:
+        return len(self.sb.call_log)
+
+    def push(self, **kwargs: Any) -> desk_push.PushReport:
+        kwargs.setdefault("ignore_undo_window", True)
+        return desk_push.push_desk_actions_now(wix=self.wix, **kwargs)
+
+
+def event_service_id(sb: Sandbox, event: dict[str, Any]) -> str:
+    return next(s["id"] for s in sb.state.all("services") if s["schedule"]["id"] == event["scheduleId"])
+
+
+def build_world(*, capacity: int = 20, price: str = "12") -> World:
+    sb = get_sandbox()
+    wix = get_wix_client()
+    coach = make_staff(sb, "Alex Coach")
+    service = make_service(sb, type="CLASS", name="Open Water Swim", price=price, capacity=capacity, staff=[coach])
+    event = make_event(sb, service, tomorrow_at(7), staff=coach, capacity=capacity)
+    plan = make_plan(sb, "10 Swim Pass", 10, [service["id"]], "90")
+    return World(sb=sb, wix=wix, coach=coach, service=service, event=event, plan=plan)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    w = build_world(capacity=40)
+    yield w
+    w.wix.close()
+
+
+@pytest.fixture
+def booking_only(settings: Any) -> None:
+    """Payment mode booking-only (Confirm Or Decline with paymentStatus, no eCommerce order)."""
+    settings.WIX = dataclasses.replace(settings.WIX, payment_mode="booking_only")
+
+
+def add_course(w: World, *, capacity: int = 12, price: str = "96") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    course = make_service(w.sb, type="COURSE", name="Learn to Swim", price=price, capacity=capacity, staff=[w.coach])
+    events = [make_event(w.sb, course, tomorrow_at(18) + timedelta(days=7 * i), staff=w.coach) for i in range(3)]
+    return course, events
+
+
+def add_appointments(w: World) -> dict[str, Any]:
+    massage = make_service(w.sb, type="APPOINTMENT", name="Sports Massage", price="45", capacity=1, staff=[w.coach])
+    make_working_hours(w.sb, w.coach, tomorrow_at(9), hours=8)
+    return massage
