@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class BookingsAppConfig(AppConfig):
     name = "bookings_app"
     verbose_name = "Front Desk for Wix Bookings"
+
+    def ready(self) -> None:
+        from bookings_app import tasks  # noqa: F401 - connects the receivers that queue background work

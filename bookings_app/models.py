@@ -12,9 +12,10 @@ Money is ``Decimal`` with two places, in the row's ``currency``.
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -574,6 +575,7 @@ class DeskAction(models.Model):
         UNDONE = "UNDONE", "Undone"
         REMOVED = "REMOVED", "Removed"
 
+    MAX_BACKOFF_SECONDS = 300  # the longest wait between two tries of a transient failure
     # Still to reach Wix (or to be decided by staff): the booking shows "waiting for Wix".
     LIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.NEEDS_ATTENTION)
     MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER)
@@ -621,3 +623,57 @@ class DeskAction(models.Model):
 
     def can_undo(self, *, now: datetime | None = None) -> bool:
         return self.status == self.Status.QUEUED and (now or timezone.now()) < self.run_after
+
+    # --- state changes (the worker's outcomes, staff's retry) ---------------------------------
+
+    def mark_synced(self, **steps: Any) -> None:
+        """Wix has it: keep the last step results, clear any error, and the booking's
+        ``pending_sync`` once nothing else of it is on the way."""
+        self.steps = {**self.steps, **steps}
+        self.status = self.Status.SYNCED
+        self.next_attempt_at = None
+        self.message = self.error_code = self.last_error = ""
+        self.save(
+            update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
+        )
+        if self.booking_id:
+            DeskAction.refresh_pending(self.booking_id)
+
+    def mark_needs_attention(self, *, code: str, message: str, detail: str = "") -> None:
+        """Wix said no for a business reason: staff decide (``message`` is what the roster shows)."""
+        self.status = self.Status.NEEDS_ATTENTION
+        self.next_attempt_at = None
+        self.error_code = code[:64]
+        self.message = message[:500]
+        self.last_error = detail or message
+        self.save(
+            update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
+        )
+
+    def retry_later(self, *, detail: str, count: bool = True) -> None:
+        """Back in the queue after a backoff: 2^n seconds plus jitter, capped at
+        ``MAX_BACKOFF_SECONDS``; at once when the attempt is not ``count``ed."""
+        if count:
+            self.attempts += 1
+        delay = min(2 ** min(self.attempts, 12) + random.random(), self.MAX_BACKOFF_SECONDS) if count else 0
+        self.status = self.Status.QUEUED
+        self.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        self.last_error = detail[:2000]
+        self.save(update_fields=["steps", "status", "attempts", "next_attempt_at", "last_error", "updated_at"])
+
+    def requeue(self) -> None:
+        """Staff chose to send it again (retry, override): due now, the refusal forgotten.
+        ``params`` is saved too, for a choice that changed them."""
+        self.status = self.Status.QUEUED
+        self.next_attempt_at = None
+        self.run_after = min(self.run_after, timezone.now())
+        self.message = self.error_code = ""
+        self.save(
+            update_fields=["status", "next_attempt_at", "run_after", "message", "error_code", "params", "updated_at"]
+        )
+
+    @staticmethod
+    def refresh_pending(booking_id: int) -> None:
+        """``Booking.pending_sync`` = some desk action of the booking has not reached Wix yet."""
+        live = DeskAction.objects.filter(booking_id=booking_id, status__in=DeskAction.LIVE_STATUSES).exists()
+        Booking.objects.filter(pk=booking_id).exclude(pending_sync=live).update(pending_sync=live)

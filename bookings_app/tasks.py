@@ -14,17 +14,20 @@ Backends that cannot defer (the immediate backend in tests) run tasks inline and
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
+from bookings_app import signals
 from bookings_app.models import SyncState
-from bookings_app.services import sync, webhooks
+from bookings_app.services import audit, desk_push, sync, webhooks
 from bookings_app.wix import WixConfigError, get_wix_client
 
 logger = logging.getLogger("bookings_app.tasks")
@@ -78,22 +81,24 @@ def process_webhook_event_task(event_pk: int) -> str:
 # --- scheduling -----------------------------------------------------------------------------------
 
 
-def _db_results():  # noqa: ANN202 - the model class, imported lazily: only the database backend has it
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult
-
-
 def _uses_database(backend: Any) -> bool:
     from django_tasks_db.backend import DatabaseBackend
 
     return isinstance(backend, DatabaseBackend)
 
 
-def _pending(task_obj: Any) -> Any:
-    """Queued (READY) results of ``task_obj`` in the database backend."""
+def _queued(task_obj: Any, *, by: datetime | None = None) -> bool:
+    """With the database backend: a run of ``task_obj`` is waiting (READY), and with ``by``, one
+    that will run no later than ``by``. Other backends cannot tell (False)."""
     backend = task_obj.get_backend()
-    return _db_results().objects.filter(task_path=task_obj.module_path, backend_name=backend.alias, status="READY")
+    if not _uses_database(backend):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=task_obj.module_path, backend_name=backend.alias, status="READY")
+    if by is not None:
+        waiting = waiting.filter(Q(run_after__isnull=True) | Q(run_after__lte=by))
+    return waiting.exists()
 
 
 def sync_schedule_ensure(*, delay: timedelta | None = None) -> bool:
@@ -112,7 +117,7 @@ def sync_schedule_ensure(*, delay: timedelta | None = None) -> bool:
         sync.sync_states_ensure()  # the lock row must exist
         with transaction.atomic():
             SyncState.objects.select_for_update().filter(kind=SyncState.Kind.SERVICES).first()
-            if _pending(sync_incremental_task).exists():
+            if _queued(sync_incremental_task):
                 return False
             sync_incremental_task.using(run_after=run_after).enqueue()
         return True
@@ -135,7 +140,7 @@ def sync_full_enqueue() -> bool:
         sync.sync_states_ensure()
         with transaction.atomic():
             SyncState.objects.select_for_update().filter(kind=SyncState.Kind.SERVICES).first()
-            if _pending(sync_full_task).exists():
+            if _queued(sync_full_task):
                 return False
             sync_full_task.enqueue()
         return True
@@ -143,10 +148,24 @@ def sync_full_enqueue() -> bool:
     return True
 
 
+def sync_request(*, user: Any) -> bool:
+    """ "Sync now": queue a full sync (unless one is running or queued), keep the regular poll
+    alive, and record who asked. Returns whether a sync was queued."""
+    queued = sync_full_enqueue()
+    sync_schedule_ensure(delay=poll_interval())
+    audit.audit_record(
+        user=user,
+        action="sync.requested",
+        obj_type="sync",
+        obj_id="",
+        summary="Started a full sync with Wix" if queued else "Asked for a sync with Wix (one was already running)",
+    )
+    return queued
+
+
 def sync_full_queued() -> bool:
     """A full sync is waiting for the worker (database backend only; others cannot tell)."""
-    backend = sync_full_task.get_backend()
-    return _uses_database(backend) and _pending(sync_full_task).exists()
+    return _queued(sync_full_task)
 
 
 # --- desk actions ---------------------------------------------------------------------------------
@@ -158,8 +177,6 @@ DESK_PUSH_LIMIT = 2000  # actions per run; the follow-up run takes the rest
 def push_desk_actions() -> dict[str, Any]:
     """Push the desk actions that are due to Wix (``services.desk_push``), then queue the next run
     for when the earliest waiting one (undo window, retry backoff) becomes due."""
-    from bookings_app.services import desk_push
-
     try:
         with get_wix_client() as wix:
             report = desk_push.push_desk_actions_now(wix=wix, limit=DESK_PUSH_LIMIT)
@@ -168,5 +185,35 @@ def push_desk_actions() -> dict[str, Any]:
         return {"error": str(exc)}
     finally:
         if push_desk_actions.get_backend().supports_defer:
-            desk_push.push_schedule_next()
+            push_schedule_next()
     return report.as_dict()
+
+
+def push_schedule(*, run_after: datetime | None = None) -> None:
+    """Queue the push (at ``run_after``) unless one is already waiting to run by then. Never
+    raises: the actions are stored, and the next push (or the worker's own follow-up) picks them
+    up. With the immediate backend (tests) the push runs before this returns."""
+    try:
+        task_obj = push_desk_actions
+        now = timezone.now()
+        if _queued(task_obj, by=run_after or now):
+            return
+        if run_after is not None and run_after > now:
+            task_obj = task_obj.using(run_after=run_after)
+        task_obj.enqueue()
+    except Exception:  # noqa: BLE001 - a queue hiccup must never fail a desk click
+        logger.exception("desk push: could not enqueue the push task")
+
+
+def push_schedule_next() -> datetime | None:
+    """After a run: queue the next one for when the earliest waiting action becomes due
+    (``desk_push.push_next_due``). Returns when, or None when nothing waits."""
+    when = desk_push.push_next_due()
+    if when is not None:
+        push_schedule(run_after=when)
+    return when
+
+
+@receiver(signals.desk_actions_queued)
+def _desk_actions_queued(sender: Any, *, run_after: datetime, **kwargs: Any) -> None:
+    push_schedule(run_after=run_after)

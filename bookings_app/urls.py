@@ -1,10 +1,9 @@
-from django.urls import include, path
+from django.urls import path
 
-from bookings_app.views import auth, desk, home, roster, settle, today
+from bookings_app.views import auth, desk, home, roster, settle, sync, today, webhooks
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("", include("bookings_app.sync_urls")),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("today/", today.today, name="today"),
@@ -25,4 +24,8 @@ urlpatterns = [
     path("sessions/<str:ref>/walk-in/new/", desk.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
     path("appointments/new/", desk.appointment, name="desk_appointment"),
+    # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
+    path("sync/now/", sync.sync_now, name="sync_now"),
+    path("sync/status/", sync.sync_status, name="sync_status"),
+    path("webhooks/wix/", webhooks.wix_webhook, name="webhook_wix"),
 ]

@@ -1,9 +1,11 @@
-"""Conventions as lint errors: ruff is clean, and httpx stays inside bookings_app/wix/."""
+"""Conventions as lint errors: ruff is clean, httpx stays inside bookings_app/wix/, no import cycles."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +37,126 @@ def test_importing_httpx_inside_the_wix_package_is_allowed() -> None:
 def test_the_codebase_is_ruff_clean() -> None:
     result = subprocess.run([*RUFF, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# --- no import cycles ------------------------------------------------------------------------------
+
+PACKAGES = ("backoffice", "bookings_app")
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import the module can run, at any depth (a deferred import inside a function is
+    still a dependency); ``if TYPE_CHECKING:`` blocks are left out, they never run."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                stack.extend(child.orelse)
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child
+            stack.append(child)
+
+
+def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
+    """Module → the modules of ``packages`` it imports (the most specific module named:
+    ``from a.b import c`` is ``a.b.c`` when that is a module, else ``a.b``)."""
+    files = {
+        _module_name(path, root): path
+        for package in packages
+        for path in (root / package).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        is_package = path.name == "__init__.py"
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    anchor = name.split(".") if is_package else name.split(".")[:-1]
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base for alias in node.names]
+            for target in targets:
+                while target and target not in files:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_app_has_no_import_cycles() -> None:
+    cycles = import_cycles(import_graph(ROOT, PACKAGES))
+    assert cycles == [], "import cycles: " + "; ".join(" ↔ ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_finds_a_cycle_through_a_deferred_import(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "services").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "services" / "__init__.py").write_text("")
+    (pkg / "services" / "desk.py").write_text("from pkg.services import push\n")
+    (pkg / "services" / "push.py").write_text("def f():\n    from pkg import tasks\n")
+    (pkg / "tasks.py").write_text("from .services.desk import x\n")
+    (pkg / "typing_only.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import tasks\n"
+    )
+
+    graph = import_graph(tmp_path, ("pkg",))
+
+    assert graph["pkg.tasks"] == {"pkg.services.desk"}
+    assert graph["pkg.typing_only"] == set()
+    assert import_cycles(graph) == [["pkg.services.desk", "pkg.services.push", "pkg.tasks"]]

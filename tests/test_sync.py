@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.urls import include, path, reverse
+from django.urls import reverse
 
 from bookings_app.models import (
     Attendance,
@@ -34,13 +34,11 @@ from bookings_app.models import (
 from bookings_app.services import sync
 from bookings_app.wix import bookings as wix_bookings
 from bookings_app.wix.client import ApiKeyAuth, WixClient
+from bookings_app.wix.dates import wix_local_parse
 from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Faults, Sandbox, SandboxState
 from wix_sandbox.seed import seed_demo
 from wix_sandbox.state import COLLECTIONS
 from wix_sandbox.transport import SandboxTransport
-
-# The views under test, reachable whether or not bookings_app/urls.py includes them yet.
-urlpatterns = [path("", include("bookings_app.sync_urls")), path("", include("backoffice.urls"))]
 
 BASE = "https://www.wixapis.com"
 SEEDED_AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)  # the conftest sandbox clock: a Saturday
@@ -123,7 +121,7 @@ def expected_mirror(sb: Sandbox, now: datetime) -> dict[str, int]:
         for e in st.all("events")
         if e.get("type") in ("CLASS", "COURSE")
         and e.get("recurrenceType") != "MASTER"
-        and window.start <= sync._local_to_aware(e["start"]["localDate"], window.tz) < window.end
+        and window.start <= wix_local_parse(e["start"]["localDate"], window.tz) < window.end
     ]
     # Appointments: slot bookings without an event (course bookings book a schedule, no slot).
     appointments = [b for b in bookings if "slot" in b["bookedEntity"] and not b["bookedEntity"]["slot"].get("eventId")]
@@ -445,9 +443,8 @@ def immediate_tasks(settings) -> None:
     }
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_sync_now_needs_login_and_the_run_sync_permission(client, desk_user, manager_user):
-    url = reverse("sync-now")
+    url = reverse("sync_now")
     assert client.post(url).status_code == 302  # to the login page
     client.force_login(desk_user)
     assert client.post(url).status_code == 403
@@ -455,9 +452,8 @@ def test_sync_now_needs_login_and_the_run_sync_permission(client, desk_user, man
     assert client.get(url).status_code == 405
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_sync_now_over_htmx_runs_the_sync_and_answers_the_widget(manager_client, demo, sandbox_wix, immediate_tasks):
-    response = manager_client.post(reverse("sync-now"), HTTP_HX_REQUEST="true")
+    response = manager_client.post(reverse("sync_now"), HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
     assert json.loads(response.headers["HX-Trigger"]) == {"syncStarted": {}}
@@ -468,20 +464,18 @@ def test_sync_now_over_htmx_runs_the_sync_and_answers_the_widget(manager_client,
     assert AuditEntry.objects.filter(action="sync.requested", actor="manager-user").exists()
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_sync_now_without_js_queues_and_redirects_back_with_a_message(manager_client, sandbox_wix):
     from django_tasks_db.models import DBTaskResult
 
-    response = manager_client.post(reverse("sync-now"), {"next": "/today/"}, follow=False)
+    response = manager_client.post(reverse("sync_now"), {"next": "/today/"}, follow=False)
 
     assert response.status_code == 302 and response.url == "/today/"
     assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.sync_full_task", status="READY").count() == 1
-    again = manager_client.post(reverse("sync-now"), {"next": "https://evil.example/"})
-    assert again.url == reverse("sync-status")  # not an open redirect
+    again = manager_client.post(reverse("sync_now"), {"next": "https://evil.example/"})
+    assert again.url == reverse("sync_status")  # not an open redirect
     assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.sync_full_task", status="READY").count() == 1
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_widget_polls_every_second_while_a_sync_runs_and_stops_when_done(desk_client):
     sync.sync_states_ensure()
     from django.utils import timezone
@@ -490,7 +484,7 @@ def test_widget_polls_every_second_while_a_sync_runs_and_stops_when_done(desk_cl
     SyncState.objects.filter(kind__in=[SyncState.Kind.SERVICES, SyncState.Kind.STAFF]).update(running=False)
     SyncState.objects.filter(kind=SyncState.Kind.SESSIONS).update(progress_done=1, progress_total=2)
 
-    running = desk_client.get(reverse("sync-status"), HTTP_HX_REQUEST="true")
+    running = desk_client.get(reverse("sync_status"), HTTP_HX_REQUEST="true")
 
     body = running.content.decode()
     assert running.status_code == 200 and 'hx-trigger="every 1s"' in body
@@ -498,27 +492,25 @@ def test_widget_polls_every_second_while_a_sync_runs_and_stops_when_done(desk_cl
     assert 'value="' in body and "HX-Trigger" not in running.headers
 
     SyncState.objects.update(running=False, last_success_at=timezone.now())
-    finished = desk_client.get(reverse("sync-status"), HTTP_HX_REQUEST="true")
+    finished = desk_client.get(reverse("sync_status"), HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 1s"' not in finished.content.decode()
     assert json.loads(finished.headers["HX-Trigger"]) == {"syncFinished": {}}
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_widget_says_clearly_when_wix_is_unreachable(manager_client, sandbox, sandbox_wix, immediate_tasks):
     sandbox.faults = Faults(error_5xx_rate=1.0, seed=1)
 
-    response = manager_client.post(reverse("sync-now"), HTTP_HX_REQUEST="true")
+    response = manager_client.post(reverse("sync_now"), HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
     assert "Wix unreachable" in body and "Wix is unreachable" in body and 'role="alert"' in body
     assert "Sync now" in body  # try again
 
 
-@pytest.mark.urls("tests.test_sync")
 def test_sync_status_page_lists_each_kind(desk_client, demo, wix):
     sync.sync_full(wix=wix)
 
-    response = desk_client.get(reverse("sync-status"))
+    response = desk_client.get(reverse("sync_status"))
 
     body = response.content.decode()
     assert response.status_code == 200 and "<html" in body

@@ -40,7 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from bookings_app import roles, selectors
+from bookings_app import roles, selectors, signals
 from bookings_app.models import (
     Attendance,
     AuditEntry,
@@ -57,6 +57,7 @@ from bookings_app.services.audit import audit_entry, audit_record
 from bookings_app.services.customers import CustomerHit, CustomerHits, customer_search
 from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError, time_slots
+from bookings_app.wix.ids import STAFF_RESOURCE_TYPE_ID
 
 __all__ = [
     "CustomerHit",
@@ -86,7 +87,6 @@ PS = Booking.PaymentStatus
 METHODS = ("CASH", "CARD", "CHECK")
 METHOD_LABELS = {"CASH": "cash", "CARD": "card", "CHECK": "cheque"}
 ATTENDANCE_STATUSES = (Attendance.Status.ATTENDED, Attendance.Status.NOT_ATTENDED)
-STAFF_RESOURCE_TYPE_ID = "1cd44cf8-756f-41c3-bd90-3e2ffcaf1155"  # CONTRACT.md §0.4
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_KEY = 150  # derived keys append a suffix; the column holds 200
 CAPACITY_ERROR_CODES = ("SESSION_CAPACITY_EXCEEDED", "SCHEDULE_CAPACITY_EXCEEDED", "SLOT_NOT_AVAILABLE")
@@ -1176,14 +1176,7 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
 
 
 def _requeue(action: DeskAction) -> None:
-    action.status = Status.QUEUED
-    action.next_attempt_at = None
-    action.run_after = min(action.run_after, timezone.now())
-    action.message = ""
-    action.error_code = ""
-    action.save(
-        update_fields=["status", "next_attempt_at", "run_after", "message", "error_code", "params", "updated_at"]
-    )
+    action.requeue()
     _schedule_push(action.run_after)
 
 
@@ -1259,7 +1252,7 @@ def _drop(*, user: Any, action: DeskAction, status: str, verb: str, cascade: boo
             after={"status": status},
         )
     for booking_id in touched:
-        refresh_pending(booking_id)
+        DeskAction.refresh_pending(booking_id)
 
 
 def _restore(action: DeskAction) -> None:
@@ -1299,12 +1292,6 @@ def _restore(action: DeskAction) -> None:
             if name in state:
                 setattr(booking, name, state[name])
         booking.save(update_fields=["payment_status", "selected_payment_option", "status"])
-
-
-def refresh_pending(booking_id: int) -> None:
-    """``pending_sync`` = some desk action of the booking has not reached Wix yet."""
-    live = DeskAction.objects.filter(booking_id=booking_id, status__in=DeskAction.LIVE_STATUSES).exists()
-    Booking.objects.filter(pk=booking_id).exclude(pending_sync=live).update(pending_sync=live)
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -1377,9 +1364,8 @@ def _update_in_groups(model: type[Any], objs: list[Any], fields: tuple[str, ...]
 
 
 def _schedule_push(run_after: datetime) -> None:
-    from bookings_app.services import desk_push
-
-    transaction.on_commit(lambda: desk_push.push_schedule(run_after=run_after))
+    """Once this transaction commits, ask for a push by ``run_after`` (``tasks`` listens)."""
+    transaction.on_commit(lambda: signals.desk_actions_queued.send(sender=DeskAction, run_after=run_after))
 
 
 def _person(user: Any) -> Any:

@@ -26,7 +26,6 @@ exponential backoff; business rejections become NEEDS_ATTENTION with a plain-lan
 from __future__ import annotations
 
 import logging
-import random
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -55,8 +54,6 @@ from bookings_app.models import (
     Session,
 )
 from bookings_app.services.audit import audit_record
-from bookings_app.services.desk import refresh_pending
-from bookings_app.services.sync import wix_timestamp, wix_timestamp_parse
 from bookings_app.wix import (
     WixBadRequest,
     WixClient,
@@ -75,6 +72,8 @@ from bookings_app.wix import (
     orders,
 )
 from bookings_app.wix import contacts as wix_contacts
+from bookings_app.wix.dates import wix_timestamp, wix_timestamp_parse
+from bookings_app.wix.ids import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +82,6 @@ Status = DeskAction.Status
 Json = dict[str, Any]
 T = TypeVar("T")
 
-BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
-PRICING_PLANS_APP_ID = "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3"
 CHANNEL = "BACKOFFICE_MERCHANT"
 LINE_NAMESPACE = uuid.UUID("6f1d3c1e-4c1a-4d8e-9a57-d35c0f0e4b11")
 
@@ -94,7 +91,6 @@ BULK_MARK_PAID = orders.BULK_MARK_AS_PAID_LIMIT  # 100
 BULK_ATTENDANCE = attendance.BULK_SET_LIMIT  # 8
 
 LEASE = timedelta(minutes=10)  # a RUNNING claim older than this belonged to a worker that died
-MAX_BACKOFF_SECONDS = 300
 CLAIM_BATCH = 400  # actions per phase per round
 # Wix's createdDate of a booking whose answer we lost is after we sent it; allow for clock skew.
 RECONCILE_SLACK = timedelta(minutes=5)
@@ -196,45 +192,11 @@ def push_desk_actions_now(
     return report
 
 
-def push_schedule(*, run_after: datetime | None = None) -> None:
-    """Enqueue the push task (at ``run_after``) unless one is already waiting to run by then.
-    Never raises: the actions are stored, and the next push (or the worker's own follow-up)
-    picks them up."""
-    try:
-        from bookings_app import tasks
-
-        task = tasks.push_desk_actions
-        now = timezone.now()
-        if _push_pending(task, by=run_after or now):
-            return
-        if run_after is not None and run_after > now:
-            task = task.using(run_after=run_after)
-        task.enqueue()
-    except Exception:  # noqa: BLE001 - a queue hiccup must never fail a desk click
-        logger.exception("desk push: could not enqueue the push task")
-
-
-def _push_pending(task: Any, *, by: datetime) -> bool:
-    """With the database task backend: a push is already queued to run no later than ``by``."""
-    from django_tasks_db.backend import DatabaseBackend
-
-    backend = task.get_backend()
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    from django_tasks_db.models import DBTaskResult
-
-    return (
-        DBTaskResult.objects.filter(task_path=task.module_path, backend_name=backend.alias, status="READY")
-        .filter(Q(run_after__isnull=True) | Q(run_after__lte=by))
-        .exists()
-    )
-
-
-def push_schedule_next() -> datetime | None:
-    """After a run: enqueue the next one for when the earliest waiting action becomes due (its
-    undo window and backoff passed, or a dead worker's lease expired). An action still waiting on
-    another counts through that one (and not at all behind one that needs attention: staff decide
-    first). Returns when, or None."""
+def push_next_due() -> datetime | None:
+    """When the next push should run: when the earliest waiting action becomes due (its undo
+    window and backoff passed, or a dead worker's lease expired), never before now. An action
+    still waiting on another counts through that one (and not at all behind one that needs
+    attention: staff decide first). None when nothing waits."""
     queued = (
         DeskAction.objects.filter(status=Status.QUEUED)
         .filter(Q(depends_on__isnull=True) | Q(depends_on__status=Status.SYNCED))
@@ -244,9 +206,7 @@ def push_schedule_next() -> datetime | None:
     candidates = [d for d in (queued, lease) if d is not None]
     if not candidates:
         return None
-    when = max(min(candidates), timezone.now())
-    push_schedule(run_after=when)
-    return when
+    return max(min(candidates), timezone.now())
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -298,28 +258,11 @@ class _Push:
     # -- outcomes -------------------------------------------------------------------------------
 
     def synced(self, action: DeskAction, **steps: Any) -> None:
-        action.steps = {**action.steps, **steps}
-        action.status = Status.SYNCED
-        action.next_attempt_at = None
-        action.message = ""
-        action.error_code = ""
-        action.last_error = ""
-        action.save(
-            update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
-        )
-        if action.booking_id:
-            refresh_pending(action.booking_id)
+        action.mark_synced(**steps)
         self.report.synced += 1
 
     def attention(self, action: DeskAction, code: str, message: str, detail: str = "") -> None:
-        action.status = Status.NEEDS_ATTENTION
-        action.next_attempt_at = None
-        action.error_code = code[:64]
-        action.message = message[:500]
-        action.last_error = detail or message
-        action.save(
-            update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
-        )
+        action.mark_needs_attention(code=code, message=message, detail=detail)
         self.report.needs_attention += 1
         logger.info("desk push: action %s needs attention: %s (%s)", action.pk, message, code)
         audit_record(
@@ -332,14 +275,7 @@ class _Push:
         )
 
     def later(self, action: DeskAction, detail: str, *, count: bool = True) -> None:
-        """Back in the queue, after a backoff: 2^n seconds plus jitter, capped at five minutes."""
-        if count:
-            action.attempts += 1
-        delay = min(2 ** min(action.attempts, 12) + random.random(), MAX_BACKOFF_SECONDS) if count else 0
-        action.status = Status.QUEUED
-        action.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        action.last_error = detail[:2000]
-        action.save(update_fields=["steps", "status", "attempts", "next_attempt_at", "last_error", "updated_at"])
+        action.retry_later(detail=detail, count=count)
         self.report.retrying += 1
 
     def fail(self, action: DeskAction, err: Exception) -> None:

@@ -41,7 +41,7 @@ import time as monotonic_time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +88,8 @@ from bookings_app.wix import members as wix_members
 from bookings_app.wix import orders as wix_orders
 from bookings_app.wix import services as wix_services
 from bookings_app.wix import staff as wix_staff
+from bookings_app.wix.dates import wix_local_parse, wix_timestamp, wix_timestamp_parse
+from bookings_app.wix.ids import BOOKINGS_APP_ID, PRICING_PLANS_NAMESPACE
 
 logger = logging.getLogger("bookings_app.sync")
 
@@ -95,8 +97,6 @@ M = TypeVar("M", bound=WixMirror)
 Json = dict[str, Any]
 Kind = SyncState.Kind
 
-BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
-PRICING_PLANS_NAMESPACE = benefit_programs.PRICING_PLANS_NAMESPACE
 WINDOW_DAYS_BACK = 7
 WINDOW_DAYS_AHEAD = 60
 PAGE = 100  # Wix's usual page maximum; also our batch size for lookups by id
@@ -819,8 +819,8 @@ def _events_write(run: _Run, events: list[Json], *, service_hint: dict[str, Serv
             continue
         tz_name = event.get("timeZone") or (event.get("start") or {}).get("timeZone") or settings.TIME_ZONE
         tz = _zone(tz_name)
-        start = _local_to_aware((event.get("start") or {}).get("localDate"), tz)
-        end = _local_to_aware((event.get("end") or {}).get("localDate"), tz)
+        start = wix_local_parse((event.get("start") or {}).get("localDate"), tz)
+        end = wix_local_parse((event.get("end") or {}).get("localDate"), tz)
         if start is None or end is None:
             continue
         rows.append(
@@ -1834,38 +1834,11 @@ def mirror_services(*, wix: WixClient, services: list[Json], actor: str = "webho
 # --- value helpers --------------------------------------------------------------------------------
 
 
-def wix_timestamp_parse(value: Any) -> datetime | None:
-    """A Wix timestamp (``2026-01-30T13:30:00.000Z`` or with an offset) as an aware datetime."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def wix_timestamp(moment: datetime) -> str:
-    """The form Wix writes timestamps in; filters compare against it."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return _business_zone()
-
-
-def _local_to_aware(value: Any, tz: ZoneInfo) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _money(value: Any) -> Decimal | None:

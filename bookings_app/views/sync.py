@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from bookings_app import roles, tasks
 from bookings_app.models import SyncState
-from bookings_app.services import audit, sync
+from bookings_app.services import sync
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,7 @@ def _widget_response(request: HttpRequest, widget: SyncWidget) -> HttpResponse:
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     """Queue a full sync with Wix; htmx gets the progress widget, which polls until done."""
-    queued = tasks.sync_full_enqueue()
-    tasks.sync_schedule_ensure(delay=tasks.poll_interval())  # and keep the regular poll alive
-    audit.audit_record(
-        user=request.user,
-        action="sync.requested",
-        obj_type="sync",
-        obj_id="",
-        summary="Started a full sync with Wix" if queued else "Asked for a sync with Wix (one was already running)",
-    )
+    queued = tasks.sync_request(user=request.user)
     if request.htmx:
         return trigger_client_event(_widget_response(request, _widget()), "syncStarted")
     if queued:
@@ -82,7 +74,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = "sync-status"
+        target = "sync_status"
     return redirect(target)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from .client import WixClient, compact, path_param
+from .ids import PRICING_PLANS_NAMESPACE
 
-PRICING_PLANS_NAMESPACE = "@wix/pricing-plans"
 POOLS = "/benefit-programs/v1/pools"
 BENEFITS = "/benefit-programs/v1/benefits"
 BALANCES = "/benefit-programs/v1/balances"

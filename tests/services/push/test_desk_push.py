@@ -12,6 +12,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from bookings_app import tasks
 from bookings_app.models import Booking, DeskAction
 from bookings_app.services import desk, desk_push
 from bookings_app.wix import WixClient
@@ -324,7 +325,7 @@ def test_after_a_run_the_next_one_is_queued_for_when_the_undo_window_ends(world:
     from django_tasks_db.models import DBTaskResult
 
     _walk_in_with_cash(world, desk_user)
-    when = desk_push.push_schedule_next()
+    when = tasks.push_schedule_next()
     assert when is not None and when > timezone.now()
     queued = DBTaskResult.objects.filter(task_path="bookings_app.tasks.push_desk_actions")
     assert queued.count() == 1 and queued.get().run_after == when
@@ -334,14 +335,14 @@ def test_no_follow_up_is_queued_twice_nor_behind_an_action_that_needs_attention(
     from django_tasks_db.models import DBTaskResult
 
     _walk_in_with_cash(world, desk_user)
-    first = desk_push.push_schedule_next()
-    again = desk_push.push_schedule_next()
+    first = tasks.push_schedule_next()
+    again = tasks.push_schedule_next()
     assert first == again or again > first
     assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.push_desk_actions").count() == 1
 
     DBTaskResult.objects.all().delete()
     DeskAction.objects.filter(kind="WALK_IN").update(status=Status.NEEDS_ATTENTION)
-    assert desk_push.push_schedule_next() is None  # the payment waits for staff to decide about its walk-in
+    assert tasks.push_schedule_next() is None  # the payment waits for staff to decide about its walk-in
     assert not DBTaskResult.objects.exists()
 
 

@@ -1,0 +1,8 @@
+"""How a service asks for background work without importing the tasks that do it: ``tasks``
+imports the services and listens here; the services never import ``tasks``."""
+
+from django.dispatch import Signal
+
+# Desk actions were written or put back in the queue (sent after the transaction commits).
+# ``run_after``: when the earliest of them may be pushed. ``tasks`` queues the push for then.
+desk_actions_queued = Signal()
