@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 import pytest
+from django.apps import apps
 
 from bookings_app import models
 from tests import factories
@@ -155,11 +156,7 @@ FACTORIES = [
 
 def test_every_model_has_a_factory():
     covered = {f._meta.model for f in FACTORIES}
-    concrete = {
-        m
-        for m in models.__dict__.values()
-        if isinstance(m, type) and issubclass(m, models.models.Model) and m._meta.managed and not m._meta.abstract
-    }
+    concrete = {m for m in apps.get_app_config("bookings_app").get_models() if m._meta.managed}
     assert concrete - covered == set()
 
 

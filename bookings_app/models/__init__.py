@@ -1,0 +1,50 @@
+"""The local mirror of Wix, and our own ledger.
+
+Mirror rows (``WixMirror`` subclasses) carry the Wix id, the Wix ``revision`` and
+``updatedDate`` and the last payload (``raw``); they are written through
+``Model.objects.upsert_from_wix(...)``, which never lets an older update overwrite a newer one.
+``wix_id`` is nullable so a row created at the desk can exist before Wix has given it an id
+(several NULLs do not collide in a unique column).
+
+Times are aware (UTC in the database); templates show them in the business time zone.
+Money is ``Decimal`` with two places, in the row's ``currency``.
+
+One module per area, all re-exported here (``from bookings_app.models import Booking``):
+``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
+(contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
+``ledger`` (desk actions, audit, webhooks, sync state, permissions).
+"""
+
+from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
+from .catalogue import Service, Session, StaffMember
+from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
+from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
+from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
+
+__all__ = [
+    "MONEY",
+    "Attendance",
+    "AuditEntry",
+    "BenefitBalance",
+    "Booking",
+    "Contact",
+    "DeskAction",
+    "Member",
+    "Order",
+    "OrderLineItem",
+    "Payment",
+    "PlanOrder",
+    "Service",
+    "Session",
+    "StaffMember",
+    "StaffPermissions",
+    "SyncState",
+    "UpsertResult",
+    "WebhookEvent",
+    "WixMirror",
+    "WixMirrorQuerySet",
+    "is_newer",
+    "normalise_phone",
+    "normalise_text",
+    "parse_revision",
+]
