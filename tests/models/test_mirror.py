@@ -1,8 +1,8 @@
+"""The mirror's newer-wins upsert (``models/mirror.py``)."""
+
 from datetime import UTC, datetime, timedelta
 
-import factory
 import pytest
-from django.apps import apps
 
 from bookings_app import models
 from tests import factories
@@ -120,59 +120,3 @@ def test_rows_created_at_the_desk_may_wait_for_a_wix_id():
 
     assert first.wix_id is None and second.wix_id is None
     assert first.ref == str(first.pk)
-
-
-def test_contact_keeps_normalised_search_fields():
-    contact = factories.ContactFactory(
-        first_name="Zoë", last_name="O'Neil", email=" Zoe.ONeil@Example.COM ", phone="+44 (0)7700 900-123"
-    )
-
-    assert contact.search_name == "zoe oneil"
-    assert contact.search_email == "zoe.oneil@example.com"
-    assert contact.search_phone == "4407700900123"
-
-    contact.first_name = "Zoey"
-    contact.save(update_fields=["first_name"])
-    contact.refresh_from_db()
-    assert contact.search_name == "zoey oneil"
-
-
-def test_contact_search_fields_follow_a_wix_update():
-    models.Contact.objects.upsert_from_wix("c-1", revision=1, defaults={"first_name": "Ann", "last_name": "Lee"})
-    models.Contact.objects.upsert_from_wix("c-1", revision=2, defaults={"first_name": "Anne", "last_name": "Lee"})
-
-    assert models.Contact.objects.get(wix_id="c-1").search_name == "anne lee"
-
-
-FACTORIES = [
-    f
-    for f in vars(factories).values()
-    if isinstance(f, type)
-    and issubclass(f, factory.django.DjangoModelFactory)
-    and not f._meta.abstract
-    and f is not factories.UserFactory
-]
-
-
-def test_every_model_has_a_factory():
-    covered = {f._meta.model for f in FACTORIES}
-    concrete = {m for m in apps.get_app_config("bookings_app").get_models() if m._meta.managed}
-    assert concrete - covered == set()
-
-
-@pytest.mark.parametrize("model_factory", FACTORIES, ids=lambda f: f.__name__)
-def test_factory_builds_a_valid_saved_row(model_factory):
-    obj = model_factory()
-
-    obj.full_clean()
-    assert obj.pk is not None
-    assert str(obj)
-
-
-def test_migrations_match_the_models() -> None:
-    import io
-
-    from django.core.management import call_command
-
-    out = io.StringIO()
-    call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
