@@ -95,7 +95,7 @@ def test_the_codebase_is_ruff_clean() -> None:
 
 # --- no import cycles ------------------------------------------------------------------------------
 
-PACKAGES = ("backoffice", "bookings_app")
+PACKAGES = ("backoffice", "bookings_app", "wix_sandbox")
 
 
 def _module_name(path: Path, root: Path) -> str:

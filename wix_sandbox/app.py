@@ -1,33 +1,31 @@
-"""The sandbox's request handling: routing, auth, fault injection, error envelope.
+"""The sandbox's request handling: auth, fault injection, the error envelope.
 
-Handlers live in ``handlers/`` (one module per Wix API area) and register with :func:`route`,
-naming the SDK's primary ``METHOD /path``; every alias that ``endpoints.json`` lists for that
-operation is routed to the same handler automatically.
+Requests are dispatched through the route table in ``routing.py``; the handlers live in
+``handlers/``, one module or package per Wix API area.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from . import routing
 from .errors import SandboxError
+from .routing import Handler
+from .routing import routed_templates as routed_templates
 from .state import SandboxState
 
 DEFAULT_SITE_ID = "5a1e7c3d-0000-4000-8000-5a4db0c5fe11"
 DEFAULT_API_KEY = "sandbox-api-key"
 BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
 PRICING_PLANS_APP_ID = "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3"
-
-_ENDPOINTS_FILE = Path(__file__).resolve().parent / "endpoints.json"
 
 
 @dataclass
@@ -55,71 +53,6 @@ class SandboxResponse:
     # The transport / server must not deliver this response: the client sees a timeout or a
     # dropped connection. With ``applied`` the request's effects happened anyway.
     drop: bool = False
-
-
-Handler = Callable[["Sandbox", SandboxRequest], dict[str, Any]]
-
-
-@dataclass
-class _Route:
-    method: str
-    template: str
-    regex: re.Pattern[str]
-    handler: Handler
-
-
-_ROUTES: list[_Route] = []
-
-
-def _load_aliases() -> dict[tuple[str, str], list[str]]:
-    data = json.loads(_ENDPOINTS_FILE.read_text())
-    aliases: dict[tuple[str, str], list[str]] = {}
-    for op in data:
-        key = (op["http_method"], op["path"])
-        aliases.setdefault(key, []).extend(op.get("alt_paths") or [])
-    return aliases
-
-
-_ALIASES = _load_aliases()
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    pattern = ""
-    for part in re.split(r"(\{[^}]+\})", template):
-        if part.startswith("{"):
-            name = part[1:-1].replace(".", "_")
-            pattern += f"(?P<{name}>[^/:]+)"
-        else:
-            pattern += re.escape(part)
-    return re.compile(f"^{pattern}$")
-
-
-def route(spec: str, *extra_paths: str) -> Callable[[Handler], Handler]:
-    """Register a handler for ``"METHOD /path"`` plus its endpoints.json aliases."""
-    method, path = spec.split(" ", 1)
-
-    def decorator(fn: Handler) -> Handler:
-        for template in (path, *_ALIASES.get((method, path), []), *extra_paths):
-            _ROUTES.append(_Route(method, template, _compile(template), fn))
-        return fn
-
-    return decorator
-
-
-def routed_templates() -> set[tuple[str, str]]:
-    _ensure_handlers()
-    return {(r.method, r.template) for r in _ROUTES}
-
-
-_handlers_loaded = False
-
-
-def _ensure_handlers() -> None:
-    global _handlers_loaded
-    if not _handlers_loaded:
-        from . import handlers  # noqa: F401 - registers the routes
-
-        _handlers_loaded = True
 
 
 @dataclass
@@ -168,7 +101,6 @@ class Sandbox:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        _ensure_handlers()
         self.state = state or SandboxState()
         self.site_id = site_id
         self.api_key = api_key
@@ -252,13 +184,7 @@ class Sandbox:
         return SandboxResponse(200, result)
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        for r in _ROUTES:
-            if r.method != method:
-                continue
-            m = r.regex.match(path)
-            if m:
-                return r.handler, m.groupdict()
-        return None
+        return routing.match(method, path)
 
     # -- auth -----------------------------------------------------------------------------
 

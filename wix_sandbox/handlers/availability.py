@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from wix_sandbox import links
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import iso, local_str, parse_local
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, violation
 from wix_sandbox.handlers.calendar import (
@@ -32,6 +32,7 @@ from wix_sandbox.handlers.calendar import (
     zone,
 )
 from wix_sandbox.query import encode_cursor, match_filter, resume_or_start
+from wix_sandbox.routing import route
 
 STAFF_RESOURCE_TYPE_ID = "1cd44cf8-756f-41c3-bd90-3e2ffcaf1155"
 # UNCONFIRMED: the docs point course availability elsewhere, but course sessions are calendar

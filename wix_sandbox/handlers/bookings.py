@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import dec as to_decimal
 from wix_sandbox.common import money_str, parse_local, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
+from wix_sandbox.routing import route
 
 ACTIVE_STATUSES = ("CONFIRMED", "PENDING")
 BOOKING_STATUSES = ("CREATED", "CONFIRMED", "CANCELED", "PENDING", "DECLINED", "WAITING_LIST")

@@ -19,10 +19,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import local_str, parse_local, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, precondition, violation
 from wix_sandbox.query import encode_cursor, match_filter, resume_or_start, run_query
+from wix_sandbox.routing import route
 
 # ``YYYY-MM-DDThh:mm[:ss[.fff]]`` with no ``Z`` and no offset: Wix's LOCAL_DATE_TIME.
 LOCAL_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")

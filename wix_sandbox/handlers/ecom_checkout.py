@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from wix_sandbox import benefits, links
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import dec, price, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, precondition, violation
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import CHANNEL_TYPES
+from wix_sandbox.routing import route
 
 MAX_LINE_ITEMS = 300
 # Money a checkout line asks to be paid now, online (the membership remainder is paid online too).

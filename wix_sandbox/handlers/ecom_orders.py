@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from wix_sandbox import links
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import dec, now_iso, parse_local, price, stamp_new, touch
 from wix_sandbox.errors import ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.query import run_query
+from wix_sandbox.routing import route
 
 CHANNEL_TYPES = (
     "UNSPECIFIED",

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wix_sandbox import benefits
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, now_iso, price
 from wix_sandbox.errors import (
     SandboxError,
@@ -24,6 +24,7 @@ from wix_sandbox.errors import (
 )
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import get_order, order_balance, order_recalculate
+from wix_sandbox.routing import route
 
 MAX_BULK_MARK_AS_PAID = 100
 MAX_ADD_PAYMENTS = 50

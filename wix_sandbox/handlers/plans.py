@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from wix_sandbox.app import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import iso, money_str, stamp_new, touch
 from wix_sandbox.errors import (
     SandboxError,
@@ -39,6 +39,7 @@ from wix_sandbox.errors import (
     violation,
 )
 from wix_sandbox.query import run_query, sort_items
+from wix_sandbox.routing import route
 
 NAMESPACE = "@wix/pricing-plans"
 ORDER_STATUSES = ("UNDEFINED", "DRAFT", "PENDING", "ACTIVE", "PAUSED", "ENDED", "CANCELED")
