@@ -197,6 +197,17 @@ def test_the_app_has_no_import_cycles() -> None:
     assert cycles == [], "import cycles: " + "; ".join(" ↔ ".join(c) for c in cycles)
 
 
+def test_the_sandbox_rules_import_no_handler() -> None:
+    """Handlers call the cross-area rules in wix_sandbox/rules/; a rule importing a handler would tie them back."""
+    graph = import_graph(ROOT, ("wix_sandbox",))
+    handlers_imported = {
+        module: sorted(target for target in targets if target.startswith("wix_sandbox.handlers"))
+        for module, targets in graph.items()
+        if module.startswith("wix_sandbox.rules")
+    }
+    assert handlers_imported and not any(handlers_imported.values()), handlers_imported
+
+
 def test_the_cycle_check_finds_a_cycle_through_a_deferred_import(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     (pkg / "services").mkdir(parents=True)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.wix_sandbox.builders import call, make_contact, make_event, make_location, make_service, make_staff
-from wix_sandbox import BOOKINGS_APP_ID, Sandbox, SandboxError, links
+from wix_sandbox import BOOKINGS_APP_ID, Sandbox, SandboxError
+from wix_sandbox.rules import booking_orders, capacity
 
 BOOKINGS = "/_api/bookings-service/v2/bookings"
 BULK_CREATE = "/bookings/v2/bulk/bookings/create"
@@ -305,7 +306,7 @@ def test_create_class_booking_fills_the_session_to_capacity(sandbox: Sandbox, sw
     last = create(sandbox, class_request(swim["service"], swim["event"], participants=1, status="CONFIRMED"))
 
     assert last["status"] == "CONFIRMED"
-    assert links.booked_participants(sandbox, event_id=swim["event"]["id"]) == 3
+    assert capacity.booked_participants(sandbox, event_id=swim["event"]["id"]) == 3
 
 
 def test_create_class_booking_over_capacity_is_rejected(sandbox: Sandbox, swim: dict) -> None:
@@ -339,7 +340,7 @@ def test_skip_availability_validation_books_a_full_session(sandbox: Sandbox, swi
     booking = create(sandbox, body)
 
     assert booking["status"] == "CONFIRMED"
-    assert links.booked_participants(sandbox, event_id=swim["event"]["id"]) == 4
+    assert capacity.booked_participants(sandbox, event_id=swim["event"]["id"]) == 4
 
 
 # -- create: appointments -----------------------------------------------------------------------------
@@ -588,7 +589,7 @@ def test_create_course_booking_over_capacity_is_rejected(sandbox: Sandbox, cours
 def test_course_bookings_take_a_place_in_every_session(sandbox: Sandbox, course: dict) -> None:
     create(sandbox, course_request(course["service"], participants=2, status="CONFIRMED"))
 
-    assert [links.booked_participants(sandbox, event_id=e["id"]) for e in course["events"]] == [2, 2, 2]
+    assert [capacity.booked_participants(sandbox, event_id=e["id"]) for e in course["events"]] == [2, 2, 2]
 
 
 # -- bulk create --------------------------------------------------------------------------------------
@@ -1045,7 +1046,7 @@ def test_update_number_of_participants_of_a_class_booking(sandbox: Sandbox, swim
     assert status == 200
     assert answer["booking"]["totalParticipants"] == 3
     assert answer["booking"]["revision"] == "2"
-    assert links.booked_participants(sandbox, event_id=swim["event"]["id"]) == 3
+    assert capacity.booked_participants(sandbox, event_id=swim["event"]["id"]) == 3
 
 
 def test_update_number_of_participants_switches_to_choices(sandbox: Sandbox, swim: dict) -> None:
@@ -1297,8 +1298,8 @@ def test_booked_participants_counts_confirmed_and_pending_bookings(sandbox: Sand
     for status, n in (("CONFIRMED", 1), ("PENDING", 1), ("CREATED", 1)):
         create(sandbox, class_request(swim["service"], swim["event"], participants=n, status=status))
 
-    assert links.booked_participants(sandbox, event_id=swim["event"]["id"]) == 2
-    assert links.booked_participants(sandbox, event_id="another-event") == 0
+    assert capacity.booked_participants(sandbox, event_id=swim["event"]["id"]) == 2
+    assert capacity.booked_participants(sandbox, event_id="another-event") == 0
 
 
 def test_booking_line_item_prices_every_participant(sandbox: Sandbox, swim: dict) -> None:
@@ -1314,7 +1315,7 @@ def test_booking_line_item_prices_every_participant(sandbox: Sandbox, swim: dict
         ),
     )
 
-    item = links.booking_line_item(sandbox, booking_id=booking["id"])
+    item = booking_orders.booking_line_item(sandbox, booking_id=booking["id"])
 
     assert item == {
         "bookingId": booking["id"],
@@ -1330,7 +1331,7 @@ def test_booking_line_item_prices_every_participant(sandbox: Sandbox, swim: dict
 
 def test_booking_line_item_of_unknown_booking_is_not_found(sandbox: Sandbox) -> None:
     with pytest.raises(SandboxError) as excinfo:
-        links.booking_line_item(sandbox, booking_id="nope")
+        booking_orders.booking_line_item(sandbox, booking_id="nope")
 
     assert (excinfo.value.status, excinfo.value.code) == (404, "BOOKING_NOT_FOUND")
 
@@ -1339,7 +1340,7 @@ def test_an_order_for_a_booking_confirms_it_and_syncs_payment(sandbox: Sandbox, 
     booking = create(sandbox, class_request(swim["service"], swim["event"]))
 
     with sandbox.state.transaction():
-        links.order_created_for_booking(sandbox, booking_id=booking["id"], order={"paymentStatus": "NOT_PAID"})
+        booking_orders.order_created_for_booking(sandbox, booking_id=booking["id"], order={"paymentStatus": "NOT_PAID"})
 
     after = stored(sandbox, booking["id"])
     assert (after["status"], after["paymentStatus"], after["revision"]) == ("CONFIRMED", "NOT_PAID", "2")
@@ -1361,7 +1362,7 @@ def test_booking_payment_status_follows_its_order(
     booking = create(sandbox, class_request(swim["service"], swim["event"], status="CONFIRMED"))
 
     with sandbox.state.transaction():
-        links.order_payment_changed(sandbox, booking_id=booking["id"], order={"paymentStatus": order_status})
+        booking_orders.order_payment_changed(sandbox, booking_id=booking["id"], order={"paymentStatus": order_status})
 
     assert stored(sandbox, booking["id"])["paymentStatus"] == booking_status
 
@@ -1370,7 +1371,7 @@ def test_a_canceled_order_leaves_the_booking_status_alone(sandbox: Sandbox, swim
     booking = create(sandbox, class_request(swim["service"], swim["event"], status="CONFIRMED"))
 
     with sandbox.state.transaction():
-        links.order_payment_changed(
+        booking_orders.order_payment_changed(
             sandbox, booking_id=booking["id"], order={"status": "CANCELED", "paymentStatus": "NOT_PAID"}
         )
 
@@ -1450,7 +1451,7 @@ def test_reschedule_class_booking_moves_it_to_another_session(sandbox: Sandbox, 
     assert moved["bookedEntity"]["slot"]["eventId"] == later["id"]
     assert moved["startDate"] == "2026-11-23T07:00:00.000Z"
     assert (moved["status"], moved["revision"]) == ("CONFIRMED", "2")
-    assert links.booked_participants(sandbox, event_id=swim["event"]["id"]) == 0
+    assert capacity.booked_participants(sandbox, event_id=swim["event"]["id"]) == 0
 
 
 def test_reschedule_into_a_full_session_is_rejected(sandbox: Sandbox, swim: dict) -> None:

@@ -1,7 +1,7 @@
 """Time Slots V2 (CONTRACT.md §7): class sessions, appointment slots, multi-service sequences.
 
 - Event time slots: one slot per confirmed CLASS/COURSE session in the calendar; capacity comes
-  from the event, places taken from :func:`links.booked_participants`.
+  from the event, places taken from :func:`~wix_sandbox.rules.capacity.booked_participants`.
 - Availability time slots (appointments): carved from the WORKING_HOURS events on each staff
   resource's events schedule in steps of the service's session duration, minus what keeps that
   resource busy (CONFIRMED/PENDING appointment bookings on it, sessions it teaches) and the past.
@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wix_sandbox import links
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import iso, local_str, parse_local
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, violation
@@ -33,6 +32,7 @@ from wix_sandbox.handlers.calendar import (
 )
 from wix_sandbox.query import encode_cursor, match_filter, resume_or_start
 from wix_sandbox.routing import route
+from wix_sandbox.rules.capacity import booked_participants
 
 STAFF_RESOURCE_TYPE_ID = "1cd44cf8-756f-41c3-bd90-3e2ffcaf1155"
 # UNCONFIRMED: the docs point course availability elsewhere, but course sessions are calendar
@@ -202,7 +202,7 @@ def event_slot(
     start, end = event_span(sb, event)
     capacity = event.get("totalCapacity")
     total = int(capacity if capacity is not None else service.get("defaultCapacity") or 0)
-    remaining = max(total - links.booked_participants(sb, event_id=event["id"]), 0)
+    remaining = max(total - booked_participants(sb, event_id=event["id"]), 0)
     violations = policy_violations(service, start, end, sb.state.now())
     info: dict[str, Any] = {"eventId": event["id"], "eventTitle": event.get("title") or service.get("name")}
     bookable_capacity = remaining

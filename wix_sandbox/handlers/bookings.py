@@ -1,26 +1,36 @@
 """Bookings Writer V2 (CONTRACT.md §3): create, confirm/decline, cancel, participants, multi-service.
 
-Also the booking side of the cross-area rules in ``links.py`` (capacity, checkout line items and
-the payment status that follows the eCommerce order).
-
-Capacity is counted from bookings CONFIRMED or PENDING only: CREATED bookings "don't affect the
-business calendar or resource availability" until they are confirmed (seed 002).
+Places are counted by ``rules/capacity.py``; a booking's order and payment status are linked to
+eCommerce by ``rules/booking_orders.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
-from wix_sandbox.common import dec as to_decimal
-from wix_sandbox.common import money_str, parse_local, stamp_new, touch
+from wix_sandbox.common import parse_local, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.routing import route
+from wix_sandbox.rules.booking_orders import order_of_booking, orders_by_booking
+from wix_sandbox.rules.capacity import (
+    Holds,
+    event_capacity,
+    event_live,
+    event_time,
+    has_conflict,
+    parse_utc,
+    participants_of,
+    resource_busy,
+    schedule_taken,
+    service_by_schedule,
+    service_id_of,
+    session_taken,
+    slot_of,
+)
 
-ACTIVE_STATUSES = ("CONFIRMED", "PENDING")
 BOOKING_STATUSES = ("CREATED", "CONFIRMED", "CANCELED", "PENDING", "DECLINED", "WAITING_LIST")
 CREATE_STATUSES = ("CREATED", "CONFIRMED", "PENDING")
 CONFIRMABLE_STATUSES = ("PENDING", "CREATED", "WAITING_LIST")
@@ -33,14 +43,6 @@ DECLINABLE_PAYMENT = ("UNDEFINED", "NOT_PAID", "REFUNDED", "EXEMPT")
 TAGS = {"APPOINTMENT": "INDIVIDUAL", "CLASS": "GROUP", "COURSE": "COURSE"}
 # Calendar / Services location types → the booking's LocationType.
 LOCATION_TYPE_FROM_CALENDAR = {"BUSINESS": "OWNER_BUSINESS", "CUSTOM": "OWNER_CUSTOM", "CUSTOMER": "CUSTOM"}
-ORDER_TO_BOOKING_PAYMENT = {
-    "NOT_PAID": "NOT_PAID",
-    "PAID": "PAID",
-    "PARTIALLY_PAID": "PARTIALLY_PAID",
-    "FULLY_REFUNDED": "REFUNDED",
-    # UNCONFIRMED: Booking PaymentStatus has no partial-refund value; money is still held, so PARTIALLY_PAID.
-    "PARTIALLY_REFUNDED": "PARTIALLY_PAID",
-}
 BULK_CREATE_MAX = 40
 BULK_CONFIRM_OR_DECLINE_MAX = 300
 # UNCONFIRMED: Bulk Cancel is hidden from the typed SDK and publishes no limit; 100 like most bulk APIs.
@@ -52,10 +54,6 @@ Json = dict[str, Any]
 
 
 # -- small helpers ----------------------------------------------------------------------------
-
-
-def _utc(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _iso_utc(dt: datetime) -> str:
@@ -84,49 +82,13 @@ def _parse_in_zone(value: Any, tz: ZoneInfo, field_name: str) -> datetime:
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
 
 
-def _event_time(event: Json, which: str, business_tz: str) -> datetime:
-    part = event.get(which) or {}
-    tz = ZoneInfo(part.get("timeZone") or event.get("timeZone") or business_tz)
-    return parse_local(part["localDate"]).replace(tzinfo=tz)
-
-
-def _event_live(event: Json | None) -> bool:
-    return event is not None and event.get("status") not in ("CANCELLED", "CANCELED")
-
-
 def _is_session(event: Json) -> bool:
     """A bookable class/course session: live, and not a MASTER (its INSTANCEs are the sessions)."""
     return (
-        _event_live(event)
+        event_live(event)
         and event.get("type") not in NON_SESSION_EVENT_TYPES
         and event.get("recurrenceType") != "MASTER"
     )
-
-
-def participants_of(booking: Json) -> int:
-    if booking.get("totalParticipants") is not None:
-        return int(booking["totalParticipants"])
-    choices = (booking.get("participantsChoices") or {}).get("serviceChoices") or []
-    return sum(int(c.get("numberOfParticipants") or 0) for c in choices)
-
-
-def _slot(booking: Json) -> Json:
-    return (booking.get("bookedEntity") or {}).get("slot") or {}
-
-
-def _schedule(booking: Json) -> Json:
-    return (booking.get("bookedEntity") or {}).get("schedule") or {}
-
-
-def _service_id(booking: Json) -> str | None:
-    return _slot(booking).get("serviceId") or _schedule(booking).get("serviceId")
-
-
-def _service_by_schedule(sb: Sandbox, schedule_id: str) -> Json | None:
-    for service in sb.state.all("services"):
-        if (service.get("schedule") or {}).get("id") == schedule_id:
-            return service
-    return None
 
 
 def _service_location(service: Json) -> Json | None:
@@ -180,165 +142,7 @@ def _check_payment_status(value: Any, field_name: str = "paymentStatus") -> None
         raise ValidationFailed([violation(field_name, f"{value!r} is not a PaymentStatus", "INVALID_ENUM_VALUE")])
 
 
-def _order_booking_ids(order: Json) -> list[str]:
-    return [
-        ref["catalogItemId"]
-        for item in order.get("lineItems") or []
-        if (ref := item.get("catalogReference") or {}).get("catalogItemId")
-        and ref.get("appId", BOOKINGS_APP_ID) == BOOKINGS_APP_ID
-    ]
-
-
-def order_of_booking(sb: Sandbox, booking_id: str) -> Json | None:
-    """The booking's eCommerce order (a live order beats a canceled one), via an index."""
-    orders = sb.state.lookup("orders", "booking", _order_booking_ids, booking_id)
-    return max(orders, key=_order_rank) if orders else None
-
-
-def orders_by_booking(sb: Sandbox, booking_ids: list[str] | None = None) -> dict[str, Json]:
-    """Booking id → its eCommerce order, for ``booking_ids`` (default: every booking)."""
-    ids = booking_ids if booking_ids is not None else [b["id"] for b in sb.state.all("bookings")]
-    found: dict[str, Json] = {}
-    for booking_id in ids:
-        order = order_of_booking(sb, booking_id)
-        if order is not None:
-            found[booking_id] = order
-    return found
-
-
-def _order_rank(order: Json) -> tuple[bool, str]:
-    return (order.get("status") != "CANCELED", order.get("createdDate") or "")
-
-
 # -- capacity and availability ------------------------------------------------------------------
-
-
-@dataclass
-class _Holds:
-    """Places taken by earlier items of the same bulk / multi-service call, whatever their status."""
-
-    events: dict[str, int] = field(default_factory=dict)
-    schedules: dict[str, int] = field(default_factory=dict)
-    resources: list[tuple[str, datetime, datetime]] = field(default_factory=list)
-
-    def add(self, booking: Json) -> None:
-        slot, schedule = _slot(booking), _schedule(booking)
-        n = participants_of(booking)
-        if slot.get("eventId"):
-            self.events[slot["eventId"]] = self.events.get(slot["eventId"], 0) + n
-        elif slot.get("resource", {}).get("id") and booking.get("startDate"):
-            self.resources.append((slot["resource"]["id"], _utc(booking["startDate"]), _utc(booking["endDate"])))
-        if schedule.get("scheduleId"):
-            sid = schedule["scheduleId"]
-            self.schedules[sid] = self.schedules.get(sid, 0) + n
-
-
-def _booking_places(b: Json) -> list[str]:
-    """Index keys of a booking: its session (``event:<id>``) and schedule (``schedule:<id>``)."""
-    entity = b.get("bookedEntity") or {}
-    keys = []
-    if (slot := entity.get("slot")) and slot.get("eventId"):
-        keys.append("event:" + slot["eventId"])
-    if (schedule := entity.get("schedule")) and schedule.get("scheduleId"):
-        keys.append("schedule:" + schedule["scheduleId"])
-    if slot and (slot.get("resource") or {}).get("id") and not slot.get("eventId"):
-        keys.append("resource:" + slot["resource"]["id"])
-    return keys
-
-
-def bookings_at(sb: Sandbox, key: str) -> list[Json]:
-    """Bookings of ``event:<id>``, ``schedule:<id>`` (courses) or ``resource:<id>`` (appointments)."""
-    return sb.state.lookup("bookings", "place", _booking_places, key)
-
-
-def _session_taken(sb: Sandbox, event: Json, *, exclude: str | None = None) -> int:
-    """Participants holding a place in a session: its class bookings plus its course's bookings."""
-    event_id, schedule_id = event["id"], event.get("scheduleId")
-    taken = 0
-    candidates = bookings_at(sb, "event:" + event_id)
-    if schedule_id:
-        candidates += bookings_at(sb, "schedule:" + schedule_id)
-    for b in candidates:
-        if b.get("status") not in ACTIVE_STATUSES or b["id"] == exclude:
-            continue
-        entity = b.get("bookedEntity") or {}
-        slot, schedule = entity.get("slot"), entity.get("schedule")
-        if (slot and slot.get("eventId") == event_id) or (
-            schedule and schedule_id and schedule.get("scheduleId") == schedule_id
-        ):
-            taken += participants_of(b)
-    return taken
-
-
-def _schedule_taken(sb: Sandbox, schedule_id: str, *, exclude: str | None = None) -> int:
-    return sum(
-        participants_of(b)
-        for b in bookings_at(sb, "schedule:" + schedule_id)
-        if b.get("status") in ACTIVE_STATUSES and b["id"] != exclude and _schedule(b).get("scheduleId") == schedule_id
-    )
-
-
-def _resource_busy(
-    sb: Sandbox, resource_id: str, start: datetime, end: datetime, *, exclude: str | None = None
-) -> bool:
-    """Booked for an overlapping appointment, or busy in the calendar (a class it teaches, blocked time).
-
-    The same rule Time Slots uses, so a slot it offers can be booked and one it hides can't.
-    """
-    for e in sb.state.all("events"):
-        if (
-            not _event_live(e)
-            or e.get("type") in ("WORKING_HOURS", "APPOINTMENT")
-            or e.get("recurrenceType") == "MASTER"
-            or e.get("transparency", "BUSY") == "FREE"
-            or not any(r.get("id") == resource_id for r in e.get("resources") or [])
-        ):
-            continue
-        tz_name = (e.get("start") or {}).get("timeZone") or e.get("timeZone") or sb.business_timezone
-        if _event_time(e, "start", tz_name) < end and start < _event_time(e, "end", tz_name):
-            return True
-    for b in bookings_at(sb, "resource:" + resource_id):
-        if b.get("status") not in ACTIVE_STATUSES or b["id"] == exclude or not b.get("startDate"):
-            continue
-        slot = _slot(b)
-        if slot.get("eventId") or (slot.get("resource") or {}).get("id") != resource_id:
-            continue
-        if _utc(b["startDate"]) < end and start < _utc(b["endDate"]):
-            return True
-    return False
-
-
-def _event_capacity(event: Json, service: Json | None) -> int:
-    if event.get("totalCapacity") is not None:
-        return int(event["totalCapacity"])
-    return int((service or {}).get("defaultCapacity") or 0)
-
-
-def _has_conflict(sb: Sandbox, booking: Json) -> bool:
-    """Would this booking overbook its session, course or staff member if it held its place?"""
-    slot, schedule = _slot(booking), _schedule(booking)
-    n = participants_of(booking)
-    if slot.get("eventId"):
-        event = sb.state.get("events", slot["eventId"])
-        if event is None:
-            return False
-        service = sb.state.get("services", slot.get("serviceId"))
-        return _session_taken(sb, event, exclude=booking["id"]) + n > _event_capacity(event, service)
-    if schedule.get("scheduleId"):
-        service = _service_by_schedule(sb, schedule["scheduleId"])
-        capacity = int((service or {}).get("defaultCapacity") or 0)
-        return _schedule_taken(sb, schedule["scheduleId"], exclude=booking["id"]) + n > capacity
-    resource_id = (slot.get("resource") or {}).get("id")
-    if resource_id and booking.get("startDate"):
-        start, end = _utc(booking["startDate"]), _utc(booking["endDate"])
-        return _resource_busy(sb, resource_id, start, end, exclude=booking["id"])
-    return False
-
-
-def booked_participants(sb: Sandbox, *, event_id: str) -> int:
-    """See ``links.booked_participants``: one scan of the bookings."""
-    event = sb.state.get("events", event_id) or {"id": event_id}
-    return _session_taken(sb, event)
 
 
 # -- create: validation of the request ------------------------------------------------------------
@@ -466,7 +270,7 @@ def _service_for(sb: Sandbox, service_id: str) -> Json:
 
 
 def _class_slot(
-    sb: Sandbox, slot: Json, participants: int, holds: _Holds, skip: bool, *, exclude: str | None = None
+    sb: Sandbox, slot: Json, participants: int, holds: Holds, skip: bool, *, exclude: str | None = None
 ) -> tuple[Json, Json, datetime, datetime]:
     event_id = slot.get("eventId") or slot.get("sessionId")
     event = sb.state.get("events", event_id)
@@ -477,11 +281,11 @@ def _class_slot(
         raise invalid("VALIDATION_FAILURE", f"Session {event_id} is not a session of service {service['id']}")
     if service.get("type") != "CLASS":
         raise invalid("VALIDATION_FAILURE", "Only class sessions are booked by eventId; book courses by schedule")
-    start = _event_time(event, "start", sb.business_timezone)
-    end = _event_time(event, "end", sb.business_timezone)
+    start = event_time(event, "start", sb.business_timezone)
+    end = event_time(event, "end", sb.business_timezone)
     if not skip:
-        capacity = _event_capacity(event, service)
-        taken = _session_taken(sb, event, exclude=exclude) + holds.events.get(event_id, 0)
+        capacity = event_capacity(event, service)
+        taken = session_taken(sb, event, exclude=exclude) + holds.events.get(event_id, 0)
         if taken + participants > capacity:
             raise precondition(
                 "SESSION_CAPACITY_EXCEEDED",
@@ -538,9 +342,9 @@ def _resolve_resource(sb: Sandbox, resource_id: str) -> tuple[Json, Json | None]
 
 
 def _appointment_slot(
-    sb: Sandbox, slot: Json, holds: _Holds, skip: bool, *, multi: bool, exclude: str | None = None
+    sb: Sandbox, slot: Json, holds: Holds, skip: bool, *, multi: bool, exclude: str | None = None
 ) -> tuple[Json, Json, datetime, datetime]:
-    service = _service_by_schedule(sb, slot["scheduleId"])
+    service = service_by_schedule(sb, slot["scheduleId"])
     if service is None:
         raise not_found("SCHEDULE_NOT_FOUND", "Schedule", slot["scheduleId"])
     if slot.get("serviceId") and slot["serviceId"] != service["id"]:
@@ -574,7 +378,7 @@ def _appointment_slot(
             if (
                 (offered and staff is not None and staff["id"] not in offered)
                 or busy
-                or _resource_busy(sb, resource["id"], start, end, exclude=exclude)
+                or resource_busy(sb, resource["id"], start, end, exclude=exclude)
             ):
                 raise precondition(
                     "SLOT_NOT_AVAILABLE",
@@ -594,10 +398,10 @@ def _appointment_slot(
 
 
 def _course_schedule(
-    sb: Sandbox, schedule: Json, participants: int, holds: _Holds, skip: bool
+    sb: Sandbox, schedule: Json, participants: int, holds: Holds, skip: bool
 ) -> tuple[Json, Json, datetime | None, datetime | None]:
     schedule_id = schedule["scheduleId"]
-    service = _service_by_schedule(sb, schedule_id)
+    service = service_by_schedule(sb, schedule_id)
     if service is None:
         raise not_found("SCHEDULE_NOT_FOUND", "Schedule", schedule_id)
     if service.get("type") != "COURSE":
@@ -608,7 +412,7 @@ def _course_schedule(
         )
     if not skip:
         capacity = int(service.get("defaultCapacity") or 0)
-        taken = _schedule_taken(sb, schedule_id) + holds.schedules.get(schedule_id, 0)
+        taken = schedule_taken(sb, schedule_id) + holds.schedules.get(schedule_id, 0)
         if taken + participants > capacity:
             raise precondition(
                 "SCHEDULE_CAPACITY_EXCEEDED",
@@ -617,7 +421,7 @@ def _course_schedule(
             )
     sessions = sorted(
         (
-            (_event_time(e, "start", sb.business_timezone), _event_time(e, "end", sb.business_timezone))
+            (event_time(e, "start", sb.business_timezone), event_time(e, "end", sb.business_timezone))
             for e in sb.state.all("events")
             if e.get("scheduleId") == schedule_id and _is_session(e)
         ),
@@ -655,7 +459,7 @@ def _contact_details(sb: Sandbox, given: Json | None) -> Json:
     return details
 
 
-def _build_booking(sb: Sandbox, info: Json, holds: _Holds, *, multi_info: Json | None = None) -> Json:
+def _build_booking(sb: Sandbox, info: Json, holds: Holds, *, multi_info: Json | None = None) -> Json:
     """A new booking from one CreateBooking request (already validated); raises on unavailability.
 
     Writes nothing, so a per-item failure in a bulk call leaves no trace.
@@ -740,7 +544,7 @@ def create_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     problems = _required_violations(info["booking"], "booking")
     if problems:
         raise ValidationFailed(problems)
-    booking = _build_booking(sb, info, _Holds())
+    booking = _build_booking(sb, info, Holds())
     sb.state.put("bookings", booking)
     return {"booking": booking}
 
@@ -771,7 +575,7 @@ def bulk_create_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     if problems:
         raise ValidationFailed(problems)
     return_full = bool(req.body.get("returnFullEntity"))
-    holds = _Holds()
+    holds = Holds()
     results: list[Json] = []
     for i, item in enumerate(items):
         try:
@@ -805,7 +609,7 @@ def _confirm_or_decline(sb: Sandbox, booking_id: str, payment_status: str | None
         booking["paymentStatus"] = payment_status
     # UNCONFIRMED: with an eCom order the payment status follows the order, so one sent here is ignored.
     flow = booking.get("flowControlSettings") or {}
-    conflict = _has_conflict(sb, booking)
+    conflict = has_conflict(sb, booking)
     if booking["status"] == "CONFIRMED":
         # UNCONFIRMED: an already confirmed booking keeps its place; only its payment status changes.
         pass
@@ -814,7 +618,7 @@ def _confirm_or_decline(sb: Sandbox, booking_id: str, payment_status: str | None
     else:
         if conflict:
             booking["doubleBooked"] = True
-        service = sb.state.get("services", _service_id(booking))
+        service = sb.state.get("services", service_id_of(booking))
         if _requires_approval(service) and not flow.get("skipBusinessConfirmation"):
             booking["status"] = "PENDING"
         else:
@@ -909,7 +713,7 @@ def confirm_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             "INVALID_BOOKING_STATUS",
             f"Only PENDING, CREATED or WAITING_LIST bookings can be confirmed, not {booking['status']}",
         )
-    if (req.body.get("flowControlSettings") or {}).get("checkAvailabilityValidation") and _has_conflict(sb, booking):
+    if (req.body.get("flowControlSettings") or {}).get("checkAvailabilityValidation") and has_conflict(sb, booking):
         raise precondition("NO_OPEN_SPOTS", f"No open spots left for booking {booking['id']}")
     booking["status"] = "CONFIRMED"
     _apply_payment_flags(booking, req.body)
@@ -1002,10 +806,10 @@ def mark_booking_as_pending(sb: Sandbox, req: SandboxRequest) -> Json:
             f"Only CREATED bookings can be marked as pending, not {booking['status']}",
         )
     flow = req.body.get("flowControlSettings") or {}
-    service = sb.state.get("services", _service_id(booking))
+    service = sb.state.get("services", service_id_of(booking))
     if not _requires_approval(service) and not flow.get("skipPendingApprovalServiceValidation"):
         raise precondition("NOT_PENDING_APPROVAL_SERVICE", "The service does not require manual approval")
-    if flow.get("checkAvailabilityValidation") and _has_conflict(sb, booking):
+    if flow.get("checkAvailabilityValidation") and has_conflict(sb, booking):
         raise precondition("NO_OPEN_SPOTS", f"No open spots left for booking {booking['id']}")
     booking["status"] = "PENDING"
     _apply_payment_flags(booking, req.body)
@@ -1022,7 +826,7 @@ def update_number_of_participants(sb: Sandbox, req: SandboxRequest) -> Json:
     booking = _editable(sb, req.path_params["bookingId"], body)
     if booking["status"] in ("CANCELED", "DECLINED"):
         raise precondition("INVALID_BOOKING_STATUS", f"Booking {booking['id']} is {booking['status']}")
-    slot = _slot(booking)
+    slot = slot_of(booking)
     if slot and not slot.get("eventId"):
         raise invalid("VALIDATION_FAILURE", "The number of participants can only change on class and course bookings")
     booking.pop("totalParticipants", None)
@@ -1031,7 +835,7 @@ def update_number_of_participants(sb: Sandbox, req: SandboxRequest) -> Json:
         booking["totalParticipants"] = body["totalParticipants"]
     else:
         booking["participantsChoices"] = body["participantsChoices"]
-    if _has_conflict(sb, booking):
+    if has_conflict(sb, booking):
         code = "SESSION_CAPACITY_EXCEEDED" if slot else "SCHEDULE_CAPACITY_EXCEEDED"
         raise precondition(code, f"Not enough open spots for {participants_of(booking)} participants")
     return {"booking": _save(sb, booking)}
@@ -1060,7 +864,7 @@ def reschedule_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             "NOT_ALLOWED_TO_UPDATE_BOOKING_IN_MULTI_SERVICE_BOOKING",
             f"Booking {booking['id']} is part of a multi-service booking",
         )
-    old = _slot(booking)
+    old = slot_of(booking)
     if not old:
         raise invalid("VALIDATION_FAILURE", "Course bookings can't be rescheduled")
     for key in ("totalParticipants", "participantsChoices"):
@@ -1075,11 +879,11 @@ def reschedule_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             raise ValidationFailed([violation("slot.eventId", "classes are rescheduled by eventId", "REQUIRED_FIELD")])
         wanted = {"serviceId": old["serviceId"], "eventId": event_id}
         built, service, start, end = _class_slot(
-            sb, wanted, participants_of(booking), _Holds(), skip, exclude=booking["id"]
+            sb, wanted, participants_of(booking), Holds(), skip, exclude=booking["id"]
         )
     else:
         wanted = {**old, **body["slot"]}
-        built, service, start, end = _appointment_slot(sb, wanted, _Holds(), skip, multi=False, exclude=booking["id"])
+        built, service, start, end = _appointment_slot(sb, wanted, Holds(), skip, multi=False, exclude=booking["id"])
     if service["id"] != old.get("serviceId"):
         raise invalid("VALIDATION_FAILURE", "A booking can only move to another slot of the same service")
     booking["bookedEntity"]["slot"] = built
@@ -1137,7 +941,7 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
         )
     msb_id = sb.state.new_id()
     multi_info = {"id": msb_id, "type": kind}
-    holds = _Holds()
+    holds = Holds()
     built: list[Json] = []
     for item in items:
         info = {
@@ -1156,7 +960,7 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     if len(locations) > 1:
         raise invalid("VALIDATION_FAILURE", "All services of a multi-service booking must be at the same location")
     for first, second in zip(built, built[1:], strict=False):
-        if _utc(first["endDate"]) != _utc(second["startDate"]):
+        if parse_utc(first["endDate"]) != parse_utc(second["startDate"]):
             raise invalid("VALIDATION_FAILURE", "Sequential bookings must follow each other with no gap or overlap")
     for booking in built:
         sb.state.put("bookings", booking)
@@ -1237,65 +1041,3 @@ def cancel_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
         edited["status"] = "CANCELED"
         _save(sb, edited)
     return _multi_response(sb, msb, full=bool(req.body.get("returnFullEntity")))
-
-
-# -- links.py: the booking side of eCommerce ----------------------------------------------------------
-
-
-def _unit_price(service: Json | None) -> str:
-    payment = (service or {}).get("payment") or {}
-    rate = payment.get("rateType", "FIXED")
-    if rate == "FIXED":
-        return str(((payment.get("fixed") or {}).get("price") or {}).get("value") or "0")
-    if rate == "VARIED":
-        return str(((payment.get("varied") or {}).get("defaultPrice") or {}).get("value") or "0")
-    return "0"
-
-
-def booking_line_item(sb: Sandbox, *, booking_id: str) -> Json:
-    booking = get_booking(sb, booking_id)
-    service = sb.state.get("services", _service_id(booking))
-    n = participants_of(booking)
-    return {
-        "bookingId": booking["id"],
-        "serviceId": _service_id(booking),
-        "contactId": (booking.get("contactDetails") or {}).get("contactId"),
-        "productName": (booking.get("bookedEntity") or {}).get("title") or (service or {}).get("name", ""),
-        "unitPrice": money_str(to_decimal(_unit_price(service)) * n),
-        "scheduledDate": booking.get("startDate"),
-        "numberOfParticipants": n,
-        "selectedPaymentOption": booking.get("selectedPaymentOption", "UNDEFINED"),
-    }
-
-
-def _follow_order(sb: Sandbox, booking_id: str, order: Json, *, confirm: bool) -> None:
-    booking = sb.state.edit("bookings", booking_id)
-    if booking is None:
-        raise not_found("BOOKING_NOT_FOUND", "Booking", booking_id)
-    before = (booking["status"], booking.get("paymentStatus"))
-    if confirm and booking["status"] == "CREATED":
-        booking["status"] = "CONFIRMED"
-    mapped = ORDER_TO_BOOKING_PAYMENT.get(order.get("paymentStatus", ""))
-    if mapped:
-        booking["paymentStatus"] = mapped
-    if (booking["status"], booking.get("paymentStatus")) != before:
-        _save(sb, booking)
-
-
-def order_created_for_booking(sb: Sandbox, *, booking_id: str, order: Json) -> None:
-    _follow_order(sb, booking_id, order, confirm=True)
-
-
-def order_payment_changed(sb: Sandbox, *, booking_id: str, order: Json) -> None:
-    # A canceled order leaves the booking's status alone; only its payment status follows.
-    _follow_order(sb, booking_id, order, confirm=False)
-
-
-__all__ = [
-    "booked_participants",
-    "booking_line_item",
-    "order_created_for_booking",
-    "order_payment_changed",
-    "orders_by_booking",
-    "participants_of",
-]
