@@ -13,6 +13,7 @@ from tests.wix_sandbox.builders import call, make_contact, make_member, make_ser
 from tests.wix_sandbox.plan_builders import make_plan, sell_plan
 from wix_sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox, SandboxError
 from wix_sandbox.handlers import plans
+from wix_sandbox.rules import plan_credits
 
 NS = "@wix/pricing-plans"
 ORDERS = "/pricing-plans/v2/orders"
@@ -791,7 +792,7 @@ def test_query_programs_by_beneficiary(sandbox: Sandbox, desk: dict[str, Any]) -
 def test_eligible_memberships_are_checkout_membership_objects(sandbox: Sandbox, desk: dict[str, Any]) -> None:
     sold = sell_plan(sandbox, desk["member"], desk["plan"], credits_left=4)
 
-    memberships = plans.eligible_memberships(
+    memberships = plan_credits.eligible_memberships(
         sandbox, member_id=desk["member"]["id"], service_id=desk["service"]["id"], line_item_ids=["li-1"]
     )
 
@@ -811,7 +812,7 @@ def test_eligible_memberships_of_an_unlimited_plan_have_no_credits(sandbox: Sand
     unlimited = make_plan(sandbox, "Unlimited Swims", None, [desk["service"]["id"]], "120")
     sell_plan(sandbox, desk["member"], unlimited)
 
-    (membership,) = plans.eligible_memberships(
+    (membership,) = plan_credits.eligible_memberships(
         sandbox, member_id=desk["member"]["id"], service_id=desk["service"]["id"], line_item_ids=["li-1"]
     )
 
@@ -827,7 +828,7 @@ def test_eligible_memberships_leave_out_empty_uncovered_and_other_members_pools(
     sell_plan(sandbox, other, desk["plan"])
 
     def memberships(member_id: str, service_id: str) -> list[dict[str, Any]]:
-        return plans.eligible_memberships(sandbox, member_id=member_id, service_id=service_id, line_item_ids=[])
+        return plan_credits.eligible_memberships(sandbox, member_id=member_id, service_id=service_id, line_item_ids=[])
 
     assert memberships(desk["member"]["id"], desk["service"]["id"]) == []
     assert memberships(other["id"], massage["id"]) == []
@@ -840,7 +841,7 @@ def test_a_member_whose_plan_order_ended_has_no_eligible_memberships(
     sold = sell_plan(sandbox, desk["member"], desk["plan"])
     sandbox_clock[0] = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
-    memberships = plans.eligible_memberships(
+    memberships = plan_credits.eligible_memberships(
         sandbox, member_id=desk["member"]["id"], service_id=desk["service"]["id"], line_item_ids=["li-1"]
     )
 
@@ -853,9 +854,9 @@ def test_charge_membership_takes_one_credit_once_per_reference(sandbox: Sandbox,
     args = {"member_id": desk["member"]["id"], "membership_id": pool["id"], "service_id": desk["service"]["id"]}
 
     with sandbox.state.transaction():
-        first = plans.charge_membership(sandbox, reference="line-1", **args)
-        again = plans.charge_membership(sandbox, reference="line-1", **args)
-        other = plans.charge_membership(sandbox, reference="line-2", **args)
+        first = plan_credits.charge_membership(sandbox, reference="line-1", **args)
+        again = plan_credits.charge_membership(sandbox, reference="line-1", **args)
+        other = plan_credits.charge_membership(sandbox, reference="line-2", **args)
 
     assert first == again != other
     assert available(sandbox, pool["id"]) == "8"
@@ -889,7 +890,7 @@ def test_charge_membership_refusals_change_nothing(
     }
 
     with pytest.raises(SandboxError) as excinfo, sandbox.state.transaction():
-        plans.charge_membership(sandbox, **args)
+        plan_credits.charge_membership(sandbox, **args)
 
     assert (excinfo.value.status, excinfo.value.code) == expected
     assert available(sandbox, pool["id"]) == before
@@ -900,21 +901,21 @@ def test_void_membership_charge_gives_the_credit_back_once(sandbox: Sandbox, des
     pool = sell_plan(sandbox, desk["member"], desk["plan"])["pool"]
     args = {"member_id": desk["member"]["id"], "membership_id": pool["id"], "service_id": desk["service"]["id"]}
     with sandbox.state.transaction():
-        charge = plans.charge_membership(sandbox, reference="line-1", **args)
+        charge = plan_credits.charge_membership(sandbox, reference="line-1", **args)
 
     with sandbox.state.transaction():
-        plans.void_membership_charge(sandbox, transaction_id=charge)
-        plans.void_membership_charge(sandbox, transaction_id=charge)
+        plan_credits.void_membership_charge(sandbox, transaction_id=charge)
+        plan_credits.void_membership_charge(sandbox, transaction_id=charge)
 
     assert available(sandbox, pool["id"]) == "10"
     with sandbox.state.transaction():
-        recharge = plans.charge_membership(sandbox, reference="line-1", **args)
+        recharge = plan_credits.charge_membership(sandbox, reference="line-1", **args)
     assert recharge != charge
     assert available(sandbox, pool["id"]) == "9"
 
 
 def test_void_of_an_unknown_charge_is_not_found(sandbox: Sandbox) -> None:
     with pytest.raises(SandboxError) as excinfo:
-        plans.void_membership_charge(sandbox, transaction_id="nope")
+        plan_credits.void_membership_charge(sandbox, transaction_id="nope")
 
     assert (excinfo.value.status, excinfo.value.code) == (404, "TRANSACTION_NOT_FOUND")

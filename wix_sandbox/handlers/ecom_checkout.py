@@ -3,7 +3,7 @@
 A checkout is recalculated from its inputs (line item references, quantities, selected
 memberships, buyer email) on create, update and create-order: the booking a line item points at
 gives its name, price and schedule through :func:`~wix_sandbox.rules.booking_orders.booking_line_item`, and the buyer's
-pricing-plan pools give ``membershipOptions`` through :mod:`benefits`.
+pricing-plan pools give ``membershipOptions`` through ``rules/plan_credits.py``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wix_sandbox import benefits
 from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import dec, price, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, precondition, violation
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import CHANNEL_TYPES
 from wix_sandbox.routing import route
+from wix_sandbox.rules import plan_credits
 from wix_sandbox.rules.booking_orders import (
     booking_ids_of,
     booking_line_item,
@@ -297,7 +297,7 @@ def _eligible_memberships(
         info = infos.get(line["id"])
         if info is None:
             continue
-        for membership in benefits.eligible_memberships(
+        for membership in plan_credits.eligible_memberships(
             sb, member_id=member_id, service_id=info["serviceId"], line_item_ids=[line["id"]]
         ):
             known = merged.setdefault(membership["id"], {**membership, "lineItemIds": []})
@@ -480,7 +480,7 @@ def _charge_selected_memberships(sb: Sandbox, checkout: dict[str, Any], order: d
     for sel in checkout["membershipOptions"]["selectedMemberships"]["memberships"]:
         for line_id in sel["lineItemIds"]:
             line = lines[line_id]
-            transaction_id = benefits.charge_membership(
+            transaction_id = plan_credits.charge_membership(
                 sb,
                 member_id=member_id or "",
                 membership_id=sel["id"],
