@@ -21,15 +21,9 @@ from zoneinfo import ZoneInfo
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import iso, local_str, parse_local
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, violation
-from wix_sandbox.handlers.calendar import (
-    event_span,
-    filter_view,
-    local_datetime,
-    local_in,
-    service_location,
-    to_utc,
-    zone,
-)
+from wix_sandbox.handlers.calendar.query import filter_view
+from wix_sandbox.handlers.calendar.schedules import service_location
+from wix_sandbox.handlers.calendar.times import event_span, local_datetime, local_in, to_utc, zone
 from wix_sandbox.query import encode_cursor, match_filter, resume_or_start
 from wix_sandbox.routing import route
 from wix_sandbox.rules.capacity import booked_participants
