@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.wix_sandbox.booking_builders import class_request, create, stored
-from tests.wix_sandbox.builders import make_contact
+from tests.wix_sandbox.builders import call, make_contact
+from tests.wix_sandbox.ecom_builders import (
+    CHECKOUTS,
+    book_class,
+    booked_order,
+    booking_state,
+    code,
+    create_checkout,
+    get_order,
+    snapshot,
+)
 from wix_sandbox import Sandbox, SandboxError
 from wix_sandbox.rules import booking_orders
 
@@ -85,3 +95,74 @@ def test_a_canceled_order_leaves_the_booking_status_alone(sandbox: Sandbox, swim
 
     after = stored(sandbox, booking["id"])
     assert (after["status"], after["paymentStatus"]) == ("CONFIRMED", "NOT_PAID")
+
+
+EXTENDED_QUERY = "/_api/bookings-reader/v2/extended-bookings/query"
+
+
+# -- end to end: checkout, order, payment, and the booking follows --------------------------------------
+
+
+def test_class_booking_paid_at_the_desk_end_to_end(sandbox: Sandbox) -> None:
+    booking = book_class(sandbox, option="OFFLINE", price="12")
+    checkout = create_checkout(sandbox, booking["id"], channel="BACKOFFICE_MERCHANT")
+    line = checkout["lineItems"][0]
+    assert line["price"]["amount"] == "12"
+    assert line["serviceProperties"]["numberOfParticipants"] == 1
+    assert line["serviceProperties"]["scheduledDate"] == booking["startDate"]
+    assert line["rootCatalogItemId"] == booking["bookedEntity"]["slot"]["serviceId"]
+
+    status, created = call(sandbox, "POST", f"{CHECKOUTS}/{checkout['id']}/create-order", {})
+    assert status == 200
+    assert "paymentGatewayOrderId" not in created
+    order = get_order(sandbox, created["orderId"])
+    assert (order["status"], order["paymentStatus"]) == ("APPROVED", "NOT_PAID")
+    assert (
+        booking_state(sandbox, booking["id"])["status"],
+        booking_state(sandbox, booking["id"])["paymentStatus"],
+    ) == (
+        "CONFIRMED",
+        "NOT_PAID",
+    )
+
+    status, paid = call(sandbox, "POST", f"/ecom/v1/payments-collector/orders/{order['id']}/mark-as-paid", {})
+    assert status == 200
+    assert paid["order"]["paymentStatus"] == "PAID"
+    status, found = call(
+        sandbox, "POST", EXTENDED_QUERY, {"query": {"filter": {"id": booking["id"]}}, "withEcomOrder": True}
+    )
+    assert status == 200
+    extended = found["extendedBookings"][0]
+    assert extended["booking"]["paymentStatus"] == "PAID"
+    assert extended["order"]["paymentStatus"] == "PAID"
+
+    before = snapshot(sandbox)
+    status, again = call(sandbox, "POST", f"/ecom/v1/payments-collector/orders/{order['id']}/mark-as-paid", {})
+    assert (status, code(again)) == (428, "ORDER_ALREADY_PAID")
+    assert snapshot(sandbox) == before
+
+
+def test_part_payment_leaves_order_partially_paid_with_balance_shown(sandbox: Sandbox) -> None:
+    booking, order = booked_order(sandbox, price="30")
+    status, body = call(
+        sandbox,
+        "POST",
+        f"/ecom/v1/payments-collector/orders/{order['id']}/manual-payment",
+        {"amount": {"amount": "10"}},
+    )
+    assert (status, body) == (200, {})
+    order = get_order(sandbox, order["id"])
+    assert order["paymentStatus"] == "PARTIALLY_PAID"
+    assert order["balanceSummary"]["balance"] == {"amount": "20", "formattedAmount": "£20.00"}
+    assert order["balanceSummary"]["paid"]["amount"] == "10"
+    assert booking_state(sandbox, booking["id"])["paymentStatus"] == "PARTIALLY_PAID"
+
+    status, _ = call(
+        sandbox,
+        "POST",
+        f"/ecom/v1/payments-collector/orders/{order['id']}/manual-payment",
+        {"amount": {"amount": "20"}},
+    )
+    assert status == 200
+    assert get_order(sandbox, order["id"])["paymentStatus"] == "PAID"
+    assert booking_state(sandbox, booking["id"])["paymentStatus"] == "PAID"
