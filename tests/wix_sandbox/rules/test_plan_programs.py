@@ -6,16 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.wix_sandbox.builders import call
-from tests.wix_sandbox.plan_builders import (
-    OFFLINE,
-    ORDERS,
-    REDEEM,
-    available,
-    code,
-    make_plan,
-    redeem_body,
-    sell_plan,
-)
+from tests.wix_sandbox.plan_builders import OFFLINE, ORDERS, REDEEM, available, code, make_plan, redeem_body, sell_plan
 from wix_sandbox import Sandbox
 
 

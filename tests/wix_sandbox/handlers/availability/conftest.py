@@ -8,11 +8,7 @@ from typing import Any
 import pytest
 
 from tests.wix_sandbox.availability_builders import MONDAY, at
-from tests.wix_sandbox.builders import (
-    make_service,
-    make_staff,
-    make_working_hours,
-)
+from tests.wix_sandbox.builders import make_service, make_staff, make_working_hours
 from wix_sandbox import Sandbox
 
 

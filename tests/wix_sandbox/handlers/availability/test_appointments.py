@@ -9,21 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.wix_sandbox.availability_builders import (
-    MONDAY,
-    WEEK,
-    appointment_booking,
-    at,
-    error_code,
-    starts,
-)
-from tests.wix_sandbox.builders import (
-    STAFF_RESOURCE_TYPE_ID,
-    call,
-    make_event,
-    make_service,
-    make_working_hours,
-)
+from tests.wix_sandbox.availability_builders import MONDAY, WEEK, appointment_booking, at, error_code, starts
+from tests.wix_sandbox.builders import STAFF_RESOURCE_TYPE_ID, call, make_event, make_service, make_working_hours
 from wix_sandbox import Sandbox
 
 SLOTS = "/_api/service-availability/v2/time-slots"

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from tests.wix_sandbox.availability_builders import MONDAY, appointment_booking, at, error_code
-from tests.wix_sandbox.builders import (
-    call,
-    make_service,
-    make_working_hours,
-)
+from tests.wix_sandbox.builders import call, make_service, make_working_hours
 from wix_sandbox import Sandbox
 
 MULTI = "/_api/service-availability/v2/multi-service-time-slots"

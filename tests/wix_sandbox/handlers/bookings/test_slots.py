@@ -6,13 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.wix_sandbox.booking_builders import (
-    BOOKINGS,
-    appointment_request,
-    code,
-    create,
-    violated_fields,
-)
+from tests.wix_sandbox.booking_builders import BOOKINGS, appointment_request, code, create, violated_fields
 from tests.wix_sandbox.builders import call, make_event, make_service, make_staff
 from wix_sandbox import Sandbox
 

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wix_sandbox.booking_builders import (
-    SESSION_START,
-    act,
-    class_request,
-    code,
-    create,
-    stored,
-    violated_fields,
-)
+from tests.wix_sandbox.booking_builders import SESSION_START, act, class_request, code, create, stored, violated_fields
 from tests.wix_sandbox.builders import call, make_event, make_service
 from wix_sandbox import Sandbox
 
