@@ -20,7 +20,7 @@ from . import routing
 from .errors import SandboxError
 from .faults import Faults
 from .routing import Handler
-from .routing import routed_templates as routed_templates
+from .routing import routed_templates as routed_templates  # public here too: wix_sandbox.app.routed_templates
 from .state import SandboxState
 
 DEFAULT_SITE_ID = "5a1e7c3d-0000-4000-8000-5a4db0c5fe11"

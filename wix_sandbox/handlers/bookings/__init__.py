@@ -13,19 +13,16 @@ eCommerce by ``rules/booking_orders.py``.
 """
 
 from wix_sandbox.handlers.bookings import changes, confirm_or_decline, create, multi_service, status
-from wix_sandbox.handlers.bookings.records import get_booking
+
+# Which order holds a booking is a rule now (rules/booking_orders.py); it stays importable from here.
 from wix_sandbox.rules.booking_orders import order_of_booking, orders_by_booking
-from wix_sandbox.rules.capacity import booked_participants, participants_of
 
 __all__ = [
-    "booked_participants",
     "changes",
     "confirm_or_decline",
     "create",
-    "get_booking",
     "multi_service",
     "order_of_booking",
     "orders_by_booking",
-    "participants_of",
     "status",
 ]
