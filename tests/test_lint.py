@@ -1,4 +1,5 @@
-"""Conventions as lint errors: ruff is clean, httpx stays inside bookings_app/wix/, no import cycles."""
+"""Conventions as lint errors: ruff is clean, httpx stays inside bookings_app/wix/, the Wix sandbox imports
+neither Django nor the app, no import cycles."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUFF = [sys.executable, "-m", "ruff"]
@@ -34,6 +37,57 @@ def test_importing_httpx_inside_the_wix_package_is_allowed() -> None:
     assert result.returncode == 0, result.stdout
 
 
+# --- the sandbox is plain Python (wix_sandbox/ruff.toml) ---------------------------------------------
+
+SANDBOX_BANNED = (
+    "from django.conf import settings\n\nprint(settings)\n",
+    "import django.db\n\nprint(django.db)\n",
+    "from bookings_app.wix import x\n\nprint(x)\n",
+)
+
+
+@pytest.mark.parametrize("code", SANDBOX_BANNED)
+@pytest.mark.parametrize("filename", ["wix_sandbox/x.py", "wix_sandbox/handlers/x.py", "wix_sandbox/transport.py"])
+def test_importing_django_or_the_app_inside_the_sandbox_is_a_lint_error(code: str, filename: str) -> None:
+    result = _ruff_stdin(code, filename)
+    assert result.returncode == 1
+    assert "TID251" in result.stdout
+
+
+@pytest.mark.parametrize("code", SANDBOX_BANNED)
+@pytest.mark.parametrize("filename", ["bookings_app/services/x.py", "bookings_app/wix/x.py", "tests/x.py"])
+def test_importing_django_or_the_app_outside_the_sandbox_is_allowed(code: str, filename: str) -> None:
+    result = _ruff_stdin(code, filename)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_sandbox_imports_httpx_only_on_its_two_marked_lines() -> None:
+    result = _ruff_stdin("import httpx\n\nprint(httpx)\n", "wix_sandbox/handlers/x.py")
+    assert result.returncode == 1
+    assert "TID251" in result.stdout
+    marked = [
+        (path.relative_to(ROOT).as_posix(), line.strip())
+        for path in sorted((ROOT / "wix_sandbox").rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if "noqa: TID251" in line
+    ]
+    assert [path for path, _ in marked] == ["wix_sandbox/transport.py", "wix_sandbox/webhooks.py"]
+    assert all(line.startswith("import httpx  # noqa: TID251") for _, line in marked)
+
+
+def test_the_sandbox_runs_without_django_or_the_app() -> None:
+    modules = sorted(_module_name(path, ROOT) for path in (ROOT / "wix_sandbox").rglob("*.py"))
+    code = (
+        f"import {', '.join(modules)}\n"
+        "import sys\n"
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith(('django.', 'bookings_app')))\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "wix_sandbox.seed" in modules and "wix_sandbox.server" in modules
+
+
 def test_the_codebase_is_ruff_clean() -> None:
     result = subprocess.run([*RUFF, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -41,7 +95,7 @@ def test_the_codebase_is_ruff_clean() -> None:
 
 # --- no import cycles ------------------------------------------------------------------------------
 
-PACKAGES = ("backoffice", "bookings_app")
+PACKAGES = ("backoffice", "bookings_app", "wix_sandbox")
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -141,6 +195,17 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_app_has_no_import_cycles() -> None:
     cycles = import_cycles(import_graph(ROOT, PACKAGES))
     assert cycles == [], "import cycles: " + "; ".join(" ↔ ".join(c) for c in cycles)
+
+
+def test_the_sandbox_rules_import_no_handler() -> None:
+    """Handlers call the cross-area rules in wix_sandbox/rules/; a rule importing a handler would tie them back."""
+    graph = import_graph(ROOT, ("wix_sandbox",))
+    handlers_imported = {
+        module: sorted(target for target in targets if target.startswith("wix_sandbox.handlers"))
+        for module, targets in graph.items()
+        if module.startswith("wix_sandbox.rules")
+    }
+    assert handlers_imported and not any(handlers_imported.values()), handlers_imported
 
 
 def test_the_cycle_check_finds_a_cycle_through_a_deferred_import(tmp_path: Path) -> None:

@@ -1,5 +1,9 @@
-"""A stateful emulator of the Wix endpoints the app uses (DESIGN.md §5). No Django imports."""
+"""A stateful emulator of the Wix endpoints the app uses (DESIGN.md §5). No Django imports.
 
+Importing the package imports ``handlers``, which registers every route with ``routing``.
+"""
+
+from . import handlers  # noqa: F401 - registers every route
 from .app import (
     BOOKINGS_APP_ID,
     DEFAULT_API_KEY,
@@ -9,9 +13,9 @@ from .app import (
     Sandbox,
     SandboxRequest,
     SandboxResponse,
-    route,
 )
 from .errors import SandboxError, ValidationFailed
+from .routing import route
 from .state import SandboxState
 
 __all__ = [

@@ -1,33 +1,32 @@
-"""The sandbox's request handling: routing, auth, fault injection, error envelope.
+"""The sandbox's request handling: auth, fault injection, the error envelope.
 
-Handlers live in ``handlers/`` (one module per Wix API area) and register with :func:`route`,
-naming the SDK's primary ``METHOD /path``; every alias that ``endpoints.json`` lists for that
-operation is routed to the same handler automatically.
+Requests are dispatched through the route table in ``routing.py``; the handlers live in
+``handlers/``, one module or package per Wix API area.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from . import routing
 from .errors import SandboxError
+from .faults import Faults
+from .routing import Handler
+from .routing import routed_templates as routed_templates  # public here too: wix_sandbox.app.routed_templates
 from .state import SandboxState
 
 DEFAULT_SITE_ID = "5a1e7c3d-0000-4000-8000-5a4db0c5fe11"
 DEFAULT_API_KEY = "sandbox-api-key"
 BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
 PRICING_PLANS_APP_ID = "1522827f-c56c-a5c9-2ac9-00f9e6ae12d3"
-
-_ENDPOINTS_FILE = Path(__file__).resolve().parent / "endpoints.json"
 
 
 @dataclass
@@ -57,101 +56,6 @@ class SandboxResponse:
     drop: bool = False
 
 
-Handler = Callable[["Sandbox", SandboxRequest], dict[str, Any]]
-
-
-@dataclass
-class _Route:
-    method: str
-    template: str
-    regex: re.Pattern[str]
-    handler: Handler
-
-
-_ROUTES: list[_Route] = []
-
-
-def _load_aliases() -> dict[tuple[str, str], list[str]]:
-    data = json.loads(_ENDPOINTS_FILE.read_text())
-    aliases: dict[tuple[str, str], list[str]] = {}
-    for op in data:
-        key = (op["http_method"], op["path"])
-        aliases.setdefault(key, []).extend(op.get("alt_paths") or [])
-    return aliases
-
-
-_ALIASES = _load_aliases()
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    pattern = ""
-    for part in re.split(r"(\{[^}]+\})", template):
-        if part.startswith("{"):
-            name = part[1:-1].replace(".", "_")
-            pattern += f"(?P<{name}>[^/:]+)"
-        else:
-            pattern += re.escape(part)
-    return re.compile(f"^{pattern}$")
-
-
-def route(spec: str, *extra_paths: str) -> Callable[[Handler], Handler]:
-    """Register a handler for ``"METHOD /path"`` plus its endpoints.json aliases."""
-    method, path = spec.split(" ", 1)
-
-    def decorator(fn: Handler) -> Handler:
-        for template in (path, *_ALIASES.get((method, path), []), *extra_paths):
-            _ROUTES.append(_Route(method, template, _compile(template), fn))
-        return fn
-
-    return decorator
-
-
-def routed_templates() -> set[tuple[str, str]]:
-    _ensure_handlers()
-    return {(r.method, r.template) for r in _ROUTES}
-
-
-_handlers_loaded = False
-
-
-def _ensure_handlers() -> None:
-    global _handlers_loaded
-    if not _handlers_loaded:
-        from . import handlers  # noqa: F401 - registers the routes
-
-        _handlers_loaded = True
-
-
-@dataclass
-class Faults:
-    """What the sandbox does wrong on purpose (DESIGN.md §5).
-
-    Rates are probabilities per request. ``rate_limit_per_minute`` answers 429 with
-    ``Retry-After`` once more calls than that arrive within a sliding minute.
-    ``lost_response_rate``: the request is applied, then the response is dropped.
-    """
-
-    latency_ms: float = 0.0
-    error_5xx_rate: float = 0.0
-    timeout_rate: float = 0.0
-    lost_response_rate: float = 0.0
-    rate_limit_per_minute: int | None = None
-    seed: int | None = None
-
-    @classmethod
-    def parse(cls, spec: str | None) -> Faults:
-        """From ``"latency_ms=150,error_5xx_rate=0.1,rate_limit_per_minute=200"``."""
-        faults = cls()
-        for item in filter(None, (spec or "").split(",")):
-            key, _, value = item.partition("=")
-            key = key.strip()
-            if not hasattr(faults, key):
-                raise ValueError(f"unknown sandbox fault {key!r}")
-            caster = int if key in ("rate_limit_per_minute", "seed") else float
-            setattr(faults, key, caster(value))
-        return faults
-
-
 class Sandbox:
     def __init__(
         self,
@@ -168,7 +72,6 @@ class Sandbox:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        _ensure_handlers()
         self.state = state or SandboxState()
         self.site_id = site_id
         self.api_key = api_key
@@ -252,13 +155,7 @@ class Sandbox:
         return SandboxResponse(200, result)
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        for r in _ROUTES:
-            if r.method != method:
-                continue
-            m = r.regex.match(path)
-            if m:
-                return r.handler, m.groupdict()
-        return None
+        return routing.match(method, path)
 
     # -- auth -----------------------------------------------------------------------------
 

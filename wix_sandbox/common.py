@@ -7,7 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .app import Sandbox
+from .app import Sandbox, SandboxRequest
+from .errors import ValidationFailed, violation
 
 
 def iso(dt: datetime) -> str:
@@ -64,3 +65,14 @@ def parse_local(value: str) -> datetime:
 def local_str(dt: datetime) -> str:
     """``YYYY-MM-DDThh:mm:ss`` (Time Slots and Calendar local dates)."""
     return dt.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def int_param(req: SandboxRequest, name: str, default: int) -> int:
+    """A whole-number query parameter, or 400 naming it."""
+    raw = req.param(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationFailed([violation(name, f"{name} must be an integer", "FORMAT")]) from exc

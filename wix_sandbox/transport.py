@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
-import httpx
+import httpx  # noqa: TID251 - the sandbox is an httpx transport
 
 from .app import Sandbox
 

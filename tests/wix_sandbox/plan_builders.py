@@ -7,6 +7,9 @@ arrange a test, then act through the HTTP surface (``builders.call``)::
     plan = make_plan(sandbox, "10 Swim Pass", 10, [service["id"]], "90")
     sold = sell_plan(sandbox, member, plan, credits_left=2)
     sold["pool"]["id"]  # the membership id eCommerce charges (balance id == pool id)
+
+Below them, the request bodies and answer checks the Pricing Plans, Benefit Programs and plan-rule
+tests share.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wix_sandbox import Sandbox
+from tests.wix_sandbox.builders import call
+from wix_sandbox import BOOKINGS_APP_ID, Sandbox
 from wix_sandbox.common import touch
 from wix_sandbox.handlers import plans
 
@@ -79,3 +83,45 @@ def sell_plan(
             sb.state.put("balances", touch(sb, balance))
         balance = sb.state.get("balances", pool["id"])
     return {"order": order, "program": program, "pool": pool, "balance": balance}
+
+
+# -- what the Pricing Plans, Benefit Programs and plan-rule tests share ---------------------------------
+
+NS = "@wix/pricing-plans"
+ORDERS = "/pricing-plans/v2/orders"
+OFFLINE = "/pricing-plans/v2/checkout/orders/offline"
+REDEEM = "/benefit-programs/v1/benefits/redeem"
+
+
+def code(body: dict[str, Any]) -> str:
+    return body["details"]["applicationError"]["code"]
+
+
+def violations(body: dict[str, Any]) -> list[str]:
+    return [v["field"] for v in body["details"]["validationError"]["fieldViolations"]]
+
+
+def available(sb: Sandbox, pool_id: str) -> str:
+    status, body = call(sb, "GET", f"/benefit-programs/v1/balances/{pool_id}")
+    assert status == 200
+    return body["balance"]["amount"]["available"]
+
+
+def item(service_id: str) -> dict[str, str]:
+    return {"externalId": service_id, "providerAppId": BOOKINGS_APP_ID, "category": ""}
+
+
+def redeem_body(pool: dict[str, Any], service_id: str, key: str = "k-1", **extra: Any) -> dict[str, Any]:
+    return {
+        "poolId": pool["id"],
+        "itemReference": item(service_id),
+        "benefitKey": pool["details"]["benefits"][0]["benefitKey"],
+        "idempotencyKey": key,
+        "beneficiary": pool["beneficiary"],
+        "namespace": NS,
+        **extra,
+    }
+
+
+def count(sb: Sandbox, coll: str) -> int:
+    return sb.state.count(coll)

@@ -1,4 +1,7 @@
-"""Importing this package registers every sandbox route. One module per Wix API area."""
+"""Importing this package registers every sandbox route (``routing.py``): one module or package per Wix API area.
+
+The rules that link the areas (capacity, booking orders, plan programs and credits) are in ``rules/``.
+"""
 
 from . import (  # noqa: F401
     attendance,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, violation
 from wix_sandbox.query import match_filter, run_query
+from wix_sandbox.routing import route
 
 Json = dict[str, Any]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..app import Sandbox, SandboxRequest, route
+from ..app import Sandbox, SandboxRequest
 from ..errors import SandboxError
+from ..routing import route
 
 
 @route("POST /oauth2/token")

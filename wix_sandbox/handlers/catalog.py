@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.errors import ValidationFailed, not_found, violation
 from wix_sandbox.query import decode_cursor, encode_cursor, run_query
+from wix_sandbox.routing import route
 
 SERVICES_MAX_LIMIT = 100
 CONDITIONAL_FIELDS = (

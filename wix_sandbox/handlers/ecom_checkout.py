@@ -2,8 +2,8 @@
 
 A checkout is recalculated from its inputs (line item references, quantities, selected
 memberships, buyer email) on create, update and create-order: the booking a line item points at
-gives its name, price and schedule through :func:`links.booking_line_item`, and the buyer's
-pricing-plan pools give ``membershipOptions`` through :mod:`benefits`.
+gives its name, price and schedule through :func:`~wix_sandbox.rules.booking_orders.booking_line_item`, and the buyer's
+pricing-plan pools give ``membershipOptions`` through ``rules/plan_credits.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wix_sandbox import benefits, links
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
 from wix_sandbox.common import dec, price, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, precondition, violation
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import CHANNEL_TYPES
+from wix_sandbox.routing import route
+from wix_sandbox.rules import plan_credits
+from wix_sandbox.rules.booking_orders import (
+    booking_ids_of,
+    booking_line_item,
+    order_created_for_booking,
+    order_of_booking,
+)
 
 MAX_LINE_ITEMS = 300
 # Money a checkout line asks to be paid now, online (the membership remainder is paid online too).
@@ -107,7 +114,7 @@ def _price_line(
         status, problem = "NOT_FOUND", f"Catalog item {ref.get('catalogItemId')} of app {ref.get('appId')} not found"
     else:
         try:
-            info = links.booking_line_item(sb, booking_id=ref["catalogItemId"])
+            info = booking_line_item(sb, booking_id=ref["catalogItemId"])
         except SandboxError as exc:
             # UNCONFIRMED: a booking id the catalog can't resolve becomes an unavailable line item
             # (NOT_FOUND for an unknown booking) with an ERROR violation, rather than failing the call.
@@ -170,8 +177,6 @@ def _set_line_price(sb: Sandbox, line: dict[str, Any], unit: Decimal) -> None:
 
 def _ordered_booking_ids(sb: Sandbox, booking_ids: list[str]) -> set[str]:
     """Those of ``booking_ids`` already sold in an order that still stands (via the orders index)."""
-    from wix_sandbox.handlers.bookings import order_of_booking
-
     return {
         booking_id
         for booking_id in booking_ids
@@ -292,7 +297,7 @@ def _eligible_memberships(
         info = infos.get(line["id"])
         if info is None:
             continue
-        for membership in benefits.eligible_memberships(
+        for membership in plan_credits.eligible_memberships(
             sb, member_id=member_id, service_id=info["serviceId"], line_item_ids=[line["id"]]
         ):
             known = merged.setdefault(membership["id"], {**membership, "lineItemIds": []})
@@ -437,8 +442,8 @@ def create_order_from_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, An
 
     _charge_selected_memberships(sb, checkout, order)
     order = ecom_orders.order_recalculate(sb, order["id"], notify=False)
-    for booking_id in ecom_orders.booking_ids_of(order):
-        links.order_created_for_booking(sb, booking_id=booking_id, order=order)
+    for booking_id in booking_ids_of(order):
+        order_created_for_booking(sb, booking_id=booking_id, order=order)
     result = {"orderId": order["id"]}
     if online_due:
         result["paymentGatewayOrderId"] = sb.state.new_id()
@@ -475,7 +480,7 @@ def _charge_selected_memberships(sb: Sandbox, checkout: dict[str, Any], order: d
     for sel in checkout["membershipOptions"]["selectedMemberships"]["memberships"]:
         for line_id in sel["lineItemIds"]:
             line = lines[line_id]
-            transaction_id = benefits.charge_membership(
+            transaction_id = plan_credits.charge_membership(
                 sb,
                 member_id=member_id or "",
                 membership_id=sel["id"],

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from wix_sandbox import links
-from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, now_iso, parse_local, price, stamp_new, touch
 from wix_sandbox.errors import ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.query import run_query
+from wix_sandbox.routing import route
+from wix_sandbox.rules.booking_orders import booking_ids_of, order_created_for_booking, order_payment_changed
 
 CHANNEL_TYPES = (
     "UNSPECIFIED",
@@ -90,15 +91,6 @@ def public_transactions(record: dict[str, Any]) -> dict[str, Any]:
     return {"orderId": record["orderId"], "payments": record["payments"], "refunds": record["refunds"]}
 
 
-def booking_ids_of(order: dict[str, Any]) -> list[str]:
-    """Booking ids of the order's Bookings line items (``catalogItemId`` of the Bookings app)."""
-    return [
-        ref["catalogItemId"]
-        for line in order.get("lineItems", [])
-        if (ref := line.get("catalogReference") or {}).get("appId") == BOOKINGS_APP_ID and ref.get("catalogItemId")
-    ]
-
-
 def line_total(line: dict[str, Any]) -> Decimal:
     return dec((line.get("totalPriceAfterTax") or {}).get("amount"))
 
@@ -153,7 +145,7 @@ def order_recalculate(sb: Sandbox, order_id: str, *, notify: bool = True) -> dic
     Collected money is every payment APPROVED (or later refunded); refunds are the refund
     records plus payments whose status says REFUNDED. When ``paymentStatus`` changed and
     ``notify`` is set, every booking in the order learns it through
-    :func:`links.order_payment_changed`. Returns the stored order.
+    :func:`~wix_sandbox.rules.booking_orders.order_payment_changed`. Returns the stored order.
     """
     order = sb.state.edit("orders", order_id)
     if order is None:
@@ -215,7 +207,7 @@ def order_recalculate(sb: Sandbox, order_id: str, *, notify: bool = True) -> dic
     if notify and previous is not None and status != previous:
         for booking_id in booking_ids_of(order):
             if sb.state.get("bookings", booking_id) is not None:
-                links.order_payment_changed(sb, booking_id=booking_id, order=order)
+                order_payment_changed(sb, booking_id=booking_id, order=order)
     return order
 
 
@@ -349,7 +341,7 @@ def create_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     # so a booking put in a directly created order is confirmed the same way as through a checkout.
     for booking_id in booking_ids_of(order):
         if sb.state.get("bookings", booking_id) is not None:
-            links.order_created_for_booking(sb, booking_id=booking_id, order=order)
+            order_created_for_booking(sb, booking_id=booking_id, order=order)
     return {"order": sb.state.get("orders", order["id"])}
 
 

@@ -2,7 +2,7 @@
 
 Every endpoint here only records payments on the order's transactions; the order's balance and
 payment status then follow through :func:`ecom_orders.order_recalculate` (which also syncs the
-bookings in the order). Membership charges take plan credits through :mod:`benefits`.
+bookings in the order). Membership charges take plan credits through ``rules/plan_credits.py``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wix_sandbox import benefits
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, now_iso, price
 from wix_sandbox.errors import (
     SandboxError,
@@ -24,6 +23,8 @@ from wix_sandbox.errors import (
 )
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import get_order, order_balance, order_recalculate
+from wix_sandbox.routing import route
+from wix_sandbox.rules import plan_credits
 
 MAX_BULK_MARK_AS_PAID = 100
 MAX_ADD_PAYMENTS = 50
@@ -190,7 +191,7 @@ def order_charge_memberships(
     """Charge order lines to memberships: ``wanted`` = (lineItemId, appId, membershipId, name or None).
 
     All or nothing: a plan without credit raises 428 NOT_ENOUGH_BALANCE from
-    :func:`benefits.charge_membership` and the request's rollback undoes the earlier charges.
+    :func:`~wix_sandbox.rules.plan_credits.charge_membership` and the request's rollback undoes the earlier charges.
     Raises ORDER_NOT_FOUND, ORDER_CANCELED, ORDER_ALREADY_PAID, 400 for a line not in the order.
     """
     order = get_order(sb, order_id)
@@ -220,11 +221,11 @@ def order_charge_memberships(
         line = lines[line_id]
         service_id = line.get("rootCatalogItemId") or ""
         if name is None:
-            offered = benefits.eligible_memberships(
+            offered = plan_credits.eligible_memberships(
                 sb, member_id=member_id, service_id=service_id, line_item_ids=[line_id]
             )
             name = next((m.get("name") for m in offered if m["id"] == membership_id), None)
-        transaction_id = benefits.charge_membership(
+        transaction_id = plan_credits.charge_membership(
             sb,
             member_id=member_id,
             membership_id=membership_id,
@@ -317,7 +318,7 @@ def void_memberships(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
         if payment["status"] != "APPROVED":
             raise precondition("STATUS_NOT_ALLOWED", f"Payment {payment_id} is {payment['status']}, not APPROVED")
         if details.get("externalTransactionId"):
-            benefits.void_membership_charge(sb, transaction_id=details["externalTransactionId"])
+            plan_credits.void_membership_charge(sb, transaction_id=details["externalTransactionId"])
         payment["status"] = "VOIDED"
         payment["updatedDate"] = now_iso(sb)
         details.update({"status": "VOIDED", "voided": True})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, money_str, now_iso
 from wix_sandbox.errors import ValidationFailed, violation
-from wix_sandbox.handlers.bookings import orders_by_booking
 from wix_sandbox.query import match_filter, run_query
+from wix_sandbox.routing import route
+from wix_sandbox.rules.booking_orders import orders_by_booking
 
 Json = dict[str, Any]
 

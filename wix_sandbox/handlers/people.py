@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from wix_sandbox.app import Sandbox, SandboxRequest, route
+from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import now_iso
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, violation
 from wix_sandbox.query import match_filter, run_query
+from wix_sandbox.routing import route
 
 STAFF_FIELDS = ("RESOURCE_DETAILS", "ASSOCIATED_IDENTITY_STATUS")
 EMAIL_TAGS = ("UNTAGGED", "MAIN", "HOME", "WORK")
