@@ -55,9 +55,10 @@ class PaymentForm(DeskActionForm):
         error_messages={"invalid": "Enter an amount like 5 or 7.50."},
     )
 
-    def __init__(self, *args: Any, amount_due: Decimal | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, amount_due: Decimal | None, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.amount_due = amount_due
+        self.currency = currency
 
     def clean_amount(self) -> Decimal | None:
         amount = self.cleaned_data.get("amount")

@@ -18,10 +18,8 @@ from bookings_app import forms, roles
 from bookings_app.models import Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
-from bookings_app.views.roster import _session_or_404
+from bookings_app.views.common import INVALID, REFUSED, session_or_404
 
-INVALID = 422
-REFUSED = 409
 MONEY_RESOLUTIONS = ("cash", "card", "check")
 
 
@@ -77,7 +75,7 @@ def _render(
 @require_http_methods(["GET", "POST"])
 def settle(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: the suggestions. POST: commit every row at once (all or nothing)."""
-    session = _session_or_404(ref)
+    session = session_or_404(ref)
     rows = desk.settle_suggestions(session=session)
     if request.method == "GET":
         return _render(request, session, forms.SettleForm(rows=rows))
