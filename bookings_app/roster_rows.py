@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -97,10 +97,8 @@ class RosterRow:
 
     @property
     def due_text(self) -> str:
-        """What is due with its currency ("12.00 GBP"), the number as the template would show it."""
-        if self.amount_due is None:
-            return ""
-        return f"{formats.localize(self.amount_due)} {self.currency}".rstrip()
+        """What is due, as the app writes money ("£12.00")."""
+        return money.format_money(self.amount_due, self.currency)
 
     # What the roster shows, worked out once per row here rather than in the template, which
     # renders it for every row (``get_FOO_display()`` rebuilds its choices on every call).

@@ -39,6 +39,15 @@ def test_format_money_writes_symbol_thousands_and_two_places(amount, currency, t
     assert money.format_money(amount, currency) == text
 
 
+def test_the_template_and_jinja_filters_are_the_formatter():
+    from django.template import engines
+
+    from bookings_app.templatetags.desk import money as money_filter
+
+    assert money_filter(Decimal("1234"), "GBP") == "£1,234.00"
+    assert engines["jinja2"].env.filters["money"] is money.format_money
+
+
 @pytest.mark.parametrize(
     ("typed", "amount"),
     [("12", Decimal("12")), ("£1,234.50", Decimal("1234.50")), (" 7.5 ", Decimal("7.5")), (Decimal("3"), Decimal("3"))],

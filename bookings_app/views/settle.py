@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from bookings_app import forms, roles
+from bookings_app import forms, money, roles
 from bookings_app.models import Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
@@ -93,7 +93,7 @@ def settle(request: HttpRequest, ref: str) -> HttpResponse:
             field.error = row_errors.get(field.row.booking.pk, "")
         return _render(request, session, form, status=REFUSED, error=exc.message)
     totals = settle_totals(form.participants)
-    cash = f" Cash to collect: {totals.cash:.2f} {session.service.currency}." if totals.cash else ""
+    cash = f" Cash to collect: {money.format_money(totals.cash, session.service.currency)}." if totals.cash else ""
     changes = f"{len(actions)} change{'s' if len(actions) != 1 else ''}"
     people = f"{len(choices)} participant{'s' if len(choices) != 1 else ''}"
     messages.success(request, f"Settled {people} ({changes} on their way to Wix).{cash}")

@@ -74,10 +74,10 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
     assert ">Plan<" in bo and "pay-plan" in bo
 
     cy = row_html(content, owes)
-    assert "Not paid" in cy and "12.00 GBP" in cy and "Not yet" in cy
+    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy and "Not yet" in cy
 
     di = row_html(content, no_order)
-    assert "24.00 GBP" in di and ">list price<" in di  # no order yet: 2 × the service price
+    assert '<strong class="due">£24.00</strong>' in di and ">list price<" in di  # no order yet: 2 × the service price
     assert "×2" in di and "No-show" in di
 
     ed = row_html(content, pending)
@@ -199,7 +199,7 @@ def test_print_view_is_a_sign_in_sheet(desk_client, session):
     assert ">Signature<" in content and ">Paid?<" in content
     assert "Ann Archer" in content and "+44 7700 900111" in content and ">Paid<" in content
     assert ">Plan<" in content
-    assert "Owes 12.00 GBP" in content
+    assert "Owes £12.00" in content
     assert "Gone Away" not in content
     assert "Saturday 21 November 2026, 07:00–08:00" in content
     assert "data-print" in content

@@ -218,7 +218,7 @@ def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
         url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "5", "idempotency_key": key()}, headers=HTMX
     ).content.decode()
 
-    assert "Partly paid" in content and "7.00 GBP" in content and "Cash £7.00" in content
+    assert "Partly paid" in content and '<strong class="due">£7.00</strong>' in content and "Cash £7.00" in content
     assert reload(booking).payment_status == "PARTIALLY_PAID"
     # …and the rest is taken with the same one tap
     desk_client.post(url("desk_pay", session, booking.pk), {"method": "CARD", "idempotency_key": key()}, headers=HTMX)
@@ -229,7 +229,7 @@ def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("20", "That is more than the 12.00 due."),
+        ("20", "That is more than the £12.00 due."),
         ("0", "Enter an amount above zero."),
         ("five", "Enter an amount like 5 or 7.50."),
         ("1.234", "Ensure that there are no more than 2 decimal places."),
@@ -312,7 +312,7 @@ def test_without_javascript_a_refusal_redirects_with_the_error(desk_client, sess
         url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "99", "idempotency_key": key()}, follow=True
     )
 
-    assert '<p class="message error">That is more than the 12.00 due.</p>' in response.content.decode()
+    assert '<p class="message error">That is more than the £12.00 due.</p>' in response.content.decode()
     assert not DeskAction.objects.exists()
 
 
