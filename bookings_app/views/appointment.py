@@ -26,10 +26,10 @@ from bookings_app.views.common import (
     INVALID,
     REFUSED,
     already_done,
+    book,
     booked_message,
     customer_hits,
     hit_choices,
-    new_customer,
     roster_url,
 )
 
@@ -149,18 +149,7 @@ def _appointment_book(
     if data["override_capacity"] and not request.user.has_perm(roles.OVERRIDE_CAPACITY):
         raise PermissionDenied("Only a manager can book into a full session.")
     try:
-        booking = desk.walk_in_book(
-            user=request.user,
-            contact=None if is_new else data["contact"],
-            new_customer=new_customer(data) if is_new else None,
-            service=service,
-            slot=slot,
-            participants=data.get("participants") or 1,
-            override_capacity=bool(data.get("override_capacity")),
-            pay=data.get("pay") or "",
-            balance=data.get("balance"),
-            idempotency_key=data["idempotency_key"],
-        )
+        booking = book(request, data, service=service, slot=slot, new=is_new)
     except BookingError as exc:
         if is_new:
             form.add_error("email" if exc.code == "contact_duplicate" else None, exc.message)

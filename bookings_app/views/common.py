@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from bookings_app import money, selectors, wix
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Service, Session
-from bookings_app.services import customers
+from bookings_app.services import customers, desk
 
 INVALID = 422  # the form is wrong: fix the field
 REFUSED = 409  # a business rule said no (BookingError): the message says why
@@ -121,8 +121,32 @@ def booked_message(booking: Booking, data: dict[str, Any]) -> str:
     return f"Added {who(booking)}{f' — {paid}' if paid else ''}."
 
 
-def new_customer(data: dict[str, Any]) -> customers.NewCustomer:
-    """The "new customer" form's customer, for ``desk.walk_in_book``."""
-    return customers.NewCustomer(
-        first_name=data["first_name"], last_name=data["last_name"], email=data["email"], phone=data["phone"]
+def book(
+    request: HttpRequest,
+    data: dict[str, Any],
+    *,
+    session: Session | None = None,
+    service: Service | None = None,
+    slot: dict[str, Any] | None = None,
+    new: bool = False,
+) -> Booking:
+    """Book the walk-in or appointment form's customer — the chosen one, or with ``new`` the one
+    the form describes — paid as chosen: ``desk.walk_in_book``. Raises ``BookingError``."""
+    customer = None
+    if new:
+        customer = customers.NewCustomer(
+            first_name=data["first_name"], last_name=data["last_name"], email=data["email"], phone=data["phone"]
+        )
+    return desk.walk_in_book(
+        user=request.user,
+        contact=None if new else data["contact"],
+        new_customer=customer,
+        session=session,
+        service=service,
+        slot=slot,
+        participants=data.get("participants") or 1,
+        override_capacity=bool(data.get("override_capacity")),
+        pay=data.get("pay") or "",
+        balance=data.get("balance"),
+        idempotency_key=data["idempotency_key"],
     )

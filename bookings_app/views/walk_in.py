@@ -19,7 +19,6 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from bookings_app import forms, roles, roster_rows
 from bookings_app.models import Booking, Service, Session
-from bookings_app.services import customers, desk
 from bookings_app.services.errors import BookingError
 from bookings_app.views.common import (
     INVALID,
@@ -27,11 +26,11 @@ from bookings_app.views.common import (
     REFUSED,
     ROSTER_CHANGED,
     already_done,
+    book,
     booked_message,
     customer_hits,
     hit_choices,
     int_or_none,
-    new_customer,
     roster_url,
     session_or_404,
 )
@@ -92,7 +91,7 @@ def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
         )
     data = form.cleaned_data
     try:
-        booking = _book(request, session=session, data=data)
+        booking = book(request, data, session=session)
     except BookingError as exc:
         offer = exc.code == "session_full" and request.user.has_perm(roles.OVERRIDE_CAPACITY)
         return _walk_in_refused(
@@ -126,7 +125,7 @@ def walk_in_new(request: HttpRequest, ref: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            booking = _book(request, session=session, data=data, customer=new_customer(data))
+            booking = book(request, data, session=session, new=True)
         except BookingError as exc:
             status = REFUSED
             form.add_error("email" if exc.code == "contact_duplicate" else None, exc.message)
@@ -190,20 +189,3 @@ def _walk_in_refused(
     else:
         context["results_error"] = message
     return TemplateResponse(request, "desk/walk_in.html#walk-in-results", context, status=status)
-
-
-def _book(
-    request: HttpRequest, *, session: Session, data: dict[str, Any], customer: customers.NewCustomer | None = None
-) -> Booking:
-    """The chosen (or new) customer booked in, paid as chosen: ``desk.walk_in_book``."""
-    return desk.walk_in_book(
-        user=request.user,
-        contact=data.get("contact"),
-        new_customer=customer,
-        session=session,
-        participants=data.get("participants") or 1,
-        override_capacity=bool(data.get("override_capacity")),
-        pay=data.get("pay") or "",
-        balance=data.get("balance"),
-        idempotency_key=data["idempotency_key"],
-    )
