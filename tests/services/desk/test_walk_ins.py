@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bookings_app.models import Attendance, AuditEntry, Booking, DeskAction, Session
+from bookings_app.models import Attendance, AuditEntry, Booking, Contact, DeskAction, Session
 from bookings_app.services import desk
 from tests.services.conftest import World, key
 from tests.services.desk.helpers import assert_all_synced, full_class
@@ -136,3 +136,80 @@ def test_full_class_refuses_a_walk_in_locally_unless_a_manager_overrides(world: 
     booking.refresh_from_db()
     assert world.wix_booking(booking)["status"] == "CONFIRMED"
     assert world.wix_booking(booking)["flowControlSettings"]["skipAvailabilityValidation"] is True
+
+
+# --- walk_in_book: the desk's one tap -------------------------------------------------------------
+
+
+def test_walk_in_book_creates_the_customer_books_and_pays_with_the_forms_keys(world: World, desk_user) -> None:
+    world.mirror()
+    session = world.session()
+    k = key()
+
+    booking = desk.walk_in_book(
+        user=desk_user,
+        new_customer=desk.NewCustomer(first_name="Nia", last_name="New", email="nia@example.com"),
+        session=session,
+        pay="CASH",
+        idempotency_key=k,
+    )
+
+    actions = {a.idempotency_key: a.kind for a in DeskAction.objects.all()}
+    assert actions == {f"{k}-contact": Kind.CONTACT_CREATE, k: Kind.WALK_IN, f"{k}-pay": Kind.PAYMENT}
+    assert booking.contact.first_name == "Nia" and booking.session == session
+    booking.refresh_from_db()
+    assert booking.payment_status == Booking.PaymentStatus.PAID
+    again = desk.walk_in_book(
+        user=desk_user,
+        new_customer=desk.NewCustomer(first_name="Nia", last_name="New", email="nia@example.com"),
+        session=session,
+        pay="CASH",
+        idempotency_key=k,
+    )
+    assert again.pk == booking.pk and DeskAction.objects.count() == 3
+
+    world.push()
+
+    assert_all_synced()
+    booking.refresh_from_db()
+    assert world.wix_booking(booking)["paymentStatus"] == "PAID"
+
+
+def test_walk_in_book_refused_leaves_no_customer_booking_or_action(world: World, desk_user) -> None:
+    full_class(world, 0)
+    world.mirror()
+    session = world.session()
+
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.walk_in_book(
+            user=desk_user,
+            new_customer=desk.NewCustomer(first_name="Nia", email="nia@example.com"),
+            session=session,
+            pay="CASH",
+            idempotency_key=key(),
+        )
+
+    assert excinfo.value.code == "session_full"
+    assert not Contact.objects.filter(email="nia@example.com").exists()
+    assert not Booking.objects.filter(session=session, contact__email="nia@example.com").exists()
+    assert not DeskAction.objects.exists()
+
+
+def test_walk_in_book_a_refused_plan_charge_takes_the_booking_back_too(world: World, desk_user) -> None:
+    jo, sam = world.customer("Jo"), world.customer("Sam", credits=3)
+    world.mirror(jo, sam)
+    session = world.session()
+
+    with pytest.raises(desk.BookingError) as excinfo:  # Sam's plan cannot pay for Jo
+        desk.walk_in_book(
+            user=desk_user,
+            contact=world.contact(jo),
+            session=session,
+            pay="PLAN",
+            balance=world.balance(sam),
+            idempotency_key=key(),
+        )
+
+    assert excinfo.value.code == "plan_not_eligible"
+    assert not Booking.objects.filter(contact=world.contact(jo), session=session).exists()
+    assert not DeskAction.objects.exists()
