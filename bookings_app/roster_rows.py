@@ -52,6 +52,10 @@ _PAYMENT_STATUS_LABELS = dict(Booking.PaymentStatus.choices)
 
 @dataclass
 class RosterRow:
+    """One participant's row: what the mirror says (:func:`row_list`), then what the desk shows
+    and offers on it (:func:`desk_state_attach`), its action URLs and form token
+    (:func:`row_actions_attach`)."""
+
     booking: Booking
     contact: Contact
     attendance: str  # Attendance.Status value
