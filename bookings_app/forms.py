@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
+from bookings_app import money
 from bookings_app.models import Attendance, BenefitBalance, Contact, Service, normalise_phone
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -55,9 +56,10 @@ class PaymentForm(DeskActionForm):
         error_messages={"invalid": "Enter an amount like 5 or 7.50."},
     )
 
-    def __init__(self, *args: Any, amount_due: Decimal | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, amount_due: Decimal | None, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.amount_due = amount_due
+        self.currency = currency
 
     def clean_amount(self) -> Decimal | None:
         amount = self.cleaned_data.get("amount")
@@ -66,7 +68,9 @@ class PaymentForm(DeskActionForm):
         if amount <= 0:
             raise forms.ValidationError("Enter an amount above zero.")
         if self.amount_due is not None and amount > self.amount_due:
-            raise forms.ValidationError(f"That is more than the {self.amount_due:.2f} due.")
+            raise forms.ValidationError(
+                f"That is more than the {money.format_money(self.amount_due, self.currency)} due."
+            )
         return amount.quantize(Decimal("0.01"))
 
     def clean(self) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from typing import Any
 from django.urls import reverse
 from jinja2 import Environment, StrictUndefined
 
-from bookings_app.templatetags.desk import credits, money
+from bookings_app.money import format_money
+from bookings_app.templatetags.desk import credits
 
 
 def url(name: str, *args: Any) -> str:
@@ -19,6 +20,6 @@ def environment(**options: Any) -> Environment:
     options.setdefault("undefined", StrictUndefined)
     options.pop("autoescape", None)  # always on, whatever the settings say
     env = Environment(autoescape=True, **options)
-    env.filters.update(money=money, credits=credits)
+    env.filters.update(money=format_money, credits=credits)
     env.globals.update(url=url)
     return env

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings_app.views import auth, desk, home, roster, settle, sync, today, webhooks
+from bookings_app.views import appointment, auth, home, roster, row_actions, settle, sync, today, walk_in, webhooks
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,18 +12,18 @@ urlpatterns = [
     path("sessions/<str:ref>/header/", roster.roster_header, name="roster_header"),
     # the front desk on a roster
     path("sessions/<str:ref>/bookings/<int:booking_id>/", roster.roster_row, name="roster_row"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/pay/", desk.pay, name="desk_pay"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", desk.plan_charge, name="desk_plan"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/later/", desk.pay_later, name="desk_later"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/attendance/", desk.attendance, name="desk_attendance"),
-    path("sessions/<str:ref>/check-in-all/", desk.check_in_all, name="desk_check_in_all"),
-    path("sessions/<str:ref>/actions/<int:action_id>/undo/", desk.action_undo, name="desk_action_undo"),
-    path("sessions/<str:ref>/actions/<int:action_id>/resolve/", desk.action_resolve, name="desk_action_resolve"),
-    path("sessions/<str:ref>/actions/<int:action_id>/reverse/", desk.action_reverse, name="desk_action_reverse"),
-    path("sessions/<str:ref>/walk-in/", desk.walk_in, name="desk_walk_in"),
-    path("sessions/<str:ref>/walk-in/new/", desk.walk_in_new, name="desk_walk_in_new"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/pay/", row_actions.pay, name="desk_pay"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", row_actions.plan_charge, name="desk_plan"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/later/", row_actions.pay_later, name="desk_later"),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/attendance/", row_actions.attendance, name="desk_attendance"),
+    path("sessions/<str:ref>/check-in-all/", row_actions.check_in_all, name="desk_check_in_all"),
+    path("sessions/<str:ref>/actions/<int:action_id>/undo/", row_actions.action_undo, name="desk_action_undo"),
+    path("sessions/<str:ref>/actions/<int:action_id>/resolve/", row_actions.action_resolve, name="desk_action_resolve"),
+    path("sessions/<str:ref>/actions/<int:action_id>/reverse/", row_actions.action_reverse, name="desk_action_reverse"),
+    path("sessions/<str:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
+    path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
-    path("appointments/new/", desk.appointment, name="desk_appointment"),
+    path("appointments/new/", appointment.appointment, name="desk_appointment"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

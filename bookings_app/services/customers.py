@@ -1,12 +1,13 @@
-"""Finding the customer at the desk: the mirror first, then (optionally) Wix's contacts.
+"""The customer at the desk: found (:func:`customer_search`: the mirror first, then optionally
+Wix's contacts) or created (:func:`customer_create`: a desk action, pushed to Wix by the worker).
 
-``services.desk`` re-exports :func:`customer_search` and :class:`CustomerHit`; creating a
-customer is a desk action and lives there (``desk.customer_create``).
+``services.desk`` re-exports both, with :class:`CustomerHit` and :class:`NewCustomer`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from bookings_app import selectors
-from bookings_app.models import BenefitBalance, Booking, Contact, Member, normalise_text
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, normalise_text
+from bookings_app.services.audit import audit_record
+from bookings_app.services.desk import ledger
+from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError
 from bookings_app.wix import contacts as wix_contacts
 from bookings_app.wix import members as wix_members
@@ -26,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Payment states that leave money owing on a booking that takes a place.
 OWING_STATUSES = (Booking.PaymentStatus.NOT_PAID, Booking.PaymentStatus.PARTIALLY_PAID)
 MIN_WIX_QUERY = 3
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -45,6 +50,68 @@ class CustomerHits(list[CustomerHit]):
     """The hits, plus whether Wix could be asked (``wix_unreachable``: mirror-only result)."""
 
     wix_unreachable: bool = False
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer to create at the desk (``walk_in_book``'s "new customer" form)."""
+
+    first_name: str
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+def customer_create(
+    *,
+    user: Any,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    idempotency_key: str,
+) -> Contact:
+    """A new customer, usable at once (a local contact); the worker creates it in Wix.
+
+    Raises ``BookingError`` ``contact_invalid`` (a first name and an email or phone are needed,
+    the email must look like one) or ``contact_duplicate`` (that email is in the mirror already).
+    """
+    ledger.require_key(idempotency_key)
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    email, phone = (email or "").strip(), (phone or "").strip()
+    if not first_name or not (email or phone):
+        raise BookingError("Give a first name and an email address or a phone number.", code="contact_invalid")
+    if email and not EMAIL_PATTERN.match(email):
+        raise BookingError(f"“{email}” doesn't look like an email address.", code="contact_invalid")
+    if phone and sum(ch.isdigit() for ch in phone) < 5:
+        raise BookingError(f"“{phone}” doesn't look like a phone number.", code="contact_invalid")
+    with transaction.atomic():
+        existing = ledger.existing(idempotency_key, DeskAction.Kind.CONTACT_CREATE)
+        if existing is not None and existing.contact is not None:
+            return existing.contact
+        if email and Contact.objects.filter(search_email=email.casefold()).exists():
+            other = Contact.objects.filter(search_email=email.casefold()).first()
+            raise BookingError(
+                f"{other} already has the email {email}: choose them from the search instead.",
+                code="contact_duplicate",
+            )
+        contact = Contact.objects.create(first_name=first_name, last_name=last_name, email=email, phone=phone)
+        ledger.new_action(
+            user=user,
+            kind=DeskAction.Kind.CONTACT_CREATE,
+            key=idempotency_key,
+            contact=contact,
+            params={"first_name": first_name, "last_name": last_name, "email": email, "phone": phone},
+        )
+        audit_record(
+            user=user,
+            action="contact.create",
+            obj_type="contact",
+            obj_id=contact.pk,
+            summary=f"Added customer {contact}",
+            after={"first_name": first_name, "last_name": last_name, "email": email, "phone": phone},
+        )
+    return contact
 
 
 def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20) -> CustomerHits:

@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from bookings_app.money import format_money
+
 register = template.Library()
 
 
@@ -19,18 +21,11 @@ def idempotency_key() -> SafeString:
     return format_html('<input type="hidden" name="idempotency_key" value="{}">', uuid.uuid4())
 
 
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
-
-
 @register.filter
 def money(amount: Decimal | None, currency: str = "") -> str:
-    """Short, for buttons: (12, "GBP") → "£12.00"; (12, "CHF") → "12.00 CHF"; None → ""."""
-    if amount is None:
-        return ""
-    text = f"{Decimal(amount):.2f}"
-    if currency in SYMBOLS:
-        return f"{SYMBOLS[currency]}{text}"
-    return f"{text} {currency}" if currency else text
+    """``{{ amount|money:currency }}``: the app's one money format (``money.format_money``),
+    "£1,234.00", "1,234.00 CHF"; "" for None."""
+    return format_money(amount, currency)
 
 
 @register.filter

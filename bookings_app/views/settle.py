@@ -14,14 +14,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from bookings_app import forms, roles
+from bookings_app import forms, money, roles
 from bookings_app.models import Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
-from bookings_app.views.roster import _session_or_404
+from bookings_app.views.common import INVALID, REFUSED, session_or_404
 
-INVALID = 422
-REFUSED = 409
 MONEY_RESOLUTIONS = ("cash", "card", "check")
 
 
@@ -77,7 +75,7 @@ def _render(
 @require_http_methods(["GET", "POST"])
 def settle(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: the suggestions. POST: commit every row at once (all or nothing)."""
-    session = _session_or_404(ref)
+    session = session_or_404(ref)
     rows = desk.settle_suggestions(session=session)
     if request.method == "GET":
         return _render(request, session, forms.SettleForm(rows=rows))
@@ -95,7 +93,7 @@ def settle(request: HttpRequest, ref: str) -> HttpResponse:
             field.error = row_errors.get(field.row.booking.pk, "")
         return _render(request, session, form, status=REFUSED, error=exc.message)
     totals = settle_totals(form.participants)
-    cash = f" Cash to collect: {totals.cash:.2f} {session.service.currency}." if totals.cash else ""
+    cash = f" Cash to collect: {money.format_money(totals.cash, session.service.currency)}." if totals.cash else ""
     changes = f"{len(actions)} change{'s' if len(actions) != 1 else ''}"
     people = f"{len(choices)} participant{'s' if len(choices) != 1 else ''}"
     messages.success(request, f"Settled {people} ({changes} on their way to Wix).{cash}")

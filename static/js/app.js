@@ -114,9 +114,12 @@ document.addEventListener("change", (event) => {
 function settleTotals(form) {
   const currency = form.dataset.currency || "";
   const symbols = { GBP: "£", EUR: "€", USD: "$", AUD: "A$", CAD: "C$", NZD: "NZ$" };
+  // The app's one money format (bookings_app.money.format_money): "£1,234.00", "1,234.00 CHF".
   const money = (cents) => {
-    const text = (cents / 100).toFixed(2);
-    return symbols[currency] ? `${symbols[currency]}${text}` : `${text} ${currency}`.trim();
+    const sign = cents < 0 ? "-" : "";
+    const [whole, pence] = (Math.abs(cents) / 100).toFixed(2).split(".");
+    const text = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${pence}`;
+    return symbols[currency] ? `${sign}${symbols[currency]}${text}` : `${sign}${text} ${currency}`.trim();
   };
   const sums = { cash: 0, card: 0, check: 0, owes: 0 };
   const counts = { cash: 0, card: 0, check: 0, owes: 0, plan: 0, check_in: 0 };

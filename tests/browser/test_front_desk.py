@@ -224,7 +224,7 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     amount.fill("5")
     assert screenshot(page, "5-part-payment-prompt").exists()
     amount.press("Enter")
-    expect(row("Flo").locator("tr.info")).to_contain_text("7.00 GBP")
+    expect(row("Flo").locator("tr.info")).to_contain_text("£7.00")
     expect(row("Flo").get_by_role("button", name="Cash £7.00")).to_be_visible()
     row("Flo").get_by_text("Part…").click()
     row("Flo").locator("input[name=amount]").fill("3")
@@ -267,7 +267,7 @@ def test_part_payment_without_javascript(desk_chromium, live_server, desk_passwo
         page.locator(f"#roster-row-{flo.pk} details.part-pay").get_by_role("button", name="Cash").click()
         page.wait_for_url(f"**/sessions/{session.ref}/#booking-{flo.pk}")  # back on the roster, at Flo
         expect(page.locator("#messages")).to_contain_text("Flo Fox: cash taken.")
-        expect(page.locator(f"#booking-{flo.pk}")).to_contain_text("7.00 GBP")
+        expect(page.locator(f"#booking-{flo.pk}")).to_contain_text("£7.00")
         assert DeskAction.objects.get(booking=flo).params["amount"] == "5.00"
     finally:
         context.close()

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bookings_app import selectors
+from bookings_app import roster_rows
 from bookings_app.models import Attendance, Booking, Payment, Service
 from tests import factories
 
@@ -74,10 +74,10 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
     assert ">Plan<" in bo and "pay-plan" in bo
 
     cy = row_html(content, owes)
-    assert "Not paid" in cy and "12.00 GBP" in cy and "Not yet" in cy
+    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy and "Not yet" in cy
 
     di = row_html(content, no_order)
-    assert "24.00 GBP" in di and ">list price<" in di  # no order yet: 2 × the service price
+    assert '<strong class="due">£24.00</strong>' in di and ">list price<" in di  # no order yet: 2 × the service price
     assert "×2" in di and "No-show" in di
 
     ed = row_html(content, pending)
@@ -178,7 +178,7 @@ def test_a_plan_payment_on_a_shared_order_belongs_to_its_own_line(session):
     factories.OrderLineItemFactory(order=order, booking=bo)
     factories.PaymentFactory(order=order, method=Payment.Method.PLAN, line_item_id=ann_line.line_item_id)
 
-    rows = {r.contact.first_name: r for r in selectors.roster_row_list(session=session)}
+    rows = {r.contact.first_name: r for r in roster_rows.row_list(session=session)}
 
     assert rows["Ann"].methods == ["PLAN"] and rows["Ann"].charged_to_plan
     assert rows["Bo"].methods == [] and not rows["Bo"].charged_to_plan
@@ -199,7 +199,7 @@ def test_print_view_is_a_sign_in_sheet(desk_client, session):
     assert ">Signature<" in content and ">Paid?<" in content
     assert "Ann Archer" in content and "+44 7700 900111" in content and ">Paid<" in content
     assert ">Plan<" in content
-    assert "Owes 12.00 GBP" in content
+    assert "Owes £12.00" in content
     assert "Gone Away" not in content
     assert "Saturday 21 November 2026, 07:00–08:00" in content
     assert "data-print" in content
@@ -253,7 +253,7 @@ def test_roster_selector_costs_five_queries(django_assert_num_queries):
 
     # bookings, their contacts, attendance, order lines, payments
     with django_assert_num_queries(5):
-        rows = selectors.roster_row_list(session=session)
+        rows = roster_rows.row_list(session=session)
         assert len(rows) == 30
         assert sum(1 for r in rows if r.checked_in) == 15
         assert {m for r in rows for m in r.methods} == {"CASH", "PLAN"}
@@ -266,7 +266,7 @@ def test_roster_rows_share_the_sessions_service(django_assert_num_queries):
     stray = factories.BookingFactory(session=session, service=other, payment_status="NOT_PAID")
 
     with django_assert_num_queries(6):  # one more, for the booking whose service is not the session's
-        rows = {r.booking.pk: r for r in selectors.roster_row_list(session=session)}
+        rows = {r.booking.pk: r for r in roster_rows.row_list(session=session)}
         assert rows[stray.pk].booking.service == stray.service and rows[stray.pk].amount_due == Decimal("7.00")
         others = [r for pk, r in rows.items() if pk != stray.pk]
         assert len(others) == 5 and all(r.booking.service is session.service for r in others)

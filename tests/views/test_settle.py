@@ -127,6 +127,20 @@ def test_commit_writes_every_row_as_one_batch_and_goes_back_to_the_roster(desk_c
     assert roster.count("waiting for Wix") >= 4
 
 
+def test_commit_says_how_much_cash_to_collect_in_the_apps_money_format(desk_client, session, mixed):
+    data = {
+        "idempotency_key": key(),
+        f"r{mixed['ann'].pk}-resolution": "plan",
+        f"r{mixed['bo'].pk}-resolution": "cash",
+        f"r{mixed['cy'].pk}-resolution": "paid",
+        f"r{mixed['di'].pk}-resolution": "cash",
+    }
+
+    response = desk_client.post(settle_url(session), data, follow=True)
+
+    assert "Cash to collect: £24.00." in response.content.decode()
+
+
 def test_committing_twice_changes_nothing_more(desk_client, session, mixed):
     data = {
         "idempotency_key": key(),

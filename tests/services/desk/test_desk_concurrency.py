@@ -8,13 +8,16 @@ import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 import pytest
 from django.db import connection
 
+from bookings_app import money
 from bookings_app.models import Booking, DeskAction
 from bookings_app.services import desk
+from bookings_app.services.desk import walk_ins
 from tests.services.conftest import World, key
 
 pytestmark = [
@@ -49,17 +52,17 @@ def _race(*calls: Callable[[], Any]) -> list[Any]:
     return results
 
 
-def _slowly(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def _slowly(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> None:
     """Widen the race: hold the transaction a moment after reading what is left, so without the
     row lock both desks would read the same numbers."""
-    original = getattr(desk, name)
+    original = getattr(module, name)
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         value = original(*args, **kwargs)
         time.sleep(0.3)
         return value
 
-    monkeypatch.setattr(desk, name, slow)
+    monkeypatch.setattr(module, name, slow)
 
 
 def test_two_desks_taking_the_last_place_one_gets_it_the_other_a_clear_no(
@@ -74,7 +77,7 @@ def test_two_desks_taking_the_last_place_one_gets_it_the_other_a_clear_no(
     world.online_booking(world.customer("Earlier"))
     world.mirror(ann, ben)
     session = world.session()
-    _slowly(monkeypatch, "_places_taken")
+    _slowly(monkeypatch, walk_ins, "_places_taken")
 
     results = _race(
         lambda: desk.walk_in_create(user=desk_user, contact=world.contact(ann), session=session, idempotency_key=key()),
@@ -97,7 +100,7 @@ def test_two_desks_paying_the_same_booking_one_records_it_the_other_is_told_alre
     online = world.online_booking(jo)
     world.mirror()
     booking = world.booking(online)
-    _slowly(monkeypatch, "_amount_due")
+    _slowly(monkeypatch, money, "amount_due")
 
     results = _race(
         lambda: desk.payment_record(

@@ -1,13 +1,13 @@
-"""The front desk on a roster: per-row actions, walk-ins, check-in-all, undo, needs attention,
-reverse, and the Book appointment screen — full pages, htmx fragments, 422 (bad input: the
-message next to the field, nothing changed), 409 (a business rule said no), roles."""
+"""The desk's actions on a roster row: what the row offers, take a payment, charge a plan, pay
+later, check in or mark a no-show, check in all, undo, needs attention, reverse — htmx
+fragments, 422 (bad input: the message next to the field, nothing changed), 409 (a business
+rule said no), without JavaScript, roles, and the roster's queries with desk state on its rows."""
 
 from __future__ import annotations
 
 import html
 import re
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,9 +20,7 @@ from bookings_app import forms
 from bookings_app.models import (
     Attendance,
     AuditEntry,
-    BenefitBalance,
     Booking,
-    Contact,
     DeskAction,
     Service,
     Session,
@@ -30,69 +28,19 @@ from bookings_app.models import (
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
 from tests import factories
+from tests.views.desk_helpers import (
+    HTMX,
+    NOW,
+    key,
+    person,
+    plan_for,
+    reload,
+    roster,
+    row_of,
+    url,
+)
 
-pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def session() -> Session:
-    return factories.SessionFactory(
-        start=NOW + timedelta(hours=1),
-        title="Dawn swim",
-        capacity=20,
-        service__price=Decimal("12.00"),
-        service__currency="GBP",
-    )
-
-
-def person(session: Session, first: str, last: str, **booking) -> Booking:
-    contact = factories.ContactFactory(first_name=first, last_name=last, email=f"{first}.{last}@example.com".lower())
-    return factories.BookingFactory(session=session, contact=contact, **booking)
-
-
-def plan_for(booking: Booking, *, credits: str = "7", **kwargs) -> BenefitBalance:
-    member = factories.MemberFactory(contact=booking.contact)
-    return factories.BenefitBalanceFactory(
-        member=member,
-        remaining_credits=Decimal(credits),
-        covered_service_ids=[booking.service.wix_id],
-        **kwargs,
-    )
-
-
-def key() -> str:
-    return str(uuid.uuid4())
-
-
-def url(name: str, session: Session, *args) -> str:
-    return reverse(name, args=[session.ref, *args])
-
-
-def roster(client, session: Session) -> str:
-    response = client.get(url("roster", session))
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def row_of(content: str, booking: Booking) -> str:
-    start = content.index(f'id="roster-row-{booking.pk}"')
-    return content[start : content.index("</tbody>", start)]
-
-
-def reload(obj):
-    obj.refresh_from_db()
-    return obj
-
-
-# --- the roster offers the actions --------------------------------------------------------------
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("desk_clock")]
 
 
 def test_an_unpaid_row_offers_cash_card_cheque_part_later_and_check_in(desk_client, session):
@@ -215,9 +163,6 @@ def test_the_row_of_a_booking_not_on_this_session_is_404(desk_client, session):
     assert desk_client.get(url("roster_row", session, 999_999)).status_code == 404
 
 
-# --- payments -----------------------------------------------------------------------------------
-
-
 def test_cash_marks_the_row_paid_at_once_waiting_for_wix_with_undo(desk_client, session, desk_user):
     booking = person(session, "Cy", "Cole", payment_status="UNDEFINED")
 
@@ -273,7 +218,7 @@ def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
         url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "5", "idempotency_key": key()}, headers=HTMX
     ).content.decode()
 
-    assert "Partly paid" in content and "7.00 GBP" in content and "Cash £7.00" in content
+    assert "Partly paid" in content and '<strong class="due">£7.00</strong>' in content and "Cash £7.00" in content
     assert reload(booking).payment_status == "PARTIALLY_PAID"
     # …and the rest is taken with the same one tap
     desk_client.post(url("desk_pay", session, booking.pk), {"method": "CARD", "idempotency_key": key()}, headers=HTMX)
@@ -284,7 +229,7 @@ def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("20", "That is more than the 12.00 due."),
+        ("20", "That is more than the £12.00 due."),
         ("0", "Enter an amount above zero."),
         ("five", "Enter an amount like 5 or 7.50."),
         ("1.234", "Ensure that there are no more than 2 decimal places."),
@@ -367,7 +312,7 @@ def test_without_javascript_a_refusal_redirects_with_the_error(desk_client, sess
         url("desk_pay", session, booking.pk), {"method": "CASH", "amount": "99", "idempotency_key": key()}, follow=True
     )
 
-    assert '<p class="message error">That is more than the 12.00 due.</p>' in response.content.decode()
+    assert '<p class="message error">That is more than the £12.00 due.</p>' in response.content.decode()
     assert not DeskAction.objects.exists()
 
 
@@ -407,9 +352,6 @@ def test_later_puts_the_booking_on_the_owes_list(desk_client, session):
     assert response.status_code == 200
     assert reload(booking).payment_status == "NOT_PAID" and "Not paid" in response.content.decode()
     assert DeskAction.objects.get().kind == "PAY_LATER"
-
-
-# --- attendance ---------------------------------------------------------------------------------
 
 
 def test_check_in_then_no_show(desk_client, session):
@@ -504,9 +446,6 @@ def test_the_roster_offers_check_in_all_with_a_head_count_and_a_header_that_refr
     # …and the head count beside "Check in all" comes with it, out of band.
     assert '<span id="head-count" class="head-count" title="Checked in / booked" hx-swap-oob="true">' in header
     assert "<strong>1</strong> of 2 in" in header
-
-
-# --- undo, needs attention, reverse -------------------------------------------------------------
 
 
 def test_undo_within_the_window_puts_the_row_back(desk_client, session):
@@ -649,411 +588,6 @@ def test_reverse_needs_the_void_payments_permission(client, desk_user, manager_u
     assert "Record a refund" not in response.content.decode()  # already reversed
 
 
-# --- walk-ins -----------------------------------------------------------------------------------
-
-
-def test_the_roster_has_the_walk_in_panel_with_as_you_type_search(desk_client, session):
-    content = roster(desk_client, session)
-
-    assert '<details id="walk-in-panel"' in content and "+ Add walk-in" in content
-    assert f'hx-get="{url("desk_walk_in", session)}" hx-trigger="input changed delay:150ms, search"' in content
-    assert 'hx-target="#walk-in-results"' in content
-    assert f'action="{url("desk_walk_in_new", session)}"' in content
-
-
-def test_customer_search_shows_member_plans_credits_and_what_they_owe(desk_client, session):
-    old = factories.SessionFactory(start=NOW - timedelta(days=3), service=session.service)
-    owing = person(old, "Ann", "Archer", payment_status="NOT_PAID")
-    plan_for(owing, credits="4", name="10-swim pass")
-    person(old, "Annie", "Other", payment_status="PAID")
-
-    response = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX)
-
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert content.lstrip().startswith('<div id="walk-in-results"') and "<html" not in content
-    assert "Ann Archer" in content and "Annie Other" in content
-    assert ">Member<" in content and "10-swim pass · 4 left" in content and "Owes £12.00" in content
-    assert "Add · Cash £12.00" in content and 'value="PLAN:' in content
-
-
-def test_customer_search_works_without_javascript(desk_client, session):
-    person(factories.SessionFactory(), "Ann", "Archer")
-
-    response = desk_client.get(url("desk_walk_in", session), {"q": "archer"})
-
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert "<html" in content and "Ann Archer" in content and 'method="post"' in content
-
-
-def test_nobody_found_points_to_the_new_customer_form(desk_client, session):
-    content = desk_client.get(url("desk_walk_in", session), {"q": "zzz"}, headers=HTMX).content.decode()
-
-    assert "Nobody found for “zzz”" in content
-
-
-def test_walk_in_paid_cash_appears_paid_on_roster(desk_client, session):
-    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
-
-    response = desk_client.post(
-        url("desk_walk_in", session),
-        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == "#roster-rows" and response.headers["HX-Reswap"] == "outerHTML"
-    assert "rosterChanged" in response.headers["HX-Trigger"]
-    assert "walkInAdded" in response.headers["HX-Trigger-After-Swap"]
-    booking = Booking.objects.get(contact=contact)
-    content = response.content.decode()
-    assert "Added Wanda Walker — paid cash." in content
-    row = row_of(content, booking)
-    assert "is-new" in row and ">Paid<" in row and ">Cash<" in row and "waiting for Wix" in row
-    assert booking.session == session and booking.payment_status == "PAID"
-    payment = DeskAction.objects.get(kind="PAYMENT")
-    assert payment.depends_on.kind == "WALK_IN" and payment.params["amount"] == "12.00"
-
-
-def test_a_walk_in_onto_a_busy_roster_answers_with_just_its_row_at_the_top(desk_client, session):
-    for n in ("Ann", "Bo", "Cy"):
-        person(session, n, "Test")
-    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
-
-    response = desk_client.post(
-        url("desk_walk_in", session),
-        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 200
-    assert response.headers["HX-Retarget"] == "#roster-rows table.roster > thead"
-    assert response.headers["HX-Reswap"] == "afterend"
-    assert "rosterChanged" in response.headers["HX-Trigger"]
-    content = response.content.decode()
-    booking = Booking.objects.get(contact=contact)
-    assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
-    assert content.count("<tbody") == 1  # the others are not sent again
-    assert 'id="roster-count" hx-swap-oob="true"' in content and "4 booked" in content
-    assert "Added Wanda Walker — paid cash." in content
-
-
-@pytest.mark.parametrize(
-    ("pay", "status", "kinds"),
-    [
-        ("", "UNDEFINED", ["WALK_IN"]),
-        ("LATER", "NOT_PAID", ["WALK_IN", "PAY_LATER"]),
-        ("CARD", "PAID", ["WALK_IN", "PAYMENT"]),
-    ],
-)
-def test_walk_in_with_each_pay_choice(desk_client, session, pay, status, kinds):
-    contact = factories.ContactFactory()
-
-    desk_client.post(url("desk_walk_in", session), {"contact": contact.pk, "pay": pay, "idempotency_key": key()})
-
-    assert Booking.objects.get(contact=contact).payment_status == status
-    assert sorted(DeskAction.objects.exclude(kind="CONTACT_CREATE").values_list("kind", flat=True)) == sorted(kinds)
-
-
-def test_walk_in_charged_to_their_plan(desk_client, session):
-    contact = factories.ContactFactory()
-    balance = factories.BenefitBalanceFactory(
-        member=factories.MemberFactory(contact=contact), covered_service_ids=[session.service.wix_id]
-    )
-
-    desk_client.post(
-        url("desk_walk_in", session), {"contact": contact.pk, "pay": f"PLAN:{balance.pk}", "idempotency_key": key()}
-    )
-
-    assert Booking.objects.get(contact=contact).selected_payment_option == "MEMBERSHIP"
-    assert reload(balance).remaining_credits == Decimal("6")
-
-
-def test_walk_in_without_javascript_redirects_to_the_new_row(desk_client, session):
-    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
-
-    response = desk_client.post(
-        url("desk_walk_in", session), {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
-    )
-
-    booking = Booking.objects.get(contact=contact)
-    assert response.status_code == 302 and response.url == f"{url('roster', session)}#booking-{booking.pk}"
-
-
-def test_a_walk_in_sent_twice_books_once(desk_client, session):
-    contact = factories.ContactFactory()
-    data = {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
-
-    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
-    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
-
-    assert Booking.objects.filter(contact=contact).count() == 1
-    assert DeskAction.objects.filter(kind="PAYMENT").count() == 1
-
-
-def test_walk_in_into_a_full_class_is_409_with_the_message_on_that_customer(desk_client, session):
-    session.capacity = 1
-    session.save()
-    person(session, "Ann", "Archer")
-    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
-
-    response = desk_client.post(
-        url("desk_walk_in", session),
-        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 409
-    content = response.content.decode()
-    assert content.lstrip().startswith('<div id="walk-in-results"')
-    assert "This class is full: 1 of 1 places are taken, 0 left." in content
-    assert "over capacity" not in content  # a desk user cannot override
-    assert not Booking.objects.filter(contact=contact).exists() and not DeskAction.objects.exists()
-
-
-def test_a_manager_may_book_into_a_full_class(manager_client, session):
-    session.capacity = 1
-    session.save()
-    person(session, "Ann", "Archer")
-    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
-
-    refused = manager_client.post(
-        url("desk_walk_in", session),
-        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
-        headers=HTMX,
-    )
-    assert refused.status_code == 409
-    assert "Book anyway, over capacity (manager)" in refused.content.decode()
-
-    booked = manager_client.post(
-        url("desk_walk_in", session),
-        {"contact": contact.pk, "pay": "CASH", "override_capacity": "on", "idempotency_key": key()},
-        headers=HTMX,
-    )
-    assert booked.status_code == 200
-    assert Booking.objects.filter(contact=contact).exists()
-    assert AuditEntry.objects.filter(action="booking.override_capacity").exists()
-
-
-def test_a_desk_user_asking_to_override_capacity_is_refused(desk_client, session):
-    contact = factories.ContactFactory()
-
-    response = desk_client.post(
-        url("desk_walk_in", session), {"contact": contact.pk, "override_capacity": "on", "idempotency_key": key()}
-    )
-
-    assert response.status_code == 403 and not Booking.objects.exists()
-
-
-def test_walk_in_without_a_customer_is_422(desk_client, session):
-    response = desk_client.post(url("desk_walk_in", session), {"pay": "CASH", "idempotency_key": key()}, headers=HTMX)
-
-    assert response.status_code == 422 and "Choose a customer." in response.content.decode()
-
-
-def test_new_customer_is_created_and_booked_in_one_go(desk_client, session):
-    response = desk_client.post(
-        url("desk_walk_in_new", session),
-        {"first_name": "Nia", "last_name": "New", "phone": "+44 7700 900555", "pay": "CASH", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#roster-rows"
-    contact = Contact.objects.get(first_name="Nia")
-    assert contact.wix_id is None and Booking.objects.get(contact=contact).payment_status == "PAID"
-    assert set(DeskAction.objects.values_list("kind", flat=True)) == {"CONTACT_CREATE", "WALK_IN", "PAYMENT"}
-    assert "Nia New" in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    ("data", "field", "message"),
-    [
-        ({"first_name": "Nia"}, "email", "Give an email or a phone number (or both)."),
-        ({"email": "nia@example.com"}, "first_name", "Enter a first name."),
-        ({"first_name": "Nia", "email": "not-an-email"}, "email", "Enter an email like name@example.com."),
-        ({"first_name": "Nia", "phone": "12"}, "phone", "Enter a phone number with 6 to 15 digits."),
-    ],
-)
-def test_new_customer_form_errors_are_422_next_to_the_field(desk_client, session, data, field, message):
-    response = desk_client.post(url("desk_walk_in_new", session), {**data, "idempotency_key": key()}, headers=HTMX)
-
-    assert response.status_code == 422
-    content = response.content.decode()
-    assert content.lstrip().startswith('<form id="walk-in-new"')
-    field_html = content[content.index(f'name="{field}"') :]
-    assert field_html.index(message) < field_html.index("</p>")  # in the same field block
-    assert not Contact.objects.exists() and not DeskAction.objects.exists()
-
-
-def test_new_customer_with_a_known_email_is_409_next_to_the_email(desk_client, session):
-    factories.ContactFactory(first_name="Ann", last_name="Archer", email="ann@example.com")
-
-    response = desk_client.post(
-        url("desk_walk_in_new", session),
-        {"first_name": "Annie", "email": "ann@example.com", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 409
-    content = response.content.decode()
-    assert "already has the email ann@example.com" in content and 'value="Annie"' in content
-    assert Contact.objects.count() == 1
-
-
-def test_new_customer_into_a_full_class_leaves_no_half_made_customer(desk_client, session):
-    session.capacity = 0
-    session.save()
-
-    response = desk_client.post(
-        url("desk_walk_in_new", session),
-        {"first_name": "Nia", "phone": "+44 7700 900555", "idempotency_key": key()},
-        headers=HTMX,
-    )
-
-    assert response.status_code == 409 and "is full" in response.content.decode()
-    assert not Contact.objects.exists() and not DeskAction.objects.exists()
-
-
-def test_enrol_on_a_course_session_books_the_course_schedule(desk_client):
-    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim", default_capacity=8)
-    week1 = factories.SessionFactory(service=course, start=NOW)
-    contact = factories.ContactFactory()
-    assert "+ Enrol in the course" in roster(desk_client, week1)
-
-    desk_client.post(url("desk_walk_in", week1), {"contact": contact.pk, "pay": "LATER", "idempotency_key": key()})
-
-    booking = Booking.objects.get(contact=contact)
-    assert booking.session is None and booking.service == course
-
-
-# --- book an appointment ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def massage() -> Service:
-    return factories.ServiceFactory(type=Service.Type.APPOINTMENT, name="Massage", price=Decimal("40.00"))
-
-
-SLOT = {
-    "start": "2026-11-21T14:00:00",
-    "end": "2026-11-21T15:00:00",
-    "resource_id": "res-1",
-    "staff_name": "Sam Staff",
-    "location_id": "loc-1",
-    "location_name": "Spa",
-    "location_type": "BUSINESS",
-    "timezone": "Europe/London",
-}
-
-
-def test_today_links_to_book_appointment(desk_client):
-    assert f'href="{reverse("desk_appointment")}' in desk_client.get(reverse("today")).content.decode()
-
-
-def test_book_appointment_starts_with_the_services(desk_client, massage):
-    content = desk_client.get(reverse("desk_appointment")).content.decode()
-
-    assert "Massage" in content and f"?service={massage.pk}&amp;day=2026-11-21" in content
-
-
-def test_book_appointment_lists_the_free_slots_of_the_day(desk_client, massage, monkeypatch):
-    asked = []
-    monkeypatch.setattr(desk, "appointment_slots", lambda **kw: asked.append(kw) or [SLOT])
-
-    content = desk_client.get(
-        reverse("desk_appointment"), {"service": massage.pk, "day": "2026-11-21"}
-    ).content.decode()
-
-    assert asked[0]["service"] == massage and str(asked[0]["day"]) == "2026-11-21"
-    assert ">14:00<" in content and "Sam Staff" in content and "&amp;slot=" in content
-
-
-def test_book_appointment_says_when_wix_cannot_list_slots(desk_client, massage, monkeypatch):
-    def unreachable(**kw):
-        raise BookingError("Wix can't be reached to list free slots right now.", code="wix_unreachable")
-
-    monkeypatch.setattr(desk, "appointment_slots", unreachable)
-
-    content = desk_client.get(reverse("desk_appointment"), {"service": massage.pk}).content.decode()
-
-    assert "Wix can&#x27;t be reached to list free slots right now." in content and "Try again" in content
-
-
-def test_book_appointment_for_a_known_customer_and_pay_cash(desk_client, massage):
-    contact = factories.ContactFactory(first_name="Ann", last_name="Archer")
-    token = forms.slot_sign(SLOT)
-    page = desk_client.get(
-        reverse("desk_appointment"), {"service": massage.pk, "day": "2026-11-21", "slot": token, "q": "archer"}
-    ).content.decode()
-    assert "Ann Archer" in page and "Book · Cash £40.00" in page
-
-    response = desk_client.post(
-        reverse("desk_appointment"),
-        {
-            "service": massage.pk,
-            "day": "2026-11-21",
-            "slot": token,
-            "contact": contact.pk,
-            "pay": "CASH",
-            "idempotency_key": key(),
-        },
-    )
-
-    booking = Booking.objects.get(contact=contact)
-    assert booking.session.start == datetime(2026, 11, 21, 14, 0, tzinfo=UTC) and booking.payment_status == "PAID"
-    assert response.status_code == 302 and response.url == f"{url('roster', booking.session)}#booking-{booking.pk}"
-    assert "Added Ann Archer — paid cash — Massage, 14:00." in desk_client.get(response.url).content.decode()
-
-
-def test_book_appointment_for_a_new_customer_with_errors_next_to_the_fields(desk_client, massage):
-    data = {
-        "service": massage.pk,
-        "slot": forms.slot_sign(SLOT),
-        "first_name": "",
-        "email": "x",
-        "idempotency_key": key(),
-    }
-
-    response = desk_client.post(reverse("desk_appointment"), data)
-
-    assert response.status_code == 422
-    content = response.content.decode()
-    assert "Enter a first name." in content and "Enter an email like name@example.com." in content
-    assert '<details class="new-customer" open>' in content
-    assert not Booking.objects.exists()
-
-
-def test_a_tampered_slot_is_422(desk_client, massage):
-    response = desk_client.get(reverse("desk_appointment"), {"service": massage.pk, "slot": "forged"})
-
-    assert response.status_code == 422
-    assert "That time is no longer on offer: pick a time again." in response.content.decode()
-
-
-def test_a_taken_slot_is_409(desk_client, massage):
-    token = forms.slot_sign(SLOT)
-    first, second = factories.ContactFactory(), factories.ContactFactory()
-    base = {"service": massage.pk, "slot": token, "pay": ""}
-    desk_client.post(reverse("desk_appointment"), {**base, "contact": first.pk, "idempotency_key": key()})
-
-    response = desk_client.post(reverse("desk_appointment"), {**base, "contact": second.pk, "idempotency_key": key()})
-
-    assert response.status_code == 409 and "already booked at 14:00" in response.content.decode()
-    assert not Booking.objects.filter(contact=second).exists()
-
-
-def test_an_appointment_roster_links_to_booking_another(desk_client, massage):
-    appointment = factories.SessionFactory(service=massage, start=NOW)
-
-    content = roster(desk_client, appointment)
-
-    assert "Book another appointment" in content and "walk-in-panel" not in content
-
-
-# --- login and roles ----------------------------------------------------------------------------
-
-
 DESK_POSTS = ["desk_pay", "desk_plan", "desk_later", "desk_attendance"]
 
 
@@ -1076,9 +610,6 @@ def test_get_on_an_action_is_405(desk_client, session):
     booking = person(session, "Cy", "Cole")
 
     assert desk_client.get(url("desk_pay", session, booking.pk)).status_code == 405
-
-
-# --- query counts -------------------------------------------------------------------------------
 
 
 def _busy(session: Session, n: int) -> None:

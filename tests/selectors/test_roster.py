@@ -1,6 +1,6 @@
-"""Selectors that answer one question in two places must agree: the roster works out "charged to
-a plan" in Python from the rows it loads (``selectors._on_plan``), Today and the session header
-count it in SQL (``selectors._charged_to_plan_q``)."""
+"""The roster's reads. Selectors that answer one question in two places must agree: the roster
+works out "charged to a plan" in Python from the rows it loads (``selectors.roster.on_plan``),
+Today and the session header count it in SQL (``selectors.queries.charged_to_plan_q``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from bookings_app import selectors
 from bookings_app.models import Booking, Payment
+from bookings_app.selectors import queries
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -76,14 +77,15 @@ def test_charged_to_plan_is_the_same_on_the_roster_and_in_the_counts():
     _pay(_line(two))
     on_plan["two orders, one paid by plan"] = two
 
-    rows = {row.booking.pk: row for row in selectors.roster_row_list(session=session)}
-    in_sql = set(Booking.objects.filter(selectors._charged_to_plan_q()).values_list("pk", flat=True))
+    read = selectors.roster_read(session=session)
+    rows = {booking.pk: read.charged_to_plan(booking) for booking in read.bookings}
+    in_sql = set(Booking.objects.filter(queries.charged_to_plan_q()).values_list("pk", flat=True))
 
     for case, b in on_plan.items():
-        assert rows[b.pk].charged_to_plan and b.pk in in_sql, case
+        assert rows[b.pk] and b.pk in in_sql, case
     for case, b in not_on_plan.items():
-        assert not rows[b.pk].charged_to_plan and b.pk not in in_sql, case
-    assert {pk for pk, row in rows.items() if row.charged_to_plan} == in_sql & rows.keys()
+        assert not rows[b.pk] and b.pk not in in_sql, case
+    assert {pk for pk, charged_to_plan in rows.items() if charged_to_plan} == in_sql & rows.keys()
 
 
 def test_the_roster_is_by_surname_whatever_the_case_and_accents():
@@ -91,6 +93,6 @@ def test_the_roster_is_by_surname_whatever_the_case_and_accents():
     for first, last in [("Zoë", "ZEDD"), ("Ann", "de Vries"), ("Bo", "Ó'Brien"), ("Al", "Oakes"), ("Cy", "Adams")]:
         factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=first, last_name=last))
 
-    rows = selectors.roster_row_list(session=session)
+    bookings = selectors.roster_read(session=session).bookings
 
-    assert [row.contact.last_name for row in rows] == ["Adams", "de Vries", "Oakes", "Ó'Brien", "ZEDD"]
+    assert [booking.contact.last_name for booking in bookings] == ["Adams", "de Vries", "Oakes", "Ó'Brien", "ZEDD"]

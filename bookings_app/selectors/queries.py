@@ -1,0 +1,73 @@
+"""The query pieces the selectors share: which bookings are on a session's roster, which are
+paid with a plan, which contacts match a search."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.lookups import Exact
+
+from bookings_app.models import Booking, OrderLineItem, Payment, Service, Session, normalise_phone, normalise_text
+
+PLAN_OPTIONS = (Booking.PaymentOption.MEMBERSHIP, Booking.PaymentOption.MEMBERSHIP_OFFLINE)
+
+
+def roster_q(*, session_id: object, service_id: object) -> Q:
+    """The bookings on a session's roster: booked onto the event itself, or — for a course —
+    booked onto the course's schedule (no session; they attend every session of the course)."""
+    return Q(session_id=session_id) | Q(session__isnull=True, service_id=service_id, service__type=Service.Type.COURSE)
+
+
+def session_roster_q(session: Session) -> Q:
+    """``roster_q`` for one session. With the session's service loaded (``session_get`` loads
+    it) the course test is made here rather than in SQL: a class's roster is then just its own
+    bookings, a query without the join to the service and the OR, which PostgreSQL plans and
+    runs faster."""
+    if not Session._meta.get_field("service").is_cached(session):
+        return roster_q(session_id=session.pk, service_id=session.service_id)
+    q = Q(session_id=session.pk)
+    if session.service.type == Service.Type.COURSE:
+        q |= Q(session__isnull=True, service_id=session.service_id)
+    return q
+
+
+def outer_roster_q() -> Q:
+    """``roster_q`` inside a subquery on sessions: the course test reads the outer query's
+    service (already joined for ``select_related``) instead of joining the service again in
+    every subquery."""
+    is_course = Exact(OuterRef("service__type"), Value(Service.Type.COURSE))
+    return Q(session_id=OuterRef("pk")) | Q(is_course, session__isnull=True, service_id=OuterRef("service_id"))
+
+
+def charged_to_plan_q() -> Q:
+    """A booking paid with a pricing plan: a standing plan payment on its order, or — with no
+    order mirrored — a settled booking whose chosen payment option is a plan."""
+    # A plan payment names the line it paid for: on an order shared by several bookings it
+    # pays for that line's booking only.
+    plan_payment = Payment.objects.filter(
+        Q(line_item_id="") | Q(line_item_id=OuterRef("line_item_id")),
+        order_id=OuterRef("order_id"),
+        method=Payment.Method.PLAN,
+        status__in=Payment.COUNTED_STATUSES,
+    )
+    paid_line = OrderLineItem.objects.filter(Exists(plan_payment), booking_id=OuterRef("pk"))
+    any_line = OrderLineItem.objects.filter(booking_id=OuterRef("pk"))
+    return Q(Exists(paid_line)) | Q(
+        ~Exists(any_line),
+        selected_payment_option__in=PLAN_OPTIONS,
+        payment_status__in=Booking.SETTLED_PAYMENT_STATUSES,
+    )
+
+
+def search_q(search: str, prefix: str = "") -> Q | None:
+    """Match a name (every word), an email or a phone number fragment."""
+    words = normalise_text(search).split()
+    if not words:
+        return None
+    by_name = Q()
+    for word in words:
+        by_name &= Q(**{f"{prefix}search_name__contains": word})
+    match = by_name | Q(**{f"{prefix}search_email__contains": search.strip().casefold()})
+    digits = normalise_phone(search)
+    if len(digits) >= 3:
+        match |= Q(**{f"{prefix}search_phone__contains": digits})
+    return match

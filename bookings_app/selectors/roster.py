@@ -1,0 +1,232 @@
+"""The roster's reads: the bookings on a session's roster with what a row needs of them
+(contacts, attendance, order lines and their orders' payments), the desk actions that still
+matter for them, and their people's plan balances. ``bookings_app.roster_rows`` turns them
+into the rows the roster shows; ``services.desk.settle`` reads the same for its suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import Count, Q
+
+from bookings_app.models import (
+    Attendance,
+    BenefitBalance,
+    Booking,
+    Contact,
+    DeskAction,
+    OrderLineItem,
+    Payment,
+    Service,
+    Session,
+    normalise_text,
+)
+from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
+
+# Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
+# into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings,
+# and its contacts load only what a row shows; code that does read another field still gets it
+# (one query for that row), so leave them out only here.
+_MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
+_ROSTER_DEFERRED = (*_MIRROR_BOOKKEEPING, "wix_created_at")
+_ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+
+# The desk actions a roster row shows: open ones, synced ones that can be reversed, reversals.
+OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
+# What a manager may reverse once Wix has it (services.desk.action_reverse).
+REVERSIBLE_KINDS = (DeskAction.Kind.WALK_IN, DeskAction.Kind.PAYMENT, DeskAction.Kind.PLAN_CHARGE)
+# The reverse of an action, as a new action, names the one it reverses in its params.
+REVERSE_KINDS = (DeskAction.Kind.CANCEL_BOOKING, DeskAction.Kind.VOID_PLAN_CHARGE, DeskAction.Kind.REFUND)
+
+
+class OrderLine(NamedTuple):
+    """What a row needs of one of its booking's order lines, and of that line's order."""
+
+    booking_id: int
+    order_id: int
+    line_item_id: str
+    order_lines: int  # lines on the order: more than one, and its balance is shared
+    number: str
+    wix_id: str | None
+    balance: Decimal
+    currency: str
+
+
+# Order pk → its counted payments, oldest first: (Payment.Method value, the line it paid for or "").
+Payments = dict[int, list[tuple[str, str]]]
+
+
+@dataclass
+class RosterRead:
+    """The bookings on a roster, by surname, with what their rows are made of."""
+
+    bookings: list[Booking]  # their contacts (the fields a row shows) and services loaded
+    attendance: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)  # booking pk → status, attendees
+    lines: dict[int, list[OrderLine]] = field(default_factory=dict)  # booking pk → its order lines
+    payments: Payments = field(default_factory=dict)
+
+    def attendance_status(self, booking_id: int) -> str:
+        return self.attendance.get(booking_id, (None, 0))[0] or Attendance.Status.NOT_SET
+
+    def orders(self, booking_id: int) -> dict[int, OrderLine]:
+        """Order pk → the booking's first line on it (an order counts once however many lines)."""
+        orders: dict[int, OrderLine] = {}
+        for line in self.lines.get(booking_id, []):
+            orders.setdefault(line.order_id, line)
+        return orders
+
+    def order_balances(self, booking_id: int) -> list[Decimal]:
+        """The balance of every order the booking is on (cancelled ones too), once each."""
+        return [o.balance for o in self.orders(booking_id).values()]
+
+    def charged_to_plan(self, booking: Booking) -> bool:
+        return on_plan(booking, self.lines.get(booking.pk, []), self.payments)
+
+
+def roster_read(
+    *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
+) -> RosterRead:
+    """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
+    ``booking_ids``, for re-rendering rows after a desk action).
+
+    Five plain queries however many rows — the bookings, their contacts, their attendance at
+    this session, their order lines with the orders' balances, and those orders' counted
+    payments (and one for the service, unless the session comes with it) — each a simple
+    lookup by id, rather than one query with joins and correlated subqueries: those cost more
+    to build in Python and to plan in PostgreSQL than the lookups cost to run, and a join to
+    every contact grows with the contact list. Whether a booking is charged to a plan is worked
+    out from the lines and payments already loaded (:func:`on_plan`). The money comes as plain
+    values, not model instances, and the bookings share the session's service rather than each
+    loading a copy.
+    """
+    bookings_qs = Booking.objects.filter(session_roster_q(session)).defer(*_ROSTER_DEFERRED)
+    if booking_ids is not None:
+        bookings_qs = bookings_qs.filter(pk__in=booking_ids)
+    if not include_cancelled:
+        bookings_qs = bookings_qs.filter(status__in=Booking.ROSTER_STATUSES)
+    match = search_q(search, prefix="contact__")
+    if match is not None:
+        bookings_qs = bookings_qs.filter(match)
+    bookings = list(bookings_qs)
+    if not bookings:
+        return RosterRead(bookings=[])
+    ids = [b.pk for b in bookings]
+    _share_services(bookings, session)
+    contacts = Contact.objects.only(*_ROSTER_CONTACT_FIELDS).in_bulk({b.contact_id for b in bookings})
+    cache_contact = Booking._meta.get_field("contact").set_cached_value
+    for booking in bookings:
+        cache_contact(booking, contacts[booking.contact_id])
+    attendance = {
+        booking_id: (status, attendees)
+        for booking_id, status, attendees in Attendance.objects.filter(
+            session_id=session.pk, booking_id__in=ids
+        ).values_list("booking_id", "status", "number_of_attendees")
+    }
+    lines, payments = _lines_and_payments(ids)
+    # By surname, then first name, the same on every database: case, accents and punctuation
+    # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
+    bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
+    return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments)
+
+
+def on_plan(booking: Booking, lines: list[OrderLine], payments: Payments) -> bool:
+    """``queries.charged_to_plan_q`` for one booking, from its order lines and their orders' counted
+    payments as the roster loads them: a plan payment on its order that is for its line (or for
+    no line in particular), or — with no order mirrored — a settled booking whose chosen payment
+    option is a plan. ``tests/selectors/test_roster.py`` holds the two to the same answers."""
+    if lines:
+        return any(
+            method == Payment.Method.PLAN and line_item_id in ("", line.line_item_id)
+            for line in lines
+            for method, line_item_id in payments.get(line.order_id, ())
+        )
+    return (
+        booking.selected_payment_option in PLAN_OPTIONS and booking.payment_status in Booking.SETTLED_PAYMENT_STATUSES
+    )
+
+
+def _share_services(bookings: list[Booking], session: Session) -> None:
+    """Give every booking its service without a copy per row: the session's own, as loaded with
+    the session (``session_get`` does), or else one query for the services the bookings name
+    (and for a booking that names another service, which the mirror should never hold)."""
+    services = {}
+    if Session._meta.get_field("service").is_cached(session):
+        services[session.service_id] = session.service
+    missing = {b.service_id for b in bookings} - services.keys()
+    if missing:
+        services.update(Service.objects.in_bulk(missing))
+    cache = Booking._meta.get_field("service").set_cached_value
+    for booking in bookings:
+        cache(booking, services[booking.service_id])
+
+
+def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
+    """The bookings' desk actions that still matter to their rows, oldest first: open ones,
+    synced ones that can be reversed, and reversals (not undone or removed). One query."""
+    return list(
+        DeskAction.objects.filter(booking_id__in=booking_ids)
+        .filter(
+            Q(status__in=OPEN_ACTION_STATUSES)
+            | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
+            | Q(kind__in=REVERSE_KINDS)
+        )
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .order_by("created_at", "pk")
+    )
+
+
+def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBalance]]:
+    """Contact pk → their live plan balances (active, with credit or unlimited), the pass with
+    the fewest credits first (to be used up first). One query."""
+    balances = (
+        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member")
+        .order_by("unlimited", "remaining_credits", "pk")
+    )
+    by_contact: dict[int, list[BenefitBalance]] = {}
+    for balance in balances:
+        by_contact.setdefault(balance.member.contact_id, []).append(balance)
+    return by_contact
+
+
+def booking_orders_read(*, booking: Booking) -> RosterRead:
+    """What a row's amount due is made of, for one booking already loaded (with its contact and
+    service): its order lines and their orders' payments — two queries (one with no order) —
+    rather than the whole row's reads."""
+    lines, payments = _lines_and_payments([booking.pk])
+    return RosterRead(bookings=[booking], lines=lines, payments=payments)
+
+
+def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:
+    lines: dict[int, list[OrderLine]] = {}
+    for line in (
+        OrderLineItem.objects.filter(booking_id__in=ids)
+        .annotate(order_lines=Count("order__line_items"))
+        .values_list(
+            "booking_id",
+            "order_id",
+            "line_item_id",
+            "order_lines",
+            "order__number",
+            "order__wix_id",
+            "order__balance",
+            "order__currency",
+        )
+        .order_by("pk")
+    ):
+        line = OrderLine(*line)
+        lines.setdefault(line.booking_id, []).append(line)
+    payments: dict[int, list[tuple[str, str]]] = {}
+    if lines:
+        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
+        for order_id, method, line_item_id in (
+            Payment.objects.filter(order_id__in=order_ids, status__in=Payment.COUNTED_STATUSES)
+            .values_list("order_id", "method", "line_item_id")
+            .order_by("wix_created_at", "pk")
+        ):
+            payments.setdefault(order_id, []).append((method, line_item_id))
+    return lines, payments

@@ -1,0 +1,95 @@
+"""Sessions with their roster numbers: the Today list and a session's header."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings_app.models import Attendance, Booking, Session
+from bookings_app.selectors.queries import charged_to_plan_q, outer_roster_q
+
+
+def _sum(queryset: QuerySet, column: str) -> Coalesce:
+    """SUM(column) over ``queryset`` as a scalar subquery (no GROUP BY), 0 when empty."""
+    total = queryset.order_by().values(total=Func(F(column), function="SUM", output_field=IntegerField()))
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """Annotate sessions with their roster numbers, all in the sessions' own query.
+
+    Correlated subqueries rather than JOIN + Sum: a course session's bookings hang off the
+    service, a class's off the event, and attendance off the session — joining several of
+    those one-to-many paths at once would multiply rows and inflate the sums.
+    """
+    active = Booking.objects.filter(
+        outer_roster_q(),
+        status__in=Booking.ACTIVE_STATUSES,
+    )
+    plan = charged_to_plan_q()
+    attended = Attendance.objects.filter(session_id=OuterRef("pk"), status=Attendance.Status.ATTENDED)
+    pending = Booking.objects.filter(outer_roster_q(), pending_sync=True)
+    return sessions.select_related("service", "staff").annotate(
+        places=Coalesce("capacity", "service__default_capacity"),
+        booked=_sum(active, "total_participants"),
+        plan_count=_sum(active.filter(plan), "total_participants"),
+        paid_count=_sum(
+            active.filter(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES).exclude(plan),
+            "total_participants",
+        ),
+        checked_in=_sum(attended, "number_of_attendees"),
+        pending_count=Coalesce(
+            Subquery(pending.order_by().values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField()),
+            Value(0),
+        ),
+    )
+
+
+@functools.cache
+def _sessions_with_stats() -> QuerySet[Session]:
+    """Every session with its roster numbers (``_with_stats``), built once per process: building
+    those subqueries costs more than running them, and every roster request needs them. Callers
+    only derive querysets from it (``filter``, ``order_by``), which copies it; it is never
+    evaluated itself, so it holds no rows and is safe to share between threads."""
+    return _with_stats(Session.objects.all())
+
+
+def _with_unpaid(sessions: list[Session]) -> list[Session]:
+    # Derived here rather than in SQL, where it would evaluate the three subqueries again.
+    for session in sessions:
+        session.unpaid_count = session.booked - session.paid_count - session.plan_count
+    return sessions
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Start and end of ``day`` in the business time zone, as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def session_day_list(*, day: date, service_id: int | None = None, staff_id: int | None = None) -> list[Session]:
+    """The day's sessions (classes, course sessions, appointments) in start order, each
+    annotated with ``places``, ``booked``, ``paid_count``, ``plan_count``, ``unpaid_count``,
+    ``checked_in`` and ``pending_count`` — one query."""
+    start, end = day_bounds(day)
+    sessions = _sessions_with_stats().filter(start__gte=start, start__lt=end)
+    if service_id is not None:
+        sessions = sessions.filter(service_id=service_id)
+    if staff_id is not None:
+        sessions = sessions.filter(staff_id=staff_id)
+    return _with_unpaid(list(sessions.order_by("start", "pk")))
+
+
+def session_get(*, ref: str) -> Session | None:
+    """A session by Wix event id, or by our pk for one not yet in Wix, with its roster numbers."""
+    match = Q(wix_id=ref)
+    if ref.isdigit() and len(ref) < 19:  # fits a 64-bit primary key
+        match |= Q(pk=int(ref))
+    exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
+    session = _sessions_with_stats().filter(match).order_by(exact_wix_id_first).first()
+    return _with_unpaid([session])[0] if session else None

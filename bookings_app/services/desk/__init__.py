@@ -1,0 +1,75 @@
+"""Front-desk actions, local first (DESIGN.md §4).
+
+A desk click never waits on Wix. Each service here, in one transaction:
+
+1. returns the earlier result when its ``idempotency_key`` (a token rendered into the form) was
+   used already — a double click or a retried POST cannot act twice;
+2. checks the business rules against the mirror, under row locks where two desks could race
+   (the session for its last place, the booking for its money);
+3. writes a :class:`DeskAction` (what the worker will push to Wix, after the undo window);
+4. changes the mirror optimistically (``booking.pending_sync = True``, payment status, credits,
+   attendance) and records an audit entry (before → after).
+
+The worker (``services.push``) does the Wix calls. The only desk functions that talk to Wix are
+:func:`appointment_slots` (free slots must come from Wix) and :func:`customer_search`'s optional
+contact lookup.
+
+One module per flow: ``ledger`` (idempotency keys, new actions, what an action waits for, row
+locks), ``walk_ins`` (walk-ins, courses, appointments, the one-tap :func:`walk_in_book`),
+``payments``, ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse); customers
+are found and created in ``services.customers``. The amounts due and plan rules are
+``bookings_app.money``'s.
+
+Every function raises ``BookingError(message, code=…)``; ``message`` is for staff, ``code`` is
+stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_taken``,
+``session_required``, ``booking_cancelled``, ``amount_invalid``, ``method_invalid``,
+``already_paid``, ``plan_not_eligible``, ``no_credits``, ``status_invalid``, ``settle_invalid``,
+``too_late_to_undo``, ``not_needing_attention``, ``choice_invalid``, ``forbidden``,
+``not_reversible``, ``already_reversed``, ``wix_unreachable``, ``duplicate_request``,
+``participants_invalid``, ``idempotency_missing``.
+"""
+
+from typing import Any
+
+from bookings_app.services import customers
+from bookings_app.services.desk.attendance import attendance_mark, attendance_mark_all
+from bookings_app.services.desk.corrections import action_resolve, action_reverse, action_undo
+from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
+from bookings_app.services.desk.settle import SettleChoice, SettleRow, settle_commit, settle_suggestions
+from bookings_app.services.desk.walk_ins import appointment_slots, walk_in_book, walk_in_create
+from bookings_app.services.errors import BookingError
+
+__all__ = [
+    "BookingError",
+    "CustomerHit",
+    "CustomerHits",
+    "NewCustomer",
+    "SettleChoice",
+    "SettleRow",
+    "action_resolve",
+    "action_reverse",
+    "action_undo",
+    "appointment_slots",
+    "attendance_mark",
+    "attendance_mark_all",
+    "customer_create",
+    "customer_search",
+    "pay_later",
+    "payment_record",
+    "plan_charge",
+    "settle_commit",
+    "settle_suggestions",
+    "walk_in_book",
+    "walk_in_create",
+]
+
+# ``services.customers`` writes its new customers through ``ledger``, which loads this package
+# first: its names are looked up when asked for rather than copied here while it may still be
+# loading.
+_FROM_CUSTOMERS = ("CustomerHit", "CustomerHits", "NewCustomer", "customer_create", "customer_search")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CUSTOMERS:
+        return getattr(customers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,296 @@
+"""Taking desk actions back: undo one still in its undo window (:func:`action_undo`), decide
+about one Wix refused (:func:`action_resolve`: retry, override, cash instead, remove), reverse
+one Wix already has as a new action (:func:`action_reverse`: cancel, void, refund)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from bookings_app import money, roles
+from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
+from bookings_app.services.audit import audit_record
+from bookings_app.services.desk import ledger
+from bookings_app.services.desk.payments import METHOD_LABELS
+from bookings_app.services.errors import BookingError
+
+Kind = DeskAction.Kind
+Status = DeskAction.Status
+PS = Booking.PaymentStatus
+
+# What is taken back when a synced action is reversed, and the permission that needs.
+REVERSALS = {
+    Kind.WALK_IN: (Kind.CANCEL_BOOKING, None),
+    Kind.PLAN_CHARGE: (Kind.VOID_PLAN_CHARGE, roles.VOID_PAYMENTS),
+    Kind.PAYMENT: (Kind.REFUND, roles.VOID_PAYMENTS),
+}
+
+
+def action_undo(*, user: Any, action: DeskAction) -> None:
+    """Take back an action still in its undo window: the mirror is put back as it was, nothing
+    reaches Wix; what waited on it (a payment on an undone walk-in) goes too.
+
+    Raises ``BookingError`` ``too_late_to_undo`` once the window has passed or the worker has it.
+    """
+    with transaction.atomic():
+        action = DeskAction.objects.select_for_update().get(pk=action.pk)
+        if not action.can_undo():
+            raise BookingError(
+                "Too late to undo: this has gone to Wix (or is on its way). Use reverse instead.",
+                code="too_late_to_undo",
+            )
+        _drop(user=user, action=action, status=Status.UNDONE, verb="undo")
+
+
+def action_resolve(*, user: Any, action: DeskAction, choice: str) -> DeskAction | None:
+    """What staff decided about an action Wix refused (NEEDS_ATTENTION):
+
+    * ``retry`` — send it again (after fixing things in Wix, say);
+    * ``override`` — a manager books the walk-in into the full class anyway;
+    * ``cash_instead`` — the plan had no credit: take cash at the price (returns the new action);
+    * ``remove`` — drop the walk-in / payment and put the mirror back (returns None).
+
+    Raises ``BookingError`` ``not_needing_attention``, ``choice_invalid``, ``forbidden``,
+    ``already_paid`` (cash instead, when nothing is due any more).
+    """
+    with transaction.atomic():
+        action = DeskAction.objects.select_for_update().get(pk=action.pk)
+        if action.status != Status.NEEDS_ATTENTION:
+            raise BookingError("This doesn't need attention any more.", code="not_needing_attention")
+        if choice == "retry":
+            _requeue(action)
+            audit_record(
+                user=user,
+                action="desk.retry",
+                obj_type="desk_action",
+                obj_id=action.pk,
+                summary=f"Retry: {action.get_kind_display()} for {ledger.who(action)}",
+                before={"error": action.error_code},
+            )
+            return action
+        if choice == "override":
+            if action.kind != Kind.WALK_IN:
+                raise BookingError("Only a walk-in can be booked in over capacity.", code="choice_invalid")
+            if not ledger.has_perm(user, roles.OVERRIDE_CAPACITY):
+                raise BookingError("Only a manager can book someone into a full class.", code="forbidden")
+            action.params = {**action.params, "override_capacity": True}
+            _requeue(action)
+            audit_record(
+                user=user,
+                action="booking.override_capacity",
+                obj_type="booking",
+                obj_id=action.booking_id,
+                summary=f"Override: {ledger.who(action)} booked into a full session",
+                before={"error": action.error_code},
+                after={"override_capacity": True},
+            )
+            return action
+        if choice == "cash_instead":
+            if action.kind != Kind.PLAN_CHARGE:
+                raise BookingError("Cash instead is for a plan charge that failed.", code="choice_invalid")
+            return _cash_instead(user=user, action=action)
+        if choice == "remove":
+            _drop(user=user, action=action, status=Status.REMOVED, verb="remove")
+            return None
+    raise BookingError("Choose retry, override, cash instead or remove.", code="choice_invalid")
+
+
+def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> DeskAction:
+    """Take back an action Wix already has, the way Wix allows, as a new action: a walk-in is
+    cancelled, a plan charge voided (the credit comes back), a payment refunded.
+
+    Raises ``BookingError`` ``not_reversible`` (not synced, or nothing Wix can take back),
+    ``already_reversed``, ``forbidden`` (voids and refunds need the void-payments permission).
+    """
+    ledger.require_key(idempotency_key)
+    with transaction.atomic():
+        action = DeskAction.objects.select_for_update().get(pk=action.pk)
+        if action.kind not in REVERSALS:
+            raise BookingError("This can't be taken back.", code="not_reversible")
+        reverse_kind, permission = REVERSALS[action.kind]
+        done = ledger.existing(idempotency_key, reverse_kind)
+        if done is not None:
+            return done
+        if action.status != Status.SYNCED:
+            raise BookingError(
+                "Only what Wix already has can be reversed; undo or remove it instead.", code="not_reversible"
+            )
+        if permission and not ledger.has_perm(user, permission):
+            raise BookingError("Only a manager can void or refund a payment.", code="forbidden")
+        if DeskAction.objects.filter(
+            params__reverses=action.pk, status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED)
+        ).exists():
+            raise BookingError("This was already reversed.", code="already_reversed")
+        if action.booking is None:
+            raise BookingError("The booking is gone.", code="not_reversible")
+        booking = ledger.lock_booking(action.booking, allow_cancelled=reverse_kind != Kind.CANCEL_BOOKING)
+        before = ledger.booking_money_state(booking) | {"status": booking.status}
+        extra: dict[str, Any] = {}
+        params: dict[str, Any] = {"reverses": action.pk}
+        if reverse_kind == Kind.CANCEL_BOOKING:
+            booking.status = Booking.Status.CANCELED
+            summary = f"Cancelled {booking.contact}'s booking"
+            audit_action = "booking.cancel"
+        elif reverse_kind == Kind.VOID_PLAN_CHARGE:
+            balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
+            if balance is not None and not balance.unlimited:
+                extra["credits"] = ledger.str_or_none(balance.remaining_credits)
+                balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + 1
+                balance.save(update_fields=["remaining_credits"])
+            booking.payment_status = PS.NOT_PAID
+            booking.selected_payment_option = Booking.PaymentOption.OFFLINE
+            params.update({k: action.params.get(k) for k in ("balance_id", "pool_id", "member_id", "plan_name")})
+            summary = f"Voided the plan charge for {booking.contact} (credit back)"
+            audit_action = "payment.void_plan"
+        else:
+            booking.payment_status = PS.REFUNDED
+            params.update({"amount": action.params.get("amount"), "method": action.params.get("method")})
+            method_label = METHOD_LABELS.get(action.params.get("method"), "")
+            summary = f"Refunded {action.params.get('amount')} {method_label} to {booking.contact}"
+            audit_action = "payment.refund"
+        booking.pending_sync = True
+        booking.save(update_fields=["status", "payment_status", "selected_payment_option", "pending_sync"])
+        reverse = ledger.new_action(
+            user=user,
+            kind=reverse_kind,
+            key=idempotency_key,
+            booking=booking,
+            session=booking.session,
+            contact=booking.contact,
+            depends_on=ledger.money_dependency(booking),
+            params=params,
+            before={"booking": before, **extra},
+            undo_window=False,
+        )
+        audit_record(
+            user=user,
+            action=audit_action,
+            obj_type="booking",
+            obj_id=booking.pk,
+            summary=summary,
+            before={**before, **extra},
+            after={**ledger.booking_money_state(booking), "status": booking.status, "action": reverse.pk},
+        )
+    return reverse
+
+
+def _requeue(action: DeskAction) -> None:
+    action.requeue()
+    ledger.schedule_push(action.run_after)
+
+
+def _cash_instead(*, user: Any, action: DeskAction) -> DeskAction:
+    booking = action.booking
+    assert booking is not None
+    _drop(user=user, action=action, status=Status.REMOVED, verb="cash_instead", cascade=False)
+    booking = ledger.lock_booking(booking)
+    due = money.amount_due(booking)
+    if due <= 0:
+        raise BookingError(ledger.already_paid_message(booking), code="already_paid")
+    before = ledger.booking_money_state(booking)
+    booking.payment_status = PS.PAID
+    ledger.offline_option(booking)
+    booking.pending_sync = True
+    booking.save(update_fields=["payment_status", "selected_payment_option", "pending_sync"])
+    cash = ledger.new_action(
+        user=user,
+        kind=Kind.PAYMENT,
+        key=f"{action.idempotency_key}:cash",
+        booking=booking,
+        session=booking.session,
+        contact=booking.contact,
+        depends_on=ledger.money_dependency(booking),
+        params={"method": "CASH", "amount": str(due), "full": True, "due": str(due), "instead_of": action.pk},
+        before={"booking": before},
+        undo_window=False,
+    )
+    # Whatever waited on the plan charge now waits on the cash.
+    DeskAction.objects.filter(depends_on=action, status__in=DeskAction.LIVE_STATUSES).update(depends_on=cash)
+    audit_record(
+        user=user,
+        action="payment.cash",
+        obj_type="booking",
+        obj_id=booking.pk,
+        summary=f"Cash instead of the plan: took {money.format_money(due, booking.service.currency)} "
+        f"from {booking.contact}",
+        before=before,
+        after={**ledger.booking_money_state(booking), "amount": str(due), "action": cash.pk},
+    )
+    return cash
+
+
+def _drop(*, user: Any, action: DeskAction, status: str, verb: str, cascade: bool = True) -> None:
+    """Mark ``action`` (and, with ``cascade``, what waits on it) UNDONE/REMOVED and put back what it
+    changed in the mirror — latest first, so chained changes unwind in order."""
+    chain = [action]
+    if cascade:
+        frontier = [action.pk]
+        while frontier:
+            nxt = list(
+                DeskAction.objects.select_for_update()
+                .filter(depends_on_id__in=frontier, status__in=DeskAction.LIVE_STATUSES)
+                .order_by("pk")
+            )
+            chain.extend(nxt)
+            frontier = [a.pk for a in nxt]
+    touched: set[int] = set()
+    for item in sorted(chain, key=lambda a: a.pk, reverse=True):
+        was = item.status
+        _restore(item)
+        item.status = status
+        item.next_attempt_at = None
+        item.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        if item.booking_id:
+            touched.add(item.booking_id)
+        audit_record(
+            user=user,
+            action=f"desk.{verb}",
+            obj_type="booking" if item.booking_id else "contact",
+            obj_id=item.booking_id or item.contact_id,
+            summary=f"{verb.replace('_', ' ').capitalize()}: {item.get_kind_display()} for {ledger.who(item)}",
+            before={"status": was, "action": item.pk},
+            after={"status": status},
+        )
+    for booking_id in touched:
+        DeskAction.refresh_pending(booking_id)
+
+
+def _restore(action: DeskAction) -> None:
+    """Put back what ``action`` changed in the mirror."""
+    booking = Booking.objects.select_for_update().filter(pk=action.booking_id).first() if action.booking_id else None
+    before = action.before or {}
+    if action.kind == Kind.WALK_IN and booking is not None:
+        booking.status = Booking.Status.CANCELED
+        booking.save(update_fields=["status"])
+        if (
+            booking.session_id
+            and booking.session.service.type == Service.Type.APPOINTMENT
+            and not booking.session.wix_id
+        ):
+            Session.objects.filter(pk=booking.session_id).update(status="CANCELLED")
+    elif action.kind == Kind.ATTENDANCE and booking is not None and action.session_id:
+        previous = before.get("attendance") or {}
+        row = Attendance.objects.filter(booking=booking, session_id=action.session_id).first()
+        if row is not None:
+            if previous.get("existed"):
+                row.status = previous.get("status") or Attendance.Status.NOT_SET
+                row.save(update_fields=["status"])
+            elif row.wix_id is None:
+                row.delete()
+            else:
+                row.status = Attendance.Status.NOT_SET
+                row.save(update_fields=["status"])
+    elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
+        balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
+        if balance is not None and not balance.unlimited:
+            step = 1 if action.kind == Kind.PLAN_CHARGE else -1
+            balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + step
+            balance.save(update_fields=["remaining_credits"])
+    if booking is not None and "booking" in before:
+        state = before["booking"]
+        for name in ("payment_status", "selected_payment_option", "status"):
+            if name in state:
+                setattr(booking, name, state[name])
+        booking.save(update_fields=["payment_status", "selected_payment_option", "status"])

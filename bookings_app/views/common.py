@@ -1,0 +1,152 @@
+"""What the desk's view modules share: the status codes of a refusal, finding the session,
+booking or desk action of a URL (404 otherwise), a re-sent form, and the customer search of
+the walk-in and appointment screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+
+from bookings_app import money, selectors, wix
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Service, Session
+from bookings_app.services import customers, desk
+
+INVALID = 422  # the form is wrong: fix the field
+REFUSED = 409  # a business rule said no (BookingError): the message says why
+ROSTER_CHANGED = "rosterChanged"  # htmx event: the header and head count refresh
+MAX_SEARCH_LENGTH = 100
+
+
+def session_or_404(ref: str) -> Session:
+    session = selectors.session_get(ref=ref)
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def booking_or_404(session: Session, booking_id: int) -> Booking:
+    booking = selectors.roster_booking_get(session=session, booking_id=booking_id)
+    if booking is None:
+        raise Http404("No such booking on this roster.")
+    return booking
+
+
+def action_or_404(session: Session, action_id: int) -> DeskAction:
+    action = selectors.desk_action_get(session=session, action_id=action_id)
+    if action is None or action.booking_id is None:
+        raise Http404("No such desk action on this roster.")
+    return action
+
+
+def roster_url(session: Session, booking_id: int | None = None) -> str:
+    url = reverse("roster", args=[session.ref])
+    return f"{url}#booking-{booking_id}" if booking_id else url
+
+
+def already_done(request: HttpRequest, key_suffix: str = "") -> bool:
+    """A re-sent form (double tap, a retried POST): its token already made an action."""
+    key = request.POST.get("idempotency_key", "").strip()
+    return bool(key) and selectors.desk_action_key_used(key=key + key_suffix)
+
+
+def who(booking: Booking | Contact) -> str:
+    contact = booking.contact if isinstance(booking, Booking) else booking
+    return contact.full_name or contact.email or contact.phone or "the customer"
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+# --- finding the customer (walk-in, appointment) ---------------------------------------------------
+
+
+@dataclass
+class HitChoice:
+    """A customer search hit with what the desk can offer them for this service."""
+
+    hit: customers.CustomerHit
+    plans: list[BenefitBalance]
+    booked: bool = False  # already on this session's roster
+    error: str = ""
+    offer_override: bool = False
+    pay: str = ""  # the pay choice that was refused, to offer it again with "override"
+
+
+def hit_choices(hits: list[customers.CustomerHit], service: Service, session: Session | None = None) -> list[HitChoice]:
+    booked = (
+        selectors.roster_contact_ids(session=session, contact_ids=[h.contact.pk for h in hits])
+        if session is not None and hits
+        else set()
+    )
+    return [
+        HitChoice(
+            hit=h,
+            plans=[b for b in h.balances if money.balance_covers(b, service)],
+            booked=h.contact.pk in booked,
+        )
+        for h in hits
+    ]
+
+
+def customer_hits(query: str, *, ask_wix: bool) -> tuple[list[customers.CustomerHit], bool]:
+    """Customer hits and whether Wix could not be asked (mirror-only result)."""
+    if not query:
+        return [], False
+    if not ask_wix:
+        hits = customers.customer_search(query=query)
+    else:
+        with wix.get_wix_client(interactive=True) as client:
+            hits = customers.customer_search(query=query, wix=client)
+    return list(hits), bool(getattr(hits, "wix_unreachable", False))
+
+
+PAY_DONE = {
+    "CASH": "paid cash",
+    "CARD": "paid by card",
+    "CHECK": "paid by cheque",
+    "PLAN": "charged to plan",
+    "LATER": "pays later",
+}
+
+
+def booked_message(booking: Booking, data: dict[str, Any]) -> str:
+    paid = PAY_DONE.get(data.get("pay") or "")
+    return f"Added {who(booking)}{f' — {paid}' if paid else ''}."
+
+
+def book(
+    request: HttpRequest,
+    data: dict[str, Any],
+    *,
+    session: Session | None = None,
+    service: Service | None = None,
+    slot: dict[str, Any] | None = None,
+    new: bool = False,
+) -> Booking:
+    """Book the walk-in or appointment form's customer — the chosen one, or with ``new`` the one
+    the form describes — paid as chosen: ``desk.walk_in_book``. Raises ``BookingError``."""
+    customer = None
+    if new:
+        customer = customers.NewCustomer(
+            first_name=data["first_name"], last_name=data["last_name"], email=data["email"], phone=data["phone"]
+        )
+    return desk.walk_in_book(
+        user=request.user,
+        contact=None if new else data["contact"],
+        new_customer=customer,
+        session=session,
+        service=service,
+        slot=slot,
+        participants=data.get("participants") or 1,
+        override_capacity=bool(data.get("override_capacity")),
+        pay=data.get("pay") or "",
+        balance=data.get("balance"),
+        idempotency_key=data["idempotency_key"],
+    )

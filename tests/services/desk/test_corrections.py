@@ -1,0 +1,230 @@
+"""Taking desk actions back end to end: needs attention (override, remove, cash instead), undo, reverse, refund."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bookings_app.models import Attendance, AuditEntry, Booking, DeskAction
+from bookings_app.services import desk
+from tests.services.conftest import World, key
+from tests.services.desk.helpers import assert_all_synced, full_class
+
+pytestmark = pytest.mark.django_db
+
+Status = DeskAction.Status
+Kind = DeskAction.Kind
+
+
+def test_class_filled_online_meanwhile_needs_attention_then_override_or_remove(
+    world: World, desk_user, manager_user
+) -> None:
+    full_class(world, 2)
+    b, c, online1, online2 = world.customer("Ben"), world.customer("Cat"), world.customer("On"), world.customer("Line")
+    world.mirror(b, c)
+    session = world.session()
+    first = desk.walk_in_create(user=desk_user, contact=world.contact(b), session=session, idempotency_key=key())
+    paid = desk.payment_record(
+        user=desk_user, booking=first, method="CASH", amount=Decimal("12"), idempotency_key=key()
+    )
+    second = desk.walk_in_create(user=desk_user, contact=world.contact(c), session=session, idempotency_key=key())
+    world.online_booking(online1, order=False)  # meanwhile, online: the class is full in Wix
+    world.online_booking(online2, order=False)
+
+    world.push()
+
+    walk_in = DeskAction.objects.get(booking=first, kind="WALK_IN")
+    assert walk_in.status == Status.NEEDS_ATTENTION
+    assert walk_in.error_code == "SESSION_CAPACITY_EXCEEDED"
+    assert walk_in.message == "The class filled up online — override as manager, or remove."
+    assert DeskAction.objects.get(pk=paid.pk).status == Status.QUEUED  # waits for its walk-in
+    first.refresh_from_db()
+    assert first.pending_sync and first.wix_id is None
+
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.action_resolve(user=desk_user, action=walk_in, choice="override")
+    assert excinfo.value.code == "forbidden"
+    desk.action_resolve(user=manager_user, action=walk_in, choice="override")
+    world.push()
+    first.refresh_from_db()
+    assert DeskAction.objects.get(pk=walk_in.pk).status == Status.SYNCED
+    assert DeskAction.objects.get(pk=paid.pk).status == Status.SYNCED
+    assert world.wix_booking(first)["paymentStatus"] == "PAID"
+
+    other = DeskAction.objects.get(booking=second, kind="WALK_IN")
+    assert other.status == Status.NEEDS_ATTENTION
+    assert desk.action_resolve(user=desk_user, action=other, choice="remove") is None
+    second.refresh_from_db()
+    assert second.status == Booking.Status.CANCELED and not second.pending_sync
+    assert DeskAction.objects.get(pk=other.pk).status == Status.REMOVED
+    assert AuditEntry.objects.filter(action="desk.remove").exists()
+
+
+def test_plan_out_of_credit_in_wix_needs_attention_then_cash_instead(world: World, desk_user) -> None:
+    sam = world.customer("Sam", credits=1)
+    world.mirror(sam)
+    with world.sb.state.transaction():  # the last credit was used online after the mirror read it
+        balance = world.sb.state.edit("balances", sam["sold"]["pool"]["id"])
+        balance["amount"]["available"] = "0"
+        world.sb.state.put("balances", balance)
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(sam), session=world.session(), idempotency_key=key()
+    )
+    charge = desk.plan_charge(user=desk_user, booking=booking, balance=world.balance(sam), idempotency_key=key())
+
+    world.push()
+
+    charge.refresh_from_db()
+    assert charge.status == Status.NEEDS_ATTENTION
+    assert charge.message == "No credits left on 10 Swim Pass — take cash instead?"
+    cash = desk.action_resolve(user=desk_user, action=charge, choice="cash_instead")
+    assert cash is not None and cash.kind == "PAYMENT" and cash.params["amount"] == "12.00"
+    assert world.balance(sam).remaining_credits == 1  # the local credit came back
+
+    world.push()
+    booking.refresh_from_db()
+    assert DeskAction.objects.get(pk=cash.pk).status == Status.SYNCED
+    assert world.wix_booking(booking)["paymentStatus"] == "PAID"
+    assert world.wix_credits(sam) == "0"
+
+
+def test_existing_order_plan_charge_without_credit_needs_attention(world: World, desk_user) -> None:
+    sam = world.customer("Sam", credits=1)
+    online = world.online_booking(sam)
+    world.mirror(sam)
+    with world.sb.state.transaction():
+        balance = world.sb.state.edit("balances", sam["sold"]["pool"]["id"])
+        balance["amount"]["available"] = "0"
+        world.sb.state.put("balances", balance)
+    charge = desk.plan_charge(
+        user=desk_user, booking=world.booking(online), balance=world.balance(sam), idempotency_key=key()
+    )
+    world.push()
+    charge.refresh_from_db()
+    assert charge.status == Status.NEEDS_ATTENTION and charge.error_code == "NOT_ENOUGH_BALANCE"
+    assert "take cash instead" in charge.message
+
+
+def test_undo_within_the_window_restores_the_mirror_and_nothing_reaches_wix(world: World, desk_user) -> None:
+    sam = world.customer("Sam", credits=3)
+    world.mirror(sam)
+    session = world.session()
+    booking = desk.walk_in_create(user=desk_user, contact=world.contact(sam), session=session, idempotency_key=key())
+    charge = desk.plan_charge(user=desk_user, booking=booking, balance=world.balance(sam), idempotency_key=key())
+    desk.attendance_mark(user=desk_user, booking=booking, status="ATTENDED", idempotency_key=key())
+    assert world.balance(sam).remaining_credits == 2
+
+    desk.action_undo(user=desk_user, action=charge)
+    booking.refresh_from_db()
+    assert booking.payment_status == Booking.PaymentStatus.UNDEFINED
+    assert world.balance(sam).remaining_credits == 3
+    assert DeskAction.objects.get(pk=charge.pk).status == Status.UNDONE
+
+    walk_in = DeskAction.objects.get(booking=booking, kind="WALK_IN")
+    desk.action_undo(user=desk_user, action=walk_in)  # takes the check-in with it
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELED and not booking.pending_sync
+    assert not Attendance.objects.filter(booking=booking).exists()
+    assert set(DeskAction.objects.values_list("status", flat=True)) == {Status.UNDONE}
+
+    calls = world.calls()
+    world.push()
+    assert world.calls() == calls
+    assert world.sb.state.all("bookings") == []
+
+
+def test_undo_after_the_window_is_refused(world: World, desk_user, settings) -> None:
+    jo = world.customer("Jo")
+    world.mirror(jo)
+    settings.DESK_UNDO_SECONDS = 0
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(jo), session=world.session(), idempotency_key=key()
+    )
+    action = DeskAction.objects.get(booking=booking)
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.action_undo(user=desk_user, action=action)
+    assert excinfo.value.code == "too_late_to_undo"
+    world.push()
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.action_undo(user=desk_user, action=action)
+    assert excinfo.value.code == "too_late_to_undo"
+
+
+def test_reverse_after_sync_cancels_the_booking_and_voids_the_plan_charge(
+    world: World, desk_user, manager_user
+) -> None:
+    sam = world.customer("Sam", credits=3)
+    world.mirror(sam)
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(sam), session=world.session(), idempotency_key=key()
+    )
+    charge = desk.plan_charge(user=desk_user, booking=booking, balance=world.balance(sam), idempotency_key=key())
+    world.push()
+    assert world.wix_credits(sam) == "2"
+
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.action_reverse(user=desk_user, action=charge, idempotency_key=key())
+    assert excinfo.value.code == "forbidden"
+    void = desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
+    assert void.kind == "VOID_PLAN_CHARGE"
+    assert world.balance(sam).remaining_credits == 3
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
+    assert excinfo.value.code == "already_reversed"
+    world.push()
+    assert DeskAction.objects.get(pk=void.pk).status == Status.SYNCED
+    assert world.wix_credits(sam) == "3"
+    booking.refresh_from_db()
+    assert world.wix_booking(booking)["paymentStatus"] == "NOT_PAID"
+
+    walk_in = DeskAction.objects.get(booking=booking, kind="WALK_IN")
+    cancel = desk.action_reverse(user=desk_user, action=walk_in, idempotency_key=key())
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELED and booking.pending_sync
+    world.push()
+    assert DeskAction.objects.get(pk=cancel.pk).status == Status.SYNCED
+    assert world.wix_booking(booking)["status"] == "CANCELED"
+    assert AuditEntry.objects.filter(action__in=["booking.cancel", "payment.void_plan"]).count() == 2
+
+
+@pytest.mark.usefixtures("booking_only")
+def test_booking_only_void_gives_the_credit_back_and_refund_marks_refunded(
+    world: World, desk_user, manager_user
+) -> None:
+    sam, jo = world.customer("Sam", credits=3), world.customer("Jo")
+    world.mirror(sam, jo)
+    session = world.session()
+    b1 = desk.walk_in_create(user=desk_user, contact=world.contact(sam), session=session, idempotency_key=key())
+    charge = desk.plan_charge(user=desk_user, booking=b1, balance=world.balance(sam), idempotency_key=key())
+    b2 = desk.walk_in_create(user=desk_user, contact=world.contact(jo), session=session, idempotency_key=key())
+    cash = desk.payment_record(user=desk_user, booking=b2, method="CASH", amount=Decimal("12"), idempotency_key=key())
+    world.push()
+    assert world.wix_credits(sam) == "2"
+
+    desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
+    desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=cash.pk), idempotency_key=key())
+    world.push()
+
+    assert_all_synced()
+    assert world.wix_credits(sam) == "3"
+    assert world.wix_booking(Booking.objects.get(pk=b1.pk))["paymentStatus"] == "NOT_PAID"
+    assert world.wix_booking(Booking.objects.get(pk=b2.pk))["paymentStatus"] == "REFUNDED"
+
+
+def test_refund_of_a_paid_order_asks_staff_to_refund_in_the_dashboard(world: World, desk_user, manager_user) -> None:
+    jo = world.customer("Jo")
+    world.mirror(jo)
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(jo), session=world.session(), idempotency_key=key()
+    )
+    cash = desk.payment_record(
+        user=desk_user, booking=booking, method="CASH", amount=Decimal("12"), idempotency_key=key()
+    )
+    world.push()
+    refund = desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=cash.pk), idempotency_key=key())
+    world.push()
+    refund.refresh_from_db()
+    assert refund.status == Status.NEEDS_ATTENTION and refund.error_code == "refund_in_dashboard"
+    booking.refresh_from_db()
+    assert booking.payment_status == Booking.PaymentStatus.REFUNDED  # what staff did, kept locally

@@ -1,0 +1,130 @@
+"""The roster's rows (``bookings_app.roster_rows``): built from the roster's reads, their desk
+state, and the lighter reads a desk click's form uses instead of building the row twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from bookings_app import roster_rows, selectors
+from bookings_app.models import Booking, DeskAction, Payment, Session
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session() -> Session:
+    return factories.SessionFactory(service__price=Decimal("12.00"), service__currency="GBP")
+
+
+def _booking(session: Session, first: str, **fields) -> Booking:
+    return factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=first), **fields)
+
+
+def _every_kind_of_due(session: Session) -> list[Booking]:
+    """Bookings whose amount due comes about every way a row works it out."""
+    listed = _booking(session, "List", payment_status="NOT_PAID")
+    two = _booking(session, "Two", payment_status="NOT_PAID", total_participants=2)
+    paid = _booking(session, "Paid", payment_status="PAID")
+    on_order = _booking(session, "Order")
+    factories.OrderLineItemFactory(booking=on_order, order__balance=Decimal("9.50"), order__currency="EUR")
+    part = _booking(session, "Part", payment_status="PARTIALLY_PAID")
+    factories.DeskActionFactory(booking=part, status="SYNCED", params={"method": "CASH", "amount": "4.00"})
+    factories.DeskActionFactory(booking=part, params={"method": "CARD", "amount": "3.00"})
+    taken = _booking(session, "Taken", payment_status="NOT_PAID")
+    factories.DeskActionFactory(booking=taken, params={"method": "CASH", "amount": "12.00"})
+    plan = _booking(session, "Plan", payment_status="PAID")
+    line = factories.OrderLineItemFactory(booking=plan, order__balance=Decimal("0"))
+    factories.PaymentFactory(order=line.order, method=Payment.Method.PLAN, line_item_id=line.line_item_id)
+    shared = _booking(session, "Shared", payment_status="NOT_PAID")
+    factories.OrderLineItemFactory(booking=shared, order=factories.OrderLineItemFactory(booking=two).order)
+    return [listed, two, paid, on_order, part, taken, plan, shared]
+
+
+def _rows(session: Session) -> dict[int, roster_rows.RosterRow]:
+    rows = roster_rows.row_list(session=selectors.session_get(ref=session.ref))
+    roster_rows.desk_state_attach(rows=rows)
+    return {row.booking.pk: row for row in rows}
+
+
+def test_a_rows_amount_due_and_text_come_from_the_reads_and_the_desk(session):
+    bookings = {b.contact.first_name: b.pk for b in _every_kind_of_due(session)}
+
+    rows = _rows(session)
+
+    due = {name: (rows[pk].amount_due, rows[pk].due_text) for name, pk in bookings.items()}
+    assert due["List"] == (Decimal("12.00"), "£12.00")
+    assert due["Paid"] == (None, "")
+    assert due["Order"] == (Decimal("9.50"), "€9.50")  # the order's balance, in the order's currency
+    assert due["Part"] == (Decimal("5.00"), "£5.00")  # the list price less both desk payments
+    assert due["Taken"] == (None, "")
+    assert due["Plan"] == (None, "") and rows[bookings["Plan"]].charged_to_plan
+
+
+def test_payment_due_is_what_the_row_shows_without_building_the_row(session, django_assert_max_num_queries):
+    bookings = _every_kind_of_due(session)
+    rows = _rows(session)
+
+    for booking in bookings:
+        loaded = selectors.roster_booking_get(session=session, booking_id=booking.pk)
+        with django_assert_max_num_queries(3):
+            amount, currency = roster_rows.payment_due(booking=loaded)
+        row = rows[booking.pk]
+        assert (amount, currency) == (row.amount_due, row.currency), booking.contact.first_name
+
+
+def test_plan_choices_are_the_plans_the_row_offers_in_one_query(session, django_assert_num_queries):
+    booking = _booking(session, "Bo")
+    member = factories.MemberFactory(contact=booking.contact)
+    covers = factories.BenefitBalanceFactory(member=member, covered_service_ids=[session.service.wix_id])
+    factories.BenefitBalanceFactory(member=member, covered_service_ids=["another-service"])
+    factories.BenefitBalanceFactory(member=member, remaining_credits=Decimal("0"))
+    factories.BenefitBalanceFactory(member=member, unlimited=True, remaining_credits=None)
+    row = _rows(session)[booking.pk]
+    loaded = selectors.roster_booking_get(session=session, booking_id=booking.pk)
+
+    with django_assert_num_queries(1):
+        choices = roster_rows.plan_choices(booking=loaded)
+
+    assert [b.pk for b in choices] == [b.pk for b in row.desk.balances]
+    assert covers in choices and len(choices) == 2
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("desk_pay", {"method": "CASH"}),
+        ("desk_plan", {"balance": "0"}),
+        ("desk_later", {}),
+        ("desk_attendance", {"status": "ATTENDED"}),
+    ],
+)
+def test_a_row_action_builds_its_row_once(desk_client, session, monkeypatch, action, data):
+    booking = _booking(session, "Cy", payment_status="UNDEFINED")
+    built = []
+    row_list = roster_rows.row_list
+    monkeypatch.setattr(roster_rows, "row_list", lambda **kw: built.append(kw) or row_list(**kw))
+
+    response = desk_client.post(
+        reverse(action, args=[session.ref, booking.pk]),
+        {**data, "idempotency_key": "k" * 20},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code in (200, 422)
+    assert len(built) == 1 and built[0]["booking_ids"] == [booking.pk]
+
+
+def test_a_rows_urls_and_form_token_are_made_once_per_render(session):
+    first, second = _booking(session, "Ann"), _booking(session, "Bo")
+    rows = _rows(session)
+
+    roster_rows.row_actions_attach(rows=list(rows.values()), session=session)
+
+    assert rows[first.pk].urls["pay"] == reverse("desk_pay", args=[session.ref, first.pk])
+    assert rows[second.pk].urls["row"] == reverse("roster_row", args=[session.ref, second.pk])
+    assert rows[first.pk].key.rsplit("-", 1) == [rows[second.pk].key.rsplit("-", 1)[0], str(first.pk)]
+    assert not DeskAction.objects.exists()

@@ -1,0 +1,306 @@
+"""Walk-ins on a roster: the customer search as you type, booking a known customer or a new one
+with the payment chosen in the same tap, a full class, a course — htmx fragments, 422, 409."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from bookings_app.models import (
+    AuditEntry,
+    Booking,
+    Contact,
+    DeskAction,
+    Service,
+)
+from tests import factories
+from tests.views.desk_helpers import (
+    HTMX,
+    NOW,
+    key,
+    person,
+    plan_for,
+    reload,
+    roster,
+    row_of,
+    url,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("desk_clock")]
+
+
+def test_the_roster_has_the_walk_in_panel_with_as_you_type_search(desk_client, session):
+    content = roster(desk_client, session)
+
+    assert '<details id="walk-in-panel"' in content and "+ Add walk-in" in content
+    assert f'hx-get="{url("desk_walk_in", session)}" hx-trigger="input changed delay:150ms, search"' in content
+    assert 'hx-target="#walk-in-results"' in content
+    assert f'action="{url("desk_walk_in_new", session)}"' in content
+
+
+def test_customer_search_shows_member_plans_credits_and_what_they_owe(desk_client, session):
+    old = factories.SessionFactory(start=NOW - timedelta(days=3), service=session.service)
+    owing = person(old, "Ann", "Archer", payment_status="NOT_PAID")
+    plan_for(owing, credits="4", name="10-swim pass")
+    person(old, "Annie", "Other", payment_status="PAID")
+
+    response = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="walk-in-results"') and "<html" not in content
+    assert "Ann Archer" in content and "Annie Other" in content
+    assert ">Member<" in content and "10-swim pass · 4 left" in content and "Owes £12.00" in content
+    assert "Add · Cash £12.00" in content and 'value="PLAN:' in content
+
+
+def test_customer_search_works_without_javascript(desk_client, session):
+    person(factories.SessionFactory(), "Ann", "Archer")
+
+    response = desk_client.get(url("desk_walk_in", session), {"q": "archer"})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<html" in content and "Ann Archer" in content and 'method="post"' in content
+
+
+def test_nobody_found_points_to_the_new_customer_form(desk_client, session):
+    content = desk_client.get(url("desk_walk_in", session), {"q": "zzz"}, headers=HTMX).content.decode()
+
+    assert "Nobody found for “zzz”" in content
+
+
+def test_walk_in_paid_cash_appears_paid_on_roster(desk_client, session):
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#roster-rows" and response.headers["HX-Reswap"] == "outerHTML"
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    assert "walkInAdded" in response.headers["HX-Trigger-After-Swap"]
+    booking = Booking.objects.get(contact=contact)
+    content = response.content.decode()
+    assert "Added Wanda Walker — paid cash." in content
+    row = row_of(content, booking)
+    assert "is-new" in row and ">Paid<" in row and ">Cash<" in row and "waiting for Wix" in row
+    assert booking.session == session and booking.payment_status == "PAID"
+    payment = DeskAction.objects.get(kind="PAYMENT")
+    assert payment.depends_on.kind == "WALK_IN" and payment.params["amount"] == "12.00"
+
+
+def test_a_walk_in_onto_a_busy_roster_answers_with_just_its_row_at_the_top(desk_client, session):
+    for n in ("Ann", "Bo", "Cy"):
+        person(session, n, "Test")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#roster-rows table.roster > thead"
+    assert response.headers["HX-Reswap"] == "afterend"
+    assert "rosterChanged" in response.headers["HX-Trigger"]
+    content = response.content.decode()
+    booking = Booking.objects.get(contact=contact)
+    assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
+    assert content.count("<tbody") == 1  # the others are not sent again
+    assert 'id="roster-count" hx-swap-oob="true"' in content and "4 booked" in content
+    assert "Added Wanda Walker — paid cash." in content
+
+
+@pytest.mark.parametrize(
+    ("pay", "status", "kinds"),
+    [
+        ("", "UNDEFINED", ["WALK_IN"]),
+        ("LATER", "NOT_PAID", ["WALK_IN", "PAY_LATER"]),
+        ("CARD", "PAID", ["WALK_IN", "PAYMENT"]),
+    ],
+)
+def test_walk_in_with_each_pay_choice(desk_client, session, pay, status, kinds):
+    contact = factories.ContactFactory()
+
+    desk_client.post(url("desk_walk_in", session), {"contact": contact.pk, "pay": pay, "idempotency_key": key()})
+
+    assert Booking.objects.get(contact=contact).payment_status == status
+    assert sorted(DeskAction.objects.exclude(kind="CONTACT_CREATE").values_list("kind", flat=True)) == sorted(kinds)
+
+
+def test_walk_in_charged_to_their_plan(desk_client, session):
+    contact = factories.ContactFactory()
+    balance = factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=contact), covered_service_ids=[session.service.wix_id]
+    )
+
+    desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "pay": f"PLAN:{balance.pk}", "idempotency_key": key()}
+    )
+
+    assert Booking.objects.get(contact=contact).selected_payment_option == "MEMBERSHIP"
+    assert reload(balance).remaining_credits == Decimal("6")
+
+
+def test_walk_in_without_javascript_redirects_to_the_new_row(desk_client, session):
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
+    )
+
+    booking = Booking.objects.get(contact=contact)
+    assert response.status_code == 302 and response.url == f"{url('roster', session)}#booking-{booking.pk}"
+
+
+def test_a_walk_in_sent_twice_books_once(desk_client, session):
+    contact = factories.ContactFactory()
+    data = {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}
+
+    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
+    desk_client.post(url("desk_walk_in", session), data, headers=HTMX)
+
+    assert Booking.objects.filter(contact=contact).count() == 1
+    assert DeskAction.objects.filter(kind="PAYMENT").count() == 1
+
+
+def test_walk_in_into_a_full_class_is_409_with_the_message_on_that_customer(desk_client, session):
+    session.capacity = 1
+    session.save()
+    person(session, "Ann", "Archer")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="walk-in-results"')
+    assert "This class is full: 1 of 1 places are taken, 0 left." in content
+    assert "over capacity" not in content  # a desk user cannot override
+    assert not Booking.objects.filter(contact=contact).exists() and not DeskAction.objects.exists()
+
+
+def test_a_manager_may_book_into_a_full_class(manager_client, session):
+    session.capacity = 1
+    session.save()
+    person(session, "Ann", "Archer")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    refused = manager_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "walker", "idempotency_key": key()},
+        headers=HTMX,
+    )
+    assert refused.status_code == 409
+    assert "Book anyway, over capacity (manager)" in refused.content.decode()
+
+    booked = manager_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "override_capacity": "on", "idempotency_key": key()},
+        headers=HTMX,
+    )
+    assert booked.status_code == 200
+    assert Booking.objects.filter(contact=contact).exists()
+    assert AuditEntry.objects.filter(action="booking.override_capacity").exists()
+
+
+def test_a_desk_user_asking_to_override_capacity_is_refused(desk_client, session):
+    contact = factories.ContactFactory()
+
+    response = desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "override_capacity": "on", "idempotency_key": key()}
+    )
+
+    assert response.status_code == 403 and not Booking.objects.exists()
+
+
+def test_walk_in_without_a_customer_is_422(desk_client, session):
+    response = desk_client.post(url("desk_walk_in", session), {"pay": "CASH", "idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 422 and "Choose a customer." in response.content.decode()
+
+
+def test_new_customer_is_created_and_booked_in_one_go(desk_client, session):
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Nia", "last_name": "New", "phone": "+44 7700 900555", "pay": "CASH", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#roster-rows"
+    contact = Contact.objects.get(first_name="Nia")
+    assert contact.wix_id is None and Booking.objects.get(contact=contact).payment_status == "PAID"
+    assert set(DeskAction.objects.values_list("kind", flat=True)) == {"CONTACT_CREATE", "WALK_IN", "PAYMENT"}
+    assert "Nia New" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"first_name": "Nia"}, "email", "Give an email or a phone number (or both)."),
+        ({"email": "nia@example.com"}, "first_name", "Enter a first name."),
+        ({"first_name": "Nia", "email": "not-an-email"}, "email", "Enter an email like name@example.com."),
+        ({"first_name": "Nia", "phone": "12"}, "phone", "Enter a phone number with 6 to 15 digits."),
+    ],
+)
+def test_new_customer_form_errors_are_422_next_to_the_field(desk_client, session, data, field, message):
+    response = desk_client.post(url("desk_walk_in_new", session), {**data, "idempotency_key": key()}, headers=HTMX)
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert content.lstrip().startswith('<form id="walk-in-new"')
+    field_html = content[content.index(f'name="{field}"') :]
+    assert field_html.index(message) < field_html.index("</p>")  # in the same field block
+    assert not Contact.objects.exists() and not DeskAction.objects.exists()
+
+
+def test_new_customer_with_a_known_email_is_409_next_to_the_email(desk_client, session):
+    factories.ContactFactory(first_name="Ann", last_name="Archer", email="ann@example.com")
+
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Annie", "email": "ann@example.com", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "already has the email ann@example.com" in content and 'value="Annie"' in content
+    assert Contact.objects.count() == 1
+
+
+def test_new_customer_into_a_full_class_leaves_no_half_made_customer(desk_client, session):
+    session.capacity = 0
+    session.save()
+
+    response = desk_client.post(
+        url("desk_walk_in_new", session),
+        {"first_name": "Nia", "phone": "+44 7700 900555", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409 and "is full" in response.content.decode()
+    assert not Contact.objects.exists() and not DeskAction.objects.exists()
+
+
+def test_enrol_on_a_course_session_books_the_course_schedule(desk_client):
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim", default_capacity=8)
+    week1 = factories.SessionFactory(service=course, start=NOW)
+    contact = factories.ContactFactory()
+    assert "+ Enrol in the course" in roster(desk_client, week1)
+
+    desk_client.post(url("desk_walk_in", week1), {"contact": contact.pk, "pay": "LATER", "idempotency_key": key()})
+
+    booking = Booking.objects.get(contact=contact)
+    assert booking.session is None and booking.service == course
