@@ -128,8 +128,10 @@ def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
 
 
 def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
-    """Module → the modules of ``packages`` it imports (the most specific module named:
-    ``from a.b import c`` is ``a.b.c`` when that is a module, else ``a.b``)."""
+    """Module → the modules of ``packages`` it imports: the most specific module named
+    (``from a.b import c`` is ``a.b.c`` when that is a module, else ``a.b``), and, as Python runs
+    them first, the packages above it that the importing module is not itself inside (importing
+    ``a.b.c`` from ``x`` runs ``a/b/__init__.py``, and whatever that package re-exports)."""
     files = {
         _module_name(path, root): path
         for package in packages
@@ -152,8 +154,10 @@ def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
             for target in targets:
                 while target and target not in files:
                     target = target.rpartition(".")[0]
-                if target and target != name:
-                    graph[name].add(target)
+                while target:
+                    if target != name and not name.startswith(target + "."):
+                        graph[name].add(target)
+                    target = target.rpartition(".")[0]
     return graph
 
 
@@ -222,6 +226,23 @@ def test_the_cycle_check_finds_a_cycle_through_a_deferred_import(tmp_path: Path)
 
     graph = import_graph(tmp_path, ("pkg",))
 
-    assert graph["pkg.tasks"] == {"pkg.services.desk"}
+    assert graph["pkg.tasks"] == {"pkg.services.desk", "pkg.services"}
     assert graph["pkg.typing_only"] == set()
     assert import_cycles(graph) == [["pkg.services.desk", "pkg.services.push", "pkg.tasks"]]
+
+
+def test_the_cycle_check_sees_the_package_a_submodule_import_runs_first(tmp_path: Path) -> None:
+    """``customers`` imports ``desk.ledger``, which runs ``desk/__init__.py``; that re-exports
+    ``desk.walk_ins``, which imports ``customers``: a cycle, although no module names the other."""
+    pkg = tmp_path / "pkg"
+    (pkg / "desk").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "customers.py").write_text("from pkg.desk.ledger import new_action\n")
+    (pkg / "desk" / "__init__.py").write_text("from pkg.desk.walk_ins import walk_in_book\n")
+    (pkg / "desk" / "ledger.py").write_text("")
+    (pkg / "desk" / "walk_ins.py").write_text("from pkg import customers\nfrom pkg.desk import ledger\n")
+
+    graph = import_graph(tmp_path, ("pkg",))
+
+    assert graph["pkg.desk.walk_ins"] == {"pkg.customers", "pkg.desk.ledger"}  # its own package is no edge
+    assert import_cycles(graph) == [["pkg.customers", "pkg.desk", "pkg.desk.walk_ins"]]

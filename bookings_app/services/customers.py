@@ -18,8 +18,8 @@ from django.db.models import Q
 
 from bookings_app import selectors
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, normalise_text
+from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
-from bookings_app.services.desk import ledger
 from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError
 from bookings_app.wix import contacts as wix_contacts

@@ -14,11 +14,11 @@ The worker (``services.push``) does the Wix calls. The only desk functions that 
 :func:`appointment_slots` (free slots must come from Wix) and :func:`customer_search`'s optional
 contact lookup.
 
-One module per flow: ``ledger`` (idempotency keys, new actions, what an action waits for, row
-locks), ``walk_ins`` (walk-ins, courses, appointments, the one-tap :func:`walk_in_book`),
-``payments``, ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse); customers
-are found and created in ``services.customers``. The amounts due and plan rules are
-``bookings_app.money``'s.
+One module per flow: ``walk_ins`` (walk-ins, courses, appointments, the one-tap
+:func:`walk_in_book`), ``payments``, ``attendance``, ``settle``, ``corrections`` (undo, resolve,
+reverse). They write their actions through ``services.ledger`` (idempotency keys, new actions,
+what an action waits for, row locks), as ``services.customers`` does for a new customer. The
+amounts due and plan rules are ``bookings_app.money``'s.
 
 Every function raises ``BookingError(message, code=…)``; ``message`` is for staff, ``code`` is
 stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_taken``,
@@ -29,9 +29,7 @@ stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_tak
 ``participants_invalid``, ``idempotency_missing``.
 """
 
-from typing import Any
-
-from bookings_app.services import customers
+from bookings_app.services.customers import CustomerHit, CustomerHits, NewCustomer, customer_create, customer_search
 from bookings_app.services.desk.attendance import attendance_mark, attendance_mark_all
 from bookings_app.services.desk.corrections import action_resolve, action_reverse, action_undo
 from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
@@ -62,14 +60,3 @@ __all__ = [
     "walk_in_book",
     "walk_in_create",
 ]
-
-# ``services.customers`` writes its new customers through ``ledger``, which loads this package
-# first: its names are looked up when asked for rather than copied here while it may still be
-# loading.
-_FROM_CUSTOMERS = ("CustomerHit", "CustomerHits", "NewCustomer", "customer_create", "customer_search")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _FROM_CUSTOMERS:
-        return getattr(customers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

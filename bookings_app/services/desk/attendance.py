@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, DeskAction, Session
+from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
-from bookings_app.services.desk import ledger
 from bookings_app.services.errors import BookingError
 
 Kind = DeskAction.Kind

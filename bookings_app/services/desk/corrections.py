@@ -11,8 +11,8 @@ from django.db import transaction
 
 from bookings_app import money, roles
 from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
+from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
-from bookings_app.services.desk import ledger
 from bookings_app.services.desk.payments import METHOD_LABELS
 from bookings_app.services.errors import BookingError
 

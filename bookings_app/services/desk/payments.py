@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from bookings_app import money
 from bookings_app.models import AuditEntry, BenefitBalance, Booking, DeskAction, Session
+from bookings_app.services import ledger
 from bookings_app.services.audit import audit_entry
-from bookings_app.services.desk import ledger
 from bookings_app.services.errors import BookingError
 
 Kind = DeskAction.Kind

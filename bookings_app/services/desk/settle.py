@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from bookings_app import money, selectors
 from bookings_app.models import Attendance, AuditEntry, BenefitBalance, Booking, DeskAction, Session
+from bookings_app.services import ledger
 from bookings_app.services.audit import audit_entry
 from bookings_app.services.desk import attendance as attendance_flow
-from bookings_app.services.desk import ledger, payments
+from bookings_app.services.desk import payments
 from bookings_app.services.errors import BookingError
 
 Kind = DeskAction.Kind

@@ -16,9 +16,9 @@ from django.db.models import Q, Sum
 
 from bookings_app import roles
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Service, Session, StaffMember
-from bookings_app.services import customers
+from bookings_app.services import customers, ledger
 from bookings_app.services.audit import audit_record
-from bookings_app.services.desk import ledger, payments
+from bookings_app.services.desk import payments
 from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError, time_slots
 from bookings_app.wix.ids import STAFF_RESOURCE_TYPE_ID

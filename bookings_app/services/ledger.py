@@ -1,8 +1,9 @@
-"""The desk's action ledger: idempotency keys, a new :class:`DeskAction` (and its push),
-what an action waits for, and the row locks every desk flow takes.
+"""The action ledger: idempotency keys, a new :class:`DeskAction` (and its push), what an
+action waits for, and the row locks every desk flow takes.
 
-Every desk flow (``walk_ins``, ``payments``, ``attendance``, ``settle``, ``corrections``) and
-``services.customers.customer_create`` write their actions through here.
+Every desk flow (``services.desk``: walk-ins, payments, attendance, settle, corrections) and
+``services.customers.customer_create`` write their actions through here; it imports none of
+them, so any flow that makes desk actions can use it without a cycle.
 """
 
 from __future__ import annotations

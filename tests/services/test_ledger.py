@@ -1,4 +1,4 @@
-"""The action ledger: an idempotency key acts once."""
+"""The action ledger (``services/ledger.py``): an idempotency key acts once."""
 
 from __future__ import annotations
 
