@@ -644,7 +644,7 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     from django.db.models import Count
     from django.urls import NoReverseMatch, reverse
 
-    from bookings_app import selectors
+    from bookings_app import roster_rows, selectors
     from bookings_app.models import Booking, Contact
 
     big = builder.big_session
@@ -697,8 +697,8 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     results["contact_search()"] = measure(
         lambda: selectors.contact_search(query=query), check=lambda found: None if found else _no_hits(query)
     )
-    info["roster_rows"] = len(selectors.roster_row_list(session=big))
-    info["roster_matches"] = len(selectors.roster_row_list(session=big, search=query))
+    info["roster_rows"] = len(roster_rows.row_list(session=big))
+    info["roster_matches"] = len(roster_rows.row_list(session=big, search=query))
     info["contact_matches"] = len(selectors.contact_search(query=query, limit=10_000))
     info["today_sessions"] = len(selectors.session_day_list(day=builder.today))
     return results, info
