@@ -31,7 +31,7 @@ from bookings_app.models import (
     StaffMember,
     SyncState,
 )
-from bookings_app.services import sync
+from bookings_app.services import mirror, sync
 from bookings_app.wix import bookings as wix_bookings
 from bookings_app.wix.client import ApiKeyAuth, WixClient
 from bookings_app.wix.dates import wix_local_parse
@@ -199,7 +199,7 @@ def test_full_sync_links_bookings_to_sessions_orders_and_plan_credits(demo, wix)
     assert swim.bookings.count() == 100
     # Spa appointments have no calendar event: each is a session of its own, made from its booking.
     appointment = Booking.objects.filter(service__type=Service.Type.APPOINTMENT).select_related("session").first()
-    assert appointment.session.wix_id == sync.appointment_session_id(appointment.wix_id)
+    assert appointment.session.wix_id == mirror.sessions.appointment_session_id(appointment.wix_id)
     assert appointment.session.start == _ts(appointment.raw["startDate"]) and appointment.session.capacity == 1
     assert appointment.session.staff.name in ("Maya Thompson", "Ravi Patel")
     # A plan payment names the plan's pool and the line it paid.
@@ -230,13 +230,13 @@ def test_a_second_full_sync_changes_nothing(demo, wix):
 @pytest.mark.django_db
 def test_progress_reports_the_running_phase_and_is_complete_when_done(demo, wix, monkeypatch):
     seen: list[sync.SyncProgress] = []
-    real = sync._extended_apply
+    real = mirror.bookings.extended_apply
 
     def spy(run, items, **kwargs):
         seen.append(sync.sync_progress_get())
         return real(run, items, **kwargs)
 
-    monkeypatch.setattr(sync, "_extended_apply", spy)
+    monkeypatch.setattr(mirror.bookings, "extended_apply", spy)
     sync.sync_full(wix=wix)
 
     assert seen and all(p.running and p.phase == "Bookings, orders and payments" for p in seen)
@@ -312,13 +312,13 @@ def test_an_older_payload_never_overwrites_a_newer_one(demo, wix):
     older = {**held, "status": "CANCELED", "revision": str(booking.revision - 1)}
     same = {**held, "status": "DECLINED"}  # same revision: a replay, not news
 
-    assert sync.mirror_bookings(wix=wix, bookings=[older]) == 0
-    assert sync.mirror_bookings(wix=wix, bookings=[same]) == 0
+    assert mirror.mirror_bookings(wix=wix, bookings=[older]) == 0
+    assert mirror.mirror_bookings(wix=wix, bookings=[same]) == 0
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED and booking.raw == held
 
     newer = {**held, "status": "CANCELED", "revision": str(booking.revision + 1)}
-    assert sync.mirror_bookings(wix=wix, bookings=[newer]) == 1
+    assert mirror.mirror_bookings(wix=wix, bookings=[newer]) == 1
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELED
 
@@ -330,7 +330,7 @@ def test_a_booking_with_a_desk_change_in_flight_is_left_to_the_desk(demo, wix):
     Booking.objects.filter(pk=booking.pk).update(pending_sync=True, payment_status=Booking.PaymentStatus.PAID)
     newer = {**booking.raw, "status": "CANCELED", "revision": str(booking.revision + 1)}
 
-    sync.mirror_bookings(wix=wix, bookings=[newer])
+    mirror.mirror_bookings(wix=wix, bookings=[newer])
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED and booking.payment_status == Booking.PaymentStatus.PAID
@@ -413,7 +413,7 @@ def test_a_second_sync_waits_while_one_runs_but_a_dead_run_is_taken_over(demo, w
     ],
 )
 def test_payment_method_is_read_from_the_order_transaction(payment, method):
-    assert sync.payment_method(payment) == method
+    assert mirror.payments.payment_method(payment) == method
 
 
 def test_the_window_runs_from_a_week_back_to_sixty_days_ahead_in_local_time():

@@ -591,7 +591,7 @@ class _Push:
             booking.save()
             session = booking.session
             if session is not None and session.wix_id is None and session.service.type == Service.Type.APPOINTMENT:
-                from bookings_app.services.sync import appointment_session_id
+                from bookings_app.services.mirror.sessions import appointment_session_id
 
                 session.wix_id = appointment_session_id(found["id"])
                 Session.objects.filter(wix_id=session.wix_id).exclude(pk=session.pk).delete()

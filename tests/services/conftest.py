@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings_app.models import BenefitBalance, Booking, Contact, Service, Session
-from bookings_app.services import desk_push, sync
+from bookings_app.services import desk_push, mirror, sync
 from bookings_app.wix import WixClient, bookings, checkout, get_sandbox, get_wix_client
 from tests.wix_sandbox.builders import (
     make_contact,
@@ -109,10 +109,10 @@ class World:
         report = sync.sync_full(wix=self.wix)
         assert not report.error, report.error
         if people:
-            sync.mirror_contacts(wix=self.wix, contacts=[p["contact"] for p in people], actor="test")
+            mirror.mirror_contacts(wix=self.wix, contacts=[p["contact"] for p in people], actor="test")
         member_ids = [p["member"]["id"] for p in people if "member" in p]
         if member_ids:
-            sync.member_plans_refresh(wix=self.wix, member_ids=member_ids, actor="test")
+            mirror.member_plans_refresh(wix=self.wix, member_ids=member_ids, actor="test")
 
     def session(self, event: dict[str, Any] | None = None) -> Session:
         return Session.objects.get(wix_id=(event or self.event)["id"])
