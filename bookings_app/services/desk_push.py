@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -41,19 +41,18 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from bookings_app.models import (
-    Attendance,
     BenefitBalance,
     Booking,
     Contact,
     DeskAction,
-    Member,
     Order,
     OrderLineItem,
     Payment,
     Service,
-    Session,
 )
+from bookings_app.services import mirror
 from bookings_app.services.audit import audit_record
+from bookings_app.services.mirror.values import decimal_or_zero
 from bookings_app.wix import (
     WixBadRequest,
     WixClient,
@@ -369,18 +368,10 @@ class _Push:
 
     def _adopt_contact(self, action: DeskAction, contact: Contact, found: Json) -> None:
         with transaction.atomic():
-            twin = Contact.objects.filter(wix_id=found["id"]).exclude(pk=contact.pk).first()
-            if twin is not None:
-                _merge_contact(local=contact, into=twin)
-                action.contact = twin
+            held = mirror.contacts.contact_adopt(contact=contact, found=found)
+            if held is not contact:  # merged into the contact the mirror had
+                action.contact = held
                 action.save(update_fields=["contact", "updated_at"])
-            else:
-                contact.wix_id = found["id"]
-                contact.revision = _int(found.get("revision"))
-                contact.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
-                contact.raw = found
-                contact.synced_at = timezone.now()
-                contact.save()
             self.synced(action, contact_id=found["id"])
 
     # -- phase 2: walk-ins -------------------------------------------------------------------------
@@ -577,25 +568,7 @@ class _Push:
         booking = action.booking
         assert booking is not None
         with transaction.atomic():
-            twin = Booking.objects.filter(wix_id=found["id"]).exclude(pk=booking.pk).first()
-            if twin is not None:
-                # The sync mirrored the booking before we learnt its id: ours carries the desk's state.
-                OrderLineItem.objects.filter(booking=twin).update(booking=booking)
-                twin.delete()
-            booking.wix_id = found["id"]
-            booking.revision = _int(found.get("revision"))
-            booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
-            booking.wix_created_at = wix_timestamp_parse(found.get("createdDate"))
-            booking.raw = found
-            booking.synced_at = timezone.now()
-            booking.save()
-            session = booking.session
-            if session is not None and session.wix_id is None and session.service.type == Service.Type.APPOINTMENT:
-                from bookings_app.services.mirror.sessions import appointment_session_id
-
-                session.wix_id = appointment_session_id(found["id"])
-                Session.objects.filter(wix_id=session.wix_id).exclude(pk=session.pk).delete()
-                session.save(update_fields=["wix_id"])
+            mirror.bookings.booking_adopt(booking=booking, found=found)
             self.synced(action, booking_id=found["id"], create_sent_at=None)
 
     # -- phase 3: money ----------------------------------------------------------------------------
@@ -731,7 +704,13 @@ class _Push:
             else:
                 raise
         self.save_steps(action, order_id=order_id)
-        _mirror_new_order(action, order_id)
+        mirror.orders.order_placed(
+            booking=booking,
+            order_id=order_id,
+            line_item_id=action.steps.get("line_item_id") or "",
+            checkout_total=action.steps.get("checkout_total"),
+            checkout_line=action.steps.get("checkout_line") or {},
+        )
         return order_id, action.steps["line_item_id"]
 
     def _order_by_checkout(self, checkout_id: str) -> str:
@@ -762,7 +741,7 @@ class _Push:
         if action.steps.get("charge_sent"):
             mine = self._membership_payments(order_id, line_id)
             if mine:
-                self._mirror_membership_payments(action, order_id, mine)
+                mirror.payments.membership_payments_record(order_id=order_id, payments=mine)
                 self.synced(action, charge_payment_ids=[p["id"] for p in mine])
                 return
         self.save_steps(action, charge_sent=True)
@@ -788,7 +767,7 @@ class _Push:
                 self.save_steps(action, charge_sent=False)
             raise
         payments = answer.get("payments") or []
-        self._mirror_membership_payments(action, order_id, payments)
+        mirror.payments.membership_payments_record(order_id=order_id, payments=payments)
         self.synced(action, charge_payment_ids=[p.get("id") for p in payments])
 
     def _membership_payments(self, order_id: str, line_id: str) -> list[Json]:
@@ -799,40 +778,14 @@ class _Push:
             if (p.get("membershipPaymentDetails") or {}).get("lineItemId") == line_id and p.get("status") == "APPROVED"
         ]
 
-    def _mirror_membership_payments(self, action: DeskAction, order_id: str, payments: list[Json]) -> None:
-        order = Order.objects.filter(wix_id=order_id).first()
-        if order is None:
-            return
-        with transaction.atomic():
-            for p in payments:
-                if not p.get("id"):
-                    continue
-                amount = _dec((p.get("amount") or {}).get("amount"))
-                details = p.get("membershipPaymentDetails") or {}
-                _, created = Payment.objects.get_or_create(
-                    wix_id=p["id"],
-                    defaults={
-                        "order": order,
-                        "amount": amount,
-                        "currency": order.currency,
-                        "method": Payment.Method.PLAN,
-                        "status": p.get("status") or Payment.Status.APPROVED,
-                        "line_item_id": details.get("lineItemId") or "",
-                        "membership_id": details.get("membershipId") or "",
-                        "raw": p,
-                    },
-                )
-                if created:
-                    _order_paid(order, amount)
-
     def _add_payment(self, action: DeskAction, order_id: str) -> None:
-        amount = _dec(action.params.get("amount"))
+        amount = decimal_or_zero(action.params.get("amount"))
         order = Order.objects.filter(wix_id=order_id).first()
         if action.steps.get("add_sent"):
             found = self.call(orders.get_order, order_id=order_id)["order"]
-            paid = _dec(((found.get("balanceSummary") or {}).get("paid") or {}).get("amount"))
-            if paid >= _dec(action.steps.get("paid_before")) + amount:
-                _mirror_order_json(found)
+            paid = decimal_or_zero(((found.get("balanceSummary") or {}).get("paid") or {}).get("amount"))
+            if paid >= decimal_or_zero(action.steps.get("paid_before")) + amount:
+                mirror.orders.order_absorb(found)
                 self.synced(action)
                 return
         paid_before = order.paid if order is not None else Decimal("0")
@@ -860,19 +813,7 @@ class _Push:
             raise
         ids = answer.get("paymentsIds") or []
         if order is not None:
-            with transaction.atomic():
-                for payment_id in ids:
-                    Payment.objects.get_or_create(
-                        wix_id=payment_id,
-                        defaults={
-                            "order": order,
-                            "amount": amount,
-                            "currency": order.currency,
-                            "method": method if method in Payment.Method.values else Payment.Method.OTHER,
-                            "status": Payment.Status.APPROVED,
-                        },
-                    )
-                _order_paid(order, amount)
+            mirror.payments.offline_payments_record(order=order, payment_ids=ids, amount=amount, method=method)
         self.synced(action, payment_ids=ids)
 
     def _flush_mark_paid(self, actions: list[DeskAction]) -> None:
@@ -913,7 +854,7 @@ class _Push:
                 meta = result.get("itemMetadata") or {}
                 if meta.get("success"):
                     if result.get("item"):
-                        _mirror_order_json(result["item"])
+                        mirror.orders.order_absorb(result["item"])
                     self.synced(action)
                 else:
                     error = meta.get("error") or {}
@@ -928,7 +869,7 @@ class _Push:
         except Exception as err:  # noqa: BLE001 - sorted by fail()
             self.fail(action, err)
         else:
-            _mirror_order_json(order)
+            mirror.orders.order_absorb(order)
             self.synced(action)
 
     def _mark_paid_refused(self, action: DeskAction, code: str, sent_before: bool, detail: str) -> None:
@@ -1123,7 +1064,11 @@ class _Push:
                 if result is None:
                     self.later(action, "Bulk Set Attendance gave no result for this booking")
                 elif meta.get("success"):
-                    _absorb_attendance(action, result.get("item") or {"id": meta.get("id")})
+                    mirror.attendance.attendance_absorb(
+                        booking_id=action.booking_id,
+                        session_id=action.session_id,
+                        item=result.get("item") or {"id": meta.get("id")},
+                    )
                     self.synced(action, attendance_id=meta.get("id"))
                 else:
                     error = meta.get("error") or {}
@@ -1244,12 +1189,12 @@ class _Push:
         order = self.call(orders.get_order, order_id=order_id)["order"]
         status = order.get("paymentStatus")
         if status in ("FULLY_REFUNDED", "PARTIALLY_REFUNDED") or order.get("status") == "CANCELED":
-            _mirror_order_json(order)
+            mirror.orders.order_absorb(order)
             self.synced(action)
             return
         if status == "NOT_PAID":
             answer = self.call(orders.cancel_order, order_id=order_id)
-            _mirror_order_json(answer.get("order") or order)
+            mirror.orders.order_absorb(answer.get("order") or order)
             self.synced(action, order_cancelled=True)
             return
         # UNCONFIRMED: our contract has no public "record an offline refund" for eCommerce orders.
@@ -1260,84 +1205,10 @@ class _Push:
 
     def _refresh_order(self, order_id: str) -> None:
         order = self.call(orders.get_order, order_id=order_id)["order"]
-        _mirror_order_json(order)
+        mirror.orders.order_absorb(order)
 
 
-# --- mirror helpers ------------------------------------------------------------------------------
-
-
-def _merge_contact(*, local: Contact, into: Contact) -> None:
-    """The local contact turned out to be one Wix (and the mirror) already had: move what hangs
-    off the local row onto the mirrored one, then drop the local row."""
-    Booking.objects.filter(contact=local).update(contact=into)
-    DeskAction.objects.filter(contact=local).update(contact=into)
-    Order.objects.filter(contact=local).update(contact=into)
-    if not Member.objects.filter(contact=into).exists():
-        Member.objects.filter(contact=local).update(contact=into)
-    local.delete()
-
-
-def _mirror_new_order(action: DeskAction, order_id: str) -> None:
-    """The order we just made, as far as we know it (the sync fills in the rest)."""
-    booking = action.booking
-    assert booking is not None
-    total = _dec(action.steps.get("checkout_total"))
-    line = action.steps.get("checkout_line") or {}
-    with transaction.atomic():
-        order, created = Order.objects.get_or_create(
-            wix_id=order_id,
-            defaults={
-                "contact": booking.contact,
-                "status": "APPROVED",
-                "payment_status": "PAID" if total <= 0 else "NOT_PAID",
-                "total": total,
-                "paid": Decimal("0"),
-                "balance": total,
-                "currency": booking.service.currency,
-                "wix_created_at": timezone.now(),
-            },
-        )
-        if created or not order.line_items.exists():
-            OrderLineItem.objects.get_or_create(
-                order=order,
-                line_item_id=action.steps.get("line_item_id") or "",
-                defaults={
-                    "catalog_item_id": booking.wix_id or "",
-                    "booking": booking,
-                    "name": (line.get("name") or booking.service.name)[:400],
-                    "quantity": int(line.get("quantity") or 1),
-                    "price": _dec(line.get("price")),
-                    "payment_option": line.get("paymentOption") or "",
-                },
-            )
-
-
-def _mirror_order_json(order: Json) -> None:
-    summary = order.get("priceSummary") or {}
-    balance = order.get("balanceSummary") or {}
-    Order.objects.upsert_from_wix(
-        order["id"],
-        revision=order.get("revision"),
-        updated_at=wix_timestamp_parse(order.get("updatedDate")),
-        defaults={
-            "number": str(order.get("number") or "")[:64],
-            "status": str(order.get("status") or "")[:16],
-            "payment_status": str(order.get("paymentStatus") or "")[:24],
-            "total": _dec((summary.get("total") or {}).get("amount")),
-            "paid": _dec((balance.get("paid") or {}).get("amount")),
-            "balance": _dec((balance.get("balance") or {}).get("amount")),
-            "currency": str(order.get("currency") or "")[:3],
-            "raw": order,
-        },
-    )
-
-
-def _order_paid(order: Order, amount: Decimal) -> None:
-    """Money we recorded on an order, reflected in its mirror until the sync reads it back."""
-    order.paid = (order.paid or Decimal("0")) + amount
-    order.balance = max((order.balance or Decimal("0")) - amount, Decimal("0"))
-    order.payment_status = "PAID" if order.balance <= 0 else "PARTIALLY_PAID"
-    order.save(update_fields=["paid", "balance", "payment_status"])
+# --- the desk's rule for Wix's answers ---------------------------------------------------------------
 
 
 def _absorb_booking(booking: Booking | None, found: Json) -> None:
@@ -1345,35 +1216,10 @@ def _absorb_booking(booking: Booking | None, found: Json) -> None:
     other change of it on the way."""
     if booking is None:
         return
-    booking.revision = _int(found.get("revision")) or booking.revision
-    booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate")) or booking.wix_updated_at
-    booking.raw = found
-    fields = ["revision", "wix_updated_at", "raw"]
     others = DeskAction.objects.filter(
         booking=booking, status__in=(Status.QUEUED, Status.NEEDS_ATTENTION), kind__in=(*MONEY_KINDS, *REVERSAL_KINDS)
     ).exists()
-    if not others:
-        if found.get("status"):
-            booking.status = found["status"]
-            fields.append("status")
-        if found.get("paymentStatus") and found["paymentStatus"] != "UNDEFINED":
-            booking.payment_status = found["paymentStatus"]
-            fields.append("payment_status")
-    booking.save(update_fields=fields)
-
-
-def _absorb_attendance(action: DeskAction, item: Json) -> None:
-    attendance_id = item.get("id")
-    if not attendance_id:
-        return
-    row = Attendance.objects.filter(booking_id=action.booking_id, session_id=action.session_id).first()
-    if row is None:
-        return
-    Attendance.objects.filter(wix_id=attendance_id).exclude(pk=row.pk).delete()
-    row.wix_id = attendance_id
-    row.raw = item
-    row.synced_at = timezone.now()
-    row.save(update_fields=["wix_id", "raw", "synced_at"])
+    mirror.bookings.booking_absorb(booking=booking, found=found, statuses=not others)
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -1513,17 +1359,3 @@ def _bulk_mark_paid_missing() -> None:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _dec(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal("0")
-    except (InvalidOperation, ValueError):
-        return Decimal("0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, Session
 from bookings_app.services.mirror.run import MirrorRun, paged_cursor
@@ -106,3 +107,19 @@ def mirror_attendance(*, attendances: list[Json], deleted: bool = False) -> int:
     with transaction.atomic():
         attendance_upsert(run, entries)
     return len(entries)
+
+
+def attendance_absorb(*, booking_id: int | None, session_id: int | None, item: Json) -> None:
+    """Wix's answer to the desk's check-in of this booking and session: the desk's row takes the
+    Wix id and payload (the desk's status stays until the sync reads Wix's)."""
+    attendance_id = item.get("id")
+    if not attendance_id:
+        return
+    row = Attendance.objects.filter(booking_id=booking_id, session_id=session_id).first()
+    if row is None:
+        return
+    Attendance.objects.filter(wix_id=attendance_id).exclude(pk=row.pk).delete()
+    row.wix_id = attendance_id
+    row.raw = item
+    row.synced_at = timezone.now()
+    row.save(update_fields=["wix_id", "raw", "synced_at"])

@@ -1,5 +1,5 @@
 """Bookings: extended bookings (``{booking, attendance?, order?}``) -> ``Booking`` rows and
-everything they name.
+everything they name; a desk-made booking given its Wix identity, and Wix's answers about it.
 
 A booking with a desk change not yet pushed (``pending_sync``) is left alone: the desk-action
 worker owns it until Wix has the change.
@@ -11,8 +11,9 @@ import logging
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from bookings_app.models import Booking, Contact, Order, Service, Session
+from bookings_app.models import Booking, Contact, Order, OrderLineItem, Service, Session
 from bookings_app.services.mirror.attendance import attendance_fetch, attendance_write
 from bookings_app.services.mirror.contacts import contact_from_details, contacts_fetch, contacts_write
 from bookings_app.services.mirror.orders import order_summaries_write, orders_fetch, orders_write, transactions_fetch
@@ -32,6 +33,7 @@ from bookings_app.services.mirror.values import (
     booked_slot,
     booking_contact_id,
     booking_participants,
+    integer,
     money,
     text,
 )
@@ -164,3 +166,46 @@ def mirror_bookings(*, wix: WixClient, bookings: list[Json], actor: str = "webho
     (contact, service, session). Returns how many were new or changed. Raises ``WixError``."""
     run = MirrorRun(wix=wix, actor=actor)
     return extended_apply(run, [{"booking": b} for b in bookings], refresh_contacts=False)
+
+
+# --- bookings as the desk's calls answer them ------------------------------------------------------
+
+
+def booking_adopt(*, booking: Booking, found: Json) -> None:
+    """The booking Wix made for a desk walk-in (``found``): the desk's row takes its id, version
+    and payload. A row the sync made of it meanwhile gives way (ours carries the desk's state);
+    an appointment's session takes the id the sync would give it. Call inside a transaction."""
+    twin = Booking.objects.filter(wix_id=found["id"]).exclude(pk=booking.pk).first()
+    if twin is not None:
+        # The sync mirrored the booking before we learnt its id: ours carries the desk's state.
+        OrderLineItem.objects.filter(booking=twin).update(booking=booking)
+        twin.delete()
+    booking.wix_id = found["id"]
+    booking.revision = integer(found.get("revision"))
+    booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
+    booking.wix_created_at = wix_timestamp_parse(found.get("createdDate"))
+    booking.raw = found
+    booking.synced_at = timezone.now()
+    booking.save()
+    session = booking.session
+    if session is not None and session.wix_id is None and session.service.type == Service.Type.APPOINTMENT:
+        session.wix_id = appointment_session_id(found["id"])
+        Session.objects.filter(wix_id=session.wix_id).exclude(pk=session.pk).delete()
+        session.save(update_fields=["wix_id"])
+
+
+def booking_absorb(*, booking: Booking, found: Json, statuses: bool) -> None:
+    """Wix's answer about a booking (confirm, cancel, read back): keep its revision and payload;
+    take its statuses too when ``statuses`` (the desk has no other change of it on the way)."""
+    booking.revision = integer(found.get("revision")) or booking.revision
+    booking.wix_updated_at = wix_timestamp_parse(found.get("updatedDate")) or booking.wix_updated_at
+    booking.raw = found
+    fields = ["revision", "wix_updated_at", "raw"]
+    if statuses:
+        if found.get("status"):
+            booking.status = found["status"]
+            fields.append("status")
+        if found.get("paymentStatus") and found["paymentStatus"] != "UNDEFINED":
+            booking.payment_status = found["paymentStatus"]
+            fields.append("payment_status")
+    booking.save(update_fields=fields)

@@ -1,13 +1,14 @@
-"""Contacts: Wix JSON -> ``Contact`` rows."""
+"""Contacts: Wix JSON -> ``Contact`` rows; a desk-made contact given its Wix identity."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from bookings_app.models import Contact
+from bookings_app.models import Booking, Contact, DeskAction, Member, Order
 from bookings_app.services.mirror.run import PAGE, MirrorRun, batches
 from bookings_app.services.mirror.upsert import Row, Upserted
-from bookings_app.services.mirror.values import Json, first_item, text
+from bookings_app.services.mirror.values import Json, first_item, integer, text
 from bookings_app.wix import WixClient
 from bookings_app.wix import contacts as wix_contacts
 from bookings_app.wix.dates import wix_timestamp_parse
@@ -80,3 +81,34 @@ def contact_from_details(booking: Json) -> Contact:
     )
     contact.save()
     return contact
+
+
+def contact_adopt(*, contact: Contact, found: Json) -> Contact:
+    """A contact made at the desk is ``found`` in Wix: the row that holds it from now on.
+
+    When the mirror already has that Wix contact, the desk's row is merged into it; else the
+    desk's row takes the Wix id, version and payload, keeping the names and email the desk typed
+    until the sync reads Wix's. Call inside a transaction.
+    """
+    twin = Contact.objects.filter(wix_id=found["id"]).exclude(pk=contact.pk).first()
+    if twin is not None:
+        contact_merge(local=contact, into=twin)
+        return twin
+    contact.wix_id = found["id"]
+    contact.revision = integer(found.get("revision"))
+    contact.wix_updated_at = wix_timestamp_parse(found.get("updatedDate"))
+    contact.raw = found
+    contact.synced_at = timezone.now()
+    contact.save()
+    return contact
+
+
+def contact_merge(*, local: Contact, into: Contact) -> None:
+    """The local contact turned out to be one Wix (and the mirror) already had: move what hangs
+    off the local row onto the mirrored one, then drop the local row."""
+    Booking.objects.filter(contact=local).update(contact=into)
+    DeskAction.objects.filter(contact=local).update(contact=into)
+    Order.objects.filter(contact=local).update(contact=into)
+    if not Member.objects.filter(contact=into).exists():
+        Member.objects.filter(contact=local).update(contact=into)
+    local.delete()

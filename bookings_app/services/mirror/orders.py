@@ -1,15 +1,18 @@
 """eCommerce orders: Wix JSON -> ``Order`` rows with their line items (and, through
-``mirror.payments``, their payments); the reader's order summaries."""
+``mirror.payments``, their payments); the reader's order summaries; the order the desk just made."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import transaction
+from django.utils import timezone
+
 from bookings_app.models import Booking, Contact, Order, OrderLineItem
 from bookings_app.services.mirror.payments import payments_write
 from bookings_app.services.mirror.run import PAGE, MirrorRun, batches, write
 from bookings_app.services.mirror.upsert import Row, Upserted, changes_audit, upsert
-from bookings_app.services.mirror.values import Json, booking_contact_id, integer, money, text
+from bookings_app.services.mirror.values import Json, booking_contact_id, decimal_or_zero, integer, money, text
 from bookings_app.wix import WixClient, order_transactions
 from bookings_app.wix import orders as wix_orders
 from bookings_app.wix.dates import wix_timestamp_parse
@@ -206,3 +209,57 @@ def mirror_orders(*, wix: WixClient, orders: list[Json], actor: str = "webhook")
     before = run.written["Order"]
     orders_apply(run, orders)
     return run.written["Order"] - before
+
+
+# --- orders as the desk's calls answer them ------------------------------------------------------
+
+
+def order_absorb(order: Json) -> None:
+    """A full order as Wix answered a desk call (mark as paid, get, cancel): newer-wins, one by one.
+
+    Only the order's own fields (``order_values``): its buyer, creation time, line items and
+    payments stay as the mirror holds them until the sync reads the order again, and no audit
+    entry is written — the change is the desk's own.
+    """
+    Order.objects.upsert_from_wix(
+        order["id"],
+        revision=order.get("revision"),
+        updated_at=wix_timestamp_parse(order.get("updatedDate")),
+        defaults=order_values(order),
+    )
+
+
+def order_placed(
+    *, booking: Booking, order_id: str, line_item_id: str, checkout_total: str | None, checkout_line: Json
+) -> None:
+    """The order the desk just made from a checkout, as far as the checkout told us (the sync fills
+    in the rest): unpaid unless free, the booking's contact as buyer, the booking as its line."""
+    total = decimal_or_zero(checkout_total)
+    line = checkout_line
+    with transaction.atomic():
+        order, created = Order.objects.get_or_create(
+            wix_id=order_id,
+            defaults={
+                "contact": booking.contact,
+                "status": "APPROVED",
+                "payment_status": "PAID" if total <= 0 else "NOT_PAID",
+                "total": total,
+                "paid": Decimal("0"),
+                "balance": total,
+                "currency": booking.service.currency,
+                "wix_created_at": timezone.now(),
+            },
+        )
+        if created or not order.line_items.exists():
+            OrderLineItem.objects.get_or_create(
+                order=order,
+                line_item_id=line_item_id,
+                defaults={
+                    "catalog_item_id": booking.wix_id or "",
+                    "booking": booking,
+                    "name": (line.get("name") or booking.service.name)[:400],
+                    "quantity": int(line.get("quantity") or 1),
+                    "price": decimal_or_zero(line.get("price")),
+                    "payment_option": line.get("paymentOption") or "",
+                },
+            )

@@ -31,6 +31,14 @@ def money(value: Any) -> Decimal | None:
         return None
 
 
+def decimal_or_zero(value: Any) -> Decimal:
+    """A Wix amount as it came (not rounded to cents), zero when missing or unreadable."""
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal("0")
+    except (InvalidOperation, ValueError):
+        return Decimal("0")
+
+
 def integer(value: Any) -> int | None:
     try:
         return int(value) if value is not None and value != "" else None

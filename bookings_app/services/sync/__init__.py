@@ -8,7 +8,7 @@ the contacts of those bookings, their site members, and the members' plan orders
 balances.
 
 This package is the run only; how Wix JSON becomes rows is ``services.mirror``, which webhooks
-write through too.
+and the desk-action worker write through too.
 
 * ``state`` — ``SyncState``: the lock, the cursors, ``SyncRun`` (a ``MirrorRun`` that records
   its progress), the phases and their labels;
