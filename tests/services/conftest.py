@@ -1,5 +1,5 @@
 """Builders for the desk tests: arrange Wix in the in-process sandbox, mirror it with the real
-sync once, then act through ``services.desk`` and push with ``services.desk_push``.
+sync once, then act through ``services.desk`` and push with ``services.push``.
 
 Everything here goes through the sandbox every test gets (``get_wix_client()`` /
 ``get_sandbox()``), with the sandbox's real clock, so the sync window (today ± weeks) holds the
@@ -19,7 +19,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings_app.models import BenefitBalance, Booking, Contact, Service, Session
-from bookings_app.services import desk_push, mirror, sync
+from bookings_app.services import mirror, sync
+from bookings_app.services.push import PushReport, push_desk_actions_now
 from bookings_app.wix import WixClient, bookings, checkout, get_sandbox, get_wix_client
 from tests.wix_sandbox.builders import (
     make_contact,
@@ -151,9 +152,9 @@ class World:
     def calls(self) -> int:
         return len(self.sb.call_log)
 
-    def push(self, **kwargs: Any) -> desk_push.PushReport:
+    def push(self, **kwargs: Any) -> PushReport:
         kwargs.setdefault("ignore_undo_window", True)
-        return desk_push.push_desk_actions_now(wix=self.wix, **kwargs)
+        return push_desk_actions_now(wix=self.wix, **kwargs)
 
 
 def event_service_id(sb: Sandbox, event: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
 """The mirror of Wix (DESIGN.md §3.1): one Wix-JSON -> row writer per entity, used alike by the
-sync (``services.sync``), the desk-action worker (``services.desk_push``) and webhooks.
+sync (``services.sync``), the desk-action worker (``services.push``) and webhooks.
 
 * ``upsert`` — the newer-wins bulk upsert (``revision``, else ``updatedDate``; see
   ``models.is_newer``): an older payload never overwrites a newer one.

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from bookings_app import tasks
 from bookings_app.models import Booking, DeskAction
-from bookings_app.services import desk, desk_push
+from bookings_app.services import desk, push
+from bookings_app.services.push import money_ecom
 from bookings_app.wix import WixClient
 from bookings_app.wix.client import ApiKeyAuth
 from tests.services.conftest import World, key
@@ -213,8 +214,8 @@ def _walk_in_with_cash(world: World, desk_user) -> Booking:
     return booking
 
 
-def _push(client: WixClient, **kwargs: Any) -> desk_push.PushReport:
-    return desk_push.push_desk_actions_now(wix=client, ignore_undo_window=True, **kwargs)
+def _push(client: WixClient, **kwargs: Any) -> push.PushReport:
+    return push.push_desk_actions_now(wix=client, ignore_undo_window=True, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -317,7 +318,7 @@ def test_a_503_backs_off_and_keeps_the_action(world: World, desk_user) -> None:
 
 def test_nothing_is_pushed_inside_the_undo_window(world: World, desk_user) -> None:
     _walk_in_with_cash(world, desk_user)
-    report = desk_push.push_desk_actions_now(wix=world.wix)
+    report = push.push_desk_actions_now(wix=world.wix)
     assert report.claimed == 0 and report.calls == 0
 
 
@@ -383,7 +384,7 @@ def test_when_wix_does_not_route_bulk_mark_as_paid_orders_are_paid_one_by_one(
     # leave the desk's cash stuck.
     from wix_sandbox import app as sandbox_app
 
-    monkeypatch.setattr(desk_push, "_BULK_MARK_PAID_MISSING", False)
+    monkeypatch.setattr(money_ecom, "_BULK_MARK_PAID_MISSING", False)
     real_match = sandbox_app.Sandbox._match
 
     def without_bulk_mark_paid(self, method, path):  # noqa: ANN001, ANN202
@@ -399,6 +400,6 @@ def test_when_wix_does_not_route_bulk_mark_as_paid_orders_are_paid_one_by_one(
     assert report.needs_attention == 0, report.as_dict()
     assert DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
     assert sum(1 for b in world.sb.state.all("bookings") if b["paymentStatus"] == "PAID") == 3
-    assert desk_push._BULK_MARK_PAID_MISSING
+    assert money_ecom._BULK_MARK_PAID_MISSING
     paths = [path for _method, path, _status in world.sb.call_log]
     assert sum("/mark-as-paid" in p and "/bulk/" not in p for p in paths) == 3
