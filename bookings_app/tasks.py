@@ -27,7 +27,7 @@ from django_tasks import task
 
 from bookings_app import signals
 from bookings_app.models import SyncState
-from bookings_app.services import audit, desk_push, sync, webhooks
+from bookings_app.services import audit, push, sync, webhooks
 from bookings_app.wix import WixConfigError, get_wix_client
 
 logger = logging.getLogger("bookings_app.tasks")
@@ -175,11 +175,11 @@ DESK_PUSH_LIMIT = 2000  # actions per run; the follow-up run takes the rest
 
 @task()
 def push_desk_actions() -> dict[str, Any]:
-    """Push the desk actions that are due to Wix (``services.desk_push``), then queue the next run
+    """Push the desk actions that are due to Wix (``services.push``), then queue the next run
     for when the earliest waiting one (undo window, retry backoff) becomes due."""
     try:
         with get_wix_client() as wix:
-            report = desk_push.push_desk_actions_now(wix=wix, limit=DESK_PUSH_LIMIT)
+            report = push.push_desk_actions_now(wix=wix, limit=DESK_PUSH_LIMIT)
     except WixConfigError as exc:
         logger.error("desk push: Wix is not configured: %s", exc)
         return {"error": str(exc)}
@@ -207,8 +207,8 @@ def push_schedule(*, run_after: datetime | None = None) -> None:
 
 def push_schedule_next() -> datetime | None:
     """After a run: queue the next one for when the earliest waiting action becomes due
-    (``desk_push.push_next_due``). Returns when, or None when nothing waits."""
-    when = desk_push.push_next_due()
+    (``push.push_next_due``). Returns when, or None when nothing waits."""
+    when = push.push_next_due()
     if when is not None:
         push_schedule(run_after=when)
     return when

@@ -1,4 +1,5 @@
-"""Background tasks: the self-rescheduling poll (one pending, never more), Sync now, webhooks."""
+"""Background tasks: the self-rescheduling poll (one pending, never more), Sync now, webhooks,
+and the desk push with its follow-up runs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,21 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from bookings_app import tasks
-from bookings_app.models import Booking, SyncState, WebhookEvent
+from bookings_app.models import Booking, DeskAction, SyncState, WebhookEvent
 from bookings_app.services import sync
 from bookings_app.wix import WixConfigError
-from tests.test_sync import SEEDED_AT, clock, demo, demo_template, sandbox_wix, wix  # noqa: F401 - fixtures
+from tests.services.conftest import (  # noqa: F401 - fixtures
+    SEEDED_AT,
+    World,
+    clock,
+    demo,
+    demo_template,
+    immediate_tasks,
+    sandbox_wix,
+    walk_in_with_cash,
+    wix,
+    world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +34,6 @@ FULL = "bookings_app.tasks.sync_full_task"
 
 def pending(path: str) -> list[DBTaskResult]:
     return list(DBTaskResult.objects.filter(task_path=path, status="READY"))
-
-
-@pytest.fixture
-def immediate_tasks(settings) -> None:
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "sync"]}
-    }
 
 
 def test_scheduling_the_poll_twice_leaves_one_pending(clock):  # noqa: F811
@@ -160,3 +165,36 @@ def test_the_poll_takes_up_webhook_events_whose_task_was_lost(demo, sandbox_wix,
     event.refresh_from_db()
     booking.refresh_from_db()
     assert event.processed_at is not None and booking.status == Booking.Status.CANCELED
+
+
+# --- the desk push --------------------------------------------------------------------------------
+
+
+def test_after_a_run_the_next_one_is_queued_for_when_the_undo_window_ends(world: World, desk_user) -> None:  # noqa: F811
+    walk_in_with_cash(world, desk_user)
+    when = tasks.push_schedule_next()
+    assert when is not None and when > timezone.now()
+    queued = DBTaskResult.objects.filter(task_path="bookings_app.tasks.push_desk_actions")
+    assert queued.count() == 1 and queued.get().run_after == when
+
+
+def test_no_follow_up_is_queued_twice_nor_behind_an_action_that_needs_attention(world: World, desk_user) -> None:  # noqa: F811
+    walk_in_with_cash(world, desk_user)
+    first = tasks.push_schedule_next()
+    again = tasks.push_schedule_next()
+    assert first == again or again > first
+    assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.push_desk_actions").count() == 1
+
+    DBTaskResult.objects.all().delete()
+    DeskAction.objects.filter(kind="WALK_IN").update(status=DeskAction.Status.NEEDS_ATTENTION)
+    assert tasks.push_schedule_next() is None  # the payment waits for staff to decide about its walk-in
+    assert not DBTaskResult.objects.exists()
+
+
+def test_the_push_task_pushes_what_is_due_with_the_configured_client(world: World, desk_user, settings) -> None:  # noqa: F811
+    settings.DESK_UNDO_SECONDS = 0
+    booking = walk_in_with_cash(world, desk_user)
+    result = tasks.push_desk_actions.call()
+    assert result["synced"] == 2 and result["calls"] >= 4
+    booking.refresh_from_db()
+    assert not booking.pending_sync and world.wix_booking(booking)["paymentStatus"] == "PAID"

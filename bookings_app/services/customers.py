@@ -218,10 +218,10 @@ def _wix_contacts(*, wix: WixClient, query: str, limit: int, known: set[str | No
         wix, query={"filter": {"contactId": {"$in": ids}}, "paging": {"limit": len(ids)}}, fieldsets=["FULL"]
     )
     members = answer.get("members") or []
-    from bookings_app.services import sync
+    from bookings_app.services import mirror
 
     with transaction.atomic():
-        mirrored = sync.mirror_contacts(wix=wix, contacts=found, actor="desk")
+        mirrored = mirror.mirror_contacts(wix=wix, contacts=found, actor="desk")
         for member in members:
             contact = mirrored.get(member.get("contactId") or "")
             if contact is None or Member.objects.filter(contact=contact).exclude(wix_id=member["id"]).exists():

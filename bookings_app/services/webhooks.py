@@ -3,8 +3,8 @@ events to the mirror in ``entityEventSequence`` order per entity.
 
 Receiving is quick and makes no Wix call: verify, parse, insert one ``WebhookEvent`` (its unique
 ``event_id`` is the deduplication), answer 200. Applying happens in the worker
-(``tasks.process_webhook_event_task``) through the same newer-wins mirror writes as the sync, so
-a replayed or late event can never put an entity back to an older state.
+(``tasks.process_webhook_event_task``) through the same newer-wins mirror writers as the sync
+(``services.mirror``), so a replayed or late event can never put an entity back to an older state.
 
 Webhooks exist only for a Wix app: API-key sites cannot subscribe (CONTRACT.md §16.1) and rely on
 polling. They are enabled when a public key is configured, in ``app`` mode (or ``sandbox`` mode,
@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings_app.models import WebhookEvent
-from bookings_app.services import sync
+from bookings_app.services import mirror
 from bookings_app.wix import WixClient, WixConfig, WixError
 from bookings_app.wix import orders as wix_orders
 
@@ -260,19 +260,19 @@ def _booking(wix: WixClient, event: WebhookEvent) -> str | None:
     booking = _entity(event.payload, "booking")
     if booking is None or not booking.get("id"):
         return "ignored"
-    changed = sync.mirror_bookings(wix=wix, bookings=[booking])
+    changed = mirror.mirror_bookings(wix=wix, bookings=[booking])
     return "applied" if changed else "unchanged"
 
 
 def _attendance(wix: WixClient, event: WebhookEvent) -> str | None:
     if "deletedEvent" in event.payload:
         entity = (event.payload.get("deletedEvent") or {}).get("deletedEntity") or {"id": event.entity_id}
-        sync.mirror_attendance(attendances=[entity], deleted=True)
+        mirror.mirror_attendance(attendances=[entity], deleted=True)
         return "applied"
     attendance = _entity(event.payload, "attendance")
     if attendance is None:
         return "ignored"
-    sync.mirror_attendance(attendances=[attendance])
+    mirror.mirror_attendance(attendances=[attendance])
     return "applied"
 
 
@@ -280,7 +280,7 @@ def _order(wix: WixClient, event: WebhookEvent) -> str | None:
     order = _entity(event.payload, "order")
     if order is None:
         return "ignored"
-    return "applied" if sync.mirror_orders(wix=wix, orders=[order]) else "not ours"
+    return "applied" if mirror.mirror_orders(wix=wix, orders=[order]) else "not ours"
 
 
 def _order_transactions(wix: WixClient, event: WebhookEvent) -> str | None:
@@ -292,7 +292,7 @@ def _order_transactions(wix: WixClient, event: WebhookEvent) -> str | None:
     order = wix_orders.get_order(wix, order_id=order_id).get("order")
     if not order:
         return "ignored"
-    return "applied" if sync.mirror_orders(wix=wix, orders=[order]) else "not ours"
+    return "applied" if mirror.mirror_orders(wix=wix, orders=[order]) else "not ours"
 
 
 def _plan_order(wix: WixClient, event: WebhookEvent) -> str | None:
@@ -300,7 +300,7 @@ def _plan_order(wix: WixClient, event: WebhookEvent) -> str | None:
     member_id = (order.get("buyer") or {}).get("memberId")
     if not member_id:
         return "ignored"
-    sync.member_plans_refresh(wix=wix, member_ids=[member_id])
+    mirror.member_plans_refresh(wix=wix, member_ids=[member_id])
     return "applied"
 
 
@@ -308,7 +308,7 @@ def _contact(wix: WixClient, event: WebhookEvent) -> str | None:
     contact = _entity(event.payload, "contact")
     if contact is None or not contact.get("id"):
         return "ignored"
-    sync.mirror_contacts(wix=wix, contacts=[contact])
+    mirror.mirror_contacts(wix=wix, contacts=[contact])
     return "applied"
 
 
@@ -316,7 +316,7 @@ def _service(wix: WixClient, event: WebhookEvent) -> str | None:
     service = _entity(event.payload, "service")
     if service is None or not service.get("id"):
         return "ignored"
-    sync.mirror_services(wix=wix, services=[service])
+    mirror.mirror_services(wix=wix, services=[service])
     return "applied"
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings_app import wix
 from bookings_app.models import Attendance, Booking, Contact, DeskAction, Session
-from bookings_app.services import desk_push, sync
+from bookings_app.services import push, sync
 from tests import factories
 from tests.browser.conftest import close_db_connections, needs_chromium, screenshot, sign_in
 from wix_sandbox.seed import seed_demo
@@ -81,7 +81,7 @@ def test_walk_in_paid_cash_and_checked_in_reaches_wix(tablet, desk_password, swi
 
     # The worker pushes to Wix (synchronously here); the roster notices on its own.
     with wix.get_wix_client() as client:
-        report = desk_push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+        report = push.push_desk_actions_now(wix=client, ignore_undo_window=True)
     assert report.needs_attention == 0, report.as_dict()
     expect(row.locator("tr.info")).not_to_contain_text("waiting for Wix", timeout=15_000)
     expect(row.locator("tr.info")).to_contain_text("Paid")

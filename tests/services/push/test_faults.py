@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bookings_app.models import Booking, DeskAction
-from bookings_app.services import desk, desk_push
+from bookings_app.services import desk, push
 from bookings_app.wix import WixClient
 from bookings_app.wix.client import ApiKeyAuth
 from tests.services.conftest import World, key
@@ -168,7 +168,7 @@ def test_500_desk_actions_survive_5xx_timeouts_lost_answers_and_429_bursts(
     rounds = 0
     while DeskAction.objects.exclude(status__in=(Status.SYNCED, Status.NEEDS_ATTENTION)).exists() and rounds < 60:
         rounds += 1
-        desk_push.push_desk_actions_now(wix=client, ignore_undo_window=True, ignore_backoff=True, max_rounds=1)
+        push.push_desk_actions_now(wix=client, ignore_undo_window=True, ignore_backoff=True, max_rounds=1)
         clock.sleep(5)
 
     # Nothing lost, everything synced.

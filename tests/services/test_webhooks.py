@@ -23,7 +23,6 @@ from bookings_app.wix import checkout as wix_checkout
 from bookings_app.wix import order_transactions
 from bookings_app.wix import orders as wix_orders
 from bookings_app.wix.client import ApiKeyAuth, WixClient
-from tests.test_sync import clock, wix  # noqa: F401 - fixtures
 from tests.wix_sandbox import builders, plan_builders
 from wix_sandbox import BOOKINGS_APP_ID, DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
 from wix_sandbox.transport import SandboxTransport
@@ -49,7 +48,7 @@ def keys() -> KeyPair:
 
 
 @pytest.fixture
-def app_mode(settings, keys: KeyPair, sandbox: Sandbox, monkeypatch, clock) -> None:  # noqa: F811
+def app_mode(settings, keys: KeyPair, sandbox: Sandbox, monkeypatch, clock) -> None:
     """Wix-app mode with the test public key; the worker (immediate) talks to the test sandbox."""
     settings.WIX = dataclasses.replace(
         settings.WIX,
@@ -91,7 +90,7 @@ def post(client, django_capture_on_commit_callbacks) -> Callable[[str], Any]:
 
 
 @pytest.fixture
-def club(sandbox: Sandbox, wix: WixClient) -> dict[str, Any]:  # noqa: F811
+def club(sandbox: Sandbox, wix: WixClient) -> dict[str, Any]:
     """A small club, mirrored: tonight's swim with Jo booked on it (CONFIRMED, NOT_PAID, order)."""
     staff = builders.make_staff(sandbox)
     service = builders.make_service(sandbox, staff=[staff])
@@ -129,7 +128,7 @@ def current_booking(sb: Sandbox, booking_id: str) -> dict[str, Any]:
 # --- verification --------------------------------------------------------------------------------
 
 
-def test_a_genuine_webhook_is_stored_answered_200_and_applied(app_mode, club, sandbox, wix, emitter, post):  # noqa: F811
+def test_a_genuine_webhook_is_stored_answered_200_and_applied(app_mode, club, sandbox, wix, emitter, post):
     wix_bookings.cancel_booking(wix, booking_id=club["booking_id"], revision="2")
     booking = current_booking(sandbox, club["booking_id"])
 
@@ -225,7 +224,7 @@ def test_an_event_for_another_app_instance_is_acknowledged_and_ignored(app_mode,
 # --- deduplication and ordering --------------------------------------------------------------
 
 
-def test_a_replayed_event_is_answered_200_and_applied_once(app_mode, club, sandbox, wix, emitter, post, monkeypatch):  # noqa: F811
+def test_a_replayed_event_is_answered_200_and_applied_once(app_mode, club, sandbox, wix, emitter, post, monkeypatch):
     wix_bookings.cancel_booking(wix, booking_id=club["booking_id"], revision="2")
     token = emitter.updated(BOOKING, current_booking(sandbox, club["booking_id"]))
     applied: list[int] = []
@@ -239,7 +238,7 @@ def test_a_replayed_event_is_answered_200_and_applied_once(app_mode, club, sandb
     assert WebhookEvent.objects.count() == 1 and len(applied) == 1
 
 
-def test_events_arriving_out_of_order_leave_the_newest_state(app_mode, club, sandbox, wix, emitter, post):  # noqa: F811
+def test_events_arriving_out_of_order_leave_the_newest_state(app_mode, club, sandbox, wix, emitter, post):
     confirmed_rev = current_booking(sandbox, club["booking_id"])  # revision 2, CONFIRMED
     older = emitter.event(BOOKING, "updated", club["booking_id"], entity=dict(confirmed_rev))
     wix_bookings.cancel_booking(wix, booking_id=club["booking_id"], revision="2")
@@ -255,7 +254,7 @@ def test_events_arriving_out_of_order_leave_the_newest_state(app_mode, club, san
     assert late.processed_at is not None and late.error == ""  # recorded, not applied
 
 
-def test_processing_a_later_event_applies_earlier_stored_ones_first(club, sandbox, wix, emitter, settings, keys, clock):  # noqa: F811
+def test_processing_a_later_event_applies_earlier_stored_ones_first(club, sandbox, wix, emitter, settings, keys, clock):
     settings.WIX = dataclasses.replace(
         settings.WIX, mode="app", instance_id=INSTANCE, webhook_public_key=keys.public_pem
     )
@@ -286,7 +285,7 @@ def test_processing_a_later_event_applies_earlier_stored_ones_first(club, sandbo
 # --- what events do ---------------------------------------------------------------------------------
 
 
-def test_a_new_booking_arrives_with_what_it_names(app_mode, club, sandbox, wix, emitter, post):  # noqa: F811
+def test_a_new_booking_arrives_with_what_it_names(app_mode, club, sandbox, wix, emitter, post):
     newcomer = builders.make_contact(sandbox, "Ada", "Newcomer")
     booking = wix_bookings.create_booking(
         wix,
@@ -304,7 +303,7 @@ def test_a_new_booking_arrives_with_what_it_names(app_mode, club, sandbox, wix, 
     assert mirrored.contact.first_name == "Ada" and mirrored.session.wix_id == club["event"]["id"]
 
 
-def test_an_order_paid_in_wix_updates_the_order_and_its_payments(app_mode, club, sandbox, wix, emitter, post, clock):  # noqa: F811
+def test_an_order_paid_in_wix_updates_the_order_and_its_payments(app_mode, club, sandbox, wix, emitter, post, clock):
     clock(NOON)
     order = wix_orders.get_order(wix, order_id=club["order_id"])["order"]
     order_transactions.add_payments(
@@ -345,7 +344,7 @@ def test_an_order_that_is_no_booking_of_ours_is_not_mirrored(app_mode, club, emi
     assert WebhookEvent.objects.get().processed_at is not None
 
 
-def test_a_plan_order_event_refreshes_that_members_credits(app_mode, club, sandbox, emitter, post, clock):  # noqa: F811
+def test_a_plan_order_event_refreshes_that_members_credits(app_mode, club, sandbox, emitter, post, clock):
     clock(NOON)
     member = builders.make_member(sandbox, club["contact"])
     plan = plan_builders.make_plan(sandbox, "10 Swim Pass", 10, [club["service"]["id"]])

@@ -1,0 +1,47 @@
+"""What staff read on the roster when Wix refuses a desk action: plain language, by Wix error code."""
+
+from __future__ import annotations
+
+from bookings_app.models import DeskAction
+from bookings_app.wix import (
+    WixBadRequest,
+    WixConflict,
+    WixError,
+    WixNotFound,
+    WixPreconditionFailed,
+    WixValidationError,
+)
+
+# Plain-language messages for the roster, by Wix error code.
+MESSAGES = {
+    "SESSION_CAPACITY_EXCEEDED": "The class filled up online — override as manager, or remove.",
+    "SCHEDULE_CAPACITY_EXCEEDED": "The course filled up online — override as manager, or remove.",
+    "SLOT_NOT_AVAILABLE": "That slot was taken in Wix meanwhile — remove this and book another slot.",
+    "SESSION_NOT_FOUND": "This session no longer exists in Wix — remove the walk-in.",
+    "SCHEDULE_NOT_FOUND": "This course no longer exists in Wix — remove the walk-in.",
+    "RESOURCE_NOT_FOUND": "That staff member is no longer bookable in Wix — remove and book another slot.",
+    "BOOKING_NOT_FOUND": "The booking no longer exists in Wix — remove this.",
+    "INVALID_BOOKING_STATUS": "The booking was cancelled or declined in Wix meanwhile — remove this.",
+    "ORDER_ALREADY_PAID": "Wix says this was already paid — check the order in Wix, then remove this payment.",
+    "ORDER_CANCELED": "The order was cancelled in Wix — remove this payment.",
+    "ORDER_NOT_FOUND": "The order no longer exists in Wix — remove this payment.",
+    "POOL_NOT_ACTIVE": "{plan} is no longer active in Wix — take cash instead?",
+    "POOL_NOT_FOUND": "{plan} was not found in Wix — take cash instead?",
+    "POLICY_EXPRESSION_EVALUATED_TO_FALSE": "{plan} can't pay for this in Wix — take cash instead?",
+    "NOT_ENOUGH_BALANCE": "No credits left on {plan} — take cash instead?",
+    "PAYMENT_NOT_FOUND": "The plan charge was not found in Wix — check the order in Wix, then remove this.",
+}
+
+
+def is_business(err: WixError) -> bool:
+    """A rejection staff must decide about (not a transient failure to retry)."""
+    return isinstance(err, WixPreconditionFailed | WixValidationError | WixNotFound | WixConflict | WixBadRequest)
+
+
+def message(code: str, action: DeskAction, err: WixError | None, description: str | None = None) -> str:
+    plan = action.params.get("plan_name") or "the plan"
+    template = MESSAGES.get(code)
+    if template:
+        return template.format(plan=plan)
+    said = description or (err.message if err is not None else "") or code
+    return f"Wix refused this ({code}): {said}"[:500]

@@ -1,0 +1,64 @@
+"""The incremental poll: only what changed, and a full sync when there is no cursor yet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bookings_app.models import AuditEntry, Booking, Order, Payment
+from bookings_app.services import sync
+from bookings_app.wix import bookings as wix_bookings
+from tests.services.conftest import SEEDED_AT
+
+
+@pytest.mark.django_db
+def test_incremental_sync_fetches_only_what_changed(demo, wix, clock):
+    clock(SEEDED_AT + timedelta(minutes=10))
+    sync.sync_full(wix=wix)
+    booking = Booking.objects.filter(status=Booking.Status.CONFIRMED, session__start__date=SEEDED_AT.date()).first()
+    clock(SEEDED_AT + timedelta(minutes=15))
+    wix_bookings.cancel_booking(wix, booking_id=booking.wix_id, revision=str(booking.revision))
+    demo.call_log.clear()
+
+    report = sync.sync_incremental(wix=wix)
+
+    assert report.mode == "incremental" and report.ok
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELED
+    assert report.written["Booking"] == 1
+    print(f"\nincremental poll after one change: {report.wix_calls} Wix calls")
+    assert report.wix_calls == len(demo.call_log) <= 16
+    entry = AuditEntry.objects.get(action="booking.changed_in_wix")
+    assert entry.actor == "sync" and entry.object_id == booking.wix_id
+    assert entry.before == {"status": "CONFIRMED"} and entry.after == {"status": "CANCELED"}
+
+    clock(SEEDED_AT + timedelta(minutes=16))
+    quiet = sync.sync_incremental(wix=wix)
+    assert quiet.ok and sum(quiet.written.values()) == 0 and quiet.wix_calls <= 10
+
+
+@pytest.mark.django_db
+def test_incremental_sync_sees_a_payment_taken_in_wix(demo, wix, clock):
+    from bookings_app.wix import orders as wix_orders
+
+    clock(SEEDED_AT + timedelta(minutes=10))
+    sync.sync_full(wix=wix)
+    unpaid = Order.objects.filter(payment_status="NOT_PAID", status="APPROVED").first()
+    clock(SEEDED_AT + timedelta(minutes=20))
+    wix_orders.mark_order_as_paid(wix, order_id=unpaid.wix_id)
+
+    report = sync.sync_incremental(wix=wix)
+
+    unpaid.refresh_from_db()
+    assert report.ok and unpaid.payment_status == "PAID" and unpaid.balance == 0
+    assert unpaid.payments.get().method == Payment.Method.OTHER  # marked paid, no method named
+    booking = unpaid.line_items.get().booking
+    assert booking.payment_status == Booking.PaymentStatus.PAID
+
+
+@pytest.mark.django_db
+def test_first_poll_without_a_cursor_is_a_full_sync(demo, wix):
+    report = sync.sync_incremental(wix=wix)
+
+    assert report.mode == "full" and report.ok and Booking.objects.exists()
