@@ -107,7 +107,7 @@ class Mix:
 
 def fewest_calls(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool) -> int:
     """The fewest Wix calls the payment mode allows — the same formula as
-    ``tests/services/push/test_desk_push._fewest`` (kept in step by hand):
+    ``tests/services/push/conftest.fewest`` (kept in step by hand):
 
     attendance ceil(n/8) (Bulk Set Attendance); walk-ins ceil(n/40) (Bulk Create Booking);
     ecom walk-ins: checkout + order each, then ceil(cash/100) Bulk Mark Orders As Paid (the plan
@@ -342,6 +342,7 @@ def arrange(state_path: Path, mix: Mix) -> World:
 
 def mirror(world: World) -> None:
     """The real sync, in-process over the same state file (the desk tests' ``World.mirror``)."""
+    from bookings_app.services import mirror as wix_mirror
     from bookings_app.services import sync
     from bookings_app.wix import get_wix_client
 
@@ -349,8 +350,8 @@ def mirror(world: World) -> None:
         report = sync.sync_full(wix=client)
         if report.error:
             raise SystemExit(f"sync_full failed: {report.error}")
-        sync.mirror_contacts(wix=client, contacts=[p.contact for p in world.people], actor="bench")
-        sync.member_plans_refresh(
+        wix_mirror.mirror_contacts(wix=client, contacts=[p.contact for p in world.people], actor="bench")
+        wix_mirror.member_plans_refresh(
             wix=client, member_ids=[p.member["id"] for p in world.people if p.member], actor="bench"
         )
 
@@ -456,7 +457,7 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
     from django.utils import timezone
 
     from bookings_app.models import Contact, DeskAction, Session
-    from bookings_app.services import desk, desk_push
+    from bookings_app.services import desk, push
     from bookings_app.wix import get_wix_client
 
     Status = DeskAction.Status
@@ -534,7 +535,7 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
     deadline = started + DRAIN_DEADLINE_S
     try:
         while time.perf_counter() < deadline:
-            report = desk_push.push_desk_actions_now(wix=wix_client, ignore_undo_window=True)
+            report = push.push_desk_actions_now(wix=wix_client, ignore_undo_window=True)
             pushes += 1
             typed_calls += report.calls
             by_operation.update(report.calls_by_operation)

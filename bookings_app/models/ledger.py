@@ -105,7 +105,7 @@ class DeskAction(models.Model):
     """One front-desk click, stored before anything is sent to Wix (DESIGN.md §4).
 
     The desk services write the row and change the mirror optimistically; the worker
-    (``services.desk_push``) pushes it to Wix step by step, saving each step's result in
+    (``services.push``) pushes it to Wix step by step, saving each step's result in
     ``steps`` before the next one, so a crash or a retry resumes where it stopped.
     """
 

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from bookings_app import selectors
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, normalise_text
-from bookings_app.services import ledger
+from bookings_app.services import ledger, mirror
 from bookings_app.services.audit import audit_record
 from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError
@@ -212,30 +212,23 @@ def _wix_contacts(*, wix: WixClient, query: str, limit: int, known: set[str | No
     found = [c for c in found if _matches(c, query)]
     if not found:
         return []
-    members: list[dict[str, Any]] = []
     ids = [c["id"] for c in found]
     answer = wix_members.query_members(
         wix, query={"filter": {"contactId": {"$in": ids}}, "paging": {"limit": len(ids)}}, fieldsets=["FULL"]
     )
     members = answer.get("members") or []
-    from bookings_app.services import mirror
-
+    run = mirror.run.MirrorRun(wix=wix, actor="desk")
     with transaction.atomic():
-        mirrored = mirror.mirror_contacts(wix=wix, contacts=found, actor="desk")
-        for member in members:
-            contact = mirrored.get(member.get("contactId") or "")
-            if contact is None or Member.objects.filter(contact=contact).exclude(wix_id=member["id"]).exists():
-                continue
-            Member.objects.upsert_from_wix(
-                member["id"],
-                revision=member.get("revision"),
-                defaults={
-                    "contact": contact,
-                    "login_email": (member.get("loginEmail") or "")[:320],
-                    "status": (member.get("status") or "")[:32],
-                    "raw": member,
-                },
-            )
+        mirrored = mirror.contacts.contacts_write(run, found)
+        # A contact keeps the member the mirror already links to it.
+        new_members = [
+            m
+            for m in members
+            if (contact := mirrored.get(m.get("contactId") or "")) is not None
+            and not Member.objects.filter(contact=contact).exclude(wix_id=m["id"]).exists()
+        ]
+        if new_members:
+            mirror.members.members_write(run, new_members)
     return [mirrored[c["id"]] for c in found if c["id"] in mirrored]
 
 
