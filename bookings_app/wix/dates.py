@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 
 def wix_timestamp_parse(value: Any) -> datetime | None:
     """A Wix timestamp (``2026-01-30T13:30:00.000Z`` or with an offset) as an aware datetime."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return wix_local_parse(value, UTC)
 
 
 def wix_timestamp(moment: datetime) -> str:
@@ -24,7 +17,7 @@ def wix_timestamp(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def wix_local_parse(value: Any, tz: ZoneInfo) -> datetime | None:
+def wix_local_parse(value: Any, tz: tzinfo) -> datetime | None:
     """A Wix local date-time (``2026-01-30T07:00:00``, in ``tz``) as an aware datetime; one that
     carries an offset keeps it."""
     if not value or not isinstance(value, str):
