@@ -33,7 +33,7 @@ CENT = Decimal("0.01")
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
 # Later money actions on a booking wait for the earlier ones: Wix sees them in the order staff
 # made them. Those still on their way are what the desk's amount due counts as "in flight".
-CHAINED_KINDS = (*DeskAction.MONEY_KINDS, Kind.REFUND, Kind.VOID_PLAN_CHARGE, Kind.CANCEL_BOOKING)
+CHAINED_KINDS = (*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS)
 
 
 # --- writing and reading amounts -----------------------------------------------------------------

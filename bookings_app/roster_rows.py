@@ -234,7 +234,7 @@ def desk_state_attach(
     by_booking: dict[int, list[DeskAction]] = {}
     for action in actions:
         by_booking.setdefault(action.booking_id, []).append(action)
-        if action.kind in selectors.REVERSE_KINDS:
+        if action.kind in DeskAction.REVERSAL_KINDS:
             reversed_ids.add(str((action.params or {}).get("reverses", "")))
     for booking_id, booking_actions in by_booking.items():
         state = states[booking_id]

@@ -132,6 +132,8 @@ class DeskAction(models.Model):
     # Still to reach Wix (or to be decided by staff): the booking shows "waiting for Wix".
     LIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.NEEDS_ATTENTION)
     MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER)
+    # What takes back an action Wix already has (a new action that names the one it reverses).
+    REVERSAL_KINDS = (Kind.CANCEL_BOOKING, Kind.VOID_PLAN_CHARGE, Kind.REFUND)
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

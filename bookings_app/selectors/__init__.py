@@ -19,7 +19,6 @@ from bookings_app.selectors.desk import (
 )
 from bookings_app.selectors.roster import (
     OPEN_ACTION_STATUSES,
-    REVERSE_KINDS,
     REVERSIBLE_KINDS,
     OrderLine,
     RosterRead,
@@ -34,7 +33,6 @@ from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatu
 __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
     "OPEN_ACTION_STATUSES",
-    "REVERSE_KINDS",
     "REVERSIBLE_KINDS",
     "OrderLine",
     "RosterRead",

@@ -38,8 +38,6 @@ _ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "p
 OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
 # What a manager may reverse once Wix has it (services.desk.action_reverse).
 REVERSIBLE_KINDS = (DeskAction.Kind.WALK_IN, DeskAction.Kind.PAYMENT, DeskAction.Kind.PLAN_CHARGE)
-# The reverse of an action, as a new action, names the one it reverses in its params.
-REVERSE_KINDS = (DeskAction.Kind.CANCEL_BOOKING, DeskAction.Kind.VOID_PLAN_CHARGE, DeskAction.Kind.REFUND)
 
 
 class OrderLine(NamedTuple):
@@ -171,7 +169,7 @@ def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
         .filter(
             Q(status__in=OPEN_ACTION_STATUSES)
             | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
-            | Q(kind__in=REVERSE_KINDS)
+            | Q(kind__in=DeskAction.REVERSAL_KINDS)
         )
         .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
         .order_by("created_at", "pk")

@@ -14,7 +14,7 @@ from bookings_app.services.push.contacts import push_contacts
 from bookings_app.services.push.money import push_money
 from bookings_app.services.push.reversals import push_reversals
 from bookings_app.services.push.walk_ins import push_walk_ins
-from bookings_app.services.push.worker import MONEY_KINDS, REVERSAL_KINDS, Push, PushReport
+from bookings_app.services.push.worker import Push, PushReport
 from bookings_app.wix import WixClient
 
 Kind = DeskAction.Kind
@@ -42,9 +42,9 @@ def push_desk_actions_now(
         for kinds, phase in (
             ((Kind.CONTACT_CREATE,), push_contacts),
             ((Kind.WALK_IN,), push_walk_ins),
-            (MONEY_KINDS, push_money),
+            (DeskAction.MONEY_KINDS, push_money),
             ((Kind.ATTENDANCE,), push_attendance),
-            (REVERSAL_KINDS, push_reversals),
+            (DeskAction.REVERSAL_KINDS, push_reversals),
         ):
             room = None if limit is None else limit - report.claimed
             if room is not None and room <= 0:

@@ -36,9 +36,6 @@ T = TypeVar("T")
 
 LEASE = timedelta(minutes=10)  # a RUNNING claim older than this belonged to a worker that died
 
-MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER)
-REVERSAL_KINDS = (Kind.CANCEL_BOOKING, Kind.VOID_PLAN_CHARGE, Kind.REFUND)
-
 
 class Attention(Exception):
     """A step found a business reason to stop: the action needs staff."""
@@ -183,7 +180,9 @@ def booking_absorb(booking: Booking | None, found: Json) -> None:
     if booking is None:
         return
     others = DeskAction.objects.filter(
-        booking=booking, status__in=(Status.QUEUED, Status.NEEDS_ATTENTION), kind__in=(*MONEY_KINDS, *REVERSAL_KINDS)
+        booking=booking,
+        status__in=(Status.QUEUED, Status.NEEDS_ATTENTION),
+        kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS),
     ).exists()
     mirror.bookings.booking_absorb(booking=booking, found=found, statuses=not others)
 
