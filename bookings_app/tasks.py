@@ -8,6 +8,12 @@ calls to reschedule itself and what starts the chain (``manage.py sync_wix --sch
 when none has run for ``WIX_SYNC_FULL_EVERY_HOURS`` (6): webhooks and polls cover changes, the
 full sync also covers what Wix changes without a trace (attendance set in the dashboard …).
 
+Desk actions: the desk services never import this module (it imports them). Once a transaction
+that wrote desk actions commits, they send ``signals.desk_actions_queued``; the receiver here
+queues one push for when the earliest of them is due (:func:`push_schedule`, which first asks
+whether one is queued by then already), and every push run queues the next for when the next
+waiting action becomes due (:func:`push_schedule_next`).
+
 Backends that cannot defer (the immediate backend in tests) run tasks inline and never schedule.
 """
 
