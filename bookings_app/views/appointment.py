@@ -32,6 +32,7 @@ from bookings_app.views.common import (
     hit_choices,
     roster_url,
 )
+from bookings_app.wix.dates import wix_local_parse
 
 
 @dataclass
@@ -47,19 +48,11 @@ class SlotChoice:
 
 
 def _slot_time(value: str | None, tz_name: str | None) -> datetime | None:
-    if not value:
-        return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if timezone.is_naive(moment):
-        try:
-            zone = ZoneInfo(tz_name) if tz_name else timezone.get_default_timezone()
-        except ZoneInfoNotFoundError:
-            zone = timezone.get_default_timezone()
-        moment = moment.replace(tzinfo=zone)
-    return moment
+        zone = ZoneInfo(tz_name) if tz_name else timezone.get_default_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_default_timezone()
+    return wix_local_parse(value, zone)
 
 
 def _slot_choice(slot: dict[str, Any]) -> SlotChoice:

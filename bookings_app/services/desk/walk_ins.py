@@ -6,7 +6,7 @@ known one), the booking and the payment chosen with it, all or nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,7 @@ from bookings_app.services.audit import audit_record
 from bookings_app.services.desk import payments
 from bookings_app.services.errors import BookingError
 from bookings_app.wix import WixClient, WixError, time_slots
+from bookings_app.wix.dates import wix_local_parse
 from bookings_app.wix.ids import STAFF_RESOURCE_TYPE_ID
 
 Kind = DeskAction.Kind
@@ -284,10 +285,9 @@ def _appointment_session(*, service: Service, slot: dict[str, Any]) -> Session:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise BookingError(f"Unknown time zone {tz_name!r} on the slot.", code="session_required") from None
-    try:
-        start, end = _local_dt(slot["start"], tz), _local_dt(slot["end"], tz)
-    except (KeyError, TypeError, ValueError):
-        raise BookingError("The slot has no valid start and end.", code="session_required") from None
+    start, end = wix_local_parse(slot.get("start"), tz), wix_local_parse(slot.get("end"), tz)
+    if start is None or end is None:
+        raise BookingError("The slot has no valid start and end.", code="session_required")
     staff = StaffMember.objects.filter(resource_id=slot.get("resource_id") or "").first()
     Service.objects.select_for_update().filter(pk=service.pk).first()  # serialise bookings of this service
     clash = Booking.objects.filter(
@@ -316,11 +316,6 @@ def _appointment_session(*, service: Service, slot: dict[str, Any]) -> Session:
         schedule_id=service.schedule_id,
         raw={"slot": slot},
     )
-
-
-def _local_dt(value: str, tz: ZoneInfo) -> datetime:
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
 def appointment_slots(*, wix: WixClient, service: Service, day: date) -> list[dict[str, Any]]:
