@@ -142,8 +142,9 @@ _BY_STATUS: dict[int, type[WixError]] = {
     428: WixPreconditionFailed,
 }
 
-# A gateway answered for an upstream that may have finished the work: the write's fate is unknown.
-_OUTCOME_UNKNOWN_STATUSES = frozenset({502, 504})
+# After any 5xx (or a 408) a write's fate is unknown: a gateway may answer for an upstream that
+# finished, and a bulk write (Bulk Create Booking …) may have applied in part before a 500/503.
+# So a non-idempotent write is looked up in Wix before it is sent again (CONTRACT.md §20).
 
 
 def error_from_response(
@@ -184,7 +185,7 @@ def error_from_response(
     if status == 429:
         return WixRateLimited(message, retry_after=retry_after, **common)
     if status == 408 or status >= 500:
-        maybe_applied = not idempotent and status in _OUTCOME_UNKNOWN_STATUSES
+        maybe_applied = not idempotent
         return WixUnavailable(message, maybe_applied=maybe_applied, **common)
     if status in _BY_STATUS:
         return _BY_STATUS[status](message, **common)

@@ -121,12 +121,15 @@ def test_429_is_rate_limited_with_retry_after() -> None:
 @pytest.mark.parametrize(
     ("status", "idempotent", "maybe_applied"),
     [
-        (500, False, False),
+        (500, False, True),
         (502, False, True),
-        (503, False, False),
+        (503, False, True),
         (504, False, True),
         (502, True, False),
         (504, True, False),
+        (500, True, False),
+        (503, True, False),
+        (408, False, True),
     ],
 )
 def test_5xx_is_unavailable_and_says_whether_a_write_may_have_happened(
