@@ -72,20 +72,24 @@ def plan_problem(
     booking: Booking, balance: BenefitBalance, member: Any, *, already_used: int = 0
 ) -> tuple[str, str] | None:
     """Why ``balance`` can't pay for ``booking`` (code, message), or None. ``already_used``:
-    credits of it a batch has already promised to other rows."""
+    credits of it a batch has already promised to other rows. A booking of N participants needs
+    N credits: the push redeems ``count`` = N (Redeem Benefit takes price × count)."""
     if member is None or member.contact_id != booking.contact_id:
         return "plan_not_eligible", f"{balance.name or 'This plan'} belongs to someone else."
-    return _service_problem(balance, booking.service, member, already_used=already_used)
+    return _service_problem(
+        balance, booking.service, member, already_used=already_used, needed=max(booking.total_participants, 1)
+    )
 
 
-def balance_covers(balance: BenefitBalance, service: Service) -> bool:
-    """Whether one of the customer's own plan balances can pay for ``service`` now: the same rule
-    as :func:`plan_problem` (active, in Wix, covering the service, with credit)."""
-    return _service_problem(balance, service, balance.member) is None
+def balance_covers(balance: BenefitBalance, service: Service, *, participants: int = 1) -> bool:
+    """Whether one of the customer's own plan balances can pay for ``service`` now, for
+    ``participants`` people: the same rule as :func:`plan_problem` (active, in Wix, covering the
+    service, with credit)."""
+    return _service_problem(balance, service, balance.member, needed=max(participants, 1)) is None
 
 
 def _service_problem(
-    balance: BenefitBalance, service: Service, member: Any, *, already_used: int = 0
+    balance: BenefitBalance, service: Service, member: Any, *, already_used: int = 0, needed: int = 1
 ) -> tuple[str, str] | None:
     name = balance.name or "This plan"
     if (balance.status or "").upper() != "ACTIVE":
@@ -96,7 +100,10 @@ def _service_problem(
         return "plan_not_eligible", f"{name} doesn't cover {service.name}."
     if not balance.wix_id or not member.wix_id:
         return "plan_not_eligible", f"{name} isn't in Wix yet."
-    if not balance.unlimited and (balance.remaining_credits or ZERO) - already_used < 1:
+    left = (balance.remaining_credits or ZERO) - already_used
+    if not balance.unlimited and left < needed:
+        if needed > 1 and left >= 1:
+            return "no_credits", f"{name} has {left:g} credit{'s' if left != 1 else ''} left; {needed} are needed."
         return "no_credits", f"No credits left on {name}."
     return None
 

@@ -92,6 +92,24 @@ def test_plan_problem_and_balance_covers_are_one_rule():
 
 
 @pytest.mark.django_db
+def test_a_booking_of_several_participants_needs_a_credit_for_each():
+    # The push redeems count = totalParticipants (Redeem Benefit takes price × count).
+    booking = factories.BookingFactory(total_participants=3)
+    member = factories.MemberFactory(contact=booking.contact)
+    three = factories.BenefitBalanceFactory(member=member, remaining_credits=Decimal("3"), covered_service_ids=[])
+    two = factories.BenefitBalanceFactory(member=member, remaining_credits=Decimal("2"), covered_service_ids=[])
+    unlimited = factories.BenefitBalanceFactory(member=member, unlimited=True, covered_service_ids=[])
+
+    assert money.plan_problem(booking, three, member) is None
+    assert money.plan_problem(booking, two, member) == ("no_credits", f"{two.name} has 2 credits left; 3 are needed.")
+    assert money.plan_problem(booking, three, member, already_used=1)[0] == "no_credits"
+    assert money.plan_problem(booking, unlimited, member) is None
+    assert money.balance_covers(two, booking.service) is True  # one participant
+    assert money.balance_covers(two, booking.service, participants=3) is False
+    assert money.best_balance(booking, [two, three]) == three
+
+
+@pytest.mark.django_db
 def test_best_balance_is_unlimited_first_then_the_pass_that_runs_out_soonest():
     booking = factories.BookingFactory()
     member = factories.MemberFactory(contact=booking.contact)

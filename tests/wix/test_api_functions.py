@@ -953,7 +953,7 @@ CASES = [
         ),
         "POST /benefit-programs/v1/benefits/redeem",
         "/benefit-programs/v1/benefits/redeem",
-        True,
+        False,  # a lost answer is looked up (Query Transactions) before the redeem is sent again
         body={
             "poolId",
             "itemReference",
@@ -995,6 +995,20 @@ CASES = [
         "/benefit-programs/v1/balances/query",
         True,
         body={"query"},
+    ),
+    Case(
+        benefit_programs.change_balance,
+        dict(
+            pool_id="POOL",
+            idempotency_key="void-7",
+            adjust_by="2",
+            instructing_party={"wixUserId": "U"},
+            transaction_details={"itemCount": 2},
+        ),
+        "POST /benefit-programs/v1/balances/{poolId}/change",
+        "/benefit-programs/v1/balances/POOL/change",
+        False,
+        body={"poolId", "idempotencyKey", "type", "adjustOptions", "instructingParty", "transactionDetails"},
     ),
     Case(
         benefit_programs.query_programs,

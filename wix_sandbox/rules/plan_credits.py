@@ -9,8 +9,8 @@ The sandbox's answer to the UNCONFIRMED "what is a membership id": the benefit-p
 Who calls what:
 
 - Benefit Programs (``handlers/plans/benefit_programs.py``) answers Check Eligibility, Eligible
-  Pools, Redeem and Cancel Redemption with :func:`evaluate`, :func:`redeem` and
-  :func:`cancel_redemption`.
+  Pools, Redeem, Cancel Redemption and Change Balance with :func:`evaluate`, :func:`redeem`,
+  :func:`redemption_by_key`, :func:`cancel_redemption` and :func:`change_balance`.
 - eCommerce membership charging (``handlers/ecom_checkout.py``, ``handlers/ecom_payments.py``)
   offers, charges and voids plan credits with :func:`eligible_memberships`,
   :func:`charge_membership` and :func:`void_membership_charge` only.
@@ -26,12 +26,7 @@ from wix_sandbox.common import iso, stamp_new, touch
 from wix_sandbox.errors import SandboxError, not_found, precondition
 from wix_sandbox.query import sort_items
 from wix_sandbox.rules.plan_programs import NAMESPACE, advance, pool_info
-
-
-def _credits(value: Decimal) -> str:
-    """A credit amount the way balances write it: a decimal string without trailing zeros."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+from wix_sandbox.rules.plan_programs import credits_text as _credits
 
 
 def member_of(beneficiary: Any) -> str | None:
@@ -180,6 +175,7 @@ def redeem(
         "externalId": item_ref.get("externalId"),
         "category": item_ref.get("category") or "",
         "itemSetId": benefit.get("itemSetId"),
+        "providerAppId": item_ref.get("providerAppId"),
     }
     if item_ref.get("externalId") and (service := sb.state.get("services", item_ref["externalId"])):
         item["displayName"] = service.get("name")
@@ -194,7 +190,13 @@ def redeem(
             "idempotencyKey": idempotency_key,
             "beneficiary": dict(pool["beneficiary"]),
             "status": "COMPLETED",
-            "details": {"item": item, "itemCount": count, "effectiveDate": iso(sb.state.now())},
+            "details": {
+                "item": item,
+                "itemCount": count,
+                "effectiveDate": iso(sb.state.now()),
+                "reason": "Redemption",
+                "benefitKey": benefit.get("benefitKey"),
+            },
         },
     )
     sb.state.put("benefit_transactions", tx)
@@ -204,26 +206,47 @@ def redeem(
     return tx
 
 
+def redemption_by_key(sb: Sandbox, pool_id: str, idempotency_key: str) -> dict[str, Any] | None:
+    """The redemption of ``pool_id`` made with ``idempotency_key``, if there is one."""
+    found = sb.state.find(
+        "benefit_transactions",
+        lambda t: (
+            t.get("idempotencyKey") == idempotency_key
+            and t["pool"]["id"] == pool_id
+            and t.get("source") == "AVAILABLE"
+            and t.get("target") == "EXTERNAL"
+        ),
+    )
+    return found[0] if found else None
+
+
 def _reversal_of(sb: Sandbox, transaction_id: str) -> dict[str, Any] | None:
     found = sb.state.find("benefit_transactions", lambda t: t.get("relatedTransactionId") == transaction_id)
     return found[0] if found else None
 
 
-def cancel_redemption(sb: Sandbox, transaction_id: str) -> dict[str, Any]:
+# The ``details.reason`` of transactions that are not redemptions (a redemption's is "Redemption").
+BALANCE_CHANGE = "Balance change"
+_NOT_REDEMPTIONS = (BALANCE_CHANGE, "Renewal")
+
+
+def cancel_redemption(sb: Sandbox, transaction_id: str, idempotency_key: str | None = None) -> dict[str, Any]:
     """Record the reverse of a redemption and give its credits back; returns the new transaction."""
     tx = sb.state.get("benefit_transactions", transaction_id)
     if tx is None:
         raise not_found("TRANSACTION_NOT_FOUND", "Transaction", transaction_id)
     # UNCONFIRMED: both refusals below answer 428 (FAILED_PRECONDITION), as state rules do.
-    if tx.get("source") != "AVAILABLE" or tx.get("target") != "EXTERNAL":
+    redemption = tx.get("source") == "AVAILABLE" and tx.get("target") == "EXTERNAL"
+    if not redemption or (tx.get("details") or {}).get("reason") in _NOT_REDEMPTIONS:
         raise precondition(
             "TRANSACTION_NOT_CANCELABLE", "Only a redemption can be canceled", {"transactionId": transaction_id}
         )
-    if _reversal_of(sb, transaction_id) is not None:
+    if (reversal := _reversal_of(sb, transaction_id)) is not None:
+        # Error data as the SDK's RedemptionAlreadyCanceled: {cancellationTransactionId}.
         raise precondition(
             "REDEMPTION_ALREADY_CANCELED",
             f"Redemption {transaction_id} is already canceled",
-            {"transactionId": transaction_id},
+            {"cancellationTransactionId": reversal["id"]},
         )
     reverse = stamp_new(
         sb,
@@ -233,11 +256,11 @@ def cancel_redemption(sb: Sandbox, transaction_id: str) -> dict[str, Any]:
             "amount": tx["amount"],
             "source": "EXTERNAL",
             "target": "AVAILABLE",
-            "idempotencyKey": f"{tx['idempotencyKey']}:cancel",
+            "idempotencyKey": idempotency_key or f"{tx['idempotencyKey']}:cancel",
             "relatedTransactionId": transaction_id,
             "beneficiary": dict(tx["beneficiary"]),
             "status": "COMPLETED",
-            "details": {**tx["details"], "effectiveDate": iso(sb.state.now())},
+            "details": {**tx["details"], "effectiveDate": iso(sb.state.now()), "reason": "Redemption canceled"},
         },
     )
     sb.state.put("benefit_transactions", reverse)
@@ -247,6 +270,89 @@ def cancel_redemption(sb: Sandbox, transaction_id: str) -> dict[str, Any]:
         balance["lastTransactionId"] = reverse["id"]
         sb.state.put("balances", touch(sb, balance))
     return reverse
+
+
+def change_balance(
+    sb: Sandbox,
+    *,
+    pool_id: str,
+    idempotency_key: str,
+    operation: str,
+    value: Decimal,
+    instructing_party: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Balances' Change Balance: ``ADJUST`` available credits by ``value`` (negative takes) or
+    ``SET`` them to ``value``. Returns the balance and the transaction (``None`` when nothing
+    changed: "If this is the same as the current value, no transaction is created", SDK
+    ``SetOptions.value``).
+
+    Raises 404 ``BALANCE_NOT_FOUND`` (UNCONFIRMED code: the SDK lists none for a missing balance),
+    409 ``ALREADY_EXECUTED`` for a repeat of ``idempotency_key`` on this balance, 428
+    ``BALANCE_EXCEEDED_LIMITS`` when the credits would go below 0.
+    """
+    advance(sb)
+    balance = sb.state.edit("balances", pool_id)
+    pool = sb.state.get("pools", pool_id)
+    if balance is None or pool is None:
+        raise not_found("BALANCE_NOT_FOUND", "Balance", pool_id)
+    repeated = sb.state.find(
+        "benefit_transactions",
+        lambda t: t["pool"]["id"] == pool_id and t.get("idempotencyKey") == idempotency_key,
+    )
+    if repeated:
+        # UNCONFIRMED what Wix answers a repeated key ("used to recognize repeated attempts"): the
+        # sandbox takes the stricter reading, the SDK's ALREADY_EXECUTED error ({idempotencyKey},
+        # as Pools' AlreadyExecuted) with no balance and no transaction id; the change stands once.
+        raise SandboxError(
+            409,
+            "ALREADY_EXECUTED",
+            f"A balance change with idempotency key {idempotency_key} was already made",
+            {"idempotencyKey": idempotency_key},
+        )
+    before = Decimal(balance["amount"]["available"])
+    after = before + value if operation == "ADJUST" else value
+    delta = after - before
+    if after < 0:
+        # UNCONFIRMED: the lower limit. A balance never shows fewer than 0 credits (Redeem refuses
+        # with NOT_ENOUGH_BALANCE); the data is the SDK's BalanceExceededLimits.
+        raise precondition(
+            "BALANCE_EXCEEDED_LIMITS",
+            "The balance would go below 0 credits",
+            {
+                "balance": dict(balance["amount"]),
+                "requested": _credits(value),
+                "lowerLimit": "0",
+                "sourceBalanceType": "AVAILABLE",
+                "targetBalanceType": "EXTERNAL",
+            },
+        )
+    if not delta:
+        return balance, None
+    tx_details: dict[str, Any] = {
+        k: v for k, v in (details or {}).items() if k in ("itemCount", "benefitKey") and v is not None
+    }
+    tx = stamp_new(
+        sb,
+        {
+            "id": sb.state.new_id(),
+            "pool": pool_info(pool),
+            "amount": _credits(abs(delta)),
+            "source": "EXTERNAL" if delta > 0 else "AVAILABLE",
+            "target": "AVAILABLE" if delta > 0 else "EXTERNAL",
+            "idempotencyKey": idempotency_key,
+            "beneficiary": dict(pool["beneficiary"]),
+            "status": "COMPLETED",
+            "details": {**tx_details, "effectiveDate": iso(sb.state.now()), "reason": BALANCE_CHANGE},
+        },
+    )
+    if instructing_party:
+        tx["instructingParty"] = dict(instructing_party)
+    sb.state.put("benefit_transactions", tx)
+    balance["amount"]["available"] = _credits(after)
+    balance["lastTransactionId"] = tx["id"]
+    sb.state.put("balances", touch(sb, balance))
+    return balance, tx
 
 
 # -- eCommerce memberships: a pool pays for a booking ------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from wix_sandbox.app import Sandbox
@@ -176,6 +177,45 @@ def _pools_of(sb: Sandbox, program_id: str) -> list[dict[str, Any]]:
     return sb.state.find("pools", lambda p: p.get("programId") == program_id)
 
 
+def credits_text(value: Decimal) -> str:
+    """A credit amount the way balances and transactions write it: a decimal string, no trailing zeros."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def balance_set(sb: Sandbox, pool: dict[str, Any], value: str, *, key: str, reason: str) -> None:
+    """Set a pool's available credits to ``value``, recording the change as a transaction.
+
+    Every change of a balance is a transaction: the SDK's ``Balance.lastTransactionId`` is "the
+    transaction associated with the most recent change to the balance", and Set "creates no
+    transaction" only when the value stays the same (benefit-programs_balances ``SetOptions``).
+    """
+    balance = sb.state.edit("balances", pool["id"])
+    if balance is None:
+        return
+    before = Decimal(balance["amount"]["available"])
+    delta = Decimal(value) - before
+    if delta:
+        tx = stamp_new(
+            sb,
+            {
+                "id": sb.state.new_id(),
+                "pool": pool_info(pool),
+                "amount": credits_text(abs(delta)),
+                "source": "EXTERNAL" if delta > 0 else "AVAILABLE",
+                "target": "AVAILABLE" if delta > 0 else "EXTERNAL",
+                "idempotencyKey": key,
+                "beneficiary": dict(pool["beneficiary"]),
+                "status": "COMPLETED",
+                "details": {"effectiveDate": iso(sb.state.now()), "reason": reason},
+            },
+        )
+        sb.state.put("benefit_transactions", tx)
+        balance["lastTransactionId"] = tx["id"]
+    balance["amount"]["available"] = credits_text(Decimal(value))
+    sb.state.put("balances", touch(sb, balance))
+
+
 def _sync_program(sb: Sandbox, order: dict[str, Any], *, renewals: int = 0) -> None:
     """Carry the order's status to its program and pools; a new cycle refills each pool's credits."""
     program = _program_of(sb, order["id"])
@@ -195,14 +235,13 @@ def _sync_program(sb: Sandbox, order: dict[str, Any], *, renewals: int = 0) -> N
         edited["status"] = status
         if renewals:
             edited["renewalCount"] = int(edited.get("renewalCount") or 0) + renewals
+        sb.state.put("pools", touch(sb, edited))
+        if renewals:
             credit = (edited["details"].get("creditConfiguration") or {}).get("amount")
             if credit is not None:
                 # No rollover is configured: a renewed cycle starts from the plan's credits.
-                balance = sb.state.edit("balances", pool["id"])
-                if balance is not None:
-                    balance["amount"]["available"] = credit
-                    sb.state.put("balances", touch(sb, balance))
-        sb.state.put("pools", touch(sb, edited))
+                key = f"renewal:{edited['id']}:{edited['renewalCount']}"
+                balance_set(sb, edited, credit, key=key, reason="Renewal")
 
 
 # -- provisioning a sold plan ------------------------------------------------------------------------
@@ -233,6 +272,7 @@ def provision(sb: Sandbox, order: dict[str, Any], plan: dict[str, Any]) -> None:
         {
             "id": sb.state.new_id(),
             "beneficiary": beneficiary,
+            "programDefinitionId": definition["id"],
             "programDefinition": {"id": definition["id"], "externalId": plan["id"]},
             "externalId": order["id"],
             "status": status,

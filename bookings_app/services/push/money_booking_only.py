@@ -1,21 +1,34 @@
 """Phase 3, booking-only mode: no eCommerce order — Redeem Benefit for a plan, then Bulk Confirm Or
 Decline (≤300 a call) with the booking's payment status. The fewest calls.
 
+A plan charge redeems one item per participant (``count``). Before the redeem goes out the action's
+steps remember when and on which pool (``redeem_sent``); an attempt whose answer was lost is found
+again in Query Transactions (by pool and time, the idempotency key matched on the page) before
+anything is sent again.
+
 ``flush_confirm`` also sends the payment status of a reversal in this mode.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from bookings_app.models import BenefitBalance, DeskAction
 from bookings_app.services.mirror.values import Json
 from bookings_app.services.push.messages import message
-from bookings_app.services.push.worker import Later, Push, booking_absorb, chunks
+from bookings_app.services.push.worker import Attention, Later, Push, booking_absorb, chunks
 from bookings_app.wix import WixConflict, WixError, benefit_programs, bookings
+from bookings_app.wix.dates import wix_timestamp, wix_timestamp_parse
 from bookings_app.wix.ids import BOOKINGS_APP_ID
 
 Kind = DeskAction.Kind
 
 BULK_CONFIRM = bookings.BULK_CONFIRM_OR_DECLINE_LIMIT  # 300
+# How far before our "sent" time a redemption may carry Wix's createdDate (the two clocks differ).
+CLOCK_SKEW = timedelta(minutes=15)
+LOOKUP_PAGES = 20  # of 100 transactions: a pool's redemptions since a redeem was sent
 
 
 def benefit_keys(push: Push, actions: list[DeskAction]) -> dict[str, str]:
@@ -52,28 +65,9 @@ def booking_only_money(
     push: Push, action: DeskAction, confirm: list[tuple[DeskAction, str]], keys: dict[str, str]
 ) -> None:
     """One money action: a plan's credit redeemed first, then the payment status queued in ``confirm``."""
-    booking = action.booking
-    assert booking is not None
+    assert action.booking is not None
     if action.kind == Kind.PLAN_CHARGE and not action.steps.get("redemption_id"):
-        pool_id = action.params.get("pool_id") or ""
-        key = keys.get(pool_id)
-        if not key:
-            raise Later(f"The benefit of pool {pool_id} could not be read from Wix")
-        try:
-            answer = push.call(
-                benefit_programs.redeem_benefit,
-                pool_id=pool_id,
-                item_reference={"externalId": booking.service.wix_id, "providerAppId": BOOKINGS_APP_ID},
-                benefit_key=key,
-                idempotency_key=action.idempotency_key,
-                beneficiary={"memberId": action.params.get("member_id")},
-            )
-            redemption = answer.get("transactionId")
-        except WixConflict as err:
-            if err.code != "BENEFIT_ALREADY_REDEEMED":
-                raise
-            redemption = _redemption_of(push, action)
-        push.save_steps(action, redemption_id=redemption)
+        push.save_steps(action, redemption_id=_redeem(push, action, keys))
     if action.kind == Kind.PAYMENT:
         status = "PAID" if action.params.get("full") else "PARTIALLY_PAID"
     elif action.kind == Kind.PLAN_CHARGE:
@@ -83,13 +77,81 @@ def booking_only_money(
     confirm.append((action, status))
 
 
-def _redemption_of(push: Push, action: DeskAction) -> str | None:
-    answer = push.call(
-        benefit_programs.query_transactions,
-        query={"filter": {"idempotencyKey": action.idempotency_key}, "cursorPaging": {"limit": 10}},
+def _redeem(push: Push, action: DeskAction, keys: dict[str, str]) -> str:
+    """The id of the transaction that took this plan charge's credits: found again if an earlier
+    attempt reached Wix, else redeemed now."""
+    booking = action.booking
+    assert booking is not None
+    sent = action.steps.get("redeem_sent")
+    if sent:
+        # An earlier attempt went out and its answer was never kept: Wix may have taken the credits.
+        found = _redemption_of(push, action, sent)
+        if found:
+            return found
+    pool_id = action.params.get("pool_id") or ""
+    key = keys.get(pool_id)
+    if not key:
+        raise Later(f"The benefit of pool {pool_id} could not be read from Wix")
+    # Remembered before the call: the earliest moment, and every pool, a redeem of this action went to.
+    pools = [*((sent or {}).get("pool_ids") or []), pool_id]
+    sent = {"at": (sent or {}).get("at") or wix_timestamp(timezone.now()), "pool_ids": list(dict.fromkeys(pools))}
+    push.save_steps(action, redeem_sent=sent)
+    try:
+        # RedeemBenefitRequest (SDK benefit-programs_pools): poolId, itemReference{externalId,
+        # providerAppId}, benefitKey, idempotencyKey, namespace (default) required; count = the
+        # booking's participants ("Amount of items to redeem", @min 1); beneficiary the member.
+        answer = push.call(
+            benefit_programs.redeem_benefit,
+            pool_id=pool_id,
+            item_reference={"externalId": booking.service.wix_id, "providerAppId": BOOKINGS_APP_ID},
+            benefit_key=key,
+            idempotency_key=action.idempotency_key,
+            count=max(int(booking.total_participants or 1), 1),
+            beneficiary={"memberId": action.params.get("member_id")},
+        )
+    except WixConflict:
+        # A repeat of a redeem Wix already made: BENEFIT_ALREADY_REDEEMED, or a 409 saying less
+        # (UNCONFIRMED which). Either way the credits were taken once: find that transaction.
+        found = _redemption_of(push, action, sent)
+        if not found:
+            raise Later("Wix says this plan charge was redeemed already; its transaction isn't listed yet") from None
+        return found
+    transaction_id = answer.get("transactionId")
+    if not transaction_id:
+        raise Later("Redeem Benefit answered without a transaction id")
+    # A repeat may also be answered with the first redemption's transactionId (UNCONFIRMED): the same.
+    return transaction_id
+
+
+def _redemption_of(push: Push, action: DeskAction, sent: Json) -> str | None:
+    """The transaction a redeem of ``action`` made, if Wix has one: Query Transactions filtered on
+    documented fields only (TransactionQuerySpec: ``pool.id``, ``createdDate``) from a little before
+    the first redeem was sent, the idempotency key matched on each page (it is not filterable)."""
+    since = wix_timestamp_parse(sent.get("at")) or timezone.now()
+    query: Json = {
+        "filter": {
+            "pool.id": {"$in": list(sent.get("pool_ids") or [])},
+            "createdDate": {"$gte": wix_timestamp(since - CLOCK_SKEW)},
+        },
+        "sort": [{"fieldName": "createdDate", "order": "ASC"}],
+        "cursorPaging": {"limit": 100},
+    }
+    for _ in range(LOOKUP_PAGES):
+        answer = push.call(benefit_programs.query_transactions, query=query)
+        for transaction in answer.get("transactions") or []:
+            if transaction.get("idempotencyKey") != action.idempotency_key or not transaction.get("id"):
+                continue
+            if transaction.get("status") != "FAILED":  # a FAILED one took nothing
+                return transaction["id"]
+        cursor = ((answer.get("metadata") or {}).get("cursors") or {}).get("next")
+        if not cursor:
+            return None
+        query = {"cursorPaging": {"limit": 100, "cursor": cursor}}
+    raise Attention(
+        "REDEMPTION_UNKNOWN",
+        "Couldn't tell whether Wix took this plan credit (too many transactions on the plan to look "
+        "through). Check the member's plan in Wix, then retry or remove this.",
     )
-    found = answer.get("transactions") or []
-    return found[0]["id"] if found else None
 
 
 def flush_confirm(push: Push, items: list[tuple[DeskAction, str]]) -> None:

@@ -149,19 +149,39 @@ def _contacts_changed(run: SyncRun, since: str) -> None:
 
 
 def _balances_changed(run: SyncRun, since: str) -> None:
-    """Credits moved since ``since`` on pools we mirror (a plan charged or voided elsewhere)."""
-    for page in paged_cursor(run, benefit_programs.query_balances, "balances", changed(since)):
-        held = {b.wix_id: b for b in BenefitBalance.objects.filter(wix_id__in=[b["id"] for b in page])}
-        rows = []
-        coverage = mirror.balances.plan_coverage()
-        for balance in page:
-            current = held.get(balance["id"])
-            if current is None:
-                continue
-            pool = (current.raw or {}).get("pool") or {"id": balance["id"]}
-            plan_orders = (
-                {pool.get("program", {}).get("externalId", ""): current.plan_order_id} if current.plan_order_id else {}
-            )
-            rows.append(mirror.balances.balance_row(pool, balance, current.member_id, plan_orders, coverage))
-        if rows:
-            write(run, lambda rows=rows: upsert(run, BenefitBalance, rows))
+    """Credits moved since ``since`` on pools we mirror (a plan charged or voided elsewhere).
+
+    Query Balances cannot filter on ``updatedDate`` (BalanceQuerySpec: id, createdDate,
+    beneficiary.*), but every change of a balance is a transaction (``Balance.lastTransactionId``
+    is "the transaction associated with the most recent change to the balance"), and Query
+    Transactions filters on ``createdDate`` (TransactionQuerySpec): the pools of the transactions
+    made since ``since``, then those of their balances we hold, by ``id``.
+    """
+    moved: set[str] = set()
+    for page in paged_cursor(
+        run,
+        benefit_programs.query_transactions,
+        "transactions",
+        {"createdDate": {"$gte": since}},
+        sort=[{"fieldName": "createdDate", "order": "ASC"}],
+    ):
+        moved.update(pool_id for t in page if (pool_id := (t.get("pool") or {}).get("id")))
+    held_ids = list(BenefitBalance.objects.filter(wix_id__in=moved).values_list("wix_id", flat=True))
+    coverage = mirror.balances.plan_coverage() if held_ids else {}
+    for batch in batches(held_ids):
+        for page in paged_cursor(run, benefit_programs.query_balances, "balances", {"id": {"$in": batch}}):
+            held = {b.wix_id: b for b in BenefitBalance.objects.filter(wix_id__in=[b["id"] for b in page])}
+            rows = []
+            for balance in page:
+                current = held.get(balance["id"])
+                if current is None:
+                    continue
+                pool = (current.raw or {}).get("pool") or {"id": balance["id"]}
+                plan_orders = (
+                    {pool.get("program", {}).get("externalId", ""): current.plan_order_id}
+                    if current.plan_order_id
+                    else {}
+                )
+                rows.append(mirror.balances.balance_row(pool, balance, current.member_id, plan_orders, coverage))
+            if rows:
+                write(run, lambda rows=rows: upsert(run, BenefitBalance, rows))

@@ -62,3 +62,40 @@ def test_first_poll_without_a_cursor_is_a_full_sync(demo, wix):
     report = sync.sync_incremental(wix=wix)
 
     assert report.mode == "full" and report.ok and Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_incremental_sync_sees_credits_used_in_wix(demo, wix, clock):
+    """Query Balances can't filter on updatedDate: the poll finds the pools whose credits moved in
+    Query Transactions (createdDate), then reads those balances by id."""
+    from bookings_app.models import BenefitBalance
+    from bookings_app.wix import benefit_programs
+    from bookings_app.wix.ids import BOOKINGS_APP_ID
+
+    clock(SEEDED_AT + timedelta(minutes=10))
+    sync.sync_full(wix=wix)
+    balance = (
+        BenefitBalance.objects.filter(status="ACTIVE", unlimited=False, remaining_credits__gte=2)
+        .exclude(covered_service_ids=[])
+        .first()
+    )
+    before = balance.remaining_credits
+    pool = balance.raw["pool"]
+    clock(SEEDED_AT + timedelta(minutes=20))
+    benefit_programs.redeem_benefit(
+        wix,
+        pool_id=pool["id"],
+        item_reference={"externalId": balance.covered_service_ids[0], "providerAppId": BOOKINGS_APP_ID},
+        benefit_key=pool["details"]["benefits"][0]["benefitKey"],
+        idempotency_key="used-online-1",
+        count=2,
+        beneficiary=pool["beneficiary"],
+    )
+    demo.call_log.clear()
+
+    report = sync.sync_incremental(wix=wix)
+
+    balance.refresh_from_db()
+    assert report.ok and balance.remaining_credits == before - 2
+    paths = [path for _, path, _ in demo.call_log]
+    assert "/benefit-programs/v1/transactions/query" in paths and "/benefit-programs/v1/balances/query" in paths

@@ -18,8 +18,15 @@ def test_offline_order_starting_later_is_pending_until_its_start(
         sandbox, "POST", OFFLINE, {"planId": desk["plan"]["id"], "memberId": desk["member"]["id"], "startDate": start}
     )
     order = body["order"]
+    # The order's program (externalId = order id), then its pool: both filters are documented.
+    _, programs = call(
+        sandbox, "POST", "/benefit-programs/v1/programs/query", {"query": {"filter": {"externalId": order["id"]}}}
+    )
     _, pools = call(
-        sandbox, "POST", "/benefit-programs/v1/pools/query", {"query": {"filter": {"program.externalId": order["id"]}}}
+        sandbox,
+        "POST",
+        "/benefit-programs/v1/pools/query",
+        {"query": {"filter": {"programId": programs["programs"][0]["id"]}}},
     )
     pool = pools["pools"][0]
 
@@ -105,3 +112,14 @@ def test_a_monthly_subscription_refills_its_credits_each_cycle(
         sandbox, "POST", "/benefit-programs/v1/pools/query", {"query": {"filter": {"id": sold["pool"]["id"]}}}
     )
     assert pools["pools"][0]["renewalCount"] == 1
+    # The refill is a balance change, so it is a transaction (Balance.lastTransactionId).
+    _, txs = call(
+        sandbox,
+        "POST",
+        "/benefit-programs/v1/transactions/query",
+        {"query": {"filter": {"pool.id": sold["pool"]["id"], "createdDate": {"$gte": "2026-12-25T09:00:00.000Z"}}}},
+    )
+    (refill,) = txs["transactions"]
+    assert (refill["source"], refill["target"], refill["amount"]) == ("EXTERNAL", "AVAILABLE", "3")
+    _, balance = call(sandbox, "GET", f"/benefit-programs/v1/balances/{sold['pool']['id']}")
+    assert balance["balance"]["lastTransactionId"] == refill["id"]
