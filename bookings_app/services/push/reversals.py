@@ -14,7 +14,7 @@ from bookings_app.services.push.order_place import order_line, order_of
 from bookings_app.services.push.worker import Attention, Push, booking_absorb
 from bookings_app.wix import (
     WixConflict,
-    WixPreconditionFailed,
+    WixError,
     benefit_programs,
     bookings,
     extended_bookings,
@@ -90,11 +90,7 @@ def _void_plan(
     if mode != "ecom":
         transaction_id = (original.steps if original else {}).get("redemption_id")
         if transaction_id and not action.steps.get("redemption_cancelled"):
-            try:
-                push.call(benefit_programs.cancel_redemption, transaction_id=transaction_id)
-            except WixPreconditionFailed as err:
-                if err.code != "REDEMPTION_ALREADY_CANCELED":
-                    raise
+            _credits_back(push, action, transaction_id)
             push.save_steps(action, redemption_cancelled=True)
         confirm.append((action, "NOT_PAID"))
         return
@@ -118,6 +114,33 @@ def _void_plan(
     Payment.objects.filter(wix_id__in=[p["id"] for p in payments]).update(status=Payment.Status.VOIDED)
     order_refresh(push, order_id)
     push.synced(action, voided_payment_ids=[p["id"] for p in payments])
+
+
+def _credits_back(push: Push, action: DeskAction, transaction_id: str) -> None:
+    """Give a redemption's credits back with Change Balance (public; Cancel Redemption has no public
+    SDK function): the redemption's own amount, read from Query Transactions by its id, added to
+    its pool. The action's idempotency key makes a repeat after a lost answer ALREADY_EXECUTED
+    (or, UNCONFIRMED, the same answer again): done either way."""
+    found = (
+        push.call(
+            benefit_programs.query_transactions, query={"filter": {"id": transaction_id}, "cursorPaging": {"limit": 1}}
+        ).get("transactions")
+        or []
+    )
+    if not found:
+        raise Attention("TRANSACTION_NOT_FOUND", "The plan charge was not found in Wix — check the plan in Wix.")
+    redemption = found[0]
+    pool_id = (redemption.get("pool") or {}).get("id") or action.params.get("pool_id") or ""
+    try:
+        push.call(
+            benefit_programs.change_balance,
+            pool_id=pool_id,
+            idempotency_key=action.idempotency_key,
+            adjust_by=str(redemption.get("amount") or "1"),
+        )
+    except WixError as err:
+        if err.code != "ALREADY_EXECUTED":
+            raise
 
 
 def _refund(push: Push, action: DeskAction, original: DeskAction | None, confirm: list[tuple[DeskAction, str]]) -> None:

@@ -167,7 +167,7 @@ def test_checkout_v1_is_off_by_default_and_says_nothing() -> None:
 
 
 def test_undoing_a_plan_charge_refunds_its_membership_payment_and_the_credit_comes_back(
-    world: World, desk_user
+    world: World, desk_user, manager_user
 ) -> None:
     sam = world.customer("Sam", credits=3)
     online = world.online_booking(sam)
@@ -178,7 +178,7 @@ def test_undoing_a_plan_charge_refunds_its_membership_payment_and_the_credit_com
     world.push()
     assert world.wix_credits(sam) == "2"
 
-    desk.action_reverse(user=desk_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
+    desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
     client, wire = recorder(world)
     report = push_now(client)
 
