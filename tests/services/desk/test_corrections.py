@@ -77,7 +77,7 @@ def test_plan_out_of_credit_in_wix_needs_attention_then_cash_instead(world: Worl
 
     charge.refresh_from_db()
     assert charge.status == Status.NEEDS_ATTENTION
-    assert charge.message == "No credits left on 10 Swim Pass — take cash instead?"
+    assert charge.message == "Not enough credits left on 10 Swim Pass — take cash instead?"
     cash = desk.action_resolve(user=desk_user, action=charge, choice="cash_instead")
     assert cash is not None and cash.kind == "PAYMENT" and cash.params["amount"] == "12.00"
     assert world.balance(sam).remaining_credits == 1  # the local credit came back
