@@ -274,14 +274,21 @@ def _booking_location_type(time_slot_type: str | None) -> str:
 
 
 def _place(action: DeskAction) -> tuple[str, str]:
-    """The Query Extended Bookings filter that finds this walk-in's booking among few others."""
+    """The Query Extended Bookings filter that finds this walk-in's booking among few others.
+
+    Filter names are Wix's "Supported Filters" of Query Extended Bookings: the booked slot or
+    schedule is ``bookedEntity.item.slot.eventId`` / ``bookedEntity.item.schedule.scheduleId``
+    (the proto one-of ``item``), not the booking JSON's ``bookedEntity.slot…``; each field once
+    per query (bookings_extended-bookings queryExtendedBookings: "You can specify a filter only
+    once per query"). One ``$eq`` term, so that holds.
+    """
     booking = action.booking
     assert booking is not None
     kind = action.params.get("type")
     if kind == "class" and booking.session and booking.session.wix_id:
-        return "bookedEntity.slot.eventId", booking.session.wix_id
+        return "bookedEntity.item.slot.eventId", booking.session.wix_id
     if kind == "course" and booking.service.schedule_id:
-        return "bookedEntity.schedule.scheduleId", booking.service.schedule_id
+        return "bookedEntity.item.schedule.scheduleId", booking.service.schedule_id
     return "contactDetails.contactId", booking.contact.wix_id or ""
 
 
