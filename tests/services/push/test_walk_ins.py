@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
 from bookings_app.models import Booking, DeskAction
 from bookings_app.services import desk
-from tests.services.conftest import World, add_course, key, walk_in_with_cash
+from tests.services.conftest import World, add_appointments, add_course, key, tomorrow_at, walk_in_with_cash
 from tests.services.push.conftest import Recorder, Trouble, push_now, trouble_client
 from wix_sandbox import Faults, Sandbox
 from wix_sandbox.transport import SandboxTransport
@@ -107,3 +108,109 @@ def test_a_bulk_create_applied_in_part_then_500_adopts_what_was_made_and_sends_o
     adopted = {b["id"] for b in made}
     assert adopted <= set(Booking.objects.values_list("wix_id", flat=True))
     assert Booking.objects.filter(wix_id__isnull=False).count() == 5
+
+
+def _sent_entities(recorder: Recorder) -> list[dict]:
+    return [
+        i["booking"]["bookedEntity"] for b in recorder.bodies("/bulk/bookings/create") for i in b["createBookingsInfo"]
+    ]
+
+
+def _appointment_walk_in(world: World, desk_user) -> tuple[Booking, dict]:
+    from bookings_app.models import Service
+
+    massage = add_appointments(world)
+    kim = world.customer("Kim")
+    world.mirror(kim)
+    service = Service.objects.get(wix_id=massage["id"])
+    slot = desk.appointment_slots(wix=world.wix, service=service, day=tomorrow_at(9).date())[0]
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(kim), service=service, slot=slot, idempotency_key=key()
+    )
+    return booking, massage
+
+
+def test_an_appointment_is_booked_with_the_time_slots_schedule_id(world: World, desk_user) -> None:
+    booking, massage = _appointment_walk_in(world, desk_user)
+    action = DeskAction.objects.get(kind="WALK_IN")
+    assert action.params["slot"]["schedule_id"] == massage["schedule"]["id"]  # from TimeSlot.scheduleId
+    # The mirror's copy of the service schedule is not what is sent: the slot's own is.
+    type(booking.service).objects.filter(pk=booking.service_id).update(schedule_id="stale-schedule")
+    recorder = Recorder(SandboxTransport(world.sb))
+
+    push_now(trouble_client(world, recorder))
+
+    (entity,) = _sent_entities(recorder)
+    slot = action.params["slot"]
+    assert entity == {
+        "slot": {
+            "serviceId": massage["id"],
+            "scheduleId": massage["schedule"]["id"],
+            "startDate": slot["start"][:19],
+            "endDate": slot["end"][:19],
+            "timezone": slot["timezone"],
+            "resource": {"id": world.coach["resourceId"]},
+            "location": {"locationType": "OWNER_BUSINESS", "id": slot["location_id"], "name": slot["location_name"]},
+        }
+    }
+    booking.refresh_from_db()
+    assert booking.wix_id and DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
+
+
+def test_an_appointment_saved_before_slots_carried_a_schedule_falls_back_to_the_services(
+    world: World, desk_user
+) -> None:
+    booking, massage = _appointment_walk_in(world, desk_user)
+    action = DeskAction.objects.get(kind="WALK_IN")
+    action.params["slot"].pop("schedule_id")
+    action.save(update_fields=["params"])
+    recorder = Recorder(SandboxTransport(world.sb))
+
+    push_now(trouble_client(world, recorder))
+
+    (entity,) = _sent_entities(recorder)
+    assert entity["slot"]["scheduleId"] == massage["schedule"]["id"] == booking.service.schedule_id
+    booking.refresh_from_db()
+    assert booking.wix_id
+
+
+def test_class_and_course_walk_ins_send_no_read_only_field(world: World, desk_user) -> None:
+    # bookings_bookings: BookedSchedule.location / firstSessionStart / lastSessionEnd, BookedEntity.title
+    # are @readonly; a class names its service and event only.
+    course, events = add_course(world)
+    ann, bo = world.customer("Ann"), world.customer("Bo")
+    world.mirror(ann, bo)
+    desk.walk_in_create(user=desk_user, contact=world.contact(ann), session=world.session(), idempotency_key=key())
+    desk.walk_in_create(
+        user=desk_user, contact=world.contact(bo), session=world.session(events[0]), idempotency_key=key()
+    )
+    recorder = Recorder(SandboxTransport(world.sb))
+
+    push_now(trouble_client(world, recorder))
+
+    assert sorted(_sent_entities(recorder), key=str) == sorted(
+        [
+            {"slot": {"serviceId": world.service["id"], "eventId": world.event["id"]}},
+            {
+                "schedule": {
+                    "scheduleId": course["schedule"]["id"],
+                    "serviceId": course["id"],
+                    "timezone": "Europe/London",
+                }
+            },
+        ],
+        key=str,
+    )
+    (info,) = {
+        json.dumps(sorted(i["booking"]))
+        for b in recorder.bodies("/bulk/bookings/create")
+        for i in b["createBookingsInfo"]
+    }
+    assert json.loads(info) == [
+        "bookedEntity",
+        "contactDetails",
+        "selectedPaymentOption",
+        "status",
+        "totalParticipants",
+    ]
+    assert DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
