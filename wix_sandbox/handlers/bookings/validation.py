@@ -165,6 +165,12 @@ def required_violations(booking: Any, prefix: str, *, multi: bool = False) -> li
 
     out += participants_violations(booking, prefix)
     out += read_only_violations(booking, prefix)
+    # @requiredField booking.additionalFields._id (createBooking, bulkCreateBooking).
+    out += [
+        violation(f"{prefix}.additionalFields[{i}].id", "additionalFields.id is required", "REQUIRED_FIELD")
+        for i, extra in enumerate(booking.get("additionalFields") or [])
+        if not (isinstance(extra, dict) and extra.get("id"))
+    ]
     option = booking.get("selectedPaymentOption")
     if option is not None and option not in SELECTED_PAYMENT_OPTIONS:
         out.append(

@@ -102,3 +102,16 @@ def test_the_writable_fields_a_booking_request_may_carry_are_accepted(sandbox: S
     status, answer = call(sandbox, "POST", BOOKINGS, body)
 
     assert status == 200, answer
+
+
+def test_bulk_create_with_an_additional_field_missing_its_id_fails_the_whole_call(sandbox: Sandbox, swim: dict) -> None:
+    # bulkCreateBooking: @requiredField createBookingsInfo.booking.additionalFields._id; "If any
+    # of the specified bookings is missing a required field the entire call fails."
+    broken = class_request(swim["service"], swim["event"], additionalFields=[{"value": "none"}])
+    infos = [class_request(swim["service"], swim["event"]), broken]
+
+    status, answer = call(sandbox, "POST", BULK_CREATE, {"createBookingsInfo": infos})
+
+    assert status == 400
+    assert violated_fields(answer) == ["createBookingsInfo[1].booking.additionalFields[0].id"]
+    assert sandbox.state.count("bookings") == 0
