@@ -3,6 +3,7 @@ sandbox transport that makes trouble on purpose."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -97,6 +98,22 @@ class Trouble(httpx.BaseTransport):
                 raise Crash
             raise httpx.ReadTimeout("injected: the answer was lost", request=request)
         return self.inner.handle_request(request)
+
+
+class Recorder(httpx.BaseTransport):
+    """Another transport, with every request it passed on kept (``bodies(part)``: the JSON sent
+    to paths holding ``part``)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    def bodies(self, part: str) -> list[dict[str, Any]]:
+        return [json.loads(r.content or b"{}") for r in self.requests if part in r.url.path]
 
 
 class Crash(BaseException):
