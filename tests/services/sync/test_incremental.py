@@ -101,6 +101,7 @@ def test_incremental_sync_sees_credits_used_in_wix(demo, wix, clock):
     assert "/benefit-programs/v1/transactions/query" in paths and "/benefit-programs/v1/balances/query" in paths
 
 
+@pytest.mark.django_db
 def test_incremental_sync_reads_services_without_an_updated_date_filter(demo, clock):
     """Query Services can't filter on updatedDate (bookings_services ServiceQuerySpec): each poll
     reads every service, one page, and writes only what changed."""
