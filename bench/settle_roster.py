@@ -389,7 +389,7 @@ def read_back(world: World, mode: str) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     with get_wix_client() as client:
         query: dict[str, Any] = {
-            "filter": {"bookedEntity.slot.eventId": world.event["id"]},
+            "filter": {"bookedEntity.item.slot.eventId": world.event["id"]},
             "cursorPaging": {"limit": 100},
         }
         for _ in range(50):  # pages; bounded

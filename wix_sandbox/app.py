@@ -143,6 +143,14 @@ class Sandbox:
         if self.faults.timeout_rate and rng.random() < self.faults.timeout_rate:
             return SandboxResponse(504, {}, drop=True)
         lose = bool(self.faults.lost_response_rate) and rng.random() < self.faults.lost_response_rate
+        partial = (
+            bool(self.faults.partial_bulk_rate)
+            and method == "POST"
+            and "/bulk/" in path
+            and rng.random() < self.faults.partial_bulk_rate
+        )
+        if partial:
+            body = _first_half(body)
 
         request = SandboxRequest(method, path, query, headers, body, params)
         try:
@@ -150,6 +158,8 @@ class Sandbox:
                 result = handler(self, request)
         except SandboxError as exc:
             return _error(exc)
+        if partial:
+            return _error(SandboxError(500, "INTERNAL_ERROR", "Injected failure after part of the bulk was applied"))
         if lose:
             return SandboxResponse(200, {}, drop=True)
         return SandboxResponse(200, result)
@@ -204,6 +214,14 @@ class Sandbox:
                 return response
             self._calls.append(now)
         return None
+
+
+def _first_half(body: dict[str, Any]) -> dict[str, Any]:
+    """The bulk body with its item list (the first list field) cut to its first half, at least one."""
+    for key, value in body.items():
+        if isinstance(value, list) and value:
+            return {**body, key: value[: max(len(value) // 2, 1)]}
+    return body
 
 
 def _error(exc: SandboxError) -> SandboxResponse:

@@ -12,12 +12,16 @@ class Faults:
     Rates are probabilities per request. ``rate_limit_per_minute`` answers 429 with
     ``Retry-After`` once more calls than that arrive within a sliding minute.
     ``lost_response_rate``: the request is applied, then the response is dropped.
+    ``partial_bulk_rate``: a bulk write (``POST …/bulk/…``) applies only its first half of items
+    (at least one) and then answers ``500 INTERNAL_ERROR`` — a bulk call that failed part way, the
+    reason a 5xx on a non-idempotent write is "maybe applied" (``WixUnavailable.maybe_applied``).
     """
 
     latency_ms: float = 0.0
     error_5xx_rate: float = 0.0
     timeout_rate: float = 0.0
     lost_response_rate: float = 0.0
+    partial_bulk_rate: float = 0.0
     rate_limit_per_minute: int | None = None
     seed: int | None = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import invalid
@@ -104,25 +104,54 @@ def match_filter(entity: dict[str, Any], flt: dict[str, Any] | None) -> bool:
 
 def filter_fields(flt: dict[str, Any] | None) -> set[str]:
     """Every field name a filter names, through ``$and``/``$or``/``$not``."""
-    fields: set[str] = set()
+    return {field for field, _ in filter_terms(flt)}
+
+
+def filter_terms(flt: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Every ``(field, operator)`` a filter uses, through ``$and``/``$or``/``$not``; a bare value
+    is ``$eq``. A field with two operators in one condition (``{"$gte": a, "$lt": b}``) is two terms."""
+    terms: list[tuple[str, str]] = []
     for key, cond in (flt or {}).items():
         if key in ("$and", "$or"):
             for part in cond or []:
-                fields |= filter_fields(part)
+                terms += filter_terms(part)
         elif key == "$not":
-            fields |= filter_fields(cond)
+            terms += filter_terms(cond)
+        elif isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+            terms += [(key, op) for op in cond]
         else:
-            fields.add(key)
+            terms.append((key, "$eq"))
+    return terms
+
+
+def _conditions(flt: dict[str, Any] | None) -> list[str]:
+    """The field of each condition a filter holds (a field twice: named in two conditions)."""
+    fields: list[str] = []
+    for key, cond in (flt or {}).items():
+        if key in ("$and", "$or"):
+            for part in cond or []:
+                fields += _conditions(part)
+        elif key == "$not":
+            fields += _conditions(cond)
+        else:
+            fields.append(key)
     return fields
 
 
-def require_filterable(flt: dict[str, Any] | None, allowed: Iterable[str], api: str) -> None:
+# The fields a query may filter on, as the SDK lists them: names only, or each with its operators.
+Filterable = Iterable[str] | Mapping[str, Iterable[str]]
+
+
+def require_filterable(flt: dict[str, Any] | None, allowed: Filterable, api: str, *, once: bool = False) -> None:
     """Refuse a filter on a field the SDK's query spec does not list as filterable.
 
     Wix documents the filterable fields of each query (``@filterable`` / the query builder's
     field list in the SDK typings). UNCONFIRMED: whether Wix answers an unlisted field with a 400
     or ignores it; the sandbox takes the stricter reading and answers 400, so the app is held to
-    the documented list.
+    the documented list. ``allowed`` as a mapping also names each field's operators (a bare value
+    counts as ``$eq``): another operator is ``400 UNSUPPORTED_FILTER_OPERATOR``. ``once``: the
+    query documents "a filter only once per query" (Wix then uses only the first); a field named
+    in two conditions is refused (UNCONFIRMED, the stricter reading) rather than half-applied.
     """
     allowed_set = set(allowed)
     unknown = sorted(f for f in filter_fields(flt) if f not in allowed_set)
@@ -132,6 +161,29 @@ def require_filterable(flt: dict[str, Any] | None, allowed: Iterable[str], api: 
             f"{api}: {', '.join(unknown)} cannot be filtered on (filterable: {', '.join(sorted(allowed_set))})",
             {"fields": unknown},
         )
+    if isinstance(allowed, Mapping):
+        wrong = sorted({f"{field} {op}" for field, op in filter_terms(flt) if op not in set(allowed[field])})
+        if wrong:
+            raise invalid(
+                "UNSUPPORTED_FILTER_OPERATOR", f"{api}: {', '.join(wrong)} is not supported", {"terms": wrong}
+            )
+    if once:
+        twice = sorted({f for f in _conditions(flt) if _conditions(flt).count(f) > 1})
+        if twice:
+            raise invalid(
+                "UNSUPPORTED_FILTER",
+                f"{api}: a field may be filtered only once per query ({', '.join(twice)} named twice)",
+                {"fields": twice},
+            )
+
+
+def require_sortable(sort: Iterable[dict[str, Any]] | None, allowed: Iterable[str], api: str) -> None:
+    """Refuse a sort on a field the SDK does not list as sortable (UNCONFIRMED: 400 or ignored;
+    the sandbox takes the stricter reading)."""
+    allowed_set = set(allowed)
+    unknown = sorted({str(s.get("fieldName")) for s in sort or [] if s.get("fieldName") not in allowed_set})
+    if unknown:
+        raise invalid("UNSUPPORTED_SORT_FIELD", f"{api}: {', '.join(unknown)} cannot be sorted on", {"fields": unknown})
 
 
 def sort_items(items: list[dict[str, Any]], sort: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -188,7 +240,7 @@ def run_query(
     default_limit: int = 50,
     max_limit: int = 100,
     default_sort: list[dict[str, Any]] | None = None,
-    filterable: Iterable[str] | None = None,
+    filterable: Filterable | None = None,
     api: str = "query",
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Filter, sort and page ``items``. Returns the page and ``pagingMetadata``.

@@ -16,6 +16,7 @@ MULTI_SERVICE_BOOKINGS = "/_api/bookings-service/v2/multi_service_bookings"
 
 BULK_CREATE_LIMIT = 40
 BULK_CONFIRM_OR_DECLINE_LIMIT = 300
+BULK_CANCEL_LIMIT = 100  # BookingsCancelList.bookingsInfo @maxSize 100
 
 
 def create_booking(
@@ -178,20 +179,27 @@ def cancel_booking(
 def bulk_cancel_booking(
     wix: WixClient,
     *,
-    bookings: list[dict[str, Any]] | None = None,
+    bookings_info: list[dict[str, Any]] | None = None,
     recurring_cancellation: dict[str, Any] | None = None,
     return_full_entity: bool | None = None,
 ) -> dict[str, Any]:
-    """Cancel several bookings; ``bookings`` items are ``{bookingId, revision, ...cancel options}``.
+    """Cancel up to 100 bookings, or a recurring series (exactly one of the two).
+
+    The body is bookings_bookings ``BulkCancelBookingRequest``: the one-of ``bookings`` is a
+    ``BookingsCancelList`` — ``{"bookings": {"bookingsInfo": [...]}}`` (1..100), not a bare list —
+    each ``CancelBookingInfo{bookingId, revision?, flowControlSettings?, waiveCharges?,
+    participantNotification?}``; or ``recurringCancellation{recurringGroupId, cancellationStartDate?,
+    timeZone?, participantNotification?, flowControlSettings?, waiveCharges?}``.
 
     Returns ``{results, bulkActionMetadata}``. Raises ``WixBadRequest`` (DUPLICATE_BOOKING_IDS,
-    MISSING_CANCELLATION_INFO).
+    MISSING_CANCELLATION_INFO). Raises ``ValueError`` locally for neither or both, or over 100.
     """
-    if not bookings and not recurring_cancellation:
-        raise ValueError("Bulk Cancel Booking: send bookings or recurring_cancellation")
+    if bool(bookings_info) == bool(recurring_cancellation):
+        raise ValueError("Bulk Cancel Booking: send bookings_info or recurring_cancellation (one of them)")
+    items = require_batch(bookings_info, limit=BULK_CANCEL_LIMIT, what="Bulk Cancel Booking") if bookings_info else None
     body = compact(
         {
-            "bookings": bookings,
+            "bookings": {"bookingsInfo": items} if items else None,
             "recurringCancellation": recurring_cancellation,
             "returnFullEntity": return_full_entity,
         }

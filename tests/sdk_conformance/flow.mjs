@@ -275,7 +275,9 @@ async function checkoutFor(bookingId) {
 async function extendedBooking(bookingId) {
   const page = await wix.extendedBookings
     .queryExtendedBookings({ withEcomOrder: true, withBookingAttendanceInfo: true })
-    .eq("booking._id", bookingId)
+    // Supported Filters of Query Extended Bookings name the booking's own fields ("id", not
+    // "booking.id"); the SDK sends _id as id.
+    .eq("_id", bookingId)
     .limit(10)
     .find();
   checkShape("bookings_extended-bookings", "typedQueryExtendedBookings", { extendedBookings: page.items });

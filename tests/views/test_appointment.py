@@ -40,6 +40,7 @@ SLOT = {
     "location_name": "Spa",
     "location_type": "BUSINESS",
     "timezone": "Europe/London",
+    "schedule_id": "sch-of-the-slot",  # TimeSlot.scheduleId, carried to Create Booking
 }
 
 
@@ -98,6 +99,8 @@ def test_book_appointment_for_a_known_customer_and_pay_cash(desk_client, massage
 
     booking = Booking.objects.get(contact=contact)
     assert booking.session.start == datetime(2026, 11, 21, 14, 0, tzinfo=UTC) and booking.payment_status == "PAID"
+    walk_in = booking.desk_actions.get(kind="WALK_IN")
+    assert walk_in.params["slot"]["schedule_id"] == "sch-of-the-slot" == booking.session.schedule_id
     assert response.status_code == 302 and response.url == f"{url('roster', booking.session)}#booking-{booking.pk}"
     assert "Added Ann Archer — paid cash — Massage, 14:00." in desk_client.get(response.url).content.decode()
 

@@ -181,7 +181,7 @@ CASES = [
     ),
     Case(
         bookings.bulk_cancel_booking,
-        dict(bookings=[{"bookingId": "BK", "revision": "3"}], return_full_entity=False),
+        dict(bookings_info=[{"bookingId": "BK", "revision": "3"}], return_full_entity=False),
         "POST /bookings/v2/bulk/bookings/cancel",
         "/bookings/v2/bulk/bookings/cancel",
         False,
@@ -1150,6 +1150,17 @@ def test_calendar_bulk_create_wraps_each_event() -> None:
     assert json.loads(request.content) == {"events": [{"event": events[0]}, {"event": events[1]}]}
 
 
+def test_bulk_cancel_booking_wraps_its_items_in_a_bookings_cancel_list() -> None:
+    # bookings_bookings BulkCancelBookingRequest.bookings is BookingsCancelList{bookingsInfo[≤100]}.
+    item = {"bookingId": "BK", "revision": "3", "waiveCharges": True}
+    request = sent(bookings.bulk_cancel_booking, bookings_info=[item], return_full_entity=True)
+    assert json.loads(request.content) == {"bookings": {"bookingsInfo": [item]}, "returnFullEntity": True}
+
+    series = {"recurringGroupId": "g", "cancellationStartDate": "2026-12-01T00:00:00", "timeZone": "Europe/London"}
+    request = sent(bookings.bulk_cancel_booking, recurring_cancellation=series)
+    assert json.loads(request.content) == {"recurringCancellation": series}
+
+
 def test_manual_payment_amount_is_a_price_object() -> None:
     request = sent(orders.record_manually_collected_payment, order_id="o", amount="25.00")
     assert json.loads(request.content) == {"amount": {"amount": "25.00"}}
@@ -1252,6 +1263,11 @@ def test_bulk_limits_are_enforced_before_sending(fn: Callable[..., Any], kwargs_
             {"booking_id": "b", "revision": "1", "total_participants": 2, "participants_choices": {}},
         ),
         (bookings.bulk_cancel_booking, {}),
+        (
+            bookings.bulk_cancel_booking,
+            {"bookings_info": [{"bookingId": "b"}], "recurring_cancellation": {"recurringGroupId": "g"}},
+        ),
+        (bookings.bulk_cancel_booking, {"bookings_info": [{"bookingId": "b"}] * 101}),
         (calendar.bulk_cancel_events, {"event_ids": []}),
         (calendar.list_events, {"event_ids": []}),
         (order_transactions.list_transactions_for_multiple_orders, {"order_ids": []}),

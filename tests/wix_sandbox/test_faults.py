@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import pytest
 
-from wix_sandbox import Faults
+from tests.wix_sandbox.builders import make_event, make_service
+from wix_sandbox import Faults, Sandbox
 
 
 def test_faults_parse_from_a_spec_string() -> None:
@@ -14,3 +19,23 @@ def test_faults_parse_from_a_spec_string() -> None:
     assert faults.latency_ms == 150 and faults.error_5xx_rate == 0.1 and faults.rate_limit_per_minute == 200
     with pytest.raises(ValueError):
         Faults.parse("nonsense=1")
+
+
+def test_partial_bulk_applies_the_first_half_then_answers_500() -> None:
+    sandbox = Sandbox(faults=Faults(partial_bulk_rate=1.0))
+    service = make_service(sandbox)
+    event = make_event(sandbox, service, datetime(2026, 11, 22, 7, 0))
+    slot = {"serviceId": service["id"], "eventId": event["id"]}
+    item = {"booking": {"bookedEntity": {"slot": slot}, "totalParticipants": 1}}
+    headers = {"authorization": sandbox.api_key, "wix-site-id": sandbox.site_id}
+
+    def post(path: str, body: dict) -> Any:
+        return sandbox.handle("POST", path, {}, headers, json.dumps(body).encode())
+
+    answer = post("/bookings/v2/bulk/bookings/create", {"createBookingsInfo": [item] * 5})
+    single = post("/_api/bookings-service/v2/bookings", item)
+
+    assert answer.status == 500 and answer.body["details"]["applicationError"]["code"] == "INTERNAL_ERROR"
+    assert single.status == 200  # not a bulk call: untouched
+    assert len(sandbox.state.all("bookings")) == 2 + 1  # 2 of the 5 (the first half), and the single one
+    assert Faults.parse("partial_bulk_rate=0.5").partial_bulk_rate == 0.5

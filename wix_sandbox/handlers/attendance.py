@@ -6,7 +6,7 @@ from typing import Any
 
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, violation
-from wix_sandbox.query import match_filter, run_query
+from wix_sandbox.query import match_filter, require_filterable, require_sortable, run_query
 from wix_sandbox.routing import route
 
 Json = dict[str, Any]
@@ -14,7 +14,18 @@ Json = dict[str, Any]
 STATUSES = ("NOT_SET", "ATTENDED", "NOT_ATTENDED")
 BULK_MAX = 8
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
+# bookings_attendance CursorPaging.limit: "Default: 50, Maximum: 1000" (@max 1000).
+MAX_LIMIT = 1000
+# bookings_attendance AttendanceQuerySpec (``_id`` is REST ``id``): these fields and operators only.
+_IDS = ("$eq", "$in", "$ne", "$nin")
+FILTERS = {
+    "id": _IDS,
+    "bookingId": _IDS,
+    "eventId": _IDS,
+    "sessionId": _IDS,
+    "status": _IDS,
+    "numberOfAttendees": ("$eq", "$gt", "$gte", "$in", "$lt", "$lte", "$ne", "$nin"),
+}
 
 
 def _violations(attendance: Any, prefix: str) -> list[Json]:
@@ -134,7 +145,17 @@ def query_attendance(sb: Sandbox, req: SandboxRequest) -> Json:
     # Attendance pages by cursor only (CursorPagingMetadata).
     query.pop("paging", None)
     query.setdefault("cursorPaging", {"limit": DEFAULT_LIMIT})
-    page, meta = run_query(sb.state.all("attendances"), query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
+    require_sortable(query.get("sort"), FILTERS, "Query Attendance")
+    page, meta = run_query(
+        sb.state.all("attendances"),
+        query,
+        default_limit=DEFAULT_LIMIT,
+        max_limit=MAX_LIMIT,
+        # Default sort: ``id`` ascending (queryAttendance doc).
+        default_sort=[{"fieldName": "id", "order": "ASC"}],
+        filterable=FILTERS,
+        api="Query Attendance",
+    )
     return {"attendances": page, "pagingMetadata": meta}
 
 
@@ -149,4 +170,5 @@ def get_attendance(sb: Sandbox, req: SandboxRequest) -> Json:
 @route("POST /bookings/bookings-attendance/count")
 def count_attendances(sb: Sandbox, req: SandboxRequest) -> Json:
     flt = req.body.get("filter")
+    require_filterable(flt, FILTERS, "Count Attendances")
     return {"count": sum(1 for a in sb.state.all("attendances") if match_filter(a, flt))}

@@ -17,6 +17,52 @@ CONDITIONAL_FIELDS = (
     "DISCOUNT_INFO_DETAILS",
     "RESOURCE_DETAILS",
 )
+# bookings_services ServiceQuerySpec (SDK ``_id`` is REST ``id``): the filterable fields and
+# their operators; everything else (updatedDate, createdDate, revision …) is not filterable.
+_ARRAY_FIELDS = (
+    "locations.business.id",
+    "serviceResources.resourceIds.values",
+    "staffMemberIds",
+    "supportedSlugs.name",
+)
+_ALL_OPS = (  # the spec's operators "*": every one the sandbox knows
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$startsWith",
+    "$isEmpty",
+    "$hasSome",
+    "$hasAll",
+)
+_SCALAR_FIELDS = (
+    "id",
+    "appId",
+    "category.id",
+    "category.name",
+    "description",
+    "form.id",
+    "hidden",
+    "mainSlug.name",
+    "name",
+    "onlineBooking.enabled",
+    "payment.options.inPerson",
+    "payment.options.online",
+    "payment.options.pricingPlan",
+    "schedule.firstSessionStart",
+    "schedule.lastSessionEnd",
+    "tagLine",
+    "type",
+)
+QUERY_FILTERS = {
+    **{name: ("$hasAll", "$hasSome") for name in _ARRAY_FIELDS},
+    **{name: _ALL_OPS for name in _SCALAR_FIELDS},
+}
 # UNCONFIRMED: the fields a free-text service search looks at.
 SEARCHABLE_FIELDS = ("name", "description", "tagLine")
 
@@ -54,7 +100,14 @@ def _with_conditional(sb: Sandbox, service: dict[str, Any], fields: set[str]) ->
 def query_services(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     fields = _conditional_fields(req.body.get("conditionalFields"))
     services, meta = run_query(
-        sb.state.all("services"), req.body.get("query"), default_limit=100, max_limit=SERVICES_MAX_LIMIT
+        sb.state.all("services"),
+        req.body.get("query"),
+        default_limit=100,
+        max_limit=SERVICES_MAX_LIMIT,
+        # queryServices: "Sorted by createdDate in ascending order" by default.
+        default_sort=[{"fieldName": "createdDate", "order": "ASC"}],
+        filterable=QUERY_FILTERS,
+        api="Query Services",
     )
     return {"services": [_with_conditional(sb, s, fields) for s in services], "pagingMetadata": meta}
 

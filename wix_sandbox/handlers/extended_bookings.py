@@ -8,7 +8,7 @@ from typing import Any
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, money_str, now_iso
 from wix_sandbox.errors import ValidationFailed, violation
-from wix_sandbox.query import match_filter, run_query
+from wix_sandbox.query import match_filter, require_filterable, require_sortable, run_query
 from wix_sandbox.routing import route
 from wix_sandbox.rules.booking_orders import orders_by_booking
 
@@ -20,17 +20,90 @@ DEFAULT_SORT = [{"fieldName": "createdDate", "order": "DESC"}]
 LIVE_STATUSES = ("CREATED", "CONFIRMED", "PENDING", "WAITING_LIST")
 
 
-def _booking_filter(flt: Any) -> Any:
-    """Filters name booking fields; a ``booking.`` prefix (the extended-booking path) is accepted too."""
-    if isinstance(flt, list):
-        return [_booking_filter(f) for f in flt]
-    if not isinstance(flt, dict):
-        return flt
-    return {
-        (key.removeprefix("booking.") if not key.startswith("$") else key): (
-            _booking_filter(value) if key in ("$and", "$or", "$not") else value
+# The filterable fields and their operators, as Wix's "Supported Filters" page lists them for
+# Query and Count Extended Bookings (the SDK typings point there: ExtendedBookingQuerySpec names
+# none; https://dev.wix.com/docs/rest/business-solutions/bookings/bookings/bookings-reader-v2/supported-filters).
+# Note ``bookedEntity.item.slot…``: the booked slot or schedule as the proto's ``item`` one-of,
+# where the booking's JSON says ``bookedEntity.slot…``.
+_EQ = ("$eq", "$ne", "$in")
+_RANGE = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin")
+_SOME = ("$hasSome", "$hasAll")
+FILTERS: dict[str, tuple[str, ...]] = {
+    "id": _EQ,
+    **{
+        f"bookedEntity.item.slot.{name}": _EQ
+        for name in (
+            "sessionId",
+            "eventId",
+            "serviceId",
+            "scheduleId",
+            "resource.id",
+            "location.id",
+            "location.locationType",
         )
-        for key, value in flt.items()
+    },
+    **{
+        f"bookedEntity.item.schedule.{name}": _EQ
+        for name in ("scheduleId", "serviceId", "location.id", "location.locationType")
+    },
+    "bookedEntity.tags": _SOME,
+    "contactDetails.contactId": _EQ,
+    "contactDetails.email": _EQ,
+    "status": _EQ,
+    "paymentStatus": _EQ,
+    "selectedPaymentOption": _EQ,
+    "createdDate": _RANGE,
+    "externalUserId": _EQ,
+    "createdBy.contactId": _EQ,
+    "createdBy.id.appId": _EQ,
+    "createdBy.id.wixUserId": _EQ,
+    "createdBy.id.memberId": _EQ,
+    "createdBy.id.anonymousVisitorId": _EQ,
+    "startDate": _RANGE,
+    "endDate": _RANGE,
+    "updatedDate": _RANGE,
+    "doubleBooked": ("$eq", "$ne"),
+    "participantsInfo.type.totalParticipants.value": _RANGE,
+    "participantsInfo.type.participantsChoices.serviceChoices.choices.optionId": _SOME,
+    "participantsInfo.type.participantsChoices.serviceChoices.choices.choice.custom.value": _SOME,
+}
+API = "Query Extended Bookings"
+
+
+def _check(flt: Json | None, *, sort: Any = None) -> None:
+    """The documented filter fields and operators only, each field once per query ("You can
+    specify a filter only once per query": Wix then applies only the first; the sandbox refuses
+    it, UNCONFIRMED). "All fields listed are sortable" (the doc's sorting table): other sort
+    fields are refused too (UNCONFIRMED)."""
+    require_filterable(flt, FILTERS, API, once=True)
+    require_sortable(sort, FILTERS, API)
+
+
+def _view(booking: Json) -> Json:
+    """The booking as the documented filter paths see it (filters run on this; the booking is returned)."""
+    entity = booking.get("bookedEntity") or {}
+    item = {k: entity[k] for k in ("slot", "schedule") if k in entity}
+    choices = (booking.get("participantsChoices") or {}).get("serviceChoices") or []
+    picked = [c for sc in choices for c in sc.get("choices") or []]
+    created_by = booking.get("createdBy") or {}
+    identity = {k: created_by[k] for k in ("appId", "wixUserId", "memberId", "anonymousVisitorId") if k in created_by}
+    participants: Json = {}
+    if booking.get("totalParticipants") is not None:
+        participants["totalParticipants"] = {"value": booking["totalParticipants"]}
+    if choices:
+        participants["participantsChoices"] = {
+            "serviceChoices": {
+                "choices": {
+                    "optionId": [c.get("optionId") for c in picked if c.get("optionId")],
+                    "choice": {"custom": {"value": [c["custom"] for c in picked if c.get("custom") is not None]}},
+                }
+            }
+        }
+    return {
+        **booking,
+        "bookedEntity": {**entity, "item": item},
+        "createdBy": {**created_by, "id": identity},
+        "participantsInfo": {"type": participants},
     }
 
 
@@ -114,17 +187,18 @@ def query_extended_bookings(sb: Sandbox, req: SandboxRequest) -> Json:
     if not isinstance(body.get("query"), dict):
         raise ValidationFailed([violation("query", "query is required", "REQUIRED_FIELD")])
     query = dict(body["query"])
-    if "filter" in query:
-        query["filter"] = _booking_filter(query["filter"])
+    _check(query.get("filter"), sort=query.get("sort"))
     if not query.get("paging") and not query.get("cursorPaging"):
         query["cursorPaging"] = {"limit": DEFAULT_LIMIT}
-    page, meta = run_query(
-        sb.state.all("bookings"),
+    bookings = {b["id"]: b for b in sb.state.all("bookings")}
+    views, meta = run_query(
+        [_view(b) for b in bookings.values()],
         query,
         default_limit=DEFAULT_LIMIT,
         max_limit=MAX_LIMIT,
         default_sort=DEFAULT_SORT,
     )
+    page = [bookings[v["id"]] for v in views]
     want_orders = body.get("withEcomOrder") or body.get("withEcomTransactions")
     orders = orders_by_booking(sb, [b["id"] for b in page]) if want_orders else {}
     now = now_iso(sb)
@@ -151,5 +225,6 @@ def query_extended_bookings(sb: Sandbox, req: SandboxRequest) -> Json:
 
 @route("POST /_api/bookings-reader/v2/extended-bookings/count")
 def count_extended_bookings(sb: Sandbox, req: SandboxRequest) -> Json:
-    flt = _booking_filter(req.body.get("filter"))
-    return {"count": sum(1 for b in sb.state.all("bookings") if match_filter(b, flt))}
+    flt = req.body.get("filter")
+    _check(flt)
+    return {"count": sum(1 for b in sb.state.all("bookings") if match_filter(_view(b), flt))}

@@ -55,7 +55,6 @@ def enrol_the_course(demo: Demo) -> None:
                                 "scheduleId": course["schedule"]["id"],
                                 "serviceId": course["id"],
                                 "timezone": demo.sb.business_timezone,
-                                "location": {"id": demo.lake["id"], "locationType": "OWNER_BUSINESS"},
                             }
                         },
                         "contactDetails": _contact_details(contact),

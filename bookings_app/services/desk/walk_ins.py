@@ -313,15 +313,16 @@ def _appointment_session(*, service: Service, slot: dict[str, Any]) -> Session:
         capacity=1,
         staff=staff,
         location_name=(slot.get("location_name") or "")[:400],
-        schedule_id=service.schedule_id,
+        schedule_id=slot.get("schedule_id") or service.schedule_id,
         raw={"slot": slot},
     )
 
 
 def appointment_slots(*, wix: WixClient, service: Service, day: date) -> list[dict[str, Any]]:
     """Free slots of an APPOINTMENT service on ``day``, one per slot and free staff member, in the
-    shape :func:`walk_in_create` takes. The one desk function that reads Wix (List Availability
-    Time Slots). Raises ``BookingError`` ``wix_unreachable`` when Wix can't be asked,
+    shape :func:`walk_in_create` takes (``start``, ``end``, ``timezone``, ``resource_id``,
+    ``staff_name``, ``location_*`` and the time slot's ``schedule_id``). The one desk function
+    that reads Wix (List Availability Time Slots). Raises ``BookingError`` ``wix_unreachable`` when Wix can't be asked,
     ``session_required`` for a service that has no appointments.
     """
     if service.type != Service.Type.APPOINTMENT or not service.wix_id:
@@ -358,6 +359,9 @@ def appointment_slots(*, wix: WixClient, service: Service, day: date) -> list[di
                     "location_name": location.get("name") or "",
                     "location_type": location.get("locationType") or "BUSINESS",
                     "timezone": tz_name,
+                    # The slot's own schedule, which Create Booking's bookedEntity.slot.scheduleId
+                    # takes (bookings_availability-time-slots TimeSlot.scheduleId).
+                    "schedule_id": ts.get("scheduleId") or "",
                 }
             )
     return slots

@@ -72,12 +72,13 @@ def _walk_in_request(push: Push, action: DeskAction) -> Json | None:
     if kind == "course":
         if not service.schedule_id:
             raise Attention("schedule_unknown", "This course has no schedule in Wix — remove the walk-in.")
+        # Course (bookings_bookings BookedSchedule): scheduleId (= service.schedule.id), serviceId,
+        # timezone. Its location, firstSessionStart and lastSessionEnd are @readonly: Wix fills them.
         entity = {
             "schedule": {
                 "scheduleId": service.schedule_id,
                 "serviceId": service.wix_id,
                 "timezone": settings.TIME_ZONE,
-                "location": {"locationType": "OWNER_BUSINESS"},
             }
         }
     elif kind == "appointment":
@@ -87,10 +88,15 @@ def _walk_in_request(push: Push, action: DeskAction) -> Json | None:
             location["id"] = slot["location_id"]
         if slot.get("location_name"):
             location["name"] = slot["location_name"]
+        # Create Booking, appointment (bookings_bookings BookedSlot; SKILL end-to-end-booking-flow):
+        # serviceId, scheduleId, startDate, endDate, timezone, resource.id, location.locationType.
+        # scheduleId is the time slot's own (List Availability Time Slots TimeSlot.scheduleId, "same
+        # as the service's schedule ID"); a walk-in saved before slots carried it falls back to the
+        # service's schedule id.
         entity = {
             "slot": {
                 "serviceId": service.wix_id,
-                "scheduleId": service.schedule_id,
+                "scheduleId": slot.get("schedule_id") or service.schedule_id,
                 "startDate": _local(slot.get("start")),
                 "endDate": _local(slot.get("end")),
                 "timezone": slot.get("timezone") or settings.TIME_ZONE,
@@ -102,7 +108,12 @@ def _walk_in_request(push: Push, action: DeskAction) -> Json | None:
         session = booking.session or action.session
         if session is None or not session.wix_id:
             raise Attention("session_unknown", "This session isn't in Wix — remove the walk-in.")
+        # Class session (bookings_bookings createBooking): serviceId + eventId; Wix derives the
+        # times, timezone, resource and location from the event.
         entity = {"slot": {"serviceId": service.wix_id, "eventId": session.wix_id}}
+    # CreateBookingInfo (bookings_bookings BulkCreateBookingRequest): booking{bookedEntity,
+    # contactDetails, totalParticipants, status, selectedPaymentOption} — none @readonly — plus
+    # participantNotification and flowControlSettings.skipAvailabilityValidation.
     info: Json = {
         "booking": {
             "bookedEntity": entity,
@@ -274,14 +285,21 @@ def _booking_location_type(time_slot_type: str | None) -> str:
 
 
 def _place(action: DeskAction) -> tuple[str, str]:
-    """The Query Extended Bookings filter that finds this walk-in's booking among few others."""
+    """The Query Extended Bookings filter that finds this walk-in's booking among few others.
+
+    Filter names are Wix's "Supported Filters" of Query Extended Bookings: the booked slot or
+    schedule is ``bookedEntity.item.slot.eventId`` / ``bookedEntity.item.schedule.scheduleId``
+    (the proto one-of ``item``), not the booking JSON's ``bookedEntity.slot…``; each field once
+    per query (bookings_extended-bookings queryExtendedBookings: "You can specify a filter only
+    once per query"). One ``$eq`` term, so that holds.
+    """
     booking = action.booking
     assert booking is not None
     kind = action.params.get("type")
     if kind == "class" and booking.session and booking.session.wix_id:
-        return "bookedEntity.slot.eventId", booking.session.wix_id
+        return "bookedEntity.item.slot.eventId", booking.session.wix_id
     if kind == "course" and booking.service.schedule_id:
-        return "bookedEntity.schedule.scheduleId", booking.service.schedule_id
+        return "bookedEntity.item.schedule.scheduleId", booking.service.schedule_id
     return "contactDetails.contactId", booking.contact.wix_id or ""
 
 

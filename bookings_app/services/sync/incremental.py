@@ -7,6 +7,10 @@ paging is read by the next one. What comes back again unchanged is recognised ag
 and dropped before any further call is made for it. ``to`` is the window's end at the last poll:
 when the window moves on (a new day), the sessions and bookings that just entered it are fetched
 once.
+
+Services are the exception: Query Services can't filter on ``updatedDate``, so each poll reads
+them all (few: one call per 100, so one call a poll) and drops the unchanged ones
+(``_services_read``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import transaction
 
-from bookings_app.models import BenefitBalance, Booking, Contact, Order, Session
+from bookings_app.models import BenefitBalance, Booking, Contact, Order, Service, Session
 from bookings_app.services import mirror
 from bookings_app.services.mirror.run import PAGE, batches, paged_cursor, paged_offset, write
 from bookings_app.services.mirror.sessions import APPOINTMENT_PREFIX
@@ -35,8 +39,7 @@ def incremental(run: SyncRun) -> None:
     window = run.window
     run.phase_begin(Kind.SERVICES)
     since = since_of(Kind.SERVICES)
-    for page in paged_offset(run, wix_services.query_services, "services", changed(since)):
-        write(run, lambda page=page: mirror.services.services_write(run, page))
+    _services_read(run)
     run.phase_end(Kind.SERVICES, since=run.since_after(since))
 
     run.phase_begin(Kind.STAFF)
@@ -89,6 +92,18 @@ def incremental(run: SyncRun) -> None:
     if since:
         _balances_changed(run, since)
     run.phase_end(Kind.BALANCES, since=run.since_after(since))
+
+
+def _services_read(run: SyncRun) -> None:
+    """Every service, each poll: Query Services can't filter on ``updatedDate``
+    (bookings_services ServiceQuerySpec lists no date but ``schedule.firstSessionStart`` /
+    ``lastSessionEnd``), and a site has few services — one call per 100 (``paging.limit`` max
+    100), so one call for almost every site. The services the mirror holds at that revision and
+    ``updatedDate`` are dropped before anything is written."""
+    for page in paged_offset(run, wix_services.query_services, "services", {}):
+        fresh = unchanged_dropped(Service, page)
+        if fresh:
+            write(run, lambda fresh=fresh: mirror.services.services_write(run, fresh))
 
 
 def changed(since: str) -> Json:

@@ -58,6 +58,7 @@ def test_appointment_walk_in_books_a_free_slot_with_its_staff_and_location(world
     mirrored = Service.objects.get(wix_id=service["id"])
     slots = desk.appointment_slots(wix=world.wix, service=mirrored, day=tomorrow_at(9).date())
     assert slots and slots[0]["resource_id"] == world.coach["resourceId"]
+    assert {s["schedule_id"] for s in slots} == {massage["schedule"]["id"]}  # each time slot's scheduleId
     slot = slots[2]
 
     booking = desk.walk_in_create(

@@ -113,6 +113,22 @@ def recorder(world: World) -> tuple[WixClient, Trouble]:
     return trouble_client(world, transport), transport
 
 
+class Recorder(httpx.BaseTransport):
+    """Another transport, with every request it passed on kept (``bodies(part)``: the JSON sent
+    to paths holding ``part``)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    def bodies(self, part: str) -> list[dict[str, Any]]:
+        return [json.loads(r.content or b"{}") for r in self.requests if part in r.url.path]
+
+
 class Crash(BaseException):
     """The worker process dies (not an error the worker could catch)."""
 

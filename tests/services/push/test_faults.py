@@ -1,7 +1,8 @@
 """Fault injection: over 500 desk actions pushed through a sandbox that fails on purpose —
-10% 5xx, 5% timeouts, 2% answers lost after the work was done, and 429 bursts over a rate
-budget. After draining: every action SYNCED, and nothing in Wix twice (bookings, orders,
-payments, plan charges, contacts are counted)."""
+10% 5xx, 5% timeouts, 2% answers lost after the work was done, a fifth of the bulk writes left
+applied in part with a 500, and 429 bursts over a rate budget. After draining: every action
+SYNCED, and nothing in Wix twice (bookings, orders, payments, plan charges, contacts are
+counted)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ class CountingTransport(httpx.BaseTransport):
             self.seen["429"] += 1
         elif response.status >= 500:
             self.seen["5xx"] += 1
+            if "part of the bulk" in str(response.body.get("message")):
+                self.seen["bulk applied in part"] += 1
         return httpx.Response(
             response.status, headers=response.headers, content=json.dumps(response.body).encode(), request=request
         )
@@ -151,6 +154,7 @@ def test_500_desk_actions_survive_5xx_timeouts_lost_answers_and_429_bursts(
             error_5xx_rate=0.1,
             timeout_rate=0.05,
             lost_response_rate=0.02,
+            partial_bulk_rate=0.2,
             rate_limit_per_minute=120,
             seed=int(os.environ.get("DESK_FAULT_SEED", "20261121")),
         ),
@@ -221,9 +225,10 @@ def test_500_desk_actions_survive_5xx_timeouts_lost_answers_and_429_bursts(
             f"({walk_ins} walk-ins), {len(state.all('orders'))} orders, {len(offline)} offline payments, "
             f"{len(charges)} plan charges; {transport.seen['calls']} HTTP calls with "
             f"{transport.seen['5xx']} 5xx, {transport.seen['timeouts']} timeouts, "
-            f"{transport.seen['lost answers (applied)']} lost answers, {transport.seen['429']} × 429; "
+            f"{transport.seen['lost answers (applied)']} lost answers, "
+            f"{transport.seen['bulk applied in part']} bulk writes applied in part, {transport.seen['429']} × 429; "
             f"{rounds} rounds, {retried} retries; payment statuses {dict(paid)}"
         )
     # The faults did happen (with few calls, a 2% fault may by chance not come up in one mode).
-    assert transport.seen["5xx"] and transport.seen["429"]
+    assert transport.seen["5xx"] and transport.seen["429"] and transport.seen["bulk applied in part"]
     assert transport.seen["timeouts"] + transport.seen["lost answers (applied)"]

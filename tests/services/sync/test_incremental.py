@@ -99,3 +99,50 @@ def test_incremental_sync_sees_credits_used_in_wix(demo, wix, clock):
     assert report.ok and balance.remaining_credits == before - 2
     paths = [path for _, path, _ in demo.call_log]
     assert "/benefit-programs/v1/transactions/query" in paths and "/benefit-programs/v1/balances/query" in paths
+
+
+@pytest.mark.django_db
+def test_incremental_sync_reads_services_without_an_updated_date_filter(demo, clock):
+    """Query Services can't filter on updatedDate (bookings_services ServiceQuerySpec): each poll
+    reads every service, one page, and writes only what changed."""
+    import json
+
+    import httpx
+
+    from bookings_app.models import Service
+    from bookings_app.wix import WixClient
+    from bookings_app.wix.client import ApiKeyAuth
+    from tests.services.conftest import BASE
+    from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID
+    from wix_sandbox.common import touch
+    from wix_sandbox.transport import SandboxTransport
+
+    sent: list[httpx.Request] = []
+
+    class Recording(httpx.BaseTransport):
+        inner = SandboxTransport(demo)
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request)
+            return self.inner.handle_request(request)
+
+    client = WixClient(
+        base_url=BASE, auth=ApiKeyAuth(DEFAULT_API_KEY, DEFAULT_SITE_ID), transport=Recording(), max_retries=0
+    )
+    clock(SEEDED_AT + timedelta(minutes=10))
+    sync.sync_full(wix=client)
+    clock(SEEDED_AT + timedelta(minutes=15))
+    with demo.state.transaction():
+        renamed = demo.state.edit("services", demo.state.all("services")[0]["id"])
+        renamed["name"] = "Renamed in Wix"
+        demo.state.put("services", touch(demo, renamed))
+    sent.clear()
+
+    report = sync.sync_incremental(wix=client)
+
+    assert report.mode == "incremental" and report.ok, report.error
+    queries = [json.loads(r.content) for r in sent if r.url.path.endswith("/bookings/v2/services/query")]
+    assert queries == [{"query": {"paging": {"limit": 100, "offset": 0}}}]
+    assert Service.objects.get(wix_id=renamed["id"]).name == "Renamed in Wix"
+    assert report.written["Service"] == 1  # the others came back unchanged and were dropped
+    client.close()

@@ -290,6 +290,34 @@ def test_query_attendance_filters_and_pages_by_cursor(sandbox: Sandbox, session:
     assert attended["pagingMetadata"]["cursors"] == {"next": None, "prev": None}
 
 
+def test_query_attendance_takes_up_to_1000_a_page_as_the_sdk_says(sandbox: Sandbox, session: dict) -> None:
+    set_attendance(sandbox, attendance(session))
+
+    status, answer = call(sandbox, "POST", QUERY, {"query": {"cursorPaging": {"limit": 1000}}})
+    over, refused = call(sandbox, "POST", QUERY, {"query": {"cursorPaging": {"limit": 1001}}})
+
+    assert status == 200 and len(answer["attendances"]) == 1
+    assert over == 400 and code(refused) == "ILLEGAL_LIMIT"
+
+
+@pytest.mark.parametrize(
+    ("flt", "error"),
+    [
+        ({"createdDate": {"$gte": "2026-11-21T00:00:00.000Z"}}, "UNSUPPORTED_FILTER_FIELD"),
+        ({"updatedDate": {"$gte": "2026-11-21T00:00:00.000Z"}}, "UNSUPPORTED_FILTER_FIELD"),
+        ({"eventId": {"$startsWith": "e"}}, "UNSUPPORTED_FILTER_OPERATOR"),
+    ],
+)
+def test_query_and_count_attendance_refuse_what_the_query_spec_does_not_list(
+    sandbox: Sandbox, flt: dict, error: str
+) -> None:
+    status, answer = call(sandbox, "POST", QUERY, {"query": {"filter": flt}})
+    count_status, counted = call(sandbox, "POST", COUNT, {"filter": flt})
+
+    assert status == count_status == 400
+    assert code(answer) == code(counted) == error
+
+
 @pytest.mark.parametrize(
     "path",
     [

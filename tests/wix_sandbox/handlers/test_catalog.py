@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.wix_sandbox.builders import call, make_service, make_staff
 from wix_sandbox import Sandbox
 
@@ -33,6 +35,30 @@ def test_query_is_also_served_on_the_public_alias(sandbox: Sandbox) -> None:
     make_service(sandbox)
     status, body = call(sandbox, "POST", "/bookings/v2/services/query", {"query": {}})
     assert status == 200 and len(body["services"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("flt", "error"),
+    [
+        ({"updatedDate": {"$gte": "2026-11-21T00:00:00.000Z"}}, "UNSUPPORTED_FILTER_FIELD"),
+        ({"createdDate": {"$gt": "2026-11-21T00:00:00.000Z"}}, "UNSUPPORTED_FILTER_FIELD"),
+        ({"$or": [{"type": "CLASS"}, {"revision": "2"}]}, "UNSUPPORTED_FILTER_FIELD"),
+        ({"staffMemberIds": "s-1"}, "UNSUPPORTED_FILTER_OPERATOR"),  # $hasSome / $hasAll only
+    ],
+)
+def test_query_refuses_what_the_service_query_spec_does_not_list(sandbox: Sandbox, flt: dict, error: str) -> None:
+    make_service(sandbox)
+    status, body = call(sandbox, "POST", QUERY, {"query": {"filter": flt}})
+    assert status == 400 and body["details"]["applicationError"]["code"] == error
+
+
+def test_query_filters_on_listed_fields(sandbox: Sandbox) -> None:
+    staff = make_staff(sandbox, "Alex Therapist")
+    massage = make_service(sandbox, type="APPOINTMENT", name="Massage", capacity=1, staff=[staff])
+    make_service(sandbox, name="Swim")
+    flt = {"id": {"$in": [massage["id"]]}, "staffMemberIds": {"$hasSome": [staff["id"]]}, "hidden": False}
+    status, body = call(sandbox, "POST", QUERY, {"query": {"filter": flt}})
+    assert status == 200 and names(body) == ["Massage"]
 
 
 def test_query_limit_over_100_is_rejected(sandbox: Sandbox) -> None:

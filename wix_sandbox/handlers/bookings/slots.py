@@ -14,6 +14,7 @@ from wix_sandbox.app import Sandbox
 from wix_sandbox.common import parse_local
 from wix_sandbox.errors import invalid, not_found, precondition
 from wix_sandbox.handlers.bookings.records import Json
+from wix_sandbox.handlers.calendar.schedules import schedule_owner
 from wix_sandbox.rules.capacity import (
     Holds,
     event_capacity,
@@ -160,14 +161,26 @@ def _resolve_resource(sb: Sandbox, resource_id: str) -> tuple[Json, Json | None]
 def appointment_slot(
     sb: Sandbox, slot: Json, holds: Holds, skip: bool, *, multi: bool, exclude: str | None = None
 ) -> tuple[Json, Json, datetime, datetime]:
-    service = service_by_schedule(sb, slot["scheduleId"])
-    if service is None:
-        raise not_found("SCHEDULE_NOT_FOUND", "Schedule", slot["scheduleId"])
-    if slot.get("serviceId") and slot["serviceId"] != service["id"]:
-        _service_for(sb, slot["serviceId"])
-        raise invalid(
-            "VALIDATION_FAILURE", f"Schedule {slot['scheduleId']} is not the schedule of service {slot['serviceId']}"
-        )
+    if slot.get("serviceId"):
+        service = _service_for(sb, slot["serviceId"])
+        # The slot's scheduleId is the time slot's own (List Availability Time Slots
+        # TimeSlot.scheduleId: "Same as the service's schedule ID"). UNCONFIRMED: what Wix does
+        # with another site schedule (a staff member's, another service's); the sandbox refuses
+        # it with a 400, and a schedule the site doesn't have with 404 SCHEDULE_NOT_FOUND.
+        wanted = (service.get("schedule") or {}).get("id")
+        if slot["scheduleId"] != wanted:
+            if schedule_owner(sb, slot["scheduleId"]) == (None, None):
+                raise not_found("SCHEDULE_NOT_FOUND", "Schedule", slot["scheduleId"])
+            raise invalid(
+                "VALIDATION_FAILURE",
+                f"bookedEntity.slot.scheduleId {slot['scheduleId']} is not the time slot's schedule {wanted}",
+                {"field": "bookedEntity.slot.scheduleId", "scheduleId": slot["scheduleId"], "expected": wanted},
+            )
+    else:  # multi-service bookings name the schedule only
+        found = service_by_schedule(sb, slot["scheduleId"])
+        if found is None:
+            raise not_found("SCHEDULE_NOT_FOUND", "Schedule", slot["scheduleId"])
+        service = found
     if service.get("type") != "APPOINTMENT":
         raise invalid(
             "VALIDATION_FAILURE", f"Service {service['id']} is a {service.get('type')}: book it by event or schedule"

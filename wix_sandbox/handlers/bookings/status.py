@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wix_sandbox.app import Sandbox, SandboxRequest
-from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, precondition, violation
+from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.handlers.bookings.records import (
     CONFIRMABLE_STATUSES,
     Json,
@@ -19,7 +19,7 @@ from wix_sandbox.handlers.bookings.records import (
 from wix_sandbox.routing import route
 from wix_sandbox.rules.capacity import has_conflict, service_id_of
 
-# UNCONFIRMED: Bulk Cancel is hidden from the typed SDK and publishes no limit; 100 like most bulk APIs.
+# bookings_bookings BookingsCancelList.bookingsInfo: @minSize 1, @maxSize 100.
 BULK_CANCEL_MAX = 100
 
 
@@ -71,23 +71,55 @@ def cancel_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     return {"booking": _cancel(sb, editable_booking(sb, req.path_params["bookingId"], req.body))}
 
 
+def _bulk_cancel_items(body: Json) -> list[Json]:
+    """The bookings of a Bulk Cancel: bookings_bookings BulkCancelBookingRequest, whose one-of
+    ``bookings`` is a ``BookingsCancelList`` ``{bookingsInfo: [CancelBookingInfo] (1..100)}``."""
+    listed, series = body.get("bookings"), body.get("recurringCancellation")
+    if listed is None and series is None:
+        raise invalid("MISSING_CANCELLATION_INFO", "Send bookings.bookingsInfo or recurringCancellation")
+    if listed is not None and series is not None:
+        raise ValidationFailed(
+            [violation("bookings", "send bookings or recurringCancellation, not both", "ONE_OF_ALIGNMENT")]
+        )
+    if series is not None:
+        if not isinstance(series, dict) or not series.get("recurringGroupId"):
+            raise ValidationFailed(
+                [violation("recurringCancellation.recurringGroupId", "recurringGroupId is required", "REQUIRED_FIELD")]
+            )
+        if series.get("cancellationStartDate") and not series.get("timeZone"):
+            raise invalid("MISSING_TIME_ZONE", "cancellationStartDate needs recurringCancellation.timeZone")
+        # The sandbox makes no recurring bookings, so no series is ever found.
+        # UNCONFIRMED: the status of RECURRING_GROUP_NOT_FOUND; 404 like the other *_NOT_FOUND codes.
+        raise not_found("RECURRING_GROUP_NOT_FOUND", "Recurring booking group", series["recurringGroupId"])
+    if not isinstance(listed, dict):
+        # A bare list is the shape of the REST table's summary, not of the request (UNCONFIRMED
+        # what Wix does with it: the sandbox refuses it).
+        raise ValidationFailed(
+            [violation("bookings", "bookings must be {bookingsInfo: [...]} (BookingsCancelList)", "VALIDATION")]
+        )
+    return bulk_size(listed.get("bookingsInfo"), "bookings.bookingsInfo", BULK_CANCEL_MAX)
+
+
 @route("POST /bookings/v2/bulk/bookings/cancel")
 def bulk_cancel_booking(sb: Sandbox, req: SandboxRequest) -> Json:
-    items = bulk_size(req.body.get("bookings"), "bookings", BULK_CANCEL_MAX)
+    items = _bulk_cancel_items(req.body)
     problems: list[Json] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
+        field = f"bookings.bookingsInfo[{i}]"
         booking_id = (item or {}).get("bookingId")
         if not booking_id:
-            problems.append(violation(f"bookings[{i}].bookingId", "bookingId is required", "REQUIRED_FIELD"))
+            problems.append(violation(f"{field}.bookingId", "bookingId is required", "REQUIRED_FIELD"))
         elif booking_id in seen:
             raise invalid(
                 "DUPLICATE_BOOKING_IDS", f"Booking {booking_id} appears more than once", {"bookingId": booking_id}
             )
         else:
             seen.add(booking_id)
+        # UNCONFIRMED: CancelBookingInfo.revision is optional in the typings; the sandbox requires
+        # it as Cancel Booking does, so the app never cancels a booking that moved under it.
         if (item or {}).get("revision") in (None, ""):
-            problems.append(violation(f"bookings[{i}].revision", "revision is required", "REQUIRED_FIELD"))
+            problems.append(violation(f"{field}.revision", "revision is required", "REQUIRED_FIELD"))
     if problems:
         raise ValidationFailed(problems)
     return_full = bool(req.body.get("returnFullEntity"))

@@ -10,6 +10,62 @@ from wix_sandbox.handlers.bookings.records import Json
 CREATE_STATUSES = ("CREATED", "CONFIRMED", "PENDING")
 SELECTED_PAYMENT_OPTIONS = ("UNDEFINED", "OFFLINE", "ONLINE", "MEMBERSHIP", "MEMBERSHIP_OFFLINE")
 LOCATION_TYPES = ("OWNER_BUSINESS", "OWNER_CUSTOM", "CUSTOM")
+# The booking fields the bookings_bookings typings mark ``@readonly`` (Booking, BookedEntity,
+# BookedSlot, BookedResource, BookedSchedule, CustomFormField, BookedAddOn), as a caller would send
+# them. ``multiServiceBookingInfo`` is @readonly too but has its own documented code
+# (CAN_NOT_CREATE_BOOKING_WITH_MULTI_SERVICE_BOOKING_INFO, raised when the booking is built).
+READ_ONLY = (
+    "id",
+    "createdDate",
+    "updatedDate",
+    "createdBy",
+    "startDate",
+    "endDate",
+    "doubleBooked",
+    "formId",
+    "appId",
+    "createdByAppId",
+    "bookedEntity.title",
+    # UNCONFIRMED: the typings don't mark tags @readonly, but Wix sets them from the service
+    # type (INDIVIDUAL / GROUP / COURSE) and CONTRACT.md §3.0 lists them read-only: refused.
+    "bookedEntity.tags",
+    "bookedEntity.slot.durationUnitType",
+    "bookedEntity.slot.durationUnitCount",
+    "bookedEntity.slot.resource.type",
+    "bookedEntity.schedule.location",
+    "bookedEntity.schedule.firstSessionStart",
+    "bookedEntity.schedule.lastSessionEnd",
+)
+READ_ONLY_IN_LISTS = {
+    "additionalFields": ("label",),
+    "bookedAddOns": ("durationInMinutes", "name", "nameTranslated"),
+}
+
+
+def _present(body: Any, path: str) -> bool:
+    for part in path.split("."):
+        if not isinstance(body, dict) or part not in body:
+            return False
+        body = body[part]
+    return body is not None
+
+
+def read_only_violations(booking: Json, prefix: str) -> list[Json]:
+    """A read-only field in the request. UNCONFIRMED: whether Wix ignores or rejects one; the
+    sandbox rejects it (400, the field named) so the app is held to sending none."""
+    out = [
+        violation(f"{prefix}.{path}", f"{prefix}.{path} is read-only", "FIELD_NOT_ALLOWED")
+        for path in READ_ONLY
+        if _present(booking, path)
+    ]
+    for name, fields in READ_ONLY_IN_LISTS.items():
+        for i, item in enumerate(booking.get(name) or []):
+            out += [
+                violation(f"{prefix}.{name}[{i}].{field}", f"{name}.{field} is read-only", "FIELD_NOT_ALLOWED")
+                for field in fields
+                if isinstance(item, dict) and item.get(field) is not None
+            ]
+    return out
 
 
 def participants_violations(body: Json, prefix: str) -> list[Json]:
@@ -45,7 +101,8 @@ def participants_violations(body: Json, prefix: str) -> list[Json]:
 
 
 def required_violations(booking: Any, prefix: str, *, multi: bool = False) -> list[Json]:
-    """Everything about one booking request that fails validation (400), listed together."""
+    """Everything about one booking request that fails validation (400), listed together: a
+    required field missing, a read-only field sent, a value out of its enum."""
     if not isinstance(booking, dict) or not booking:
         return [violation(prefix, f"{prefix} is required", "REQUIRED_FIELD")]
     out: list[Json] = []
@@ -107,6 +164,13 @@ def required_violations(booking: Any, prefix: str, *, multi: bool = False) -> li
             )
 
     out += participants_violations(booking, prefix)
+    out += read_only_violations(booking, prefix)
+    # @requiredField booking.additionalFields._id (createBooking, bulkCreateBooking).
+    out += [
+        violation(f"{prefix}.additionalFields[{i}].id", "additionalFields.id is required", "REQUIRED_FIELD")
+        for i, extra in enumerate(booking.get("additionalFields") or [])
+        if not (isinstance(extra, dict) and extra.get("id"))
+    ]
     option = booking.get("selectedPaymentOption")
     if option is not None and option not in SELECTED_PAYMENT_OPTIONS:
         out.append(

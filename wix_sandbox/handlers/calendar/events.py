@@ -186,10 +186,33 @@ def create_event(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     return {"event": _create(sb, raw)}
 
 
+def _invalid_items(sb: Sandbox, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every validation failure of a bulk create's events, named ``events[i].event.…``.
+
+    The official recipe (SKILL setup-bookings.md, CONTRACT.md §9) documents these as 400s of
+    the call: items wrapped in ``{"event": …}``, ≤50 a call, CLASS/COURSE events with non-empty
+    ``resources``, ``resources.permissionRole must not be UNKNOWN_ROLE``, one weekday per rule,
+    local ``start``/``end`` dates without ``Z``. UNCONFIRMED: whether Wix reports some of them
+    per item instead; the sandbox fails the whole call on any (nothing is created), as Bulk Create
+    Booking does for a missing field. An unknown schedule or resource stays that item's failure.
+    """
+    problems: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            build_event(sb, item["event"])
+        except ValidationFailed as exc:
+            problems += [{**v, "field": f"events[{index}].{v['field']}"} for v in exc.violations]
+        except SandboxError:
+            continue
+    return problems
+
+
 @route("POST /calendar/v3/bulk/events/create")
 def bulk_create_events(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     items = _wrapped_items(req.body)
-    # UNCONFIRMED: an item that fails validation is a per-item error; the others are created.
+    problems = _invalid_items(sb, items)
+    if problems:
+        raise ValidationFailed(problems)
     return _run_bulk(items, lambda item: _create(sb, item["event"]), bool(req.body.get("returnEntity")))
 
 

@@ -50,6 +50,27 @@ def test_create_class_booking_takes_time_place_and_staff_from_the_event(sandbox:
     assert stored(sandbox, booking["id"]) == booking
 
 
+@pytest.mark.parametrize("path", [BOOKINGS, BULK_CREATE])
+def test_a_class_booking_naming_only_the_service_and_event_is_accepted(sandbox: Sandbox, swim: dict, path: str) -> None:
+    # createBooking doc: a class session needs slot.serviceId + slot.eventId; Wix derives the
+    # dates, timezone, resource and location from the event.
+    booking = {
+        "bookedEntity": {"slot": {"serviceId": swim["service"]["id"], "eventId": swim["event"]["id"]}},
+        "totalParticipants": 1,
+    }
+    body = {"booking": booking} if path == BOOKINGS else {"createBookingsInfo": [{"booking": booking}]}
+    body["returnFullEntity"] = True
+
+    status, answer = call(sandbox, "POST", path, body)
+
+    assert status == 200, answer
+    made = answer["booking"] if path == BOOKINGS else answer["results"][0]["item"]
+    slot = made["bookedEntity"]["slot"]
+    assert slot["startDate"] == "2026-11-22T07:00:00.000+00:00" and slot["timezone"] == "Europe/London"
+    assert slot["resource"]["id"] == swim["staff"]["resourceId"]
+    assert slot["location"]["locationType"] == "OWNER_BUSINESS"
+
+
 def test_create_class_booking_overrides_times_the_caller_sent(sandbox: Sandbox, swim: dict) -> None:
     body = class_request(swim["service"], swim["event"])
     body["booking"]["bookedEntity"]["slot"].update(

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.wix_sandbox.booking_builders import BOOKINGS, appointment_request, code, create, violated_fields
-from tests.wix_sandbox.builders import call, make_event, make_service, make_staff
+from tests.wix_sandbox.builders import call, make_event, make_service, make_staff, make_working_hours
 from wix_sandbox import Sandbox
 
 
@@ -186,6 +186,61 @@ def test_create_appointment_with_unknown_schedule_is_rejected(sandbox: Sandbox, 
 
     assert status == 404
     assert code(answer) == "SCHEDULE_NOT_FOUND"
+
+
+@pytest.mark.parametrize("owner", ["staff", "other service"])
+def test_create_appointment_with_a_schedule_that_is_not_the_slots_is_rejected(
+    sandbox: Sandbox, massage: dict, owner: str
+) -> None:
+    # The slot's scheduleId is the time slot's (TimeSlot.scheduleId, "same as the service's
+    # schedule ID"). UNCONFIRMED what Wix does with another: the sandbox answers 400.
+    other = (
+        massage["staff"]["resource"]["eventsSchedule"]["id"]
+        if owner == "staff"
+        else make_service(sandbox, type="APPOINTMENT", name="Physio", capacity=1)["schedule"]["id"]
+    )
+    body = appointment_request(massage["service"], massage["staff"], scheduleId=other)
+
+    status, answer = call(sandbox, "POST", BOOKINGS, body)
+    _, bulk = call(sandbox, "POST", "/bookings/v2/bulk/bookings/create", {"createBookingsInfo": [body]})
+
+    assert status == 400
+    assert code(answer) == "VALIDATION_FAILURE"
+    assert answer["details"]["applicationError"]["data"]["field"] == "bookedEntity.slot.scheduleId"
+    # In bulk it is that item's failure (a value Wix checks, not a missing field).
+    assert bulk["results"][0]["itemMetadata"]["error"]["code"] == "VALIDATION_FAILURE"
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_an_appointment_booked_with_its_time_slots_schedule_id_is_accepted(sandbox: Sandbox, massage: dict) -> None:
+    make_working_hours(sandbox, massage["staff"], datetime(2026, 12, 1, 9, 0))
+    status, slots = call(
+        sandbox,
+        "POST",
+        "/_api/service-availability/v2/time-slots",
+        {
+            "serviceId": massage["service"]["id"],
+            "fromLocalDate": "2026-12-01T00:00:00",
+            "toLocalDate": "2026-12-02T00:00:00",
+            "timeZone": "Europe/London",
+        },
+    )
+    assert status == 200
+    slot = slots["timeSlots"][0]
+    assert slot["scheduleId"] == massage["service"]["schedule"]["id"]
+
+    booking = create(
+        sandbox,
+        appointment_request(
+            massage["service"],
+            massage["staff"],
+            slot["localStartDate"],
+            slot["localEndDate"],
+            scheduleId=slot["scheduleId"],
+        ),
+    )
+
+    assert booking["bookedEntity"]["slot"]["scheduleId"] == slot["scheduleId"]
 
 
 def test_create_booking_with_multi_service_info_is_rejected(sandbox: Sandbox, massage: dict) -> None:

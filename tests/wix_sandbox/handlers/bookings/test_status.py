@@ -134,7 +134,7 @@ def test_bulk_cancel_reports_each_booking(sandbox: Sandbox, swim: dict) -> None:
     stale = create(sandbox, class_request(swim["service"], swim["event"]))
     items = [{"bookingId": live["id"], "revision": "1"}, {"bookingId": stale["id"], "revision": "5"}]
 
-    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": items, "returnFullEntity": True})
+    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": {"bookingsInfo": items}, "returnFullEntity": True})
 
     assert status == 200
     first, second = answer["results"]
@@ -147,11 +147,65 @@ def test_bulk_cancel_with_a_repeated_booking_is_rejected(sandbox: Sandbox, swim:
     booking = create(sandbox, class_request(swim["service"], swim["event"]))
     items = [{"bookingId": booking["id"], "revision": "1"}] * 2
 
-    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": items})
+    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": {"bookingsInfo": items}})
 
     assert status == 400
     assert code(answer) == "DUPLICATE_BOOKING_IDS"
     assert stored(sandbox, booking["id"])["status"] == "CREATED"
+
+
+def test_bulk_cancel_refuses_a_bare_list_of_bookings(sandbox: Sandbox, swim: dict) -> None:
+    # BulkCancelBookingRequest.bookings is BookingsCancelList{bookingsInfo}, not a list.
+    booking = create(sandbox, class_request(swim["service"], swim["event"]))
+
+    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": [{"bookingId": booking["id"], "revision": "1"}]})
+
+    assert status == 400
+    assert violated_fields(answer) == ["bookings"]
+    assert stored(sandbox, booking["id"])["status"] == "CREATED"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({}, 400, "MISSING_CANCELLATION_INFO"),
+        ({"bookings": {"bookingsInfo": []}}, 400, None),
+        ({"bookings": {"bookingsInfo": [{"bookingId": "b", "revision": "1"}] * 101}}, 400, None),
+        (
+            {"recurringCancellation": {"recurringGroupId": "g", "cancellationStartDate": "2026-12-01T00:00:00"}},
+            400,
+            "MISSING_TIME_ZONE",
+        ),
+        ({"recurringCancellation": {"recurringGroupId": "g"}}, 404, "RECURRING_GROUP_NOT_FOUND"),
+        (
+            {
+                "bookings": {"bookingsInfo": [{"bookingId": "b", "revision": "1"}]},
+                "recurringCancellation": {"recurringGroupId": "g"},
+            },
+            400,
+            None,
+        ),
+    ],
+)
+def test_bulk_cancel_refuses_what_the_request_type_does_not_allow(
+    sandbox: Sandbox, body: dict, status: int, error: str | None
+) -> None:
+    answered, answer = call(sandbox, "POST", BULK_CANCEL, body)
+
+    assert answered == status
+    if error:
+        assert code(answer) == error
+    else:
+        assert answer["details"]["validationError"]["fieldViolations"]
+
+
+def test_bulk_cancel_names_the_item_missing_a_revision(sandbox: Sandbox, swim: dict) -> None:
+    booking = create(sandbox, class_request(swim["service"], swim["event"]))
+
+    status, answer = call(sandbox, "POST", BULK_CANCEL, {"bookings": {"bookingsInfo": [{"bookingId": booking["id"]}]}})
+
+    assert status == 400
+    assert violated_fields(answer) == ["bookings.bookingsInfo[0].revision"]
 
 
 def test_mark_booking_as_pending_on_a_service_needing_approval(sandbox: Sandbox) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.wix_sandbox.builders import call, make_event
+import pytest
+
+from tests.wix_sandbox.builders import call, make_event, make_service
 from tests.wix_sandbox.calendar_builders import (
     BULK,
     create_event,
@@ -67,14 +69,75 @@ def test_bulk_create_needs_one_to_fifty_items(sandbox: Sandbox, setup: dict) -> 
     assert call(sandbox, "POST", BULK, {"events": [{"event": session(setup)}] * 50})[0] == 200
 
 
-def test_bulk_create_reports_an_invalid_item_per_item_and_creates_the_rest(sandbox: Sandbox, setup: dict) -> None:
-    bad = session(setup)
-    del bad["scheduleId"]
-    _, body = call(sandbox, "POST", BULK, {"events": [{"event": bad}, {"event": session(setup)}]})
+def _course_setup(sandbox: Sandbox, setup: dict) -> dict:
+    return {**setup, "service": make_service(sandbox, type="COURSE", name="Learn to Swim")}
+
+
+def _cases(sandbox: Sandbox, setup: dict) -> dict[str, tuple[dict, str, str]]:
+    """The recipe's documented 400s: (event, the field named, its message or rule)."""
+    return {
+        "class without resources": (session(setup, resources=[]), "event.resources", "REQUIRED_FIELD"),
+        "course without resources": (
+            session(_course_setup(sandbox, setup), type="COURSE", resources=[]),
+            "event.resources",
+            "REQUIRED_FIELD",
+        ),
+        "resource without permissionRole": (
+            session(setup, resources=[{"id": setup["staff"]["resourceId"]}]),
+            "event.resources[0].permissionRole",
+            "resources.permissionRole must not be UNKNOWN_ROLE",
+        ),
+        "two weekdays in one rule": (
+            session(setup, recurrenceRule={"frequency": "WEEKLY", "interval": 1, "days": ["MONDAY", "FRIDAY"]}),
+            "event.recurrenceRule.days",
+            "EXACT_SIZE",
+        ),
+        "start in UTC": (
+            session(setup, start={"localDate": "2026-11-23T09:00:00Z"}),
+            "event.start.localDate",
+            "FORMAT",
+        ),
+        "end with an offset": (
+            session(setup, end={"localDate": "2026-11-23T10:00:00+00:00"}),
+            "event.end.localDate",
+            "FORMAT",
+        ),
+        "missing scheduleId": (session(setup, scheduleId=None), "event.scheduleId", "REQUIRED_FIELD"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "class without resources",
+        "course without resources",
+        "resource without permissionRole",
+        "two weekdays in one rule",
+        "start in UTC",
+        "end with an offset",
+        "missing scheduleId",
+    ],
+)
+def test_bulk_create_with_an_invalid_event_fails_the_whole_call_and_creates_nothing(
+    sandbox: Sandbox, setup: dict, case: str
+) -> None:
+    bad, field, says = _cases(sandbox, setup)[case]
+    body = {"events": [{"event": session(setup)}, {"event": bad}], "returnEntity": True}
+
+    status, answer = call(sandbox, "POST", BULK, body)
+
+    assert status == 400, answer
+    (problem,) = violations(answer)
+    assert problem["field"] == f"events[1].{field}"
+    assert says in (problem["violatedRule"], problem["description"])
+    assert sandbox.state.count("events") == 0
+
+
+def test_bulk_create_reports_an_unknown_schedule_or_resource_per_item(sandbox: Sandbox, setup: dict) -> None:
+    ghost = session(setup, resources=[{"id": "ghost", "permissionRole": "WRITER"}])
+    _, body = call(sandbox, "POST", BULK, {"events": [{"event": ghost}, {"event": session(setup)}]})
     assert body["bulkActionMetadata"]["totalSuccesses"] == 1 and body["bulkActionMetadata"]["totalFailures"] == 1
-    error = item_error(body["results"][0])
-    assert error["code"] == "INVALID_ARGUMENT"
-    assert error["data"]["fieldViolations"][0]["field"] == "event.scheduleId"
+    assert item_error(body["results"][0])["code"] == "RESOURCE_NOT_FOUND"
     assert sandbox.state.count("events") == 1
 
 

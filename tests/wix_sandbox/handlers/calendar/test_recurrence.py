@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.wix_sandbox.builders import call
-from tests.wix_sandbox.calendar_builders import BULK, item_error, series_of, session, violations, weekly
+from tests.wix_sandbox.calendar_builders import BULK, series_of, session, violations, weekly
 from wix_sandbox import Sandbox
 
 
@@ -76,8 +76,9 @@ def test_invalid_recurrence_rules_are_rejected_and_create_nothing(sandbox: Sandb
     assert sandbox.state.count("events") == 0
 
 
-def test_two_day_rule_in_bulk_is_a_per_item_400(sandbox: Sandbox, setup: dict) -> None:
+def test_two_day_rule_in_bulk_fails_the_whole_call(sandbox: Sandbox, setup: dict) -> None:
     rule = {"frequency": "WEEKLY", "interval": 1, "days": ["MONDAY", "FRIDAY"]}
-    _, body = call(sandbox, "POST", BULK, {"events": [{"event": session(setup, recurrenceRule=rule)}]})
-    assert item_error(body["results"][0])["data"]["fieldViolations"][0]["field"] == "event.recurrenceRule.days"
+    status, body = call(sandbox, "POST", BULK, {"events": [{"event": session(setup, recurrenceRule=rule)}]})
+    assert status == 400
+    assert violations(body)[0]["field"] == "events[0].event.recurrenceRule.days"
     assert sandbox.state.count("events") == 0
