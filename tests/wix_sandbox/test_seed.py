@@ -14,7 +14,7 @@ def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
     # A week of history keeps this quick and still runs every step: plans sold and charged,
     # classes paid and attended, the course, the spa. A deliberate change to the demo changes the
     # fingerprint (last: orders made through Cart V2, plans charged with Order Billing Charge
-    # Memberships — the same counts as through Checkout V1).
+    # Memberships, payments carrying supportReceiptGeneration — the same counts as before).
     summary = seed_demo(sandbox, weeks_back=1)
 
     state = {coll: sorted(sandbox.state.all(coll), key=lambda e: e["id"]) for coll in COLLECTIONS}
@@ -33,4 +33,4 @@ def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
         "attended": 426,
         "orders": 567,
     }
-    assert fingerprint == "bd46a3da3a7476a2e2d6cf111172a085f3600faf34b8939e72a1054c4de360d3"
+    assert fingerprint == "b2af2cf245b53120d72955ea9d4c6b945e4d3b85e00eb1c938efbe0e452506ab"

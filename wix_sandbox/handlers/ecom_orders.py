@@ -128,10 +128,22 @@ def new_payment(sb: Sandbox, amount: Decimal, *, status: str = "APPROVED", **det
         "updatedDate": now_iso(sb),
         "amount": price(sb, amount),
         "refundDisabled": False,
+        "supportReceiptGeneration": False,
         "status": status,
     }
     payment.update(details)
+    regular = payment.get("regularPaymentDetails")
+    if regular is not None:
+        payment["regularPaymentDetails"] = {"savedPaymentMethod": False, **regular}
+    set_payment_status(payment, status)
     return payment
+
+
+def set_payment_status(payment: dict[str, Any], status: str) -> None:
+    """Set ``status``, and the deprecated ``regularPaymentDetails.status`` twin a regular payment carries."""
+    payment["status"] = status
+    if "regularPaymentDetails" in payment:
+        payment["regularPaymentDetails"]["status"] = status
 
 
 # -- the one money rule ----------------------------------------------------------------------

@@ -567,7 +567,7 @@ def refund_payments(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
             details.update({"status": "VOIDED", "voided": True})
         else:
             left = dec(payment["amount"]["amount"]) - _refunded_so_far(record, payment["id"]) - amount
-            payment["status"] = "REFUNDED" if left <= 0 else "PARTIALLY_REFUNDED"
+            ecom_orders.set_payment_status(payment, "REFUNDED" if left <= 0 else "PARTIALLY_REFUNDED")
             if not asked.get("externalRefund"):
                 transaction["gatewayRefundId"] = sb.state.new_id()
         transactions.append(transaction)
@@ -707,7 +707,7 @@ def _set_payment_status(sb: Sandbox, order_id: str, payment_id: str, status: Any
             f"Payment {payment_id} can't go from {payment['status']} to {status}",
             {"status": status},
         )
-    payment["status"] = status
+    ecom_orders.set_payment_status(payment, status)
     payment["updatedDate"] = now_iso(sb)
     sb.state.put("order_transactions", record)
     order_recalculate(sb, order_id)
