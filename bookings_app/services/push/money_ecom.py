@@ -24,11 +24,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bookings_app.models import BenefitBalance, DeskAction, Order
+from bookings_app.models import BenefitBalance, DeskAction, Order, OrderLineItem
 from bookings_app.selectors.site_facts import site_fact
 from bookings_app.services import mirror
 from bookings_app.services.mirror.values import Json, decimal_or_zero
 from bookings_app.services.push.messages import message
+from bookings_app.services.push.money_booking_only import benefit_keys, redeem
 from bookings_app.services.push.order_place import order_line, order_of, order_place
 from bookings_app.services.push.worker import Attention, Push, chunks
 from bookings_app.wix import WixError, WixUnavailable, order_transactions, orders
@@ -106,6 +107,9 @@ def _charge_memberships(push: Push, action: DeskAction, order_id: str, charging:
     if action.steps.get("charge_payment_ids"):
         charging.append(action)  # charged before: only its status is still to learn
         return
+    if action.steps.get("redemption_id") or not _sold_for_a_plan(action, order_id):
+        _plan_recorded(push, action, order_id)
+        return
     line_id = order_line(push, action, order_id)
     if action.steps.get("charge_sent"):
         mine = [p for p in membership_payments(push, order_id, line_id) if p.get("status") not in REFUSED]
@@ -135,11 +139,73 @@ def _charge_memberships(push: Push, action: DeskAction, order_id: str, charging:
     except WixError as err:
         if err.code == "MEMBERSHIP_NOT_ELIGIBLE":
             push.save_steps(action, charge_sent=False)
+            if err.data.get("reason") == "PAYMENT_OPTION_NOT_MEMBERSHIP":
+                # UNCONFIRMED (CONTRACT.md §20): the line was sold to be paid offline, and Wix
+                # charges only lines sold for a plan: the credit is redeemed and recorded instead.
+                _plan_recorded(push, action, order_id)
+                return
             raise Attention(err.code, message(err.code, action, err)) from err
         raise
     payments = answer.get("payments") or []
     push.save_steps(action, charge_payment_ids=[p.get("id") for p in payments if p.get("id")])
     charging.append(action)
+
+
+def _sold_for_a_plan(action: DeskAction, order_id: str) -> bool:
+    """Whether the booking's order line was sold to be paid by a plan (``paymentOption``
+    MEMBERSHIP…), as the mirror knows it; unknown counts as yes (Wix then says)."""
+    line = OrderLineItem.objects.filter(order__wix_id=order_id, booking_id=action.booking_id).first()
+    return line is None or not line.payment_option or line.payment_option.startswith("MEMBERSHIP")
+
+
+def _plan_recorded(push: Push, action: DeskAction, order_id: str) -> None:
+    """A plan paying for a line sold to be paid offline (a booking made online, "pay in person"):
+    Charge Memberships charges only lines sold for a plan, so the credits are taken with Redeem
+    Benefit (``count`` = participants; a lost answer found in Query Transactions) and the plan
+    payment recorded on the order with Add Payments — ``Payment{amount, membershipPaymentDetails
+    {membershipId, lineItemId, name{original}, providerAppId, externalTransactionId}, status}``
+    (all public, ``@wix/auto_sdk_ecom_order-transactions``). Three calls plus the benefit key."""
+    if not action.steps.get("redemption_id"):
+        push.save_steps(action, redemption_id=redeem(push, action, benefit_keys(push, [action])))
+    redemption_id = action.steps["redemption_id"]
+    line_id = order_line(push, action, order_id)
+    if action.steps.get("plan_payment_sent"):
+        mine = [
+            p
+            for p in membership_payments(push, order_id, line_id)
+            if (p.get("membershipPaymentDetails") or {}).get("externalTransactionId") == redemption_id
+        ]
+        if mine:
+            mirror.payments.membership_payments_record(order_id=order_id, payments=mine)
+            push.synced(action, payment_ids=[p["id"] for p in mine])
+            return
+    line = OrderLineItem.objects.filter(order__wix_id=order_id, line_item_id=line_id).first()
+    amount = line.price * line.quantity if line is not None else decimal_or_zero(action.params.get("due"))
+    details = {
+        "membershipId": membership_id(action),
+        "lineItemId": line_id,
+        "name": {"original": (action.params.get("plan_name") or "Plan")[:100]},
+        "providerAppId": PRICING_PLANS_APP_ID,
+        "externalTransactionId": redemption_id,
+    }
+    push.save_steps(action, plan_payment_sent=True)
+    try:
+        answer = push.call(
+            order_transactions.add_payments,
+            order_id=order_id,
+            payments=[{"amount": {"amount": str(amount)}, "membershipPaymentDetails": details, "status": "APPROVED"}],
+        )
+    except WixUnavailable as err:
+        if not err.maybe_applied:
+            push.save_steps(action, plan_payment_sent=False)
+        raise
+    ids = answer.get("paymentsIds") or []
+    recorded = [
+        {"id": i, "amount": {"amount": str(amount)}, "status": "APPROVED", "membershipPaymentDetails": details}
+        for i in ids
+    ]
+    mirror.payments.membership_payments_record(order_id=order_id, payments=recorded)
+    push.synced(action, payment_ids=ids)
 
 
 def membership_id(action: DeskAction) -> str:

@@ -112,6 +112,12 @@ def _void_plan(
     # has no public SDK function (CONTRACT.md §20).
     push.call(orders.refund_payments, order_id=order_id, payment_refunds=[{"paymentId": p["id"]} for p in payments])
     Payment.objects.filter(wix_id__in=[p["id"] for p in payments]).update(status=Payment.Status.VOIDED)
+    redemption_id = (original.steps if original else {}).get("redemption_id")
+    if redemption_id:
+        # A plan payment the desk recorded after Redeem Benefit (a line sold to be paid offline):
+        # whether refunding it gives the redeemed credits back is UNCONFIRMED — if Wix did not
+        # reverse the redemption, Change Balance does.
+        _credits_back_unless_returned(push, action, redemption_id)
     order_refresh(push, order_id)
     push.synced(action, voided_payment_ids=[p["id"] for p in payments])
 
@@ -141,6 +147,15 @@ def _credits_back(push: Push, action: DeskAction, transaction_id: str) -> None:
     except WixError as err:
         if err.code != "ALREADY_EXECUTED":
             raise
+
+
+def _credits_back_unless_returned(push: Push, action: DeskAction, redemption_id: str) -> None:
+    reversals = push.call(
+        benefit_programs.query_transactions,
+        query={"filter": {"relatedTransactionId": redemption_id}, "cursorPaging": {"limit": 10}},
+    ).get("transactions") or []
+    if not reversals:
+        _credits_back(push, action, redemption_id)
 
 
 def _refund(push: Push, action: DeskAction, original: DeskAction | None, confirm: list[tuple[DeskAction, str]]) -> None:
