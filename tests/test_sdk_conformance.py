@@ -47,7 +47,13 @@ def _ensure_sdk_installed() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node.js is not installed: the official Wix JS SDK cannot run")
-    if not (SDK_DIR / "node_modules" / "@wix" / "sdk").is_dir():
+    wanted = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
+
+    def installed(name: str) -> str | None:
+        found = SDK_DIR / "node_modules" / name / "package.json"
+        return json.loads(found.read_text()).get("version") if found.is_file() else None
+
+    if any(installed(name) != version for name, version in wanted.items()):
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is not installed and tests/sdk_conformance/node_modules is missing")
