@@ -144,7 +144,9 @@ def _charge_memberships(push: Push, action: DeskAction, order_id: str, charging:
                 # charges only lines sold for a plan: the credit is redeemed and recorded instead.
                 _plan_recorded(push, action, order_id)
                 return
-            raise Attention(err.code, message(err.code, action, err)) from err
+            # data.reason INSUFFICIENT_FUNDS (UNCONFIRMED) is the plan's credits running out.
+            code = "NOT_ENOUGH_BALANCE" if err.data.get("reason") == "INSUFFICIENT_FUNDS" else err.code
+            raise Attention(code, message(code, action, err)) from err
         raise
     payments = answer.get("payments") or []
     push.save_steps(action, charge_payment_ids=[p.get("id") for p in payments if p.get("id")])

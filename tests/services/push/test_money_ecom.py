@@ -177,12 +177,12 @@ def test_a_charge_wix_declines_needs_attention_and_a_retry_charges_afresh(world:
 
 def test_a_membership_wix_finds_not_eligible_needs_attention_in_plain_words(world: World, desk_user) -> None:
     sam, _booking, charge = plan_walk_in(world, desk_user, credits=1)
-    # Meanwhile the last credit was used online.
+    # Meanwhile the plan ended in Wix.
     pool = world.balance(sam).wix_id
     with world.sb.state.transaction():
-        balance = world.sb.state.edit("balances", pool)
-        balance["amount"]["available"] = "0"
-        world.sb.state.put("balances", balance)
+        found = world.sb.state.edit("pools", pool)
+        found["status"] = "ENDED"
+        world.sb.state.put("pools", found)
 
     world.push()
 
