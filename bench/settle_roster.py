@@ -110,19 +110,21 @@ def fewest_calls(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins
     ``tests/services/push/conftest.fewest`` (kept in step by hand):
 
     attendance ceil(n/8) (Bulk Set Attendance); walk-ins ceil(n/40) (Bulk Create Booking);
-    ecom: Add Payments per cash participant, Charge Memberships per plan participant and
-    ceil(plan/100) List Transactions For Multiple Orders for the charges' asynchronous status; a
-    walk-in adds Create Cart + Place Order each (no bulk cart or order exists) and, for a plan,
-    one Get Order for the placed order's line id; booking-only: one Redeem Benefit per plan +
-    ceil(n/300) Bulk Confirm Or Decline.
+    ecom walk-ins: Create Cart + Place Order each (no bulk cart or order exists), Add Payments per
+    cash participant, Get Order (the placed order's line id) + Charge Memberships per plan
+    participant and ceil(plan/100) List Transactions For Multiple Orders for the charges'
+    asynchronous status; ecom bookings with an OFFLINE order: Add Payments per cash participant,
+    Redeem Benefit + Add Payments (the plan payment recorded) per plan participant; booking-only:
+    one Redeem Benefit per plan + ceil(n/300) Bulk Confirm Or Decline.
     """
     calls = math.ceil(n / 8)
     if walk_ins:
         calls += math.ceil(n / 40)
     if mode == "ecom":
-        calls += cash + plan + math.ceil(plan / 100)
         if walk_ins:
-            calls += 2 * (cash + plan + owes) + plan
+            calls += 2 * (cash + plan + owes) + cash + 2 * plan + math.ceil(plan / 100)
+        else:
+            calls += cash + 2 * plan
     else:
         calls += plan + math.ceil((cash + plan + owes) / 300)
     return calls

@@ -54,12 +54,14 @@ def fewest(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool
 
     * attendance: Bulk Set Attendance, 8 a call → ceil(n / 8);
     * walk-ins only: Bulk Create Booking, 40 a call → ceil(n / 40);
-    * ecom, booking with an order already (its line id mirrored): cash → Add Payments each (one
-      order per call: Bulk Mark Orders As Paid has no public route); plan → Charge Memberships each,
-      then its asynchronous status for up to 100 orders in one List Transactions For Multiple
-      Orders; owes → nothing (the order is unpaid);
-    * ecom, walk-in (no order yet): Create Cart + Place Order each (no bulk form: one cart is one
-      order for one buyer); a plan also reads the placed order once for its line id;
+    * ecom, booking made online with its order (an OFFLINE line, its id mirrored): cash → Add
+      Payments each (one order per call: Bulk Mark Orders As Paid has no public route); plan →
+      Redeem Benefit + the plan payment recorded with Add Payments (Charge Memberships charges only
+      lines sold for a plan — UNCONFIRMED, the sandbox's strict reading); owes → nothing;
+    * ecom, walk-in (no order yet, booked for a plan when one pays): Create Cart + Place Order
+      each (no bulk form: one cart is one order for one buyer); cash → Add Payments; plan → Get
+      Order (the placed order's line id) + Charge Memberships, and its asynchronous status for up
+      to 100 orders in one List Transactions For Multiple Orders;
     * booking-only: plan → Redeem Benefit each (no bulk form); every payment status (cash, plan,
       owes) in Bulk Confirm Or Decline, 300 a call.
     """
@@ -67,9 +69,10 @@ def fewest(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool
     if walk_ins:
         calls += math.ceil(n / 40)
     if mode == "ecom":
-        calls += cash + plan + math.ceil(plan / 100)
         if walk_ins:
-            calls += 2 * (cash + plan + owes) + plan
+            calls += 2 * (cash + plan + owes) + cash + 2 * plan + math.ceil(plan / 100)
+        else:
+            calls += cash + 2 * plan
     else:
         calls += plan + math.ceil((cash + plan + owes) / 300)
     return calls
