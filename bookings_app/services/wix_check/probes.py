@@ -27,6 +27,7 @@ from .outcome import (
     Unrouted,
     describe,
     judge_error,
+    not_installed,
     refused_as_asked,
     route_missing,
 )
@@ -95,34 +96,55 @@ def _appointment_service(wix: WixClient, services_answer: dict[str, Any] | WixEr
 
 
 def _access(report: CheckReport, run: ProbeRun) -> bool:
+    """Did Wix let these credentials in for this site? Yes as soon as one call got past the key."""
+    name = "API key and site id"
     answers = list(run.outcomes.values())
     # A path Wix has no route for may answer 404 before it looks at the key: leave those out.
-    routed = [a for a in answers if not (isinstance(a, WixError) and route_missing(a, run.unrouted))]
-    if routed and all(isinstance(a, WixPermissionDenied) for a in routed):
+    errors = [a for a in answers if isinstance(a, WixError) and not route_missing(a, run.unrouted)]
+    answered = any(not isinstance(a, WixError) for a in answers)
+    # Refusals got past the key too — unless every call got the very same one (a bad token, say).
+    refused = any(_got_in(a, run.unrouted) for a in errors) and len({(a.status, a.code) for a in errors}) > 1
+    if answered or refused:
+        report.add(Check(ACCESS, name, Status.OK, "Wix accepted the credentials for this site."))
+        return True
+    if errors and all(isinstance(a, WixPermissionDenied) for a in errors):
         report.add(
             Check(
                 ACCESS,
-                "API key and site id",
+                name,
                 Status.WRONG_SITE,
                 "Every call answered 403: the site id is wrong, or the key has no permissions at all.",
                 "Check WIX_SITE_ID (the id after /dashboard/ in the site's dashboard address) and that the key "
                 "belongs to the account that owns the site and has the permissions listed in the README.",
             )
         )
-        return False
-    if all(isinstance(a, WixError) and a.status is None for a in answers):
+    elif errors and all(a.status is None or a.status >= 500 or a.status == 429 for a in errors):
         report.add(
             Check(
                 ACCESS,
-                "API key and site id",
+                name,
                 Status.NO_ANSWER,
-                "Wix could not be reached at all.",
+                f"Wix could not be reached ({describe(errors[0])}).",
                 "Check the network (and WIX_BASE_URL if set), then run the check again.",
             )
         )
-        return False
-    report.add(Check(ACCESS, "API key and site id", Status.OK, "Wix accepted the credentials for this site."))
-    return True
+    else:
+        first = errors[0] if errors else None
+        status, meaning, _ = (
+            judge_error(first, unrouted=run.unrouted, permission="", area="")
+            if first is not None
+            else (Status.UNEXPECTED, "no call got an answer.", "")
+        )
+        todo = "Check the credentials: WIX_API_KEY and WIX_SITE_ID (or the Wix-app ones), then run it again."
+        report.add(Check(ACCESS, name, status, f"Wix refused every call — {meaning}", todo))
+    return False
+
+
+def _got_in(outcome: dict[str, Any] | WixError, unrouted: Unrouted | None) -> bool:
+    """The call got past the key and the site: an answer, or a refusal of the request itself."""
+    if not isinstance(outcome, WixError):
+        return True
+    return refused_as_asked(outcome, unrouted) or not_installed(outcome)
 
 
 # (name, the probe that proves it, what breaks without it)

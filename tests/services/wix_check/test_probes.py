@@ -135,3 +135,25 @@ def test_an_unsupported_filter_field_is_settled(world, answer, expected) -> None
 
     assert site_fact("unsupported_filter", None) == expected
     assert line(report, "Query Services").status == Status.OK
+
+
+def test_credentials_wix_refuses_the_same_way_everywhere_are_not_taken_for_access(world) -> None:
+    # E.g. Wix-app credentials the token endpoint turns down with a 400: every call fails alike.
+    wix = client(world.sb, *[(method, r"", None, app_error(400, "INVALID_CLIENT")) for method in ("GET", "POST")])
+
+    report = run_check(wix)
+
+    assert [c.name for c in report.checks] == ["API key and site id"]
+    assert report.checks[0].status != Status.OK
+    assert "refused every call" in report.checks[0].meaning and "credentials" in report.checks[0].todo
+    assert not report.ok
+
+
+def test_no_answer_from_wix_at_all(world) -> None:
+    def down(request, forward):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    report = run_check(client(world.sb, *[(method, r"", None, down) for method in ("GET", "POST")]))
+
+    assert [(c.name, c.status) for c in report.checks] == [("API key and site id", Status.NO_ANSWER)]
+    assert "network" in report.checks[0].todo
