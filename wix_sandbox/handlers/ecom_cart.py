@@ -92,7 +92,13 @@ def _has(tree: Any, path: str) -> bool:
     return True
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 def get_cart(sb: Sandbox, cart_id: str) -> dict[str, Any]:
+    if not _GUID.match(cart_id or ""):
+        # GetCartRequest / PlaceOrderRequest: ``cartId`` is ``@format GUID`` — refused as invalid input.
+        raise ValidationFailed([violation("cartId", "cartId must be a GUID", "FORMAT")])
     cart = sb.state.get("carts", cart_id)
     if cart is None:
         # UNCONFIRMED: Get Cart declares no error codes; a plain 404 NOT_FOUND.

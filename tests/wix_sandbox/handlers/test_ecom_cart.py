@@ -267,7 +267,7 @@ def test_get_cart_returns_it_and_unknown_is_404(sandbox: Sandbox) -> None:
     cart = create_cart(sandbox, book_class(sandbox)["id"])
     status, body = call(sandbox, "GET", f"{CARTS}/{cart['id']}")
     assert (status, body) == (200, {"cart": cart})
-    status, body = call(sandbox, "GET", f"{CARTS}/nope")
+    status, body = call(sandbox, "GET", f"{CARTS}/00000000-0000-4000-8000-000000000000")
     assert (status, code(body)) == (404, "NOT_FOUND")
 
 
@@ -412,7 +412,7 @@ def test_place_order_refusals(sandbox: Sandbox) -> None:
     assert (status, code(body)) == (400, "INVALID_PRICE_VERIFICATION_TOKEN")
     status, body = place(sandbox, cart["id"], {"savePaymentMethod": "yes"})
     assert (status, violations(body)) == (400, {"savePaymentMethod": "VALIDATION"})
-    status, body = place(sandbox, "nope")
+    status, body = place(sandbox, "00000000-0000-4000-8000-000000000000")
     assert (status, code(body)) == (404, "NOT_FOUND")
     demo = cart_body(book_class(sandbox)["id"])
     demo["cart"]["demo"] = True
@@ -436,3 +436,12 @@ def test_order_numbers_count_up(sandbox: Sandbox) -> None:
     first = cart_order(sandbox, book_class(sandbox)["id"])
     second = cart_order(sandbox, book_class(sandbox)["id"])
     assert (first["number"], second["number"]) == ("10001", "10002")
+
+
+def test_a_cart_id_that_is_not_a_guid_is_invalid_input_not_an_unknown_cart(sandbox: Sandbox) -> None:
+    # GetCartRequest.cartId and PlaceOrderRequest.cartId are @format GUID: a malformed id is a 400,
+    # which tells it apart from an unknown cart (404) and from a path Wix does not route (404).
+    for method, path in (("GET", "/ecom/v2/carts/not-a-guid"), ("POST", "/ecom/v2/carts/not-a-guid/place-order")):
+        status, body = call(sandbox, method, path, {} if method == "POST" else None)
+        assert status == 400, body
+        assert body["details"]["validationError"]["fieldViolations"][0]["field"] == "cartId"
