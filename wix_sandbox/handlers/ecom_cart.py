@@ -531,7 +531,7 @@ def place_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
         raise SandboxError(
             409,
             "CART_ALREADY_ORDERED",
-            f"Cart {cart['id']} is already order {cart['orderId']}",
+            f"Cart {cart['id']} was already placed as order {cart['orderId']}",
             {"cartId": cart["id"], "orderId": cart["orderId"]},
         )
     body = req.body

@@ -150,10 +150,13 @@ def _credits_back(push: Push, action: DeskAction, transaction_id: str) -> None:
 
 
 def _credits_back_unless_returned(push: Push, action: DeskAction, redemption_id: str) -> None:
-    reversals = push.call(
-        benefit_programs.query_transactions,
-        query={"filter": {"relatedTransactionId": redemption_id}, "cursorPaging": {"limit": 10}},
-    ).get("transactions") or []
+    reversals = (
+        push.call(
+            benefit_programs.query_transactions,
+            query={"filter": {"relatedTransactionId": redemption_id}, "cursorPaging": {"limit": 10}},
+        ).get("transactions")
+        or []
+    )
     if not reversals:
         _credits_back(push, action, redemption_id)
 

@@ -18,7 +18,7 @@ from bookings_app.wix import WixError, WixUnavailable, benefit_programs, order_t
 from bookings_app.wix.ids import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, PRICING_PLANS_NAMESPACE
 
 from .outcome import Answer, describe
-from .undo import booking_now, credits
+from .undo import booking_now, credit_back, credits
 
 if TYPE_CHECKING:
     from .write import RoundTrip
@@ -136,10 +136,10 @@ class PlanCharge:
         # Give the credit back now, so the plan charge below starts from the same balance.
         try:
             if self.made.redemption:
-                benefit_programs.cancel_redemption(self.wix, transaction_id=self.made.redemption)
+                credit_back(self.wix, self.pool_id, self.made.redemption)
                 self.made.redemption = None
         except WixError as err:
-            self.report.notes.append(f"Cancel Redemption failed for now ({describe(err)}); the undo tries again.")
+            self.report.notes.append(f"Giving the credit back failed for now ({describe(err)}); the undo tries again.")
 
     def charge(self, order: dict[str, Any], booking: dict[str, Any]) -> None:
         """Charge Memberships for the booking's line, pool id first, then the plan order id."""

@@ -161,20 +161,40 @@ def _cancel_redemption(wix: WixClient, report: CheckReport, made: Made, clock: C
     if made.redemption is None:
         return
     try:
-        benefit_programs.cancel_redemption(wix, transaction_id=made.redemption)
+        credit_back(wix, made.pool_id or "", made.redemption)
     except WixError as err:
-        if err.code != "REDEMPTION_ALREADY_CANCELED":
-            report.add(Check(UNDO, "Cancel the test redemption", Status.FAILED, describe(err)))
-            report.leftovers.append(
-                Leftover(
-                    "a plan credit redeemed by the check",
-                    made.redemption,
-                    f"Give one credit back to the member's plan (pool {made.pool_id}) in the dashboard.",
-                )
+        report.add(Check(UNDO, "Give the test credit back", Status.FAILED, describe(err)))
+        report.leftovers.append(
+            Leftover(
+                "a plan credit redeemed by the check",
+                made.redemption,
+                f"Give one credit back to the member's plan (pool {made.pool_id}) in the dashboard.",
             )
-            return
+        )
+        return
     made.redemption = None
-    report.add(Check(UNDO, "Cancel the test redemption", Status.OK, "the credit is back."))
+    report.add(Check(UNDO, "Give the test credit back", Status.OK, "the credit is back."))
+
+
+def credit_back(wix: WixClient, pool_id: str, redemption_id: str) -> None:
+    """Give a redemption's credits back with Change Balance (public; Cancel Redemption has no public
+    SDK function): its amount, read by id from Query Transactions, added to the pool. The key is
+    the redemption's, so a repeat is ALREADY_EXECUTED — done either way."""
+    found = (
+        benefit_programs.query_transactions(
+            wix, query={"filter": {"id": redemption_id}, "cursorPaging": {"limit": 1}}
+        ).get("transactions")
+        or []
+    )
+    amount = str((found[0].get("amount") if found else None) or "1")
+    pool = ((found[0].get("pool") or {}).get("id") if found else None) or pool_id
+    try:
+        benefit_programs.change_balance(
+            wix, pool_id=pool, idempotency_key=f"front-desk-wix-check-undo:{redemption_id}", adjust_by=amount
+        )
+    except WixError as err:
+        if err.code != "ALREADY_EXECUTED":
+            raise
 
 
 def _refund_cash(wix: WixClient, report: CheckReport, made: Made, clock: Clock) -> None:

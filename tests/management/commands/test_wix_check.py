@@ -17,7 +17,6 @@ from bookings_app.services.wix_check.operations import PROBES
 from bookings_app.services.wix_check.report import STATUS_WIDTH
 from bookings_app.wix import WixConfig
 from tests.services.conftest import build_world
-from tests.services.wix_check.helpers import needs_cart_v2, sandbox_lacks
 from tests.wix_sandbox.builders import make_service
 from wix_sandbox import DEFAULT_API_KEY, Sandbox, SandboxState
 from wix_sandbox.server import make_server
@@ -56,15 +55,10 @@ def test_the_read_only_check_prints_one_line_per_check_and_the_settled_questions
     assert "Open questions settled" in out and "[stored: unrouted_path_status = 404]" in out
     assert "run with --write to settle it" in out
     assert statuses(out)["Create Booking"] == "OK"
-    # Until the sandbox has Cart V2 and Refund Payments, their lines fail and the exit code says so.
-    assert {name: status for name, status in statuses(out).items() if status != "OK"} == dict.fromkeys(
-        sandbox_lacks(), "ROUTE MISSING"
-    )
-    assert (err is None) is (not sandbox_lacks())
-    assert err is None or err.returncode == 1
+    assert {name: status for name, status in statuses(out).items() if status != "OK"} == {}
+    assert err is None
 
 
-@needs_cart_v2
 def test_write_books_pays_and_undoes_then_exits_0() -> None:
     world = build_world()
     pat = world.customer("Pat", credits=3)
@@ -126,10 +120,8 @@ def test_against_the_standalone_server(server, settings, tmp_path) -> None:
     assert DEFAULT_API_KEY not in out
     found = statuses(out)
     assert len(found) == 1 + 3 + len(PROBES)
-    assert {name: status for name, status in found.items() if status != "OK"} == dict.fromkeys(
-        sandbox_lacks(), "ROUTE MISSING"
-    )
-    assert (err is None) is (not sandbox_lacks())
+    assert {name: status for name, status in found.items() if status != "OK"} == {}
+    assert err is None
 
 
 def test_a_wrong_api_key_says_so_and_exits_1(server, settings, tmp_path) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from django.conf import settings
 from django.utils import timezone
 
@@ -18,30 +17,9 @@ from bookings_app.services.wix_check import CheckReport, Clock, Status, WriteTar
 from bookings_app.wix import WixClient
 from bookings_app.wix.client import ApiKeyAuth
 from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
-from wix_sandbox.app import routed_templates
 from wix_sandbox.transport import SandboxTransport
 
 BASE = "https://www.wixapis.com"
-
-# The sandbox routes the round trip needs that another branch adds (Cart V2, Refund Payments),
-# with the check's line for each.
-LATER_ROUTES = {
-    ("POST", "/ecom/v2/carts"): "Create Cart (Cart V2)",
-    ("GET", "/ecom/v2/carts/{cartId}"): "Get Cart (Cart V2)",
-    ("POST", "/ecom/v2/carts/{cartId}/place-order"): "Place Order (Cart V2)",
-    ("POST", "/ecom/v1/order-billing/refund-payments"): "Refund Payments",
-}
-
-
-def sandbox_lacks() -> set[str]:
-    """The check's lines whose route this sandbox does not have yet."""
-    routed = routed_templates()
-    return {name for route, name in LATER_ROUTES.items() if route not in routed}
-
-
-needs_cart_v2 = pytest.mark.skipif(
-    bool(sandbox_lacks()), reason="needs the sandbox's Cart V2 and Refund Payments handlers (another branch)"
-)
 
 Rule = tuple[str, str, Callable[[str], bool] | None, Callable[[httpx.Request, Callable], httpx.Response]]
 

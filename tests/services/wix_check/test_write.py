@@ -1,8 +1,5 @@
 """The ``--write`` round trip of ``wix_check`` (``write.py``, ``plan_charge.py``, ``undo.py``) against
 the sandbox: it books, pays and plan-charges, settles what only a write can, and leaves nothing behind.
-
-Most of these need the sandbox's Cart V2 and Refund Payments (``needs_cart_v2``), which another
-branch adds; until then they are skipped.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from tests.services.wix_check.helpers import (
     client,
     forward_with,
     line,
-    needs_cart_v2,
     run_check,
 )
 from wix_sandbox.handlers.bookings import order_of_booking
@@ -41,7 +37,6 @@ def _not_probe(text: str) -> bool:
     return "front-desk-wix-check" not in text
 
 
-@needs_cart_v2
 def test_the_round_trip_books_pays_charges_and_leaves_nothing_behind(world) -> None:
     pat = world.customer("Pat", credits=5)
     contacts_before = world.sb.state.count("contacts")
@@ -71,7 +66,6 @@ def test_the_round_trip_books_pays_charges_and_leaves_nothing_behind(world) -> N
     assert not report.unsettled
 
 
-@needs_cart_v2
 def test_a_pool_id_refused_falls_back_to_the_plan_order_id(world) -> None:
     pat = world.customer("Pat", credits=5)
     pool_id, plan_order_id = pat["sold"]["pool"]["id"], pat["sold"]["order"]["id"]
@@ -100,7 +94,6 @@ def test_a_pool_id_refused_falls_back_to_the_plan_order_id(world) -> None:
     assert world.wix_credits(pat) == "5"
 
 
-@needs_cart_v2
 def test_a_pending_plan_charge_is_followed_until_it_settles(world) -> None:
     pat = world.customer("Pat", credits=5)
     reads = {"pending": 2}
@@ -137,7 +130,6 @@ def test_a_pending_plan_charge_is_followed_until_it_settles(world) -> None:
     assert world.wix_credits(pat) == "5"
 
 
-@needs_cart_v2
 def test_a_failed_step_still_undoes_what_was_made(world) -> None:
     pat = world.customer("Pat", credits=5)
     wix = client(world.sb, ("POST", r"/add-payment$", _not_probe, app_error(503, "UNAVAILABLE")))
@@ -153,7 +145,6 @@ def test_a_failed_step_still_undoes_what_was_made(world) -> None:
     assert world.wix_credits(pat) == "5"
 
 
-@needs_cart_v2
 def test_what_could_not_be_undone_is_listed_with_its_wix_id(world) -> None:
     pat = world.customer("Pat", credits=5)
     wix = client(
@@ -173,7 +164,6 @@ def test_what_could_not_be_undone_is_listed_with_its_wix_id(world) -> None:
     assert world.wix_credits(pat) == "5"
 
 
-@needs_cart_v2
 def test_a_member_without_a_plan_for_the_service_fails_that_step_and_undoes_the_rest(world) -> None:
     sam = world.customer("Sam", member=True)
 
