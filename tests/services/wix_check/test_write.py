@@ -64,6 +64,12 @@ def test_the_round_trip_books_pays_charges_and_leaves_nothing_behind(world) -> N
     assert settled["confirm_or_decline_on_confirmed"]
     assert line(report, "Plan credits as before").status == Status.OK
     assert not report.unsettled
+    # Only public routes: the test credit goes back with Change Balance, not Cancel Redemption.
+    called = [path for _method, path, _status in world.sb.call_log]
+    assert not any(
+        "cancel-redemption" in p or "void-memberships" in p or "/bulk/payments-collector" in p for p in called
+    )
+    assert any(p.endswith("/change") for p in called)
 
 
 def test_a_pool_id_refused_falls_back_to_the_plan_order_id(world) -> None:
