@@ -29,10 +29,10 @@ drain's wall time.
 
 The naive path makes the same 100 participants one at a time, synchronously, with the
 ``bookings_app.wix`` API functions and no bulk endpoint. ecom: Create Booking → Confirm Booking →
-Create Checkout (BACKOFFICE_MERCHANT; for a plan with the membership selected) → Create Order →
-Mark Order As Paid (cash only) → Set Attendance. booking-only: Create Booking → (Redeem Benefit
-for a plan) → Confirm Or Decline with paymentStatus → Set Attendance. Each participant's sequence
-is one "click"; "time until synced" is the whole sequence of 100.
+Create Cart (BACKOFFICE_MERCHANT) → Place Order → Add Payments (cash) or Get Order + Charge
+Memberships + List Transactions until the charge settles (plan) → Set Attendance. booking-only:
+Create Booking → (Redeem Benefit for a plan) → Confirm Or Decline with paymentStatus → Set
+Attendance. Each participant's sequence is one "click"; "time until synced" is the whole sequence of 100.
 
 Wix calls are HTTP requests counted at the client (httpx request hooks: every attempt, a 429'd
 one included). Both paths are read back from the sandbox at the end (Query Extended Bookings with
@@ -110,19 +110,21 @@ def fewest_calls(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins
     ``tests/services/push/conftest.fewest`` (kept in step by hand):
 
     attendance ceil(n/8) (Bulk Set Attendance); walk-ins ceil(n/40) (Bulk Create Booking);
-    ecom walk-ins: checkout + order each, then ceil(cash/100) Bulk Mark Orders As Paid (the plan
-    is charged by the checkout's selected membership); ecom existing orders: ceil(cash/100) + one
-    Charge Memberships per plan; booking-only: one Redeem Benefit per plan + ceil(n/300) Bulk
-    Confirm Or Decline.
+    ecom walk-ins: Create Cart + Place Order each (no bulk cart or order exists), Add Payments per
+    cash participant, Get Order (the placed order's line id) + Charge Memberships per plan
+    participant and ceil(plan/100) List Transactions For Multiple Orders for the charges'
+    asynchronous status; ecom bookings with an OFFLINE order: Add Payments per cash participant,
+    Redeem Benefit + Add Payments (the plan payment recorded) per plan participant; booking-only:
+    one Redeem Benefit per plan + ceil(n/300) Bulk Confirm Or Decline.
     """
     calls = math.ceil(n / 8)
     if walk_ins:
         calls += math.ceil(n / 40)
     if mode == "ecom":
         if walk_ins:
-            calls += 2 * (cash + plan + owes) + math.ceil(cash / 100)
+            calls += 2 * (cash + plan + owes) + cash + 2 * plan + math.ceil(plan / 100)
         else:
-            calls += math.ceil(cash / 100) + plan
+            calls += cash + 2 * plan
     else:
         calls += plan + math.ceil((cash + plan + owes) / 300)
     return calls
@@ -585,7 +587,16 @@ def run_ours(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: 
 
 
 def run_naive(world: World, mode: str, mix: Mix, server: SandboxServer, limiter: str) -> dict[str, Any]:
-    from bookings_app.wix import WixError, attendance, benefit_programs, bookings, checkout, get_wix_client, orders
+    from bookings_app.wix import (
+        WixError,
+        attendance,
+        benefit_programs,
+        bookings,
+        cart,
+        get_wix_client,
+        order_transactions,
+        orders,
+    )
     from wix_sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID
 
     use_server(server, mode, limiter)
@@ -623,38 +634,56 @@ def run_naive(world: World, mode: str, mix: Mix, server: SandboxServer, limiter:
                 revision=str(booking["revision"]),
                 participant_notification={"notifyParticipants": False},
             )
-            line_id = str(uuid.uuid4())
-            info = None
-            if person.kind == "plan":
-                assert person.sold is not None
-                info = {
-                    "membershipOptions": {
-                        "selectedMemberships": {
-                            "memberships": [
-                                {
-                                    "id": person.sold["pool"]["id"],
-                                    "appId": PRICING_PLANS_APP_ID,
-                                    "lineItemIds": [line_id],
-                                }
-                            ]
-                        }
-                    }
-                }
-            made = checkout.create_checkout(
+            cart_id = cart.create_cart(
                 wix_client,
                 channel_type="BACKOFFICE_MERCHANT",
-                line_items=[
-                    {
-                        "id": line_id,
-                        "quantity": 1,
-                        "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID},
-                    }
+                catalog_items=[
+                    {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
                 ],
-                checkout_info=info,
-            )["checkout"]
-            order_id = checkout.create_order_from_checkout(wix_client, checkout_id=made["id"])["orderId"]
+                customer_info={"firstName": name["first"], "lastName": name["last"]},
+            )["cart"]["id"]
+            order_id = cart.place_order(wix_client, cart_id=cart_id)["orderId"]
             if person.kind == "cash":
-                orders.mark_order_as_paid(wix_client, order_id=order_id)
+                order_transactions.add_payments(
+                    wix_client,
+                    order_id=order_id,
+                    payments=[
+                        {
+                            "amount": {"amount": PRICE},
+                            "regularPaymentDetails": {
+                                "offlinePayment": True,
+                                "paymentMethodName": {"userDefinedName": {"predefined": "CASH"}},
+                            },
+                            "status": "APPROVED",
+                        }
+                    ],
+                )
+            elif person.kind == "plan":
+                assert person.sold is not None and person.member is not None
+                line_id = orders.get_order(wix_client, order_id=order_id)["order"]["lineItems"][0]["id"]
+                orders.charge_memberships(
+                    wix_client,
+                    order_id=order_id,
+                    member_id=person.member["id"],
+                    memberships=[
+                        {
+                            "lineItemId": line_id,
+                            "membershipIdentifier": {
+                                "existingMembership": {
+                                    "appId": PRICING_PLANS_APP_ID,
+                                    "membershipId": person.sold["pool"]["id"],
+                                }
+                            },
+                        }
+                    ],
+                )
+                for _ in range(20):  # the charge settles asynchronously
+                    payments = order_transactions.list_transactions_for_single_order(wix_client, order_id=order_id)[
+                        "orderTransactions"
+                    ]["payments"]
+                    if any(p.get("status") == "APPROVED" for p in payments):
+                        break
+                    time.sleep(0.05)
         else:
             if person.kind == "plan":
                 assert person.sold is not None and person.member is not None

@@ -6,4 +6,4 @@ class BookingsAppConfig(AppConfig):
     verbose_name = "Front Desk for Wix Bookings"
 
     def ready(self) -> None:
-        from bookings_app import tasks  # noqa: F401 - connects the receivers that queue background work
+        from bookings_app import checks, tasks  # noqa: F401 - registers the checks; connects the task receivers

@@ -76,9 +76,12 @@ def plan_problem(
     N credits: the push redeems ``count`` = N (Redeem Benefit takes price × count)."""
     if member is None or member.contact_id != booking.contact_id:
         return "plan_not_eligible", f"{balance.name or 'This plan'} belongs to someone else."
-    return _service_problem(
-        balance, booking.service, member, already_used=already_used, needed=max(booking.total_participants, 1)
-    )
+    return _service_problem(balance, booking.service, member, already_used=already_used, needed=credits_needed(booking))
+
+
+def credits_needed(booking: Booking) -> int:
+    """Credits a plan charge of ``booking`` takes: one per participant (Redeem Benefit ``count``)."""
+    return max(booking.total_participants or 1, 1)
 
 
 def balance_covers(balance: BenefitBalance, service: Service, *, participants: int = 1) -> bool:

@@ -257,7 +257,11 @@ def desk_state_attach(
     by_contact = selectors.roster_balances(contact_ids=contact_ids)
     for row in rows:
         state = states[row.booking.pk]
-        state.balances = [b for b in by_contact.get(row.contact.pk, []) if money.balance_covers(b, row.booking.service)]
+        state.balances = [
+            b
+            for b in by_contact.get(row.contact.pk, [])
+            if money.balance_covers(b, row.booking.service, participants=row.booking.total_participants)
+        ]
         state.method_labels = [*row.method_labels, *(m for m in state.method_labels if m not in row.method_labels)]
         state.quiet = (
             row.amount_due is None
@@ -312,7 +316,7 @@ def payment_due(*, booking: Booking) -> tuple[Decimal | None, str]:
 def plan_choices(*, booking: Booking) -> list[BenefitBalance]:
     """The plans ``booking``'s row offers (its ``desk.balances``): one query."""
     balances = selectors.roster_balances(contact_ids=[booking.contact_id]).get(booking.contact_id, [])
-    return [b for b in balances if money.balance_covers(b, booking.service)]
+    return [b for b in balances if money.balance_covers(b, booking.service, participants=booking.total_participants)]
 
 
 # --- actions and rendering ------------------------------------------------------------------------

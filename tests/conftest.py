@@ -22,6 +22,16 @@ def wix_sandbox_in_memory(settings):
     wix.clear_cached_state()
 
 
+@pytest.fixture(autouse=True)
+def site_facts_fresh():
+    """``selectors.site_fact`` caches for a few seconds: never carry a fact from one test to the next."""
+    from bookings_app.selectors.site_facts import site_facts_forget
+
+    site_facts_forget()
+    yield
+    site_facts_forget()
+
+
 @pytest.fixture
 def sandbox_clock() -> list[datetime]:
     """The sandbox's "now"; change ``sandbox_clock[0]`` to move time."""

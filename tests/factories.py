@@ -225,6 +225,18 @@ class DeskActionFactory(factory.django.DjangoModelFactory):
         model = models.DeskAction
 
 
+class WixSiteFactFactory(factory.django.DjangoModelFactory):
+    """An answer ``manage.py wix_check`` settled about the live site."""
+
+    key = factory.Sequence(lambda n: f"fact_{n}")
+    value = "BACKOFFICE_MERCHANT"
+    detail = "Create Cart and Place Order answered 200"
+
+    class Meta:
+        model = models.WixSiteFact
+        django_get_or_create = ("key",)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

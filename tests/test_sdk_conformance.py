@@ -34,7 +34,7 @@ from tests.wix_sandbox.builders import (
     make_working_hours,
 )
 from tests.wix_sandbox.plan_builders import make_plan, sell_plan
-from wix_sandbox import PRICING_PLANS_APP_ID, Sandbox, SandboxState
+from wix_sandbox import Sandbox, SandboxState
 from wix_sandbox.server import make_server
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk_conformance"
@@ -47,7 +47,13 @@ def _ensure_sdk_installed() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node.js is not installed: the official Wix JS SDK cannot run")
-    if not (SDK_DIR / "node_modules" / "@wix" / "sdk").is_dir():
+    wanted = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
+
+    def installed(name: str) -> str | None:
+        found = SDK_DIR / "node_modules" / name / "package.json"
+        return json.loads(found.read_text()).get("version") if found.is_file() else None
+
+    if any(installed(name) != version for name, version in wanted.items()):
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is not installed and tests/sdk_conformance/node_modules is missing")
@@ -94,6 +100,7 @@ def _arrange(sb: Sandbox) -> dict[str, Any]:
         "fromLocalDate": "2026-11-22T00:00:00",
         "toLocalDate": "2026-11-23T00:00:00",
         "contactId": walk_in["id"],
+        "walkInEmail": walk_in["primaryInfo"]["email"],
         "memberId": member["id"],
         "memberContactId": member_contact["id"],
         "planId": plan["id"],
@@ -172,6 +179,10 @@ def test_the_sdk_calls_the_primary_paths_of_the_contract(sdk_run: dict[str, Any]
         ("POST", "/benefit-programs/v1/pools/eligible-pools"),
         ("GET", f"/benefit-programs/v1/balances/{a['poolId']}"),
         ("POST", "/ecom/v1/order-billing/charge-memberships"),
+        ("POST", "/ecom/v1/order-billing/refund-payments"),
+        ("POST", "/ecom/v2/carts"),
+        ("POST", f"/ecom/v2/carts/{sdk_run['results']['createCart']['cartId']}/place-order"),
+        ("GET", f"/ecom/v2/carts/{sdk_run['results']['createCart']['cartId']}"),
     ]:
         assert expected in sent, expected
     assert any(m == "POST" and p.endswith("/create-order") for m, p in sent)
@@ -229,6 +240,28 @@ def test_a_class_booking_is_created_unpaid_and_paid_through_an_offline_ecom_orde
     assert view["orderId"] == r["createOrder"]["orderId"] and view["orderPaymentStatus"] == "PAID"
 
 
+def test_cart_v2_places_a_back_office_order_for_a_booking(sdk_run: dict[str, Any]) -> None:
+    r, a = sdk_run["results"], sdk_run["arranged"]
+    booking = _ok(r, "cartBooking")
+    cart = _ok(r, "createCart")
+    assert cart["channelType"] == "BACKOFFICE_MERCHANT" and cart["orderPlaced"] is False
+    assert cart["catalogItemId"] == booking["bookingId"] and cart["rootCatalogItemId"] == a["serviceId"]
+    assert (cart["paymentOption"], Decimal(cart["unitPrice"]), Decimal(cart["subtotal"])) == (
+        "FULL_PAYMENT_OFFLINE",
+        Decimal("12"),
+        Decimal("12"),
+    )
+    placed = _ok(r, "placeOrder")
+    assert placed["orderId"] and placed["completed"] is False and placed["paymentGatewayOrderId"] is None
+    assert (placed["order_status"], placed["order_paymentStatus"]) == ("APPROVED", "NOT_PAID")
+    assert placed["order_channelType"] == "BACKOFFICE_MERCHANT"
+    assert placed["buyerContactId"] == a["contactId"] and placed["buyerMemberId"] is None
+    assert (placed["bookingStatus"], placed["bookingPaymentStatus"]) == ("CONFIRMED", "NOT_PAID")
+    assert _ok(r, "getCart") == {"ok": True, "orderPlaced": True, "orderId": placed["orderId"]}
+    again = _ok(r, "placeOrderAgain")
+    assert (again["status"], again["code"]) == (409, "CART_ALREADY_ORDERED")
+
+
 def test_the_reader_view_carries_the_order_summary_the_sdk_types(sdk_run: dict[str, Any]) -> None:
     # ExtendedBooking.order (withEcomOrder) is the reader's order summary, not the eCom Order:
     # {id, number, status, paymentStatus, totalPrice, bookingPrice, bookingPriceDescription, balance, currency}.
@@ -241,14 +274,15 @@ def test_the_sdk_pages_the_reader_view_with_cursors(sdk_run: dict[str, Any]) -> 
     paged = _ok(r, "pageExtendedBookings")
     made = {
         r["createBooking"]["bookingId"],
+        r["cartBooking"]["bookingId"],
         r["addPaymentsFlow"]["bookingId"],
         r["membershipBooking"]["bookingId"],
         r["chargeMembershipsFlow"]["bookingId"],
         r["fillTinySession"]["bookingId"],
         r["appointmentBooking"]["bookingId"],
     }
-    assert paged["sizes"] == [2, 2, 2]
-    assert paged["distinct"] == len(paged["ids"]) == 6 and set(paged["ids"]) == made
+    assert paged["sizes"] == [2, 2, 2, 1]
+    assert paged["distinct"] == len(paged["ids"]) == 7 and set(paged["ids"]) == made
 
 
 def test_attendance_is_set_and_shows_in_the_reader_view(sdk_run: dict[str, Any]) -> None:
@@ -277,6 +311,23 @@ def test_an_offline_payment_record_pays_the_order_and_the_booking(sdk_run: dict[
     assert flow["bookingStatusAfter"] == "CONFIRMED" and flow["bookingPaymentStatusAfter"] == "PAID"
 
 
+def test_money_given_back_at_the_desk_is_an_external_refund(sdk_run: dict[str, Any]) -> None:
+    r = sdk_run["results"]
+    refused = _ok(r, "refundOfflineWithoutExternal")
+    assert (refused["status"], refused["code"]) == (400, "EXTERNAL_REFUND_EXPECTED")
+    refund = _ok(r, "refundOfflinePayment")
+    assert refund["refundId"]
+    [transaction] = refund["transactions"]
+    assert transaction["paymentId"] == r["addPaymentsFlow"]["paymentsIds"][0]
+    assert (Decimal(transaction["amount"]), transaction["refundStatus"], transaction["externalRefund"]) == (
+        Decimal("12"),
+        "SUCCEEDED",
+        True,
+    )
+    assert refund["orderPaymentStatusAfter"] == "FULLY_REFUNDED"
+    assert refund["bookingPaymentStatusAfter"] == "REFUNDED"
+
+
 def test_a_member_pays_a_class_with_their_plan_and_loses_one_credit(sdk_run: dict[str, Any]) -> None:
     r, a = sdk_run["results"], sdk_run["arranged"]
     plan_orders = _ok(r, "planOrders")
@@ -289,19 +340,21 @@ def test_a_member_pays_a_class_with_their_plan_and_loses_one_credit(sdk_run: dic
 
     booking = _ok(r, "membershipBooking")
     assert booking["selectedPaymentOption"] == "MEMBERSHIP" and booking["paymentStatus"] == "UNDEFINED"
+    # Checkout V1 with an API key: no buyer inferred, no eligible membership, and a chosen one blocks the order.
     checkout = _ok(r, "membershipCheckout")
-    assert checkout["buyerMemberId"] == a["memberId"]
-    [eligible] = checkout["eligible"]
-    assert eligible["id"] == a["poolId"] and eligible["appId"] == PRICING_PLANS_APP_ID
-    assert eligible["lineItemIds"] == [checkout["lineItem"]["lineItemId"]]
-    assert eligible["creditsRemaining"] == PLAN_CREDITS
-
+    assert checkout["buyerMemberId"] is None and checkout["eligible"] == []
     selected = _ok(r, "selectMembership")
-    assert [m["id"] for m in selected["selected"]] == [a["poolId"]]
+    assert selected["selected"] == selected["invalid"] == [a["poolId"]]
+    refused = _ok(r, "membershipCheckoutOrder")
+    assert (refused["status"], refused["code"]) == (428, "VIOLATIONS_WITH_ERROR_SEVERITY")
+
+    # Cart V2 order, then Order Billing Charge Memberships (asynchronous: PENDING first).
     order = _ok(r, "membershipOrder")
+    assert (order["paymentOptionBeforeCharge"], order["paymentStatusBeforeCharge"]) == ("MEMBERSHIP", "NOT_PAID")
+    assert order["chargedStatuses"] == ["PENDING"]
     assert order["paymentStatus"] == "PAID"
     assert order["lineItems"][0]["paymentOption"] == "MEMBERSHIP"
-    assert [p["membershipId"] for p in order["membershipPayments"]] == [a["poolId"]]
+    assert [(p["membershipId"], p["status"]) for p in order["membershipPayments"]] == [(a["poolId"], "APPROVED")]
     assert Decimal(_ok(r, "balanceAfterCheckout")["available"]) == PLAN_CREDITS - 1
     view = _ok(r, "membershipBookingAfterOrder")
     assert view["status"] == "CONFIRMED" and view["paymentStatus"] == "PAID"
@@ -311,10 +364,13 @@ def test_order_billing_charges_the_plan_on_an_existing_order(sdk_run: dict[str, 
     r, a = sdk_run["results"], sdk_run["arranged"]
     flow = _ok(r, "chargeMembershipsFlow")
     assert flow["orderPaymentStatusBefore"] == "NOT_PAID"
-    assert [p["membershipId"] for p in flow["payments"]] == [a["poolId"]]
-    assert flow["orderPaymentStatusAfter"] == "PAID"
+    assert [(p["membershipId"], p["status"]) for p in flow["payments"]] == [(a["poolId"], "PENDING")]
+    assert flow["orderPaymentStatusAfter"] == "PAID"  # settled by the next call on the order
     assert flow["bookingPaymentStatusAfter"] == "PAID"
     assert Decimal(_ok(r, "balanceAfterCharge")["available"]) == PLAN_CREDITS - 2
+    refund = _ok(r, "refundMembershipPayment")
+    assert (refund["paymentStatus"], refund["orderPaymentStatusAfter"]) == ("VOIDED", "NOT_PAID")
+    assert Decimal(refund["available"]) == PLAN_CREDITS - 1
 
 
 def test_appointment_slots_come_from_working_hours_and_book_with_the_full_slot(sdk_run: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """The two flows the backbone exists for, through the real client and the in-process sandbox.
 
-1. Drop-in class booking → checkout (BACKOFFICE_MERCHANT) → order → mark as paid → the booking
-   reads back PAID (booking status and payment status are separate and sync from the order).
-2. A plan member's booking charged to their membership → credits down by one.
+1. Drop-in class booking → Cart V2 (BACKOFFICE_MERCHANT) → place order → Add Payments (cash) → the
+   booking reads back PAID (booking status and payment status are separate and sync from the order).
+2. A plan member's booking, ordered through a cart, charged to their membership on the placed order
+   (Charge Memberships answers PENDING; Wix settles it) → credits down by one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,17 @@ from datetime import datetime
 
 import pytest
 
-from bookings_app.wix import WixClient, WixPreconditionFailed, bookings, checkout, extended_bookings, orders, time_slots
+from bookings_app.wix import (
+    WixClient,
+    WixError,
+    WixPreconditionFailed,
+    bookings,
+    cart,
+    extended_bookings,
+    order_transactions,
+    orders,
+    time_slots,
+)
 from bookings_app.wix import benefit_programs as benefits
 from bookings_app.wix.client import ApiKeyAuth
 from bookings_app.wix.ratelimit import NoopRateLimiter
@@ -74,37 +85,65 @@ def test_class_booking_paid_at_the_desk_reads_back_paid(wix: WixClient, sandbox:
     booking = _book(wix, service, event_id, contact, "OFFLINE")
     assert booking["status"] == "CREATED" and booking["paymentStatus"] == "UNDEFINED"
 
-    created = checkout.create_checkout(
-        wix,
-        channel_type="BACKOFFICE_MERCHANT",
-        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
-    )["checkout"]
-    (line,) = created["lineItems"]
-    assert line["price"]["amount"] == "12"
-    assert line["rootCatalogItemId"] == service["id"]
-    assert line["serviceProperties"]["numberOfParticipants"] == 1
-    assert line["paymentOption"] == "FULL_PAYMENT_OFFLINE"
+    made = cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[_item(booking)])["cart"]
+    (line,) = made["lineItems"]
+    assert line["pricing"]["unitPrice"]["amount"] == "12"
+    assert line["paymentConfig"]["paymentOption"] == "FULL_PAYMENT_OFFLINE"
 
-    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
+    order_id = cart.place_order(wix, cart_id=made["id"])["orderId"]
     order = orders.get_order(wix, order_id=order_id)["order"]
     assert (order["status"], order["paymentStatus"]) == ("APPROVED", "NOT_PAID")
+    assert order["channelInfo"]["type"] == "BACKOFFICE_MERCHANT"
     assert order["balanceSummary"]["balance"]["amount"] == "12"
     after_order = _read_back(wix, booking["id"])
     assert after_order["booking"]["status"] == "CONFIRMED"
     assert after_order["booking"]["paymentStatus"] == "NOT_PAID"
 
-    paid = orders.mark_order_as_paid(wix, order_id=order_id)["order"]
-    assert paid["paymentStatus"] == "PAID"
+    order_transactions.add_payments(wix, order_id=order_id, payments=[_cash("12")])
     read_back = _read_back(wix, booking["id"])
     assert read_back["booking"]["status"] == "CONFIRMED"
     assert read_back["booking"]["paymentStatus"] == "PAID"
     assert read_back["order"]["paymentStatus"] == "PAID"
     assert read_back["order"]["balance"]["amount"] == "0"
 
-    with pytest.raises(WixPreconditionFailed) as excinfo:
-        orders.mark_order_as_paid(wix, order_id=order_id)
-    assert excinfo.value.code == "ORDER_ALREADY_PAID"
-    assert excinfo.value.status == 428
+    # The cart became that order: placing it again is refused and names the order.
+    with pytest.raises(WixError) as excinfo:
+        cart.place_order(wix, cart_id=made["id"])
+    assert excinfo.value.code == "CART_ALREADY_ORDERED"
+    assert excinfo.value.data["orderId"] == order_id
+    assert cart.get_cart(wix, cart_id=made["id"])["cart"]["orderId"] == order_id
+
+
+def _item(booking: dict) -> dict:
+    return {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
+
+
+def _cash(amount: str) -> dict:
+    return {
+        "amount": {"amount": amount},
+        "regularPaymentDetails": {
+            "offlinePayment": True,
+            "paymentMethodName": {"userDefinedName": {"predefined": "CASH"}},
+        },
+        "status": "APPROVED",
+    }
+
+
+def _charge(wix: WixClient, order_id: str, member_id: str, pool_id: str) -> dict:
+    line_id = orders.get_order(wix, order_id=order_id)["order"]["lineItems"][0]["id"]
+    return orders.charge_memberships(
+        wix,
+        order_id=order_id,
+        member_id=member_id,
+        memberships=[
+            {
+                "lineItemId": line_id,
+                "membershipIdentifier": {
+                    "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": pool_id}
+                },
+            }
+        ],
+    )
 
 
 def test_plan_members_booking_charged_to_membership_takes_one_credit(
@@ -119,36 +158,21 @@ def test_plan_members_booking_charged_to_membership_takes_one_credit(
     assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "4"
 
     booking = _book(wix, service, event["id"], contact, "MEMBERSHIP")
-    created = checkout.create_checkout(
-        wix,
-        channel_type="BACKOFFICE_MERCHANT",
-        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
-    )["checkout"]
-    eligible = created["membershipOptions"]["eligibleMemberships"]
-    assert [m["id"] for m in eligible] == [pool_id]
-    assert eligible[0]["credits"] == {"total": 10, "remaining": 4}
+    made = cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[_item(booking)])["cart"]
+    assert made["lineItems"][0]["paymentConfig"]["paymentOption"] == "MEMBERSHIP"
+    order_id = cart.place_order(wix, cart_id=made["id"])["orderId"]
 
-    line_id = created["lineItems"][0]["id"]
-    checkout.update_checkout(
-        wix,
-        checkout={
-            "id": created["id"],
-            "membershipOptions": {
-                "selectedMemberships": {
-                    "memberships": [{"id": pool_id, "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}]
-                }
-            },
-        },
-    )
-    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
+    (payment,) = _charge(wix, order_id, member["id"], pool_id)["payments"]
+    assert payment["status"] == "PENDING"  # Wix charges the plan asynchronously
 
-    assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "3"
-    order = orders.get_order(wix, order_id=order_id)["order"]
+    order = orders.get_order(wix, order_id=order_id)["order"]  # the sandbox settles on the next call
     assert order["lineItems"][0]["paymentOption"] == "MEMBERSHIP"
     assert order["paymentStatus"] == "PAID"
+    assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "3"
+    settled = order_transactions.list_transactions_for_single_order(wix, order_id=order_id)["orderTransactions"]
+    assert [p["status"] for p in settled["payments"]] == ["APPROVED"]
     read_back = _read_back(wix, booking["id"])
     assert read_back["booking"]["paymentStatus"] == "PAID"
-    assert read_back["transactions"]["chargedMembershipPaymentDetails"]["credits"] == {"total": 10, "remaining": 3}
 
 
 def test_charging_an_existing_order_to_an_empty_plan_is_refused_and_changes_nothing(
@@ -159,29 +183,12 @@ def test_charging_an_existing_order_to_an_empty_plan_is_refused_and_changes_noth
     member = make_member(sandbox, contact)
     plan = make_plan(sandbox, "10-Swim Pass", credits=10, service_ids=[service["id"]])
     pool_id = sell_plan(sandbox, member, plan, credits_left=0)["pool"]["id"]
-    booking = _book(wix, service, event["id"], contact, "OFFLINE")
-    created = checkout.create_checkout(
-        wix,
-        channel_type="BACKOFFICE_MERCHANT",
-        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
-    )["checkout"]
-    order_id = checkout.create_order_from_checkout(wix, checkout_id=created["id"])["orderId"]
-    line_id = orders.get_order(wix, order_id=order_id)["order"]["lineItems"][0]["id"]
+    booking = _book(wix, service, event["id"], contact, "MEMBERSHIP")
+    made = cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[_item(booking)])["cart"]
+    order_id = cart.place_order(wix, cart_id=made["id"])["orderId"]
 
     with pytest.raises(WixPreconditionFailed) as excinfo:
-        orders.charge_memberships(
-            wix,
-            order_id=order_id,
-            member_id=member["id"],
-            memberships=[
-                {
-                    "lineItemId": line_id,
-                    "membershipIdentifier": {
-                        "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": pool_id}
-                    },
-                }
-            ],
-        )
-    assert excinfo.value.code == "NOT_ENOUGH_BALANCE"
+        _charge(wix, order_id, member["id"], pool_id)
+    assert excinfo.value.code == "MEMBERSHIP_NOT_ELIGIBLE"
     assert benefits.get_balance(wix, pool_id=pool_id)["balance"]["amount"]["available"] == "0"
     assert orders.get_order(wix, order_id=order_id)["order"]["paymentStatus"] == "NOT_PAID"

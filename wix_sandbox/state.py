@@ -34,6 +34,7 @@ COLLECTIONS = (
     "multi_service_bookings",
     "attendances",
     "checkouts",
+    "carts",  # eCommerce Cart V2
     "orders",
     "order_transactions",  # keyed by order id: {id, orderId, payments[], refunds[]}
     "plans",

@@ -12,7 +12,8 @@ Money is ``Decimal`` with two places, in the row's ``currency``.
 One module per area, all re-exported here (``from bookings_app.models import Booking``):
 ``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
 (contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
-``ledger`` (desk actions, audit, webhooks, sync state, permissions).
+``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``site_facts`` holds what
+``manage.py wix_check`` settled about the live Wix site.
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
@@ -20,6 +21,7 @@ from .catalogue import Service, Session, StaffMember
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
+from .site_facts import WixSiteFact
 
 __all__ = [
     "MONEY",
@@ -43,6 +45,7 @@ __all__ = [
     "WebhookEvent",
     "WixMirror",
     "WixMirrorQuerySet",
+    "WixSiteFact",
     "is_newer",
     "normalise_phone",
     "normalise_text",

@@ -5,7 +5,8 @@ Each screen costs a fixed number of queries, whatever the number of sessions or 
 counts come from SQL aggregates, related rows from ``select_related``/``prefetch_related`` or
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
-``customers``, ``desk`` (the desk's lookups), ``sync`` (the header's sync status);
+``customers``, ``desk`` (the desk's lookups), ``sync`` (the header's sync status),
+``site_facts`` (what ``manage.py wix_check`` settled about the live site);
 ``queries`` holds the query pieces they share.
 """
 
@@ -28,6 +29,7 @@ from bookings_app.selectors.roster import (
     roster_read,
 )
 from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get
+from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_facts_forget
 from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
 
 __all__ = [
@@ -50,5 +52,8 @@ __all__ = [
     "roster_read",
     "session_day_list",
     "session_get",
+    "site_fact",
+    "site_facts_all",
+    "site_facts_forget",
     "sync_status_get",
 ]

@@ -33,6 +33,9 @@ class WixConfig:
     rate_limit_url: str = ""  # redis://… shares the budget across hosts; else a lock file
     max_retries: int = 4
     payment_mode: str = "ecom"  # "ecom" | "booking_only"
+    # Checkout V1 instead of Cart V2 for new orders: off by default; Wix removes it on 2027-02-01.
+    checkout_v1: bool = False
+    business_country: str = "GB"  # Checkout V1's billing address (required when the total is above zero)
     sandbox_state: str = ""  # SQLite file of the sandbox's state ("" = in memory)
     sandbox_faults: str = ""  # e.g. "latency_ms=150,error_5xx_rate=0.1"
 
@@ -80,6 +83,13 @@ def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "
     if payment_mode not in ("ecom", "booking_only"):
         raise WixConfigError(f"WIX_PAYMENT_MODE must be 'ecom' or 'booking_only', not {payment_mode!r}.")
 
+    checkout_v1_raw = get("WIX_ECOM_CHECKOUT_V1").lower()
+    if checkout_v1_raw not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise WixConfigError(f"WIX_ECOM_CHECKOUT_V1 must be true or false, not {checkout_v1_raw!r}.")
+    country = (get("WIX_BUSINESS_COUNTRY") or "GB").upper()
+    if len(country) != 2 or not country.isalpha():
+        raise WixConfigError(f"WIX_BUSINESS_COUNTRY must be a two-letter country code (ISO 3166), not {country!r}.")
+
     def number(name: str, default: float, cast: type = float, minimum: float = 0) -> float:
         raw = get(name)
         if not raw:
@@ -110,6 +120,8 @@ def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "
         rate_limit_url=get("WIX_RATE_LIMIT_URL"),
         max_retries=int(number("WIX_MAX_RETRIES", 4, int, minimum=-1)),
         payment_mode=payment_mode,
+        checkout_v1=checkout_v1_raw in ("1", "true", "yes", "on"),
+        business_country=country,
         sandbox_state=get("WIX_SANDBOX_STATE") or default_sandbox_state,
         sandbox_faults=get("WIX_SANDBOX_FAULTS"),
     )

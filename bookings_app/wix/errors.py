@@ -62,6 +62,13 @@ class WixError(Exception):
         self.details: dict[str, Any] = details or {}
 
     @property
+    def data(self) -> dict[str, Any]:
+        """``details.applicationError.data`` (e.g. CART_ALREADY_ORDERED's ``orderId``), or ``{}``."""
+        app_error = self.details.get("applicationError")
+        found = app_error.get("data") if isinstance(app_error, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    @property
     def transient(self) -> bool:
         """True when the same call may succeed later (throttling, outages)."""
         return self.transient_by_default

@@ -1,7 +1,12 @@
-"""eCommerce orders, the payments collector and order billing (CONTRACT.md §12.1–12.3).
+"""eCommerce orders, the payments collector and order billing (CONTRACT.md §12.1–12.3, §20).
 
 Marking paid, recording cash and charging memberships move money records: a repeat would fail
 (ORDER_ALREADY_PAID) or double-count, so none of them is retried blindly.
+
+Not here on purpose: Bulk Mark Orders As Paid (its protoPath ``/v1/bulk/payments-collector/
+mark-as-paid`` has no ``www.wixapis.com`` mapping in the SDK's ``meta.js``) and Void Memberships
+(``/ecom/v1/order-billing/void-memberships``: no public SDK function). A plan charge is given back
+with :func:`refund_payments` (public), which returns a membership payment's credit.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ ORDERS = "/ecom/v1/orders"
 COLLECTOR = "/ecom/v1/payments-collector/orders"
 ORDER_BILLING = "/ecom/v1/order-billing"
 
-BULK_MARK_AS_PAID_LIMIT = 100
 CHARGE_MEMBERSHIPS_LIMIT = 100
+REFUND_PAYMENTS_LIMIT = 50
 
 
 # -- orders ------------------------------------------------------------------------------------
@@ -70,16 +75,6 @@ def mark_order_as_paid(wix: WixClient, *, order_id: str) -> dict[str, Any]:
     return wix.post(f"{COLLECTOR}/{path_param(order_id, 'order_id')}/mark-as-paid", {}, idempotent=False)
 
 
-def bulk_mark_orders_as_paid(wix: WixClient, *, order_ids: list[str]) -> dict[str, Any]:
-    """Mark up to 100 orders paid. Returns ``{results[{itemMetadata, item?}], bulkActionMetadata}``.
-
-    Raises ``ValueError`` locally for 0 or more than 100 ids.
-    """
-    # UNCONFIRMED public URL: this is the path the SDK itself calls (CONTRACT.md §12.2).
-    ids = require_batch(order_ids, limit=BULK_MARK_AS_PAID_LIMIT, what="Bulk Mark Orders As Paid")
-    return wix.post("/v1/bulk/payments-collector/mark-as-paid", {"ecomOrderIds": ids}, idempotent=False)
-
-
 def record_manually_collected_payment(wix: WixClient, *, order_id: str, amount: str) -> dict[str, Any]:
     """Record cash (or another offline payment) of ``amount`` (decimal string) against an order.
 
@@ -95,23 +90,6 @@ def get_payment_collectability_status(wix: WixClient, *, order_id: str) -> dict[
     return wix.get(f"{COLLECTOR}/{path_param(order_id, 'order_id')}/payment-collectability-status")
 
 
-def collector_charge_membership(
-    wix: WixClient,
-    *,
-    order_id: str,
-    member_id: str,
-    membership_charges: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """The older payments-collector way to charge an order's items to a member's memberships.
-
-    ``membership_charges`` items: ``{membershipId, appId, membershipName?, catalogReference?,
-    rootCatalogItemId?, lineItemId}``. Returns ``{}``. Prefer :func:`charge_memberships`.
-    """
-    path = f"{COLLECTOR}/{path_param(order_id, 'order_id')}/charge-membership"
-    body = {"memberId": member_id, "membershipCharges": membership_charges}
-    return wix.post(path, body, idempotent=False)
-
-
 # -- order billing -------------------------------------------------------------------------------
 
 
@@ -122,20 +100,37 @@ def charge_memberships(
     member_id: str,
     memberships: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Pay an order's line items with a member's plan credits.
+    """Pay an order's line items with a member's plan credits (``@wix/auto_sdk_ecom_order-billing``
+    ``chargeMemberships``, public preview, ``POST /ecom/v1/order-billing/charge-memberships``).
 
-    ``memberships`` items: ``{lineItemId, membershipIdentifier{existingMembership{appId,
-    membershipId}}}`` (1..100). Returns ``{payments[]}``. Raises ``WixPreconditionFailed``
-    (NOT_ENOUGH_BALANCE …), ``ValueError`` locally for 0 or more than 100 items.
+    Body ``ChargeMembershipsRequest{orderId, memberId, memberships: MembershipCharge[] (1..100)}``,
+    each ``{lineItemId (the placed order's line), membershipIdentifier{existingMembership{appId,
+    membershipId}}}``. Returns ``{payments[]}`` — membership payments whose status Wix updates
+    **asynchronously** (PENDING first; follow them in the order's transactions). Errors
+    (``ChargeMembershipsApplicationErrors``): ORDER_NOT_FOUND, MEMBERSHIP_NOT_ELIGIBLE. Raises
+    ``ValueError`` locally for 0 or more than 100 items.
     """
     items = require_batch(memberships, limit=CHARGE_MEMBERSHIPS_LIMIT, what="Charge Memberships")
     body = {"orderId": order_id, "memberId": member_id, "memberships": items}
     return wix.post(f"{ORDER_BILLING}/charge-memberships", body, idempotent=False)
 
 
-def void_memberships(wix: WixClient, *, order_id: str, payment_ids: list[str]) -> dict[str, Any]:
-    """Give back the credits of membership payments on an order. Returns ``{payments[]}``."""
-    if not payment_ids:
-        raise ValueError("Void Memberships: send at least one payment id")
-    body = {"orderId": order_id, "paymentIds": list(payment_ids)}
-    return wix.post(f"{ORDER_BILLING}/void-memberships", body, idempotent=False)
+def refund_payments(
+    wix: WixClient,
+    *,
+    order_id: str,
+    payment_refunds: list[dict[str, Any]],
+    customer_reason: str | None = None,
+) -> dict[str, Any]:
+    """Refund payments of an order (``@wix/auto_sdk_ecom_order-billing`` ``refundPayments``, public,
+    ``POST /ecom/v1/order-billing/refund-payments``, permission ECOM.ORDER_BILLING_REFUND_PAYMENTS).
+
+    ``payment_refunds`` items ``PaymentRefund{paymentId (required), amount?{amount}, externalRefund?}``
+    (1..50): a membership payment is refunded whole ("amount not applicable ... the full credit is
+    refunded"); ``externalRefund: true`` records money given back outside Wix (cash). Returns
+    ``{refund{id, transactions[]}, orderTransactions}``. Errors (``RefundPaymentsApplicationErrors``):
+    PAYMENT_NOT_FOUND, PAYMENT_NOT_REFUNDABLE, INVALID_PAYMENT_REFUND_AMOUNT, EXTERNAL_REFUND_EXPECTED …
+    """
+    items = require_batch(payment_refunds, limit=REFUND_PAYMENTS_LIMIT, what="Refund Payments")
+    body = compact({"orderId": order_id, "paymentRefunds": items, "customerReason": customer_reason})
+    return wix.post(f"{ORDER_BILLING}/refund-payments", body, idempotent=False)

@@ -18,6 +18,7 @@ import * as eventTimeSlots from "@wix/auto_sdk_bookings_event-time-slots";
 import * as extendedBookings from "@wix/auto_sdk_bookings_extended-bookings";
 import * as services from "@wix/auto_sdk_bookings_services";
 import * as contacts from "@wix/auto_sdk_crm_contacts";
+import * as cart from "@wix/auto_sdk_ecom_cart-v-2";
 import * as checkout from "@wix/auto_sdk_ecom_checkout";
 import * as orderBilling from "@wix/auto_sdk_ecom_order-billing";
 import * as orderTransactions from "@wix/auto_sdk_ecom_order-transactions";
@@ -81,6 +82,7 @@ const wix = createClient({
     extendedBookings,
     attendance,
     contacts,
+    cart,
     checkout,
     orders,
     orderTransactions,
@@ -261,6 +263,7 @@ async function bookClass({ serviceId, eventId, contactId, participants = 1, paym
   return booking;
 }
 
+// Checkout V1 (deprecated): create-order needs a billing address when the total is above 0.
 async function checkoutFor(bookingId) {
   return checkShape(
     "ecom_checkout",
@@ -268,8 +271,27 @@ async function checkoutFor(bookingId) {
     await wix.checkout.createCheckout({
       channelType: "BACKOFFICE_MERCHANT",
       lineItems: [{ quantity: 1, catalogReference: { catalogItemId: bookingId, appId: BOOKINGS_APP_ID } }],
+      checkoutInfo: { billingInfo: { address: { country: "GB" } } },
     }),
   );
+}
+
+// Cart V2, Checkout V1's replacement: one cart per booking, placed as a back-office order.
+async function cartFor(bookingId, customerInfo = { firstName: "Jo", lastName: "Walkin" }) {
+  return checkShape(
+    "ecom_cart-v-2",
+    "createCart",
+    await wix.cart.createCart({
+      cart: { source: { channelType: "BACKOFFICE_MERCHANT" }, customerInfo },
+      catalogItems: [{ quantity: 1, catalogReference: { catalogItemId: bookingId, appId: BOOKINGS_APP_ID } }],
+    }),
+  );
+}
+
+async function cartOrderFor(bookingId, customerInfo) {
+  const c = await cartFor(bookingId, customerInfo);
+  const placed = checkShape("ecom_cart-v-2", "placeOrder", await wix.cart.placeOrder(c._id));
+  return { cartId: c._id, orderId: placed.orderId, completed: placed.completed };
 }
 
 async function extendedBooking(bookingId) {
@@ -413,6 +435,57 @@ await step("extendedBookingAfterPaid", async () => {
   return extendedBooking(bookingId);
 });
 
+// 8b. Cart V2: a second booking, the supported way to an order
+await step("cartBooking", async () => {
+  need(serviceId, input.secondEventId);
+  return bookingSummary(await bookClass({ serviceId, eventId: input.secondEventId, contactId: input.contactId }));
+});
+
+await step("createCart", async () => {
+  need(results.cartBooking.bookingId);
+  const c = await cartFor(results.cartBooking.bookingId, { firstName: "Jo", lastName: "Walkin", email: input.walkInEmail });
+  const li = c?.lineItems?.[0];
+  return {
+    cartId: c?._id ?? null,
+    channelType: get(c, "source.channelType") ?? null,
+    subtotal: get(c, "subtotal.amount") ?? null,
+    lineItemId: li?._id ?? null,
+    catalogItemId: get(li, "source.catalogReference.catalogItemId") ?? null,
+    rootCatalogItemId: get(li, "source.rootCatalogItemId") ?? null,
+    paymentOption: get(li, "paymentConfig.paymentOption") ?? null,
+    unitPrice: get(li, "pricing.unitPrice.amount") ?? null,
+    orderPlaced: c?.orderPlaced ?? null,
+  };
+});
+
+await step("placeOrder", async () => {
+  need(results.createCart.cartId);
+  const res = checkShape("ecom_cart-v-2", "placeOrder", await wix.cart.placeOrder(results.createCart.cartId));
+  const o = await wix.orders.getOrder(res.orderId);
+  const eb = await extendedBooking(results.cartBooking.bookingId);
+  return {
+    orderId: res?.orderId ?? null,
+    completed: res?.completed ?? null,
+    paymentGatewayOrderId: res?.paymentGatewayOrderId ?? null,
+    ...Object.fromEntries(Object.entries(orderSummary(o)).map(([k, v]) => [`order_${k}`, v])),
+    buyerContactId: get(o, "buyerInfo.contactId") ?? null,
+    buyerMemberId: get(o, "buyerInfo.memberId") ?? null,
+    bookingStatus: eb.status,
+    bookingPaymentStatus: eb.paymentStatus,
+  };
+});
+
+await step("getCart", async () => {
+  need(results.createCart.cartId);
+  const c = checkShape("ecom_cart-v-2", "getCart", await wix.cart.getCart(results.createCart.cartId));
+  return { orderPlaced: c?.orderPlaced ?? null, orderId: c?.orderId ?? null };
+});
+
+await expectError("placeOrderAgain", async () => {
+  need(results.placeOrder.orderId);
+  return wix.cart.placeOrder(results.createCart.cartId);
+});
+
 // 9. check in
 await step("setAttendance", async () => {
   need(bookingId, eventId);
@@ -460,8 +533,7 @@ await expectError("createContactDuplicate", async () => {
 await step("addPaymentsFlow", async () => {
   need(serviceId, eventId);
   const b = await bookClass({ serviceId, eventId, contactId: results.createContact.contactId ?? input.contactId });
-  const co = await checkoutFor(b._id);
-  const { orderId: oid } = await wix.checkout.createOrder(co._id);
+  const { orderId: oid } = await cartOrderFor(b._id, { firstName: "Sdk", lastName: "Walkin", email: input.newContactEmail });
   const before = await wix.orders.getOrder(oid);
   const amount = get(before, "priceSummary.total.amount");
   const res = checkShape("ecom_order-transactions", "addPayments", await wix.orderTransactions.addPayments(oid, [
@@ -483,6 +555,39 @@ await step("addPaymentsFlow", async () => {
     orderPaymentStatusAfter: after?.paymentStatus ?? null,
     bookingPaymentStatusAfter: eb.paymentStatus,
     bookingStatusAfter: eb.status,
+  };
+});
+
+// Money given back at the desk: Order Billing Refund Payments with an external refund.
+await expectError("refundOfflineWithoutExternal", async () => {
+  need(results.addPaymentsFlow.orderId, results.addPaymentsFlow.paymentsIds?.[0]);
+  return wix.orderBilling.refundPayments(results.addPaymentsFlow.orderId, {
+    paymentRefunds: [{ paymentId: results.addPaymentsFlow.paymentsIds[0] }],
+  });
+});
+
+await step("refundOfflinePayment", async () => {
+  need(results.addPaymentsFlow.orderId, results.addPaymentsFlow.paymentsIds?.[0]);
+  const oid = results.addPaymentsFlow.orderId;
+  const res = checkShape(
+    "ecom_order-billing",
+    "refundPayments",
+    await wix.orderBilling.refundPayments(oid, {
+      paymentRefunds: [{ paymentId: results.addPaymentsFlow.paymentsIds[0], externalRefund: true }],
+    }),
+  );
+  const after = await wix.orders.getOrder(oid);
+  const eb = await extendedBooking(results.addPaymentsFlow.bookingId);
+  return {
+    refundId: get(res, "refund._id") ?? null,
+    transactions: (get(res, "refund.transactions") ?? []).map((t) => ({
+      paymentId: t.paymentId ?? null,
+      amount: get(t, "amount.amount") ?? null,
+      refundStatus: t.refundStatus ?? null,
+      externalRefund: t.externalRefund ?? null,
+    })),
+    orderPaymentStatusAfter: after?.paymentStatus ?? null,
+    bookingPaymentStatusAfter: eb.paymentStatus,
   };
 });
 
@@ -528,6 +633,7 @@ await step("membershipBooking", async () => {
 });
 const memberBookingId = results.membershipBooking.bookingId;
 
+// Checkout V1 offers no membership to an API-key caller: no buyer is inferred, so no eligible memberships.
 await step("membershipCheckout", async () => {
   need(memberBookingId);
   const co = await checkoutFor(memberBookingId);
@@ -537,48 +643,56 @@ await step("membershipCheckout", async () => {
     buyerMemberId: get(co, "buyerInfo.memberId") ?? null,
     buyerContactId: get(co, "buyerInfo.contactId") ?? null,
     lineItem: lineItemSummary(co?.lineItems?.[0]),
-    eligible: eligible.map((m) => ({
-      id: m._id,
-      appId: m.appId,
-      name: get(m, "name.original") ?? null,
-      lineItemIds: m.lineItemIds ?? [],
-      creditsRemaining: get(m, "credits.remaining") ?? null,
-      creditsTotal: get(m, "credits.total") ?? null,
-    })),
+    eligible: eligible.map((m) => m._id),
   };
 });
 
 await step("selectMembership", async () => {
   const mc = results.membershipCheckout;
-  need(mc.checkoutId, mc.eligible?.[0]);
-  const chosen = mc.eligible[0];
+  need(mc.checkoutId, poolId);
   const co = checkShape("ecom_checkout", "updateCheckout", await wix.checkout.updateCheckout(mc.checkoutId, {
     membershipOptions: {
-      selectedMemberships: {
-        memberships: [{ _id: chosen.id, appId: chosen.appId, lineItemIds: chosen.lineItemIds.length ? chosen.lineItemIds : [mc.lineItem.lineItemId] }],
-      },
+      selectedMemberships: { memberships: [{ _id: poolId, appId: PRICING_PLANS_APP_ID, lineItemIds: [mc.lineItem.lineItemId] }] },
     },
   }));
-  const selected = get(co, "membershipOptions.selectedMemberships.memberships") ?? [];
   return {
-    selected: selected.map((m) => ({ id: m._id, appId: m.appId, lineItemIds: m.lineItemIds ?? [] })),
-    lineItem: lineItemSummary(co?.lineItems?.[0]),
-    total: get(co, "priceSummary.total.amount") ?? null,
+    selected: (get(co, "membershipOptions.selectedMemberships.memberships") ?? []).map((m) => m._id),
+    invalid: (get(co, "membershipOptions.invalidMemberships") ?? []).map((m) => get(m, "membership._id") ?? null),
   };
 });
 
+await expectError("membershipCheckoutOrder", async () => {
+  need(results.membershipCheckout.checkoutId);
+  return wix.checkout.createOrder(results.membershipCheckout.checkoutId);
+});
+
+// The supported way: a Cart V2 order for the booking, then Order Billing Charge Memberships.
 await step("membershipOrder", async () => {
-  need(results.membershipCheckout.checkoutId, results.selectMembership.selected);
-  const { orderId: oid } = await wix.checkout.createOrder(results.membershipCheckout.checkoutId);
-  const o = checkShape("ecom_orders", "getOrder", await wix.orders.getOrder(oid));
+  need(memberBookingId, poolId);
+  const { orderId: oid } = await cartOrderFor(memberBookingId, { firstName: "Mia", lastName: "Member" });
+  const placed = await wix.orders.getOrder(oid);
+  const charged = await wix.orderBilling.chargeMemberships(oid, {
+    memberId: input.memberId,
+    memberships: [
+      {
+        lineItemId: placed.lineItems[0]._id,
+        membershipIdentifier: { existingMembership: { appId: PRICING_PLANS_APP_ID, membershipId: poolId } },
+      },
+    ],
+  });
   const tx = checkShape("ecom_order-transactions", "listTransactionsForSingleOrder", await wix.orderTransactions.listTransactionsForSingleOrder(oid));
+  const o = checkShape("ecom_orders", "getOrder", await wix.orders.getOrder(oid));
   const payments = get(tx, "orderTransactions.payments") ?? [];
   return {
     ...orderSummary(o),
+    paymentOptionBeforeCharge: placed.lineItems[0].paymentOption ?? null,
+    paymentStatusBeforeCharge: placed.paymentStatus ?? null,
+    chargedStatuses: (charged?.payments ?? []).map((p) => p.status ?? null),
     membershipPayments: payments.filter((p) => p.membershipPaymentDetails).map((p) => ({
+      paymentId: p._id ?? null,
       membershipId: get(p, "membershipPaymentDetails.membershipId") ?? null,
       lineItemId: get(p, "membershipPaymentDetails.lineItemId") ?? null,
-      status: p.status ?? get(p, "membershipPaymentDetails.status") ?? null,
+      status: p.status ?? null,
     })),
   };
 });
@@ -597,8 +711,7 @@ await step("membershipBookingAfterOrder", async () => {
 await step("chargeMembershipsFlow", async () => {
   need(serviceId, input.secondEventId, poolId);
   const b = await bookClass({ serviceId, eventId: input.secondEventId, contactId: input.memberContactId, paymentOption: "MEMBERSHIP" });
-  const co = await checkoutFor(b._id);
-  const { orderId: oid } = await wix.checkout.createOrder(co._id);
+  const { orderId: oid } = await cartOrderFor(b._id, { firstName: "Mia", lastName: "Member" });
   const o = await wix.orders.getOrder(oid);
   const lineItemId = o?.lineItems?.[0]?._id;
   const res = checkShape(
@@ -616,7 +729,11 @@ await step("chargeMembershipsFlow", async () => {
     orderId: oid,
     orderPaymentStatusBefore: o?.paymentStatus ?? null,
     orderPaymentStatusAfter: after?.paymentStatus ?? null,
-    payments: (res?.payments ?? []).map((p) => ({ status: p.status ?? null, membershipId: get(p, "membershipPaymentDetails.membershipId") ?? null })),
+    payments: (res?.payments ?? []).map((p) => ({
+      paymentId: p._id ?? null,
+      status: p.status ?? null,
+      membershipId: get(p, "membershipPaymentDetails.membershipId") ?? null,
+    })),
     bookingStatusAfter: eb.status,
     bookingPaymentStatusAfter: eb.paymentStatus,
   };
@@ -625,6 +742,24 @@ await step("chargeMembershipsFlow", async () => {
 await step("balanceAfterCharge", async () => {
   need(poolId);
   return { poolId, ...(await credits(poolId)) };
+});
+
+// Undo of a plan charge: refunding the membership payment gives its credit back.
+await step("refundMembershipPayment", async () => {
+  const flow = results.chargeMembershipsFlow;
+  need(flow.orderId, flow.payments?.[0]?.paymentId);
+  const res = checkShape(
+    "ecom_order-billing",
+    "refundPayments",
+    await wix.orderBilling.refundPayments(flow.orderId, { paymentRefunds: [{ paymentId: flow.payments[0].paymentId }] }),
+  );
+  const after = await wix.orders.getOrder(flow.orderId);
+  const payment = (get(res, "orderTransactions.payments") ?? []).find((p) => p._id === flow.payments[0].paymentId);
+  return {
+    paymentStatus: payment?.status ?? null,
+    orderPaymentStatusAfter: after?.paymentStatus ?? null,
+    ...(await credits(poolId)),
+  };
 });
 
 // Appointments: free slots carved from staff working hours, booked with the full slot.
@@ -687,8 +822,7 @@ await step("appointmentBooking", async () => {
 await step("fillTinySession", async () => {
   need(serviceId, input.tinyEventId);
   const b = await bookClass({ serviceId, eventId: input.tinyEventId, contactId: input.contactId });
-  const co = await checkoutFor(b._id);
-  const { orderId: oid } = await wix.checkout.createOrder(co._id);
+  const { orderId: oid } = await cartOrderFor(b._id);
   const eb = await extendedBooking(b._id);
   return { bookingId: b._id, orderId: oid, statusAfterOrder: eb.status };
 });

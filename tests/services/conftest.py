@@ -40,7 +40,7 @@ from bookings_app.models import (
 )
 from bookings_app.services import desk, mirror, sync
 from bookings_app.services.push import PushReport, push_desk_actions_now
-from bookings_app.wix import WixClient, bookings, checkout, get_sandbox, get_wix_client
+from bookings_app.wix import WixClient, bookings, cart, get_sandbox, get_wix_client
 from bookings_app.wix.client import ApiKeyAuth
 from bookings_app.wix.dates import wix_local_parse
 from tests.wix_sandbox.builders import (
@@ -116,14 +116,21 @@ class World:
             },
         )["booking"]
         if order:
-            made = checkout.create_checkout(
+            # The customer checked out on the website (Cart V2, channel WEB), to pay in person.
+            contact = person["contact"]
+            made = cart.create_cart(
                 self.wix,
                 channel_type="WEB",
-                line_items=[
+                catalog_items=[
                     {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
                 ],
-            )["checkout"]
-            checkout.create_order_from_checkout(self.wix, checkout_id=made["id"])
+                customer_info={
+                    "firstName": contact["info"]["name"].get("first"),
+                    "lastName": contact["info"]["name"].get("last"),
+                    "email": contact["primaryInfo"].get("email"),
+                },
+            )["cart"]
+            cart.place_order(self.wix, cart_id=made["id"])
         return booking
 
     # -- mirror side -----------------------------------------------------------------------------

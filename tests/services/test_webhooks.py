@@ -19,7 +19,7 @@ from bookings_app import tasks
 from bookings_app.models import BenefitBalance, Booking, Contact, Order, Payment, WebhookEvent
 from bookings_app.services import sync, webhooks
 from bookings_app.wix import bookings as wix_bookings
-from bookings_app.wix import checkout as wix_checkout
+from bookings_app.wix import cart as wix_cart
 from bookings_app.wix import order_transactions
 from bookings_app.wix import orders as wix_orders
 from bookings_app.wix.client import ApiKeyAuth, WixClient
@@ -105,12 +105,13 @@ def club(sandbox: Sandbox, wix: WixClient) -> dict[str, Any]:
             "selectedPaymentOption": "OFFLINE",
         },
     )["booking"]
-    checkout = wix_checkout.create_checkout(
+    cart = wix_cart.create_cart(
         wix,
         channel_type="BACKOFFICE_MERCHANT",
-        line_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
-    )["checkout"]
-    order_id = wix_checkout.create_order_from_checkout(wix, checkout_id=checkout["id"])["orderId"]
+        catalog_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
+        customer_info={"firstName": "Jo", "lastName": "Swimmer", "email": contact["primaryInfo"]["email"]},
+    )["cart"]
+    order_id = wix_cart.place_order(wix, cart_id=cart["id"])["orderId"]
     assert sync.sync_full(wix=wix).ok
     return {
         "service": service,

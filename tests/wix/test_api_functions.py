@@ -20,6 +20,7 @@ from bookings_app.wix import (
     benefit_programs,
     bookings,
     calendar,
+    cart,
     checkout,
     contacts,
     extended_bookings,
@@ -39,6 +40,7 @@ API_MODULES: list[ModuleType] = [
     benefit_programs,
     bookings,
     calendar,
+    cart,
     checkout,
     contacts,
     extended_bookings,
@@ -723,14 +725,6 @@ CASES = [
         body=set(),
     ),
     Case(
-        orders.bulk_mark_orders_as_paid,
-        dict(order_ids=["o1", "o2"]),
-        "POST /v1/bulk/payments-collector/mark-as-paid",
-        "/v1/bulk/payments-collector/mark-as-paid",
-        False,
-        body={"ecomOrderIds"},
-    ),
-    Case(
         orders.record_manually_collected_payment,
         dict(order_id="ORD", amount="12.50"),
         "POST /ecom/v1/payments-collector/orders/{orderId}/manual-payment",
@@ -746,14 +740,6 @@ CASES = [
         True,
     ),
     Case(
-        orders.collector_charge_membership,
-        dict(order_id="ORD", member_id="MEM", membership_charges=[{"membershipId": "pool", "lineItemId": "li"}]),
-        "POST /ecom/v1/payments-collector/orders/{ecomOrderId}/charge-membership",
-        "/ecom/v1/payments-collector/orders/ORD/charge-membership",
-        False,
-        body={"memberId", "membershipCharges"},
-    ),
-    Case(
         orders.charge_memberships,
         dict(
             order_id="ORD",
@@ -766,12 +752,34 @@ CASES = [
         body={"orderId", "memberId", "memberships"},
     ),
     Case(
-        orders.void_memberships,
-        dict(order_id="ORD", payment_ids=["pay"]),
-        "POST /ecom/v1/order-billing/void-memberships",
-        "/ecom/v1/order-billing/void-memberships",
+        orders.refund_payments,
+        dict(order_id="ORD", payment_refunds=[{"paymentId": "pay"}], customer_reason="undo"),
+        "POST /ecom/v1/order-billing/refund-payments",
+        "/ecom/v1/order-billing/refund-payments",
         False,
-        body={"orderId", "paymentIds"},
+        body={"orderId", "paymentRefunds", "customerReason"},
+    ),
+    # -- cart v2 --
+    Case(
+        cart.create_cart,
+        dict(
+            channel_type="BACKOFFICE_MERCHANT",
+            catalog_items=[{"catalogReference": {"catalogItemId": "b", "appId": "a"}, "quantity": 1}],
+            customer_info={"firstName": "Ann", "email": "ann@example.com", "phone": ""},
+        ),
+        "POST /ecom/v2/carts",
+        "/ecom/v2/carts",
+        False,
+        body={"cart", "catalogItems"},
+    ),
+    Case(cart.get_cart, dict(cart_id="CART"), "GET /ecom/v2/carts/{cartId}", "/ecom/v2/carts/CART", True),
+    Case(
+        cart.place_order,
+        dict(cart_id="CART"),
+        "POST /ecom/v2/carts/{cartId}/place-order",
+        "/ecom/v2/carts/CART/place-order",
+        False,
+        body=set(),
     ),
     # -- order transactions --
     Case(
@@ -1158,6 +1166,46 @@ def test_manual_payment_amount_is_a_price_object() -> None:
     assert json.loads(request.content) == {"amount": {"amount": "25.00"}}
 
 
+def test_create_cart_sends_the_booking_as_a_catalog_item_and_the_buyer_by_name_only() -> None:
+    # CreateCartRequest{cart{source{channelType}, customerInfo{firstName, lastName, email, phone}},
+    # catalogItems[{catalogReference, quantity}]}: customerInfo's ids and lineItems[].id are read-only.
+    item = {
+        "catalogReference": {"catalogItemId": "booking-1", "appId": "13d21c63-b5ec-5912-8397-c3a5ddb27a97"},
+        "quantity": 1,
+    }
+    request = sent(
+        cart.create_cart,
+        channel_type="BACKOFFICE_MERCHANT",
+        catalog_items=[item],
+        customer_info={"firstName": "Ann", "lastName": "", "email": "ann@example.com", "phone": None},
+    )
+    assert json.loads(request.content) == {
+        "cart": {
+            "source": {"channelType": "BACKOFFICE_MERCHANT"},
+            "customerInfo": {"firstName": "Ann", "email": "ann@example.com"},
+        },
+        "catalogItems": [item],
+    }
+
+
+def test_create_cart_refuses_a_line_id_and_empty_or_oversized_carts_before_sending() -> None:
+    recorder = Recorder()
+    wix = client_for(recorder)
+    ref = {"catalogReference": {"catalogItemId": "b", "appId": "a"}, "quantity": 1}
+    with pytest.raises(ValueError, match="read-only"):
+        cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[{**ref, "id": "mine"}])
+    with pytest.raises(ValueError, match="1 to 300"):
+        cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[])
+    with pytest.raises(ValueError, match="1 to 300"):
+        cart.create_cart(wix, channel_type="BACKOFFICE_MERCHANT", catalog_items=[ref] * 301)
+    assert recorder.requests == []
+
+
+def test_refund_payments_sends_the_payment_refunds() -> None:
+    request = sent(orders.refund_payments, order_id="o", payment_refunds=[{"paymentId": "p"}])
+    assert json.loads(request.content) == {"orderId": "o", "paymentRefunds": [{"paymentId": "p"}]}
+
+
 def test_benefit_calls_default_to_the_pricing_plans_namespace() -> None:
     request = sent(benefit_programs.get_eligible_benefits, item_reference=ITEM_REF)
     assert json.loads(request.content) == {"itemReference": ITEM_REF, "namespace": "@wix/pricing-plans"}
@@ -1179,7 +1227,7 @@ def test_queries_send_an_empty_query_when_none_is_given() -> None:
         ),
         (attendance.bulk_set_attendance, lambda n: {"attendance_details": [{"attendance": {}}] * n}, 8),
         (calendar.bulk_create_events, lambda n: {"events": [{"scheduleId": "s"}] * n}, 50),
-        (orders.bulk_mark_orders_as_paid, lambda n: {"order_ids": [f"o{i}" for i in range(n)]}, 100),
+        (orders.refund_payments, lambda n: {"order_id": "o", "payment_refunds": [{"paymentId": "p"}] * n}, 50),
         (orders.charge_memberships, lambda n: {"order_id": "o", "member_id": "m", "memberships": [{}] * n}, 100),
         (order_transactions.add_payments, lambda n: {"order_id": "o", "payments": [{}] * n}, 50),
         (
@@ -1222,7 +1270,6 @@ def test_bulk_limits_are_enforced_before_sending(fn: Callable[..., Any], kwargs_
         (bookings.bulk_cancel_booking, {"bookings_info": [{"bookingId": "b"}] * 101}),
         (calendar.bulk_cancel_events, {"event_ids": []}),
         (calendar.list_events, {"event_ids": []}),
-        (orders.void_memberships, {"order_id": "o", "payment_ids": []}),
         (order_transactions.list_transactions_for_multiple_orders, {"order_ids": []}),
         (
             benefit_programs.redeem_benefit,

@@ -15,6 +15,7 @@ from bookings_app.wix.errors import (
     WixUnauthenticated,
     WixUnavailable,
     WixValidationError,
+    error_from_response,
 )
 from tests.wix.wire import Wire, app_error, fail, make_client
 
@@ -175,3 +176,14 @@ def test_connection_refused_is_unavailable_and_not_applied() -> None:
         client.post("/x", {}, idempotent=False)
     assert excinfo.value.maybe_applied is False
     assert excinfo.value.code == "UNAVAILABLE"
+
+
+def test_application_error_data_is_read_from_the_envelope() -> None:
+    body = {
+        "message": "ordered",
+        "details": {"applicationError": {"code": "CART_ALREADY_ORDERED", "data": {"cartId": "c", "orderId": "o"}}},
+    }
+    err = error_from_response(409, body, idempotent=False)
+    assert err.code == "CART_ALREADY_ORDERED"
+    assert err.data == {"cartId": "c", "orderId": "o"}
+    assert error_from_response(500, "<html>", idempotent=True).data == {}

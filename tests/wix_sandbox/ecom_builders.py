@@ -1,5 +1,5 @@
-"""Builders for eCommerce flows and checks of their answers: a booked class, its checkout and order,
-payments, a member with a plan.
+"""Builders for eCommerce flows and checks of their answers: a booked class, its cart (or Checkout V1
+checkout) and order, payments, a member with a plan.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from wix_sandbox import BOOKINGS_APP_ID, PRICING_PLANS_APP_ID, Sandbox
 from wix_sandbox.state import COLLECTIONS
 
 CHECKOUTS = "/ecom/v1/checkouts"
+CARTS = "/ecom/v2/carts"
 ORDERS = "/ecom/v1/orders"
+CHARGE_MEMBERSHIPS = "/ecom/v1/order-billing/charge-memberships"
+REFUND_PAYMENTS = "/ecom/v1/order-billing/refund-payments"
+# What Checkout V1's create-order needs when the total is above 0.
+BILLING = {"address": {"country": "GB", "city": "Windermere", "postalCode": "LA23 1AA", "addressLine1": "1 Lake Road"}}
 BOOKINGS = "/_api/bookings-service/v2/bookings"
 SESSION_START = datetime(2026, 11, 25, 7, 0)
 
@@ -65,7 +70,12 @@ def booking_line(booking_id: str, **extra: Any) -> dict[str, Any]:
     return {"quantity": 1, "catalogReference": {"catalogItemId": booking_id, "appId": BOOKINGS_APP_ID}, **extra}
 
 
-def create_checkout(sb: Sandbox, *booking_ids: str, channel: str = "BACKOFFICE_MERCHANT", **extra: Any) -> dict:
+def create_checkout(
+    sb: Sandbox, *booking_ids: str, channel: str = "BACKOFFICE_MERCHANT", billing: bool = True, **extra: Any
+) -> dict:
+    """A Checkout V1 checkout of the bookings; ``billing`` gives it the billing address create-order needs."""
+    if billing:
+        extra["checkoutInfo"] = {"billingInfo": BILLING, **extra.get("checkoutInfo", {})}
     status, body = call(
         sb, "POST", CHECKOUTS, {"channelType": channel, "lineItems": [booking_line(b) for b in booking_ids], **extra}
     )
@@ -74,9 +84,40 @@ def create_checkout(sb: Sandbox, *booking_ids: str, channel: str = "BACKOFFICE_M
 
 
 def place_order(sb: Sandbox, checkout_id: str) -> dict[str, Any]:
+    """Checkout V1 create-order; returns the order."""
     status, body = call(sb, "POST", f"{CHECKOUTS}/{checkout_id}/create-order", {})
     assert status == 200, body
     return get_order(sb, body["orderId"])
+
+
+def cart_body(
+    *booking_ids: str, channel: str = "BACKOFFICE_MERCHANT", customer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A CreateCartRequest for the bookings, the way the app sends it."""
+    cart: dict[str, Any] = {"source": {"channelType": channel}}
+    if customer is None:
+        customer = {"firstName": "Jo", "lastName": "Swimmer", "email": "jo.swimmer@example.com"}
+    if customer:
+        cart["customerInfo"] = customer
+    return {"cart": cart, "catalogItems": [booking_line(b) for b in booking_ids]}
+
+
+def create_cart(sb: Sandbox, *booking_ids: str, **kwargs: Any) -> dict[str, Any]:
+    status, body = call(sb, "POST", CARTS, cart_body(*booking_ids, **kwargs))
+    assert status == 200, body
+    return body["cart"]
+
+
+def place_cart(sb: Sandbox, cart_id: str) -> dict[str, Any]:
+    """Cart V2 place-order; returns the order."""
+    status, body = call(sb, "POST", f"{CARTS}/{cart_id}/place-order", {})
+    assert status == 200, body
+    return get_order(sb, body["orderId"])
+
+
+def cart_order(sb: Sandbox, *booking_ids: str, **kwargs: Any) -> dict[str, Any]:
+    """The bookings sold through a Cart V2 cart: the placed order."""
+    return place_cart(sb, create_cart(sb, *booking_ids, **kwargs)["id"])
 
 
 def get_order(sb: Sandbox, order_id: str) -> dict[str, Any]:
@@ -86,10 +127,9 @@ def get_order(sb: Sandbox, order_id: str) -> dict[str, Any]:
 
 
 def booked_order(sb: Sandbox, *, price: str = "12", option: str = "OFFLINE") -> tuple[dict, dict]:
-    """A class booking sold through a back-office checkout: (booking, order)."""
+    """A class booking sold through a back-office cart: (booking, order)."""
     booking = book_class(sb, price=price, option=option)
-    checkout = create_checkout(sb, booking["id"])
-    return booking, place_order(sb, checkout["id"])
+    return booking, cart_order(sb, booking["id"])
 
 
 def direct_order(sb: Sandbox, amount: str = "20", **order: Any) -> dict[str, Any]:
@@ -151,6 +191,25 @@ def credits_left(sb: Sandbox, pool_id: str) -> int:
     status, body = call(sb, "GET", f"/benefit-programs/v1/balances/{pool_id}")
     assert status == 200, body
     return int(float(body["balance"]["amount"]["available"]))
+
+
+def membership_order(
+    sb: Sandbox, *, credits: int | None = 5, price: str = "12"
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A member with a plan, their class booking paid by membership, its back-office order (not yet
+    charged): (booking, order, member, sold plan)."""
+    service = make_service(sb, price=price)
+    contact, member, sold = member_with_plan(sb, service, credits_left=credits)
+    booking = book_class(sb, option="MEMBERSHIP", service=service, contact=contact)
+    return booking, cart_order(sb, booking["id"]), member, sold
+
+
+def charge(sb: Sandbox, order: dict[str, Any], member_id: str, pool_id: str) -> tuple[int, dict]:
+    return call(sb, "POST", CHARGE_MEMBERSHIPS, charge_body(order, member_id, pool_id))
+
+
+def refund(sb: Sandbox, order_id: str, *payment_refunds: dict[str, Any], **extra: Any) -> tuple[int, dict]:
+    return call(sb, "POST", REFUND_PAYMENTS, {"orderId": order_id, "paymentRefunds": list(payment_refunds), **extra})
 
 
 def charge_body(order: dict[str, Any], member_id: str, pool_id: str) -> dict[str, Any]:

@@ -39,3 +39,11 @@ def test_partial_bulk_applies_the_first_half_then_answers_500() -> None:
     assert single.status == 200  # not a bulk call: untouched
     assert len(sandbox.state.all("bookings")) == 2 + 1  # 2 of the 5 (the first half), and the single one
     assert Faults.parse("partial_bulk_rate=0.5").partial_bulk_rate == 0.5
+
+
+def test_membership_charge_settings_parse_and_are_checked() -> None:
+    faults = Faults.parse("membership_settlement=manual, membership_decline_rate=1")
+    assert (faults.membership_settlement, faults.membership_decline_rate) == ("manual", 1.0)
+    assert (Faults().membership_settlement, Faults().membership_decline_rate) == ("next_call", 0.0)
+    with pytest.raises(ValueError):
+        Faults.parse("membership_settlement=later")

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     bookings,
     calendar,
     catalog,
+    ecom_cart,
     ecom_checkout,
     ecom_orders,
     ecom_payments,

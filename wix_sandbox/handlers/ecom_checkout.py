@@ -1,9 +1,21 @@
-"""eCommerce Checkout V1 (deprecated but working) and create-order from it (CONTRACT.md §11, §14).
+"""eCommerce Checkout V1 (deprecated: removal 2027-02-01, replaced by Cart V2) and its create-order (§11, §20).
 
 A checkout is recalculated from its inputs (line item references, quantities, selected
 memberships, buyer email) on create, update and create-order: the booking a line item points at
-gives its name, price and schedule through :func:`~wix_sandbox.rules.booking_orders.booking_line_item`, and the buyer's
-pricing-plan pools give ``membershipOptions`` through ``rules/plan_credits.py``.
+gives its name, price and schedule through :func:`~wix_sandbox.rules.booking_orders.booking_line_item`.
+
+As strict as the SDK documents it:
+
+- ``lineItems[].id`` is read-only: an id sent by the caller is ignored and the checkout names its
+  own lines, so ``selectedMemberships.memberships[].lineItemIds`` naming a line the checkout
+  doesn't have is a 400.
+- ``buyerInfo.memberId`` / ``contactId`` are read-only and the buyer is never inferred for a call
+  made with an API key or app token (UNCONFIRMED, from a public report that ``buyerInfo`` comes
+  back empty): ``buyerInfo`` holds only the email sent, and ``membershipOptions.eligibleMemberships``
+  ("reserved for internal use") stays empty — a selected membership is always invalid here. Pay
+  with a plan through Cart V2 and Order Billing Charge Memberships instead.
+- Create Order needs ``billingInfo.address`` (at least ``country``) when the total is above 0.
+- CHECKOUT_ALREADY_PAID is answered 409, where the reference lists it.
 """
 
 from __future__ import annotations
@@ -17,24 +29,20 @@ from wix_sandbox.errors import SandboxError, ValidationFailed, not_found, precon
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_orders import CHANNEL_TYPES
 from wix_sandbox.routing import route
-from wix_sandbox.rules import plan_credits
 from wix_sandbox.rules.booking_orders import (
     booking_ids_of,
     booking_line_item,
+    line_payment_option,
+    line_unit_price,
     order_created_for_booking,
-    order_of_booking,
+    unsellable_reason,
 )
 
 MAX_LINE_ITEMS = 300
 # Money a checkout line asks to be paid now, online (the membership remainder is paid online too).
 _ONLINE_OPTIONS = ("FULL_PAYMENT_ONLINE", "DEPOSIT_ONLINE", "MEMBERSHIP")
 # Channels where staff take the money themselves: no payment gateway order, ever.
-_OFFLINE_CHANNELS = ("BACKOFFICE_MERCHANT", "POS")
-_PAYMENT_OPTION_BY_SELECTION = {
-    "ONLINE": "FULL_PAYMENT_ONLINE",
-    "MEMBERSHIP": "MEMBERSHIP",
-    "MEMBERSHIP_OFFLINE": "MEMBERSHIP_OFFLINE",
-}
+OFFLINE_CHANNELS = ("BACKOFFICE_MERCHANT", "POS")
 
 
 def get_checkout(sb: Sandbox, checkout_id: str) -> dict[str, Any]:
@@ -44,11 +52,16 @@ def get_checkout(sb: Sandbox, checkout_id: str) -> dict[str, Any]:
     return checkout
 
 
+def _already_paid(checkout_id: str, description: str) -> SandboxError:
+    # The API reference lists CHECKOUT_ALREADY_PAID under 409 Conflict (CONTRACT.md §20).
+    return SandboxError(409, "CHECKOUT_ALREADY_PAID", description, {"checkoutId": checkout_id})
+
+
 # -- input validation ------------------------------------------------------------------------
 
 
-def _line_inputs(raw_lines: Any, field: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The stored inputs of line items (id, quantity, catalogReference) and any violations."""
+def _line_inputs(sb: Sandbox, raw_lines: Any, field: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored inputs of line items (new id, quantity, catalogReference) and any violations."""
     problems: list[dict[str, Any]] = []
     if not isinstance(raw_lines, list):
         return [], [violation(field, f"{field} must be a list", "VALIDATION")]
@@ -67,13 +80,15 @@ def _line_inputs(raw_lines: Any, field: str) -> tuple[list[dict[str, Any]], list
         quantity = raw.get("quantity", 1)
         if not isinstance(quantity, int) or not 1 <= quantity <= 100000:
             problems.append(violation(f"{field}[{i}].quantity", "quantity must be between 1 and 100000", "MIN"))
-        # UNCONFIRMED: a line item id sent by the caller is kept, so selectedMemberships sent in the
-        # same create call can name the line; without one the checkout assigns it.
-        lines.append({"id": raw.get("id"), "quantity": quantity, "catalogReference": ref})
+        # ``LineItem.id`` is @readonly: whatever the caller sent, the checkout names the line itself.
+        lines.append({"id": sb.state.new_id(), "quantity": quantity, "catalogReference": ref})
     return lines, problems
 
 
-def _selected_inputs(membership_options: Any, field: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _selected_inputs(
+    membership_options: Any, field: str, line_ids: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Selected memberships and their violations; every ``lineItemIds`` entry must be a line of the checkout."""
     selected = ((membership_options or {}).get("selectedMemberships") or {}).get("memberships") or []
     problems = []
     for i, sel in enumerate(selected):
@@ -82,6 +97,15 @@ def _selected_inputs(membership_options: Any, field: str) -> tuple[list[dict[str
                 problems.append(
                     violation(
                         f"{field}.selectedMemberships.memberships[{i}].{key}", f"{key} is required", "REQUIRED_FIELD"
+                    )
+                )
+        for j, line_id in enumerate(sel.get("lineItemIds") or []):
+            if line_id not in line_ids:
+                problems.append(
+                    violation(
+                        f"{field}.selectedMemberships.memberships[{i}].lineItemIds[{j}]",
+                        f"line item {line_id} is not in the checkout (line item ids are the checkout's own)",
+                        "VALIDATION",
                     )
                 )
     clean = [
@@ -100,9 +124,7 @@ def _check_channel(channel: Any) -> None:
 # -- calculation -----------------------------------------------------------------------------
 
 
-def _price_line(
-    sb: Sandbox, line: dict[str, Any], ordered: set[str]
-) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
+def _price_line(sb: Sandbox, line: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
     """Fill a line item from its catalog item. Returns (line, booking info or None, problem or None)."""
     ref = line["catalogReference"]
     out: dict[str, Any] = {"id": line["id"], "quantity": line["quantity"], "catalogReference": ref}
@@ -121,12 +143,9 @@ def _price_line(
             status = "NOT_FOUND" if exc.status == 404 else "NOT_AVAILABLE"
             problem = exc.description
         else:
-            booking_status = (sb.state.get("bookings", ref["catalogItemId"]) or {}).get("status")
-            # UNCONFIRMED: a booking already sold in a live order, or no longer standing, can't be sold.
-            if ref["catalogItemId"] in ordered:
-                status, problem, info = "NOT_AVAILABLE", f"Booking {ref['catalogItemId']} already has an order", None
-            elif booking_status in ("CANCELED", "DECLINED"):
-                status, problem, info = "NOT_AVAILABLE", f"Booking {ref['catalogItemId']} is {booking_status}", None
+            problem = unsellable_reason(sb, ref["catalogItemId"])
+            if problem:
+                status, info = "NOT_AVAILABLE", None
     if info is None:
         out.update(
             {
@@ -141,8 +160,8 @@ def _price_line(
         )
         return out, None, problem
 
-    option = _PAYMENT_OPTION_BY_SELECTION.get(info.get("selectedPaymentOption") or "", "FULL_PAYMENT_OFFLINE")
-    unit = Decimal(0) if option == "MEMBERSHIP_OFFLINE" else dec(info["unitPrice"])
+    option = line_payment_option(info)
+    unit = dec(line_unit_price(info))
     name = info.get("productName")
     name = name.get("original") if isinstance(name, dict) else name
     out.update(
@@ -175,22 +194,6 @@ def _set_line_price(sb: Sandbox, line: dict[str, Any], unit: Decimal) -> None:
     line["taxDetails"] = {"taxableAmount": price(sb, total), "taxRate": "0", "totalTax": price(sb, 0)}
 
 
-def _ordered_booking_ids(sb: Sandbox, booking_ids: list[str]) -> set[str]:
-    """Those of ``booking_ids`` already sold in an order that still stands (via the orders index)."""
-    return {
-        booking_id
-        for booking_id in booking_ids
-        if (order := order_of_booking(sb, booking_id)) is not None and order.get("status") != "CANCELED"
-    }
-
-
-def _member_of_contact(sb: Sandbox, contact_id: str | None) -> str | None:
-    if not contact_id:
-        return None
-    members = sb.state.find("members", lambda m: m.get("contactId") == contact_id)
-    return members[0]["id"] if members else None
-
-
 def _summary(sb: Sandbox, lines: list[dict[str, Any]]) -> dict[str, Any]:
     subtotal = sum((dec(line["lineItemPrice"]["amount"]) for line in lines), Decimal(0))
     return {
@@ -207,64 +210,27 @@ def _calculate(sb: Sandbox, checkout: dict[str, Any]) -> None:
     """Recompute every derived field of ``checkout`` in place from its inputs."""
     violations: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
-    infos: dict[str, dict[str, Any]] = {}
-    has_bookings = any(li["catalogReference"].get("appId") == BOOKINGS_APP_ID for li in checkout["lineItems"])
-    ordered = (
-        _ordered_booking_ids(
-            sb,
-            [
-                li["catalogReference"]["catalogItemId"]
-                for li in checkout["lineItems"]
-                if li["catalogReference"].get("appId") == BOOKINGS_APP_ID
-                and li["catalogReference"].get("catalogItemId")
-            ],
-        )
-        if has_bookings
-        else set()
-    )
     for stored in checkout["lineItems"]:
-        line, info, problem = _price_line(sb, stored, ordered)
+        line, _, problem = _price_line(sb, stored)
         lines.append(line)
-        if info is not None:
-            infos[line["id"]] = info
         if problem:
             violations.append(_line_violation(line["id"], problem))
 
-    buyer = {k: v for k, v in (checkout.get("buyerInfo") or {}).items() if k == "email" and v}
-    contact_id = next((info.get("contactId") for info in infos.values() if info.get("contactId")), None)
-    member_id = _member_of_contact(sb, contact_id)
-    if contact_id:
-        buyer["contactId"] = contact_id
-        contact = sb.state.get("contacts", contact_id) or {}
-        buyer.setdefault("email", (contact.get("primaryInfo") or {}).get("email"))
-    if member_id:
-        buyer["memberId"] = member_id
-    checkout["buyerInfo"] = {k: v for k, v in buyer.items() if v}
+    # UNCONFIRMED (public report, CONTRACT.md §20): with an API key the buyer is not inferred —
+    # not from the booking's contact, not from a member — so buyerInfo is what was sent (the email).
+    checkout["buyerInfo"] = {k: v for k, v in (checkout.get("buyerInfo") or {}).items() if k == "email" and v}
 
-    eligible = _eligible_memberships(sb, member_id, lines, infos)
+    # eligibleMemberships is "reserved for internal use" and needs a member buyer, which an API-key
+    # checkout never has: every selected membership is invalid and blocks the order.
     options = checkout.setdefault("membershipOptions", {})
     selected = (options.get("selectedMemberships") or {}).get("memberships") or []
-    by_id = {line["id"]: line for line in lines}
     invalid_memberships = []
-    covered: set[str] = set()
     for sel in selected:
-        offered = eligible.get(sel["id"])
         for line_id in sel["lineItemIds"]:
-            line = by_id.get(line_id)
-            if line is None:
-                reason = f"Line item {line_id} is not in the checkout"
-            elif offered is None or offered.get("appId") != sel["appId"] or line_id not in offered["lineItemIds"]:
-                reason = f"Membership {sel['id']} can't pay for line item {line_id}"
-            elif line_id in covered:
-                reason = f"Line item {line_id} is already paid by another membership"
-            else:
-                covered.add(line_id)
-                line["paymentOption"] = "MEMBERSHIP"
-                _set_line_price(sb, line, Decimal(0))
-                continue
-            invalid_memberships.append({"membership": {**(offered or sel), "lineItemIds": [line_id]}, "reason": reason})
+            reason = f"Membership {sel['id']} can't pay for line item {line_id}: the checkout has no member buyer"
+            invalid_memberships.append({"membership": {**sel, "lineItemIds": [line_id]}, "reason": reason})
             violations.append(_line_violation(line_id, reason))
-    options["eligibleMemberships"] = list(eligible.values())
+    options["eligibleMemberships"] = []
     options["invalidMemberships"] = invalid_memberships
     options["selectedMemberships"] = {"memberships": selected}
 
@@ -286,27 +252,6 @@ def _line_violation(line_id: str, description: str) -> dict[str, Any]:
     }
 
 
-def _eligible_memberships(
-    sb: Sandbox, member_id: str | None, lines: list[dict[str, Any]], infos: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """The buyer's memberships that can pay for the booking lines, merged by membership id."""
-    if not member_id:
-        return {}
-    merged: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        info = infos.get(line["id"])
-        if info is None:
-            continue
-        for membership in plan_credits.eligible_memberships(
-            sb, member_id=member_id, service_id=info["serviceId"], line_item_ids=[line["id"]]
-        ):
-            known = merged.setdefault(membership["id"], {**membership, "lineItemIds": []})
-            known["lineItemIds"] = sorted(
-                set(known["lineItemIds"]) | set(membership.get("lineItemIds") or [line["id"]])
-            )
-    return merged
-
-
 # -- checkout API ----------------------------------------------------------------------------
 
 
@@ -314,13 +259,13 @@ def _eligible_memberships(
 def create_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     body = req.body
     _check_channel(body.get("channelType"))
-    lines, problems = _line_inputs(body.get("lineItems") or [], "lineItems")
+    lines, problems = _line_inputs(sb, body.get("lineItems") or [], "lineItems")
     info = body.get("checkoutInfo") or {}
-    selected, selected_problems = _selected_inputs(info.get("membershipOptions"), "checkoutInfo.membershipOptions")
+    selected, selected_problems = _selected_inputs(
+        info.get("membershipOptions"), "checkoutInfo.membershipOptions", {line["id"] for line in lines}
+    )
     if problems or selected_problems:
         raise ValidationFailed(problems + selected_problems)
-    for line in lines:
-        line["id"] = line["id"] or sb.state.new_id()
     checkout: dict[str, Any] = {
         "lineItems": lines,
         "buyerInfo": {"email": (info.get("buyerInfo") or {}).get("email")},
@@ -361,19 +306,18 @@ def update_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
         raise not_found("CHECKOUT_NOT_FOUND", "Checkout", checkout_id)
     if checkout["completed"]:
         # UNCONFIRMED: a completed checkout (its order exists) can't change any more.
-        raise precondition("CHECKOUT_ALREADY_PAID", f"Checkout {checkout_id} is completed")
+        raise _already_paid(checkout_id, f"Checkout {checkout_id} is completed")
     patch = req.body.get("checkout") or {}
-    added, problems = _line_inputs(req.body.get("lineItems") or [], "lineItems")
+    added, problems = _line_inputs(sb, req.body.get("lineItems") or [], "lineItems")
     selected: list[dict[str, Any]] | None = None
     if "membershipOptions" in patch:
-        selected, more = _selected_inputs(patch["membershipOptions"], "checkout.membershipOptions")
+        line_ids = {line["id"] for line in checkout["lineItems"] + added}
+        selected, more = _selected_inputs(patch["membershipOptions"], "checkout.membershipOptions", line_ids)
         problems += more
     if "channelType" in patch:
         _check_channel(patch["channelType"])
     if problems:
         raise ValidationFailed(problems)
-    for line in added:
-        line["id"] = line["id"] or sb.state.new_id()
     checkout["lineItems"] = checkout["lineItems"] + added
     if selected is not None:
         checkout["membershipOptions"]["selectedMemberships"] = {"memberships": selected}
@@ -410,7 +354,7 @@ def create_order_from_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, An
     checkout = sb.state.edit("checkouts", get_checkout(sb, req.path_params["id"])["id"])
     assert checkout is not None
     if checkout["completed"]:
-        raise precondition("CHECKOUT_ALREADY_PAID", f"Checkout {checkout['id']} already has an order")
+        raise _already_paid(checkout["id"], f"Checkout {checkout['id']} already has an order")
     if not checkout["lineItems"]:
         raise precondition("EMPTY_CHECKOUT", f"Checkout {checkout['id']} has no line items")
     _calculate(sb, checkout)  # prices, plans and bookings may have changed since the last look
@@ -425,10 +369,25 @@ def create_order_from_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, An
             "VIOLATIONS_WITH_ERROR_SEVERITY", "The checkout has violations", {"violations": checkout["violations"]}
         )
 
-    online_due = checkout["channelType"] not in _OFFLINE_CHANNELS and dec(checkout["payNow"]["total"]["amount"]) > 0
+    if dec(checkout["priceSummary"]["total"]["amount"]) > 0 and not (
+        (checkout.get("billingInfo") or {}).get("address") or {}
+    ).get("country"):
+        # The SDK: a billing address is required when the total is above 0. UNCONFIRMED which parts
+        # of it; the sandbox asks for the country at least.
+        raise ValidationFailed(
+            [
+                violation(
+                    "billingInfo.address.country",
+                    "a billing address is required when the total is above 0",
+                    "REQUIRED_FIELD",
+                )
+            ]
+        )
+
+    online_due = checkout["channelType"] not in OFFLINE_CHANNELS and dec(checkout["payNow"]["total"]["amount"]) > 0
     order = ecom_orders.order_create(
         sb,
-        lines=[_order_line(line) for line in checkout["lineItems"]],
+        lines=[order_line(line) for line in checkout["lineItems"]],
         channel_type=checkout["channelType"],
         # Offline orders are approved at once; an order waiting for online money stays INITIALIZED.
         status="INITIALIZED" if online_due else "APPROVED",
@@ -440,8 +399,6 @@ def create_order_from_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, An
     touch(sb, checkout)
     sb.state.put("checkouts", checkout)
 
-    _charge_selected_memberships(sb, checkout, order)
-    order = ecom_orders.order_recalculate(sb, order["id"], notify=False)
     for booking_id in booking_ids_of(order):
         order_created_for_booking(sb, booking_id=booking_id, order=order)
     result = {"orderId": order["id"]}
@@ -450,7 +407,8 @@ def create_order_from_checkout(sb: Sandbox, req: SandboxRequest) -> dict[str, An
     return result
 
 
-def _order_line(line: dict[str, Any]) -> dict[str, Any]:
+def order_line(line: dict[str, Any]) -> dict[str, Any]:
+    """The order line item of a checkout line item."""
     keys = (
         "id",
         "productName",
@@ -469,37 +427,3 @@ def _order_line(line: dict[str, Any]) -> dict[str, Any]:
     out = {k: line[k] for k in keys if k in line}
     out["totalDiscount"] = line.get("discount")
     return out
-
-
-def _charge_selected_memberships(sb: Sandbox, checkout: dict[str, Any], order: dict[str, Any]) -> None:
-    """Take one credit per membership-paid line and record it as an APPROVED membership payment."""
-    member_id = checkout["buyerInfo"].get("memberId")
-    eligible = {m["id"]: m for m in checkout["membershipOptions"]["eligibleMemberships"]}
-    lines = {line["id"]: line for line in checkout["lineItems"]}
-    record = ecom_orders.edit_transactions(sb, order["id"])
-    for sel in checkout["membershipOptions"]["selectedMemberships"]["memberships"]:
-        for line_id in sel["lineItemIds"]:
-            line = lines[line_id]
-            transaction_id = plan_credits.charge_membership(
-                sb,
-                member_id=member_id or "",
-                membership_id=sel["id"],
-                service_id=line["rootCatalogItemId"],
-                reference=f"{order['id']}:{line_id}",
-            )
-            record["payments"].append(
-                ecom_orders.new_payment(
-                    sb,
-                    ecom_orders.line_total(line),
-                    membershipPaymentDetails={
-                        "membershipId": sel["id"],
-                        "lineItemId": line_id,
-                        "status": "CHARGED",
-                        "name": eligible[sel["id"]].get("name") or {"original": "Membership"},
-                        "externalTransactionId": transaction_id,
-                        "voided": False,
-                        "providerAppId": sel["appId"],
-                    },
-                )
-            )
-    sb.state.put("order_transactions", record)

@@ -4,19 +4,27 @@ An order's ``balanceSummary`` and ``paymentStatus`` are never set directly: they
 payments recorded on its order transactions (collection ``order_transactions``, keyed by order
 id). :func:`order_recalculate` is the one place that derives them, and the one place that tells
 the bookings in the order that their payment status changed.
+
+Membership charges are asynchronous (Order Billing Charge Memberships answers PENDING payments,
+CONTRACT.md §12.3): :func:`settle_membership_payments` settles them — by itself at the start of
+the next eCommerce call on the order (``Faults.membership_settlement = "next_call"``, the
+default), or only when called (``"manual"``).
 """
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import dec, now_iso, parse_local, price, stamp_new, touch
-from wix_sandbox.errors import ValidationFailed, invalid, not_found, precondition, violation
+from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
+from wix_sandbox.faults import SETTLE_ON_NEXT_CALL
 from wix_sandbox.query import run_query
 from wix_sandbox.routing import route
+from wix_sandbox.rules import plan_credits
 from wix_sandbox.rules.booking_orders import booking_ids_of, order_created_for_booking, order_payment_changed
 
 CHANNEL_TYPES = (
@@ -53,6 +61,9 @@ ITEM_TYPE_PRESETS = ("UNRECOGNISED", "PHYSICAL", "DIGITAL", "GIFT_CARD", "SERVIC
 _COLLECTED = ("APPROVED", "REFUNDED", "PARTIALLY_REFUNDED")
 PAID_UP = ("PAID", "PARTIALLY_REFUNDED", "FULLY_REFUNDED")
 MAX_ORDER_LINE_ITEMS = 300
+# Key of the transactions record holding what settling a pending membership charge needs
+# (payment id -> {memberId, serviceId}); never part of the API's OrderTransactions.
+PENDING_CHARGES = "pendingMembershipCharges"
 
 
 # -- shared lookups --------------------------------------------------------------------------
@@ -117,10 +128,22 @@ def new_payment(sb: Sandbox, amount: Decimal, *, status: str = "APPROVED", **det
         "updatedDate": now_iso(sb),
         "amount": price(sb, amount),
         "refundDisabled": False,
+        "supportReceiptGeneration": False,
         "status": status,
     }
     payment.update(details)
+    regular = payment.get("regularPaymentDetails")
+    if regular is not None:
+        payment["regularPaymentDetails"] = {"savedPaymentMethod": False, **regular}
+    set_payment_status(payment, status)
     return payment
+
+
+def set_payment_status(payment: dict[str, Any], status: str) -> None:
+    """Set ``status``, and the deprecated ``regularPaymentDetails.status`` twin a regular payment carries."""
+    payment["status"] = status
+    if "regularPaymentDetails" in payment:
+        payment["regularPaymentDetails"]["status"] = status
 
 
 # -- the one money rule ----------------------------------------------------------------------
@@ -156,6 +179,10 @@ def order_recalculate(sb: Sandbox, order_id: str, *, notify: bool = True) -> dic
     refunded_payment_ids = {
         t.get("paymentId") for refund in record["refunds"] for t in refund.get("transactions", []) if t.get("paymentId")
     }
+    # A refunded membership (or gift card) payment is VOIDED: its credit went back, no money moved,
+    # so its refund record is not money refunded. UNCONFIRMED: the order then owes the line again
+    # (NOT_PAID, balance = total) rather than showing FULLY_REFUNDED.
+    voided_ids = {p["id"] for p in record["payments"] if p.get("status") == "VOIDED"}
     for payment in record["payments"]:
         amount = dec(payment["amount"]["amount"])
         status = payment.get("status")
@@ -170,6 +197,8 @@ def order_recalculate(sb: Sandbox, order_id: str, *, notify: bool = True) -> dic
             authorized += amount
     for refund in record["refunds"]:
         for t in refund.get("transactions", []):
+            if t.get("paymentId") in voided_ids:
+                continue
             if t.get("refundStatus", "SUCCEEDED") == "SUCCEEDED":
                 refunded += dec((t.get("amount") or {}).get("amount"))
 
@@ -252,16 +281,110 @@ def order_create(
     return order_recalculate(sb, order["id"], notify=False)
 
 
+# -- asynchronous membership charges -----------------------------------------------------------------
+
+
+def settle_membership_payments(sb: Sandbox, order_id: str | None = None) -> int:
+    """Settle the pending membership payments of one order (or of every order); returns how many.
+
+    The explicit trigger for tests and scripts (``Faults.membership_settlement = "manual"``).
+    Each pending payment ends APPROVED with one plan credit taken
+    (:func:`~wix_sandbox.rules.plan_credits.charge_membership`), or DECLINED when the plan can't
+    pay any more (no credit left, pool ended, …) or ``Faults.membership_decline_rate`` says so.
+    The order's payment status and its bookings' follow.
+    """
+    with sb.state.transaction():
+        ids = [order_id] if order_id else _orders_with_pending_charges(sb)
+        return sum(_settle(sb, i) for i in ids)
+
+
+def settle_before_call(sb: Sandbox, order_id: str | None) -> None:
+    """UNCONFIRMED (Wix only says "the status will be updated asynchronously"): a membership charge
+    settles before the next eCommerce call on its order, so the Charge Memberships answer is the
+    only place the sandbox shows it PENDING — unless settlement is ``manual``. Like everything a
+    request does, the settling is undone when that call is rejected; the next one settles again."""
+    if order_id and sb.faults.membership_settlement == SETTLE_ON_NEXT_CALL:
+        _settle(sb, order_id)
+
+
+def settle_all_before_call(sb: Sandbox) -> None:
+    """:func:`settle_before_call` for every order (Search Orders can show any of them)."""
+    if sb.faults.membership_settlement == SETTLE_ON_NEXT_CALL:
+        for order_id in _orders_with_pending_charges(sb):
+            _settle(sb, order_id)
+
+
+def _orders_with_pending_charges(sb: Sandbox) -> list[str]:
+    return sorted(r["id"] for r in sb.state.find("order_transactions", lambda r: bool(r.get(PENDING_CHARGES))))
+
+
+def pending_charges_of_pool(sb: Sandbox, pool_id: str) -> int:
+    """How many unsettled membership charges name this pool, on any order (credit they will take)."""
+    count = 0
+    for record in sb.state.find("order_transactions", lambda r: bool(r.get(PENDING_CHARGES))):
+        for payment in record["payments"]:
+            if (
+                payment["id"] in record[PENDING_CHARGES]
+                and payment.get("status") == "PENDING"
+                and (payment.get("membershipPaymentDetails") or {}).get("membershipId") == pool_id
+            ):
+                count += 1
+    return count
+
+
+def _declined_on_purpose(sb: Sandbox, payment_id: str) -> bool:
+    rate = sb.faults.membership_decline_rate
+    # Seeded by the payment id, so a test (or a demo) declines the same payments every run.
+    return rate >= 1 or (rate > 0 and random.Random(payment_id).random() < rate)
+
+
+def _settle(sb: Sandbox, order_id: str) -> int:
+    record = sb.state.edit("order_transactions", order_id)
+    if record is None or not record.get(PENDING_CHARGES):
+        return 0
+    pending = record.pop(PENDING_CHARGES)
+    settled = 0
+    for payment in record["payments"]:
+        charge = pending.get(payment["id"])
+        if charge is None or payment.get("status") != "PENDING":
+            continue
+        details = payment["membershipPaymentDetails"]
+        approved = False
+        if not _declined_on_purpose(sb, payment["id"]):
+            try:
+                details["externalTransactionId"] = plan_credits.charge_membership(
+                    sb,
+                    member_id=charge["memberId"],
+                    membership_id=details["membershipId"],
+                    service_id=charge["serviceId"],
+                    reference=f"{order_id}:{details['lineItemId']}",
+                )
+            except SandboxError:
+                # The balance no longer covers it (or the pool ended) since the charge was accepted.
+                approved = False
+            else:
+                approved = True
+        payment["status"] = "APPROVED" if approved else "DECLINED"
+        details["status"] = "CHARGED" if approved else "CHARGE_FAILED"  # the deprecated twin of ``status``
+        payment["updatedDate"] = now_iso(sb)
+        settled += 1
+    sb.state.put("order_transactions", record)
+    order_recalculate(sb, order_id)
+    return settled
+
+
 # -- orders API ------------------------------------------------------------------------------
 
 
 @route("GET /ecom/v1/orders/{id}")
 def get_order_endpoint(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
+    settle_before_call(sb, req.path_params["id"])
     return {"order": get_order(sb, req.path_params["id"])}
 
 
 @route("POST /ecom/v1/orders/search")
 def search_orders(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
+    settle_all_before_call(sb)
     search = dict(req.body.get("search") or {})
     flt = search.get("filter") or {}
     # Search never returns INITIALIZED orders, and PENDING / REJECTED only when asked for by status.
@@ -419,6 +542,7 @@ _UPDATABLE = (
 @route("PATCH /ecom/v1/orders/{order.id}")
 def update_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     order_id = req.path_params["order_id"]
+    settle_before_call(sb, order_id)
     order = sb.state.edit("orders", order_id)
     if order is None:
         raise not_found("ORDER_NOT_FOUND", "Order", order_id)
@@ -439,6 +563,7 @@ def update_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
 @route("POST /ecom/v1/orders/{id}/cancel")
 def cancel_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     order_id = req.path_params["id"]
+    settle_before_call(sb, order_id)
     order = sb.state.edit("orders", order_id)
     if order is None:
         raise not_found("ORDER_NOT_FOUND", "Order", order_id)

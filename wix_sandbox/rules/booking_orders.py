@@ -1,10 +1,11 @@
-"""Bookings ↔ eCommerce: a booking is sold as a checkout line item and paid through its order (CONTRACT.md §14).
+"""Bookings ↔ eCommerce: a booking is sold as a cart or checkout line item and paid through its order (CONTRACT.md §14).
 
 The booking id is the ``catalogItemId`` of a Bookings line item. Who calls what:
 
-- eCommerce Checkout (``handlers/ecom_checkout.py``) prices a line from :func:`booking_line_item`,
-  refuses a booking already sold (:func:`order_of_booking`) and, on create-order, tells each booking
-  :func:`order_created_for_booking`.
+- eCommerce Cart V2 (``handlers/ecom_cart.py``) and Checkout V1 (``handlers/ecom_checkout.py``)
+  price a line from :func:`booking_line_item` and :func:`line_payment_option`, refuse a booking
+  that can't be sold (:func:`unsellable_reason`) and, on place-order / create-order, tell each
+  booking :func:`order_created_for_booking`.
 - eCommerce Orders (``handlers/ecom_orders.py``) calls :func:`order_created_for_booking` for a
   directly created order and, whenever an order's ``paymentStatus`` changes,
   :func:`order_payment_changed`: a booking's ``paymentStatus`` follows its order.
@@ -102,6 +103,44 @@ def booking_line_item(sb: Sandbox, *, booking_id: str) -> Json:
         "numberOfParticipants": n,
         "selectedPaymentOption": booking.get("selectedPaymentOption", "UNDEFINED"),
     }
+
+
+# Line item ``paymentOption`` from the booking's ``selectedPaymentOption``; anything else (OFFLINE,
+# UNDEFINED) is paid at the desk.
+PAYMENT_OPTION_BY_SELECTION = {
+    "ONLINE": "FULL_PAYMENT_ONLINE",
+    "MEMBERSHIP": "MEMBERSHIP",
+    "MEMBERSHIP_OFFLINE": "MEMBERSHIP_OFFLINE",
+}
+# Line payment options a membership may pay (Order Billing Charge Memberships).
+MEMBERSHIP_OPTIONS = ("MEMBERSHIP", "MEMBERSHIP_OFFLINE", "MEMBERSHIP_ONLINE_WITH_OFFLINE_REMAINDER")
+
+
+def line_payment_option(info: Json) -> str:
+    """The ``paymentOption`` of a line selling the booking ``info`` (from :func:`booking_line_item`)."""
+    return PAYMENT_OPTION_BY_SELECTION.get(info.get("selectedPaymentOption") or "", "FULL_PAYMENT_OFFLINE")
+
+
+def line_unit_price(info: Json) -> str:
+    """The unit price of that line: a MEMBERSHIP_OFFLINE line is priced 0 (redeemed in the dashboard);
+    a MEMBERSHIP line keeps its full price until a membership is charged for it."""
+    return "0" if line_payment_option(info) == "MEMBERSHIP_OFFLINE" else info["unitPrice"]
+
+
+def unsellable_reason(sb: Sandbox, booking_id: str) -> str | None:
+    """Why the Bookings catalog won't sell this (existing) booking now, or None.
+
+    UNCONFIRMED: a booking already sold in an order that still stands, or no longer standing
+    (CANCELED / DECLINED), has no "stock" left; Wix's Bookings catalog behaviour is not documented,
+    so the sandbox takes the strict reading.
+    """
+    order = order_of_booking(sb, booking_id)
+    if order is not None and order.get("status") != "CANCELED":
+        return f"Booking {booking_id} already has order {order['id']}"
+    status = (sb.state.get("bookings", booking_id) or {}).get("status")
+    if status in ("CANCELED", "DECLINED"):
+        return f"Booking {booking_id} is {status}"
+    return None
 
 
 # -- a booking follows its order -------------------------------------------------------------------

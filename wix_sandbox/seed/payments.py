@@ -1,4 +1,9 @@
-"""How past bookings were paid: online, cash, card or check at the desk, a plan credit, or never."""
+"""How past bookings were paid: online, cash, card or check at the desk, a plan credit, or never.
+
+Orders are made the supported way (Cart V2: create a cart for the booking, place its order); a plan
+credit is taken with Order Billing Charge Memberships on the placed order, and the pending charge
+settles on the next read of the order (``Faults.membership_settlement``'s default).
+"""
 
 from __future__ import annotations
 
@@ -19,41 +24,11 @@ def pay_past_booking(
 ) -> None:
     """Pay a past booking the way it happened: online, cash at the desk, a plan, or never."""
     member_id = plan_holders.get(contact["id"])
-    checkout = api(
-        "POST",
-        "/ecom/v1/checkouts",
-        {
-            "channelType": "BACKOFFICE_MERCHANT"
-            if member_id or booking["selectedPaymentOption"] == "OFFLINE"
-            else "WEB",
-            "lineItems": [
-                {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
-            ],
-        },
-    )["checkout"]
-    line_id = checkout["lineItems"][0]["id"]
-    eligible = (checkout.get("membershipOptions") or {}).get("eligibleMemberships") or []
-    if member_id and eligible:
-        api(
-            "PATCH",
-            f"/ecom/v1/checkouts/{checkout['id']}",
-            {
-                "checkout": {
-                    "id": checkout["id"],
-                    "membershipOptions": {
-                        "selectedMemberships": {
-                            "memberships": [
-                                {"id": eligible[0]["id"], "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}
-                            ]
-                        }
-                    },
-                }
-            },
-        )
-        api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})
+    channel = "BACKOFFICE_MERCHANT" if member_id or booking["selectedPaymentOption"] == "OFFLINE" else "WEB"
+    order_id = order_for(api, booking, channel, pay=False, contact=contact)
+    if member_id and charge_plan(api, order_id, member_id, booking):
         counts["plan"] += 1
         return
-    order_id = api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})["orderId"]
     roll = rng.random()
     if roll < 0.85:
         method = (
@@ -91,19 +66,66 @@ def pay_past_booking(
         counts["unpaid"] += 1
 
 
-def order_for(api: Api, booking: dict[str, Any], channel: str, *, pay: bool = True) -> str:
-    """Check a booking out into an eCommerce order; ``pay`` settles it (online)."""
-    checkout = api(
+def charge_plan(api: Api, order_id: str, member_id: str, booking: dict[str, Any]) -> bool:
+    """Pay the order's booking line with one of the member's plan credits; True when the charge went through."""
+    entity = booking.get("bookedEntity") or {}
+    service_id = (entity.get("slot") or entity.get("schedule") or {})["serviceId"]
+    eligible = api(
         "POST",
-        "/ecom/v1/checkouts",
+        "/benefit-programs/v1/pools/eligible-pools",
         {
-            "channelType": channel,
-            "lineItems": [
+            "itemReference": {"externalId": service_id, "providerAppId": BOOKINGS_APP_ID, "category": ""},
+            "beneficiary": {"memberId": member_id},
+            "namespace": "@wix/pricing-plans",
+        },
+    )["eligibleBenefits"]
+    if not eligible:
+        return False
+    order = api("GET", f"/ecom/v1/orders/{order_id}")["order"]
+    api(
+        "POST",
+        "/ecom/v1/order-billing/charge-memberships",
+        {
+            "orderId": order_id,
+            "memberId": member_id,
+            "memberships": [
+                {
+                    "lineItemId": order["lineItems"][0]["id"],
+                    "membershipIdentifier": {
+                        "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": eligible[0]["poolId"]}
+                    },
+                }
+            ],
+        },
+    )
+    # Reading the order settles the pending membership payment.
+    return api("GET", f"/ecom/v1/orders/{order_id}")["order"]["paymentStatus"] == "PAID"
+
+
+def order_for(
+    api: Api, booking: dict[str, Any], channel: str, *, pay: bool = True, contact: dict[str, Any] | None = None
+) -> str:
+    """Put a booking in a cart and place its order; ``pay`` settles it (online)."""
+    details = booking.get("contactDetails") or {}
+    customer = {
+        "firstName": details.get("firstName"),
+        "lastName": details.get("lastName"),
+        "email": details.get("email") or ((contact or {}).get("primaryInfo") or {}).get("email"),
+    }
+    cart = api(
+        "POST",
+        "/ecom/v2/carts",
+        {
+            "cart": {
+                "source": {"channelType": channel},
+                "customerInfo": {k: v for k, v in customer.items() if v},
+            },
+            "catalogItems": [
                 {"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}
             ],
         },
-    )["checkout"]
-    order_id = api("POST", f"/ecom/v1/checkouts/{checkout['id']}/create-order", {})["orderId"]
+    )["cart"]
+    order_id = api("POST", f"/ecom/v2/carts/{cart['id']}/place-order", {})["orderId"]
     if pay:
         pay_online(api, order_id)
     return order_id

@@ -137,7 +137,7 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
             balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
             if balance is not None and not balance.unlimited:
                 extra["credits"] = ledger.str_or_none(balance.remaining_credits)
-                balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + 1
+                balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + money.credits_needed(booking)
                 balance.save(update_fields=["remaining_credits"])
             booking.payment_status = PS.NOT_PAID
             booking.selected_payment_option = Booking.PaymentOption.OFFLINE
@@ -285,7 +285,8 @@ def _restore(action: DeskAction) -> None:
     elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
         balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
         if balance is not None and not balance.unlimited:
-            step = 1 if action.kind == Kind.PLAN_CHARGE else -1
+            credits = money.credits_needed(booking) if booking is not None else 1
+            step = credits if action.kind == Kind.PLAN_CHARGE else -credits
             balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + step
             balance.save(update_fields=["remaining_credits"])
     if booking is not None and "booking" in before:

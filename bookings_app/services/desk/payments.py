@@ -194,7 +194,8 @@ def plan_charge_change(
     before = ledger.booking_money_state(booking)
     credits_before = balance.remaining_credits
     if not balance.unlimited:
-        balance.remaining_credits = (balance.remaining_credits or Decimal("0")) - 1
+        # One credit per participant: the push redeems (or charges) ``count`` = participants.
+        balance.remaining_credits = (balance.remaining_credits or Decimal("0")) - money.credits_needed(booking)
     booking.payment_status = PS.PAID
     booking.selected_payment_option = Booking.PaymentOption.MEMBERSHIP
     action = ledger.build_action(

@@ -213,7 +213,7 @@ def _validate(rows: list[SettleChoice], locked: _Locked) -> None:
             if problem is not None:
                 errors[booking.pk] = f"{who}: {problem[1]}"
             else:
-                credits_used[balance.pk] += 1
+                credits_used[balance.pk] += money.credits_needed(booking)
         elif resolution in METHOD_RESOLUTIONS:
             amount = due if choice.amount is None else money.parse_amount(choice.amount)
             if amount is None or amount <= 0 or amount > due:
@@ -258,7 +258,7 @@ def _build(*, user: Any, session: Session, rows: list[SettleChoice], locked: _Lo
         elif resolution == "plan":
             balance = locked.balances[choice.balance_id or 0]
             change = payments.plan_charge_change(balance=balance, key=f"{key}:plan", **common)
-            batch.credits_used[balance.pk] += 1
+            batch.credits_used[balance.pk] += money.credits_needed(common["booking"])
         elif resolution == "owes":
             change = payments.pay_later_change(key=f"{key}:later", **common)
         if change is not None:

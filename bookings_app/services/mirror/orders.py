@@ -232,7 +232,7 @@ def order_absorb(order: Json) -> None:
 def order_placed(
     *, booking: Booking, order_id: str, line_item_id: str, checkout_total: str | None, checkout_line: Json
 ) -> None:
-    """The order the desk just made from a checkout, as far as the checkout told us (the sync fills
+    """The order the desk just placed from a cart (or checkout), as far as the cart told us (the sync fills
     in the rest): unpaid unless free, the booking's contact as buyer, the booking as its line."""
     total = decimal_or_zero(checkout_total)
     line = checkout_line

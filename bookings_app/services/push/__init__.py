@@ -6,17 +6,18 @@ and pushes them in phases, with Wix's bulk endpoints where they exist, one modul
 
 1. ``contacts`` — ``CONTACT_CREATE``: Create Contact;
 2. ``walk_ins`` — ``WALK_IN``: Bulk Create Booking (≤40 a call);
-3. ``money`` — ecom mode (``money_ecom``): checkout → order → Bulk Mark Orders As Paid (≤100) /
-   Add Payments / Charge Memberships; booking-only mode (``money_booking_only``): Redeem Benefit
-   for plans, then Bulk Confirm Or Decline (≤300) with the payment status;
+3. ``money`` — ecom mode (``money_ecom``): Cart V2 → Place Order (``order_place``, when the
+   booking has no order) → Add Payments / Charge Memberships, whose asynchronous status is read
+   for up to 100 orders a call; booking-only mode (``money_booking_only``): Redeem Benefit for
+   plans, then Bulk Confirm Or Decline (≤300) with the payment status;
 4. ``attendance`` — ``ATTENDANCE``: Bulk Set Attendance (≤8);
-5. ``reversals`` — cancel booking, void a plan charge, refund.
+5. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments).
 
 ``run`` is the loop over the phases; ``worker`` claims under a lease, makes the calls and records
 the outcomes (through the ``DeskAction`` model methods); ``messages`` says in plain language what
 Wix refused. What Wix answers is written to the mirror through ``services.mirror``.
 
-Every step's result (booking id, checkout id, order id, payment ids …) is saved in
+Every step's result (booking id, cart id, order id, payment ids …) is saved in
 ``action.steps`` before the next step. Before a call that creates something or moves money, a
 "sent" marker is saved too: if the answer is lost (timeout, dropped connection, crash), the next
 attempt first looks in Wix for what the call did — the booking in Query Extended Bookings, the

@@ -28,7 +28,9 @@ MESSAGES = {
     "POOL_NOT_ACTIVE": "{plan} is no longer active in Wix — take cash instead?",
     "POOL_NOT_FOUND": "{plan} was not found in Wix — take cash instead?",
     "POLICY_EXPRESSION_EVALUATED_TO_FALSE": "{plan} can't pay for this in Wix — take cash instead?",
-    "NOT_ENOUGH_BALANCE": "No credits left on {plan} — take cash instead?",
+    "NOT_ENOUGH_BALANCE": "Not enough credits left on {plan} — take cash instead?",
+    "MEMBERSHIP_NOT_ELIGIBLE": "Wix says {plan} can't pay for this (no credits left, ended, or not this class) "
+    "— take cash instead?",
     "PAYMENT_NOT_FOUND": "The plan charge was not found in Wix — check the order in Wix, then remove this.",
 }
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from bookings_app.models import DeskAction, OrderLineItem
 from bookings_app.services.push.money_booking_only import benefit_keys, booking_only_money, flush_confirm
-from bookings_app.services.push.money_ecom import ecom_money, flush_mark_paid
+from bookings_app.services.push.money_ecom import ecom_money, follow_charges
 from bookings_app.services.push.worker import Attention, Push
 
 Kind = DeskAction.Kind
 
 
 def push_money(push: Push, actions: list[DeskAction]) -> None:
-    mark_paid: list[DeskAction] = []
+    charging: list[DeskAction] = []
     confirm: list[tuple[DeskAction, str]] = []
     keys = benefit_keys(push, [a for a in actions if a.kind == Kind.PLAN_CHARGE and payment_mode(push, a) != "ecom"])
     for position, action in enumerate(actions):
@@ -27,12 +27,12 @@ def push_money(push: Push, actions: list[DeskAction]) -> None:
             if action.steps.get("mode") != mode:
                 push.save_steps(action, mode=mode)
             if mode == "ecom":
-                ecom_money(push, action, mark_paid)
+                ecom_money(push, action, charging)
             else:
                 booking_only_money(push, action, confirm, keys)
 
         push.guarded(action, step)
-    flush_mark_paid(push, mark_paid)
+    follow_charges(push, charging)
     flush_confirm(push, confirm)
 
 

@@ -67,7 +67,7 @@ def booking_only_money(
     """One money action: a plan's credit redeemed first, then the payment status queued in ``confirm``."""
     assert action.booking is not None
     if action.kind == Kind.PLAN_CHARGE and not action.steps.get("redemption_id"):
-        push.save_steps(action, redemption_id=_redeem(push, action, keys))
+        push.save_steps(action, redemption_id=redeem(push, action, keys))
     if action.kind == Kind.PAYMENT:
         status = "PAID" if action.params.get("full") else "PARTIALLY_PAID"
     elif action.kind == Kind.PLAN_CHARGE:
@@ -77,7 +77,7 @@ def booking_only_money(
     confirm.append((action, status))
 
 
-def _redeem(push: Push, action: DeskAction, keys: dict[str, str]) -> str:
+def redeem(push: Push, action: DeskAction, keys: dict[str, str]) -> str:
     """The id of the transaction that took this plan charge's credits: found again if an earlier
     attempt reached Wix, else redeemed now."""
     booking = action.booking

@@ -9,9 +9,18 @@ from bookings_app.services.mirror.values import Json
 from bookings_app.services.push.messages import MESSAGES
 from bookings_app.services.push.money import payment_mode
 from bookings_app.services.push.money_booking_only import flush_confirm
-from bookings_app.services.push.money_ecom import membership_payments, order_of, order_refresh
+from bookings_app.services.push.money_ecom import membership_payments, order_refresh
+from bookings_app.services.push.order_place import order_line, order_of
 from bookings_app.services.push.worker import Attention, Push, booking_absorb
-from bookings_app.wix import WixConflict, WixPreconditionFailed, benefit_programs, bookings, extended_bookings, orders
+from bookings_app.wix import (
+    WixConflict,
+    WixError,
+    benefit_programs,
+    bookings,
+    extended_bookings,
+    order_transactions,
+    orders,
+)
 
 Kind = DeskAction.Kind
 
@@ -81,41 +90,75 @@ def _void_plan(
     if mode != "ecom":
         transaction_id = (original.steps if original else {}).get("redemption_id")
         if transaction_id and not action.steps.get("redemption_cancelled"):
-            try:
-                push.call(benefit_programs.cancel_redemption, transaction_id=transaction_id)
-            except WixPreconditionFailed as err:
-                if err.code != "REDEMPTION_ALREADY_CANCELED":
-                    raise
+            _credits_back(push, action, transaction_id)
             push.save_steps(action, redemption_cancelled=True)
         confirm.append((action, "NOT_PAID"))
         return
-    order_id = (original.steps if original else {}).get("order_id") or order_of(push, action)[0]
-    line_id = (original.steps if original else {}).get("line_item_id")
+    order_id = (original.steps if original else {}).get("order_id") or order_of(push, action)
     if not order_id:
         raise Attention("PAYMENT_NOT_FOUND", MESSAGES["PAYMENT_NOT_FOUND"])
-    if not line_id:
-        order = push.call(orders.get_order, order_id=order_id)["order"]
-        booking_id = action.booking.wix_id if action.booking else None
-        line_id = next(
-            (
-                li["id"]
-                for li in order.get("lineItems") or []
-                if (li.get("catalogReference") or {}).get("catalogItemId") == booking_id
-            ),
-            None,
-        )
-    payments = membership_payments(push, order_id, line_id or "")
+    line_id = (original.steps if original else {}).get("line_item_id") or order_line(push, action, order_id)
+    charged = membership_payments(push, order_id, line_id)
+    payments = [p for p in charged if p.get("status") == "APPROVED"]
     if not payments:
-        if action.steps.get("void_sent"):
+        if action.steps.get("void_sent") or charged:
+            # Our refund went through before (its answer lost), or Wix never charged it.
             order_refresh(push, order_id)
             push.synced(action)
             return
         raise Attention("PAYMENT_NOT_FOUND", MESSAGES["PAYMENT_NOT_FOUND"])
     push.save_steps(action, void_sent=True)
-    push.call(orders.void_memberships, order_id=order_id, payment_ids=[p["id"] for p in payments])
+    # Refund Payments (public) gives a membership payment's credit back, whole; Void Memberships
+    # has no public SDK function (CONTRACT.md §20).
+    push.call(orders.refund_payments, order_id=order_id, payment_refunds=[{"paymentId": p["id"]} for p in payments])
     Payment.objects.filter(wix_id__in=[p["id"] for p in payments]).update(status=Payment.Status.VOIDED)
+    redemption_id = (original.steps if original else {}).get("redemption_id")
+    if redemption_id:
+        # A plan payment the desk recorded after Redeem Benefit (a line sold to be paid offline):
+        # whether refunding it gives the redeemed credits back is UNCONFIRMED — if Wix did not
+        # reverse the redemption, Change Balance does.
+        _credits_back_unless_returned(push, action, redemption_id)
     order_refresh(push, order_id)
     push.synced(action, voided_payment_ids=[p["id"] for p in payments])
+
+
+def _credits_back(push: Push, action: DeskAction, transaction_id: str) -> None:
+    """Give a redemption's credits back with Change Balance (public; Cancel Redemption has no public
+    SDK function): the redemption's own amount, read from Query Transactions by its id, added to
+    its pool. The action's idempotency key makes a repeat after a lost answer ALREADY_EXECUTED
+    (or, UNCONFIRMED, the same answer again): done either way."""
+    found = (
+        push.call(
+            benefit_programs.query_transactions, query={"filter": {"id": transaction_id}, "cursorPaging": {"limit": 1}}
+        ).get("transactions")
+        or []
+    )
+    if not found:
+        raise Attention("TRANSACTION_NOT_FOUND", "The plan charge was not found in Wix — check the plan in Wix.")
+    redemption = found[0]
+    pool_id = (redemption.get("pool") or {}).get("id") or action.params.get("pool_id") or ""
+    try:
+        push.call(
+            benefit_programs.change_balance,
+            pool_id=pool_id,
+            idempotency_key=action.idempotency_key,
+            adjust_by=str(redemption.get("amount") or "1"),
+        )
+    except WixError as err:
+        if err.code != "ALREADY_EXECUTED":
+            raise
+
+
+def _credits_back_unless_returned(push: Push, action: DeskAction, redemption_id: str) -> None:
+    reversals = (
+        push.call(
+            benefit_programs.query_transactions,
+            query={"filter": {"relatedTransactionId": redemption_id}, "cursorPaging": {"limit": 10}},
+        ).get("transactions")
+        or []
+    )
+    if not reversals:
+        _credits_back(push, action, redemption_id)
 
 
 def _refund(push: Push, action: DeskAction, original: DeskAction | None, confirm: list[tuple[DeskAction, str]]) -> None:
@@ -124,7 +167,7 @@ def _refund(push: Push, action: DeskAction, original: DeskAction | None, confirm
     if mode != "ecom":
         confirm.append((action, "REFUNDED"))
         return
-    order_id = (original.steps if original else {}).get("order_id") or order_of(push, action)[0]
+    order_id = (original.steps if original else {}).get("order_id") or order_of(push, action)
     if not order_id:
         raise Attention("ORDER_NOT_FOUND", MESSAGES["ORDER_NOT_FOUND"])
     order = push.call(orders.get_order, order_id=order_id)["order"]
@@ -138,8 +181,34 @@ def _refund(push: Push, action: DeskAction, original: DeskAction | None, confirm
         mirror.orders.order_absorb(answer.get("order") or order)
         push.synced(action, order_cancelled=True)
         return
-    # UNCONFIRMED: our contract has no public "record an offline refund" for eCommerce orders.
-    raise Attention(
-        "refund_in_dashboard",
-        "Give the money back, record the refund on the order in the Wix dashboard, then tap Retry.",
+    paid_ids = [i for i in (original.steps if original else {}).get("payment_ids") or [] if i]
+    if not paid_ids:
+        raise Attention(
+            "refund_in_dashboard",
+            "Give the money back, record the refund on the order in the Wix dashboard, then tap Retry.",
+        )
+    if action.steps.get("refund_sent") and _refunded(push, order_id, paid_ids):
+        order_refresh(push, order_id)
+        push.synced(action)
+        return
+    push.save_steps(action, refund_sent=True)
+    # Money given back at the desk: Refund Payments with externalRefund (no provider is called).
+    push.call(
+        orders.refund_payments,
+        order_id=order_id,
+        payment_refunds=[{"paymentId": i, "externalRefund": True} for i in paid_ids],
+        customer_reason=(action.params.get("reason") or "")[:200] or None,
     )
+    order_refresh(push, order_id)
+    push.synced(action, refunded_payment_ids=paid_ids)
+
+
+def _refunded(push: Push, order_id: str, payment_ids: list[str]) -> bool:
+    """Whether the order's refunds already cover these payments (a lost Refund Payments answer)."""
+    record = push.call(order_transactions.list_transactions_for_single_order, order_id=order_id)
+    refunded = {
+        t.get("paymentId")
+        for refund in (record.get("orderTransactions") or {}).get("refunds") or []
+        for t in refund.get("transactions") or []
+    }
+    return set(payment_ids) <= refunded

@@ -77,7 +77,7 @@ def test_plan_out_of_credit_in_wix_needs_attention_then_cash_instead(world: Worl
 
     charge.refresh_from_db()
     assert charge.status == Status.NEEDS_ATTENTION
-    assert charge.message == "No credits left on 10 Swim Pass — take cash instead?"
+    assert charge.message == "Not enough credits left on 10 Swim Pass — take cash instead?"
     cash = desk.action_resolve(user=desk_user, action=charge, choice="cash_instead")
     assert cash is not None and cash.kind == "PAYMENT" and cash.params["amount"] == "12.00"
     assert world.balance(sam).remaining_credits == 1  # the local credit came back
@@ -212,7 +212,7 @@ def test_booking_only_void_gives_the_credit_back_and_refund_marks_refunded(
     assert world.wix_booking(Booking.objects.get(pk=b2.pk))["paymentStatus"] == "REFUNDED"
 
 
-def test_refund_of_a_paid_order_asks_staff_to_refund_in_the_dashboard(world: World, desk_user, manager_user) -> None:
+def test_refund_of_a_paid_order_is_recorded_in_wix_as_money_given_back(world: World, desk_user, manager_user) -> None:
     jo = world.customer("Jo")
     world.mirror(jo)
     booking = desk.walk_in_create(
@@ -225,6 +225,10 @@ def test_refund_of_a_paid_order_asks_staff_to_refund_in_the_dashboard(world: Wor
     refund = desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=cash.pk), idempotency_key=key())
     world.push()
     refund.refresh_from_db()
-    assert refund.status == Status.NEEDS_ATTENTION and refund.error_code == "refund_in_dashboard"
+    assert refund.status == Status.SYNCED, refund.message
     booking.refresh_from_db()
-    assert booking.payment_status == Booking.PaymentStatus.REFUNDED  # what staff did, kept locally
+    assert booking.payment_status == Booking.PaymentStatus.REFUNDED
+    order = world.wix_order(booking)
+    assert order["paymentStatus"] == "FULLY_REFUNDED"
+    refunds = world.sb.state.get("order_transactions", order["id"])["refunds"]
+    assert [t["externalRefund"] for r in refunds for t in r["transactions"]] == [True]

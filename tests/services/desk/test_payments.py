@@ -155,3 +155,24 @@ def test_booking_only_mode_records_payment_status_without_an_order(world: World,
     assert world.wix_credits(sam) == "1"
     assert world.sb.state.all("orders") == []
     assert report.calls_by_operation["bulk_confirm_or_decline_booking"] == 1
+
+
+def test_a_plan_charge_for_three_participants_takes_three_credits_and_its_undo_gives_them_back(
+    world: World, desk_user
+) -> None:
+    sam = world.customer("Sam", credits=5)
+    world.mirror(sam)
+    balance = world.balance(sam)
+    booking = desk.walk_in_create(
+        user=desk_user, contact=world.contact(sam), session=world.session(), idempotency_key=key()
+    )
+    Booking.objects.filter(pk=booking.pk).update(total_participants=3)
+    booking.refresh_from_db()
+
+    charge = desk.plan_charge(user=desk_user, booking=booking, balance=balance, idempotency_key=key())
+    balance.refresh_from_db()
+    assert balance.remaining_credits == 2  # one per participant, as the push redeems count = 3
+
+    desk.action_undo(user=desk_user, action=charge)
+    balance.refresh_from_db()
+    assert balance.remaining_credits == 5

@@ -54,10 +54,14 @@ def fewest(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool
 
     * attendance: Bulk Set Attendance, 8 a call → ceil(n / 8);
     * walk-ins only: Bulk Create Booking, 40 a call → ceil(n / 40);
-    * ecom, booking with an order already: cash → Bulk Mark Orders As Paid (100 a call); plan →
-      Charge Memberships (one order per call: no bulk form); owes → nothing (the order is unpaid);
-    * ecom, walk-in (no order yet): checkout + create order each (the plan is charged by the
-      checkout's selected membership), then the cash orders in Bulk Mark Orders As Paid;
+    * ecom, booking made online with its order (an OFFLINE line, its id mirrored): cash → Add
+      Payments each (one order per call: Bulk Mark Orders As Paid has no public route); plan →
+      Redeem Benefit + the plan payment recorded with Add Payments (Charge Memberships charges only
+      lines sold for a plan — UNCONFIRMED, the sandbox's strict reading); owes → nothing;
+    * ecom, walk-in (no order yet, booked for a plan when one pays): Create Cart + Place Order
+      each (no bulk form: one cart is one order for one buyer); cash → Add Payments; plan → Get
+      Order (the placed order's line id) + Charge Memberships, and its asynchronous status for up
+      to 100 orders in one List Transactions For Multiple Orders;
     * booking-only: plan → Redeem Benefit each (no bulk form); every payment status (cash, plan,
       owes) in Bulk Confirm Or Decline, 300 a call.
     """
@@ -66,9 +70,9 @@ def fewest(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool
         calls += math.ceil(n / 40)
     if mode == "ecom":
         if walk_ins:
-            calls += 2 * (cash + plan + owes) + math.ceil(cash / 100)
+            calls += 2 * (cash + plan + owes) + cash + 2 * plan + math.ceil(plan / 100)
         else:
-            calls += math.ceil(cash / 100) + plan
+            calls += cash + 2 * plan
     else:
         calls += plan + math.ceil((cash + plan + owes) / 300)
     return calls
@@ -80,13 +84,19 @@ def fewest(*, mode: str, n: int, cash: int, plan: int, owes: int, walk_ins: bool
 class Trouble(httpx.BaseTransport):
     """The sandbox, with one kind of trouble on the next ``times`` calls whose path has ``part``:
     ``lost`` (Wix did it, the answer never came), ``timeout`` (never arrived), ``503``, or
-    ``crash`` (Wix did it, then the worker process died)."""
+    ``crash`` (Wix did it, then the worker process died). ``sent`` keeps every request."""
 
     def __init__(self, world: World, part: str, kind: str, times: int = 1) -> None:
         self.inner = SandboxTransport(world.sb)
         self.part, self.kind, self.times = part, kind, times
+        self.sent: list[httpx.Request] = []
+
+    def bodies(self, part: str) -> list[dict[str, Any]]:
+        """The JSON bodies of the requests sent to paths containing ``part``."""
+        return [json.loads(r.content or b"{}") for r in self.sent if part in r.url.path]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
         if self.times and self.part in request.url.path:
             self.times -= 1
             if self.kind == "timeout":
@@ -98,6 +108,12 @@ class Trouble(httpx.BaseTransport):
                 raise Crash
             raise httpx.ReadTimeout("injected: the answer was lost", request=request)
         return self.inner.handle_request(request)
+
+
+def recorder(world: World) -> tuple[WixClient, Trouble]:
+    """A client on the world's sandbox that keeps every request (no trouble)."""
+    transport = Trouble(world, "", "none", times=0)
+    return trouble_client(world, transport), transport
 
 
 class Recorder(httpx.BaseTransport):

@@ -224,3 +224,32 @@ def test_the_lookup_pages_through_the_pools_transactions(world: World, desk_user
     assert first["query"]["cursorPaging"] == {"limit": 100}
     assert set(second["query"]) == {"cursorPaging"} and second["query"]["cursorPaging"]["cursor"]
     assert len(wire.bodies(REDEEM)) == 1
+
+
+def test_undoing_a_booking_only_plan_charge_gives_the_credits_back_with_change_balance(
+    world: World, desk_user, manager_user
+) -> None:
+    sam = world.customer("Sam", credits=3)
+    online = world.online_booking(sam, order=False)
+    world.mirror(sam)
+    charge = desk.plan_charge(
+        user=desk_user, booking=world.booking(online), balance=world.balance(sam), idempotency_key=key()
+    )
+    world.push()
+    assert world.wix_credits(sam) == "2"
+    undo = desk.action_reverse(user=manager_user, action=DeskAction.objects.get(pk=charge.pk), idempotency_key=key())
+    wire = Trouble(world, "/change", "lost")
+    client = trouble_client(world, wire)
+
+    push_now(client)  # Change Balance went through; its answer was lost
+    push_now(client, ignore_backoff=True)
+
+    undo.refresh_from_db()
+    assert undo.status == Status.SYNCED
+    assert world.wix_credits(sam) == "3"  # once, not twice
+    sent = wire.bodies("/benefit-programs/v1/balances/")
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert sent[0]["type"] == "ADJUST" and sent[0]["adjustOptions"] == {"value": "1"}
+    assert sent[0]["idempotencyKey"] == undo.idempotency_key
+    assert not wire.bodies("/cancel-redemption")
+    assert world.wix_booking(world.booking(online))["paymentStatus"] == "NOT_PAID"

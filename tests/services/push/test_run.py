@@ -110,8 +110,8 @@ def test_100_walk_ins_settled_cost_at_most_the_fewest_calls_plus_ten_percent(
     ("part", "what"),
     [
         ("/bulk/bookings/create", "booking"),
-        ("/create-order", "order"),
-        ("/mark-as-paid", "payment"),
+        ("/place-order", "order"),
+        ("/add-payment", "payment"),
     ],
 )
 def test_a_lost_answer_is_looked_up_in_wix_not_sent_twice(world: World, desk_user, part: str, what: str) -> None:
@@ -136,12 +136,12 @@ def test_a_lost_answer_is_looked_up_in_wix_not_sent_twice(world: World, desk_use
 
 def test_a_crash_after_an_order_was_made_resumes_from_the_saved_steps(world: World, desk_user) -> None:
     booking = walk_in_with_cash(world, desk_user)
-    client = trouble_client(world, Trouble(world, "/create-order", "crash"))
+    client = trouble_client(world, Trouble(world, "/place-order", "crash"))
     with pytest.raises(Crash):
         push_now(client)
     payment = DeskAction.objects.get(kind="PAYMENT")
     assert payment.status == Status.RUNNING  # the dead worker's claim
-    assert payment.steps["checkout_id"] and "order_id" not in payment.steps
+    assert payment.steps["cart_id"] and "order_id" not in payment.steps
     assert push_now(client).claimed == 0  # its lease still holds
 
     DeskAction.objects.filter(pk=payment.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))

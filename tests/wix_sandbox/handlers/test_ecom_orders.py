@@ -1,4 +1,5 @@
-"""eCommerce orders: get, search, create, update, cancel (``handlers/ecom_orders.py``)."""
+"""eCommerce orders: get, search, create, update, cancel, and the settling of asynchronous membership
+charges (``handlers/ecom_orders.py``)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,21 @@ from datetime import datetime, timedelta
 
 from tests.wix_sandbox.builders import call
 from tests.wix_sandbox.ecom_builders import (
+    CARTS,
     ORDERS,
     add_payments,
+    charge,
     code,
+    credits_left,
     direct_order,
+    membership_order,
     offline_payment,
     snapshot,
     transactions,
     violations,
 )
 from wix_sandbox import Sandbox
+from wix_sandbox.handlers.ecom_orders import settle_membership_payments
 
 
 def test_get_unknown_order_is_404(sandbox: Sandbox) -> None:
@@ -171,3 +177,53 @@ def test_cancel_order_with_authorized_payment_is_rejected(sandbox: Sandbox) -> N
     add_payments(sandbox, order["id"], offline_payment("20", "AUTHORIZED"))
     status, body = call(sandbox, "POST", f"{ORDERS}/{order['id']}/cancel", {})
     assert (status, code(body)) == (428, "ORDER_HAS_AUTHORIZED_TRANSACTION")
+
+
+# -- asynchronous membership charges settle -------------------------------------------------------------
+
+
+def test_search_orders_settles_pending_membership_charges_first(sandbox: Sandbox) -> None:
+    _, order, member, sold = membership_order(sandbox)
+    charge(sandbox, order, member["id"], sold["pool"]["id"])
+    status, body = call(sandbox, "POST", f"{ORDERS}/search", {"search": {"filter": {"paymentStatus": "PAID"}}})
+    assert status == 200
+    assert [o["id"] for o in body["orders"]] == [order["id"]]
+    assert credits_left(sandbox, sold["pool"]["id"]) == 4
+
+
+def test_get_cart_settles_the_charge_of_its_order(sandbox: Sandbox) -> None:
+    _, order, member, sold = membership_order(sandbox)
+    charge(sandbox, order, member["id"], sold["pool"]["id"])
+    assert call(sandbox, "GET", f"{CARTS}/{order['checkoutId']}")[0] == 200
+    assert credits_left(sandbox, sold["pool"]["id"]) == 4
+
+
+def test_a_rejected_call_keeps_nothing_not_even_its_settling(sandbox: Sandbox) -> None:
+    _, order, member, sold = membership_order(sandbox)
+    charge(sandbox, order, member["id"], sold["pool"]["id"])
+    status, _ = call(sandbox, "PATCH", f"{ORDERS}/{order['id']}", {"order": {"buyerNote": "x" * 5}})
+    assert status == 200  # an accepted call settles …
+    assert credits_left(sandbox, sold["pool"]["id"]) == 4
+
+    _, other, member2, sold2 = membership_order(sandbox)
+    charge(sandbox, other, member2["id"], sold2["pool"]["id"])
+    status, _ = call(
+        sandbox,
+        "POST",
+        "/ecom/v1/order-billing/refund-payments",
+        {"orderId": other["id"], "paymentRefunds": [{"paymentId": "nope"}]},
+    )
+    assert status == 404  # … a rejected one changes nothing
+    assert credits_left(sandbox, sold2["pool"]["id"]) == 5
+    assert transactions(sandbox, other["id"])["payments"][0]["status"] == "APPROVED"
+
+
+def test_settle_membership_payments_settles_every_order_once(sandbox: Sandbox) -> None:
+    sandbox.faults.membership_settlement = "manual"
+    orders = [membership_order(sandbox) for _ in range(2)]
+    for _, order, member, sold in orders:
+        charge(sandbox, order, member["id"], sold["pool"]["id"])
+    assert settle_membership_payments(sandbox, "no-such-order") == 0
+    assert settle_membership_payments(sandbox) == 2
+    assert settle_membership_payments(sandbox) == 0
+    assert [credits_left(sandbox, sold["pool"]["id"]) for *_, sold in orders] == [4, 4]

@@ -7,12 +7,12 @@ import pytest
 from tests.wix_sandbox.booking_builders import class_request, create, stored
 from tests.wix_sandbox.builders import call, make_contact
 from tests.wix_sandbox.ecom_builders import (
-    CHECKOUTS,
+    CARTS,
     book_class,
     booked_order,
     booking_state,
     code,
-    create_checkout,
+    create_cart,
     get_order,
     snapshot,
 )
@@ -100,19 +100,19 @@ def test_a_canceled_order_leaves_the_booking_status_alone(sandbox: Sandbox, swim
 EXTENDED_QUERY = "/_api/bookings-reader/v2/extended-bookings/query"
 
 
-# -- end to end: checkout, order, payment, and the booking follows --------------------------------------
+# -- end to end: cart, order, payment, and the booking follows --------------------------------------
 
 
 def test_class_booking_paid_at_the_desk_end_to_end(sandbox: Sandbox) -> None:
     booking = book_class(sandbox, option="OFFLINE", price="12")
-    checkout = create_checkout(sandbox, booking["id"], channel="BACKOFFICE_MERCHANT")
-    line = checkout["lineItems"][0]
-    assert line["price"]["amount"] == "12"
-    assert line["serviceProperties"]["numberOfParticipants"] == 1
-    assert line["serviceProperties"]["scheduledDate"] == booking["startDate"]
-    assert line["rootCatalogItemId"] == booking["bookedEntity"]["slot"]["serviceId"]
+    cart = create_cart(sandbox, booking["id"], channel="BACKOFFICE_MERCHANT")
+    line = cart["lineItems"][0]
+    assert line["pricing"]["unitPrice"]["amount"] == "12"
+    assert line["attributes"]["serviceProperties"]["numberOfParticipants"] == 1
+    assert line["attributes"]["serviceProperties"]["scheduledDate"] == booking["startDate"]
+    assert line["source"]["rootCatalogItemId"] == booking["bookedEntity"]["slot"]["serviceId"]
 
-    status, created = call(sandbox, "POST", f"{CHECKOUTS}/{checkout['id']}/create-order", {})
+    status, created = call(sandbox, "POST", f"{CARTS}/{cart['id']}/place-order", {})
     assert status == 200
     assert "paymentGatewayOrderId" not in created
     order = get_order(sandbox, created["orderId"])

@@ -1,5 +1,5 @@
 """Plan credits for eCommerce (``rules/plan_credits.py``): offered, charged and voided, called directly
-and through checkout and payments.
+and through Order Billing (Charge Memberships, Refund Payments) on a Cart V2 order.
 """
 
 from __future__ import annotations
@@ -11,26 +11,19 @@ import pytest
 
 from tests.wix_sandbox.builders import call, make_contact, make_member, make_service
 from tests.wix_sandbox.ecom_builders import (
-    CHECKOUTS,
-    add_payments,
-    book_class,
-    booking_line,
     booking_state,
-    charge_body,
+    charge,
     code,
-    create_checkout,
     credits_left,
-    direct_order,
     get_order,
-    member_with_plan,
-    offline_payment,
-    place_order,
+    membership_order,
+    refund,
     snapshot,
     transactions,
-    violations,
 )
 from tests.wix_sandbox.plan_builders import available, count, make_plan, sell_plan
 from wix_sandbox import PRICING_PLANS_APP_ID, Sandbox, SandboxError
+from wix_sandbox.handlers.ecom_orders import settle_membership_payments
 from wix_sandbox.rules import plan_credits
 
 # -- called directly -----------------------------------------------------------------------------------
@@ -168,280 +161,132 @@ def test_void_of_an_unknown_charge_is_not_found(sandbox: Sandbox) -> None:
     assert (excinfo.value.status, excinfo.value.code) == (404, "TRANSACTION_NOT_FOUND")
 
 
-# -- through eCommerce checkout and payments -----------------------------------------------------------
+# -- through eCommerce: a placed order charged to a plan, and the charge refunded ------------------------
 
 
-def test_plan_member_pays_a_class_with_a_credit_through_the_checkout(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=5)
+def test_plan_member_pays_a_class_with_a_credit_charged_to_the_placed_order(sandbox: Sandbox) -> None:
+    booking, order, member, sold = membership_order(sandbox, credits=5)
     pool_id = sold["pool"]["id"]
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    checkout = create_checkout(sandbox, booking["id"])
-    assert checkout["buyerInfo"]["memberId"] == member["id"]
-    line_id = checkout["lineItems"][0]["id"]
-    [offered] = checkout["membershipOptions"]["eligibleMemberships"]
-    assert (offered["id"], offered["appId"], offered["lineItemIds"]) == (pool_id, PRICING_PLANS_APP_ID, [line_id])
-    assert offered["credits"] == {"total": 10, "remaining": 5}
-    assert offered["name"]["original"]
+    line = order["lineItems"][0]
+    # A MEMBERSHIP line keeps its full price until a membership pays it.
+    assert (line["paymentOption"], line["price"]["amount"]) == ("MEMBERSHIP", "12")
+    assert (order["status"], order["paymentStatus"]) == ("APPROVED", "NOT_PAID")
 
-    selection = {"memberships": [{"id": pool_id, "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}]}
-    status, body = call(
-        sandbox,
-        "PATCH",
-        f"{CHECKOUTS}/{checkout['id']}",
-        {"checkout": {"membershipOptions": {"selectedMemberships": selection}}},
-    )
+    status, body = charge(sandbox, order, member["id"], pool_id)
     assert status == 200
-    line = body["checkout"]["lineItems"][0]
-    assert (line["paymentOption"], line["price"]["amount"]) == ("MEMBERSHIP", "0")
-    assert body["checkout"]["priceSummary"]["total"]["amount"] == "0"
+    [pending] = body["payments"]
+    assert pending["status"] == "PENDING"
+    assert credits_left(sandbox, pool_id) == 5  # nothing moves until the charge settles
 
-    order = place_order(sandbox, checkout["id"])
-    assert (order["status"], order["paymentStatus"]) == ("APPROVED", "PAID")
-    assert order["lineItems"][0]["paymentOption"] == "MEMBERSHIP"
-    [payment] = transactions(sandbox, order["id"])["payments"]
-    assert payment["status"] == "APPROVED"
+    [payment] = transactions(sandbox, order["id"])["payments"]  # the next call on the order settles it
+    assert (payment["id"], payment["status"]) == (pending["id"], "APPROVED")
     assert payment["membershipPaymentDetails"]["membershipId"] == pool_id
-    assert payment["membershipPaymentDetails"]["lineItemId"] == line_id
+    assert payment["membershipPaymentDetails"]["externalTransactionId"]
     assert credits_left(sandbox, pool_id) == 4
+    order = get_order(sandbox, order["id"])
+    assert (order["paymentStatus"], order["balanceSummary"]["balance"]["amount"]) == ("PAID", "0")
     stored = booking_state(sandbox, booking["id"])
     assert (stored["status"], stored["paymentStatus"]) == ("CONFIRMED", "PAID")
 
 
-def test_membership_selected_at_create_checkout_is_charged(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, _, sold = member_with_plan(sandbox, service, credits_left=2)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
+def test_a_charge_that_the_plan_can_no_longer_cover_is_declined_when_it_settles(sandbox: Sandbox) -> None:
+    sandbox.faults.membership_settlement = "manual"
+    first, order, member, sold = membership_order(sandbox, credits=1)
     pool_id = sold["pool"]["id"]
-    status, body = call(
-        sandbox,
-        "POST",
-        CHECKOUTS,
-        {
-            "channelType": "BACKOFFICE_MERCHANT",
-            "lineItems": [booking_line(booking["id"], id="line-1")],
-            "checkoutInfo": {
-                "membershipOptions": {
-                    "selectedMemberships": {
-                        "memberships": [{"id": pool_id, "appId": PRICING_PLANS_APP_ID, "lineItemIds": ["line-1"]}]
-                    }
-                }
-            },
-        },
-    )
-    assert status == 200
-    assert body["checkout"]["membershipOptions"]["invalidMemberships"] == []
-    place_order(sandbox, body["checkout"]["id"])
-    assert credits_left(sandbox, pool_id) == 1
+    assert charge(sandbox, order, member["id"], pool_id)[0] == 200
+    # The last credit goes elsewhere before the charge settles (redeemed directly).
+    with sandbox.state.transaction():
+        plan_credits.charge_membership(
+            sandbox,
+            member_id=member["id"],
+            membership_id=pool_id,
+            service_id=order["lineItems"][0]["rootCatalogItemId"],
+            reference="elsewhere",
+        )
 
+    assert settle_membership_payments(sandbox) == 1
 
-def test_one_line_cannot_be_paid_by_two_memberships(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, _, sold = member_with_plan(sandbox, service, credits_left=5)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    checkout = create_checkout(sandbox, booking["id"])
-    line_id = checkout["lineItems"][0]["id"]
-    pick = {"id": sold["pool"]["id"], "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}
-    status, body = call(
-        sandbox,
-        "PATCH",
-        f"{CHECKOUTS}/{checkout['id']}",
-        {"checkout": {"membershipOptions": {"selectedMemberships": {"memberships": [pick, pick]}}}},
-    )
-    assert status == 200
-    assert len(body["checkout"]["membershipOptions"]["invalidMemberships"]) == 1
-    before = snapshot(sandbox)
-    status, body = call(sandbox, "POST", f"{CHECKOUTS}/{checkout['id']}/create-order", {})
-    assert (status, code(body)) == (428, "VIOLATIONS_WITH_ERROR_SEVERITY")
-    assert snapshot(sandbox) == before
-
-
-def test_empty_plan_is_not_offered_at_checkout(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, _, _ = member_with_plan(sandbox, service, credits_left=0)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    checkout = create_checkout(sandbox, booking["id"])
-    assert checkout["membershipOptions"]["eligibleMemberships"] == []
-
-
-def test_charge_memberships_pays_an_existing_order_with_a_credit(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=3)
-    pool_id = sold["pool"]["id"]
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    order = place_order(sandbox, create_checkout(sandbox, booking["id"])["id"])
-    assert order["paymentStatus"] == "NOT_PAID"
-    status, body = call(
-        sandbox,
-        "POST",
-        "/ecom/v1/order-billing/charge-memberships",
-        {
-            "orderId": order["id"],
-            "memberId": member["id"],
-            "memberships": [
-                {
-                    "lineItemId": order["lineItems"][0]["id"],
-                    "membershipIdentifier": {
-                        "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": pool_id}
-                    },
-                }
-            ],
-        },
-    )
-    assert status == 200
-    [payment] = body["payments"]
-    assert payment["status"] == "APPROVED"
-    assert payment["amount"]["amount"] == "12"
-    assert payment["membershipPaymentDetails"]["membershipId"] == pool_id
-    assert credits_left(sandbox, pool_id) == 2
-    order = get_order(sandbox, order["id"])
-    assert (order["paymentStatus"], order["balanceSummary"]["balance"]["amount"]) == ("PAID", "0")
-    assert booking_state(sandbox, booking["id"])["paymentStatus"] == "PAID"
-
-
-def test_charge_memberships_on_an_empty_plan_changes_nothing(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=0)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    order = place_order(sandbox, create_checkout(sandbox, booking["id"])["id"])
-    before = snapshot(sandbox)
-    status, body = call(
-        sandbox,
-        "POST",
-        "/ecom/v1/order-billing/charge-memberships",
-        charge_body(order, member["id"], sold["pool"]["id"]),
-    )
-    assert (status, code(body)) == (428, "NOT_ENOUGH_BALANCE")
-    assert snapshot(sandbox) == before
-
-
-def test_charge_memberships_of_a_line_already_paid_is_rejected(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=5)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    order = place_order(sandbox, create_checkout(sandbox, booking["id"])["id"])
-    body = charge_body(order, member["id"], sold["pool"]["id"])
-    assert call(sandbox, "POST", "/ecom/v1/order-billing/charge-memberships", body)[0] == 200
-    before = snapshot(sandbox)
-    status, again = call(sandbox, "POST", "/ecom/v1/order-billing/charge-memberships", body)
-    assert (status, code(again)) == (428, "ORDER_ALREADY_PAID")
-    assert snapshot(sandbox) == before
-    assert credits_left(sandbox, sold["pool"]["id"]) == 4
-
-
-def test_charge_memberships_validates_its_request(sandbox: Sandbox) -> None:
-    order = direct_order(sandbox, "20")
-    path = "/ecom/v1/order-billing/charge-memberships"
-    status, body = call(sandbox, "POST", path, {"memberId": "m", "memberships": [{}]})
-    assert (status, violations(body)) == (400, {"orderId": "REQUIRED_FIELD"})
-    status, body = call(sandbox, "POST", path, {"orderId": order["id"], "memberId": "m", "memberships": []})
-    assert (status, violations(body)) == (400, {"memberships": "REQUIRED_FIELD"})
-    item = {"lineItemId": "l", "membershipIdentifier": {"existingMembership": {"appId": "a", "membershipId": "p"}}}
-    status, body = call(sandbox, "POST", path, {"orderId": order["id"], "memberId": "m", "memberships": [item] * 101})
-    assert (status, violations(body)) == (400, {"memberships": "MAX_SIZE"})
-    status, body = call(
-        sandbox, "POST", path, {"orderId": order["id"], "memberId": "m", "memberships": [{"lineItemId": "l"}]}
-    )
-    assert status == 400
-    assert set(violations(body)) == {
-        "memberships[0].membershipIdentifier.existingMembership.appId",
-        "memberships[0].membershipIdentifier.existingMembership.membershipId",
-    }
-    status, body = call(sandbox, "POST", path, {"orderId": order["id"], "memberId": "m", "memberships": [item]})
-    assert (status, violations(body)) == (400, {"memberships[0].lineItemId": "VALIDATION"})
-    status, body = call(sandbox, "POST", path, {"orderId": "nope", "memberId": "m", "memberships": [item]})
-    assert (status, code(body)) == (404, "ORDER_NOT_FOUND")
-
-
-def test_void_memberships_gives_the_credit_back(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=3)
-    pool_id = sold["pool"]["id"]
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    order = place_order(sandbox, create_checkout(sandbox, booking["id"])["id"])
-    _, charged = call(
-        sandbox, "POST", "/ecom/v1/order-billing/charge-memberships", charge_body(order, member["id"], pool_id)
-    )
-    assert credits_left(sandbox, pool_id) == 2
-    payment_id = charged["payments"][0]["id"]
-
-    status, body = call(
-        sandbox, "POST", "/ecom/v1/order-billing/void-memberships", {"orderId": order["id"], "paymentIds": [payment_id]}
-    )
-    assert (status, body) == (200, {})
-    assert credits_left(sandbox, pool_id) == 3
     [payment] = transactions(sandbox, order["id"])["payments"]
-    assert payment["status"] == "VOIDED"
+    assert payment["status"] == "DECLINED"
+    assert payment["membershipPaymentDetails"]["status"] == "CHARGE_FAILED"
+    assert credits_left(sandbox, pool_id) == 0
+    assert get_order(sandbox, order["id"])["paymentStatus"] == "NOT_PAID"
+    assert booking_state(sandbox, first["id"])["paymentStatus"] == "NOT_PAID"
+
+
+def test_refunding_a_membership_payment_gives_the_credit_back_and_the_line_is_owed_again(sandbox: Sandbox) -> None:
+    booking, order, member, sold = membership_order(sandbox, credits=3)
+    pool_id = sold["pool"]["id"]
+    payment_id = charge(sandbox, order, member["id"], pool_id)[1]["payments"][0]["id"]
+    assert credits_left(sandbox, pool_id) == 3  # reading the plan's balance doesn't settle the charge …
+    assert get_order(sandbox, order["id"])["paymentStatus"] == "PAID"  # … the next call on the order does
+    assert credits_left(sandbox, pool_id) == 2
+
+    status, body = refund(sandbox, order["id"], {"paymentId": payment_id})
+
+    assert status == 200
+    assert credits_left(sandbox, pool_id) == 3
+    assert body["refund"]["transactions"] == [
+        {
+            "paymentId": payment_id,
+            "amount": {
+                "amount": "12",
+                "convertedAmount": "12",
+                "formattedAmount": "£12.00",
+                "formattedConvertedAmount": "£12.00",
+            },
+            "refundStatus": "SUCCEEDED",
+            "externalRefund": False,
+        }
+    ]
+    [payment] = body["orderTransactions"]["payments"]
+    assert (payment["status"], payment["membershipPaymentDetails"]["voided"]) == ("VOIDED", True)
     order = get_order(sandbox, order["id"])
     assert (order["paymentStatus"], order["balanceSummary"]["balance"]["amount"]) == ("NOT_PAID", "12")
     assert booking_state(sandbox, booking["id"])["paymentStatus"] == "NOT_PAID"
 
     before = snapshot(sandbox)
-    status, body = call(
-        sandbox, "POST", "/ecom/v1/order-billing/void-memberships", {"orderId": order["id"], "paymentIds": [payment_id]}
-    )
-    assert (status, code(body)) == (428, "STATUS_NOT_ALLOWED")
+    status, body = refund(sandbox, order["id"], {"paymentId": payment_id})
+    assert (status, code(body)) == (428, "PAYMENT_NOT_REFUNDABLE")
+    assert body["details"]["applicationError"]["data"]["nonRefundableReason"] == "ALREADY_REFUNDED"
+    assert snapshot(sandbox) == before
+
+    # The line can be charged again, and takes a fresh credit.
+    assert charge(sandbox, order, member["id"], pool_id)[0] == 200
+    assert get_order(sandbox, order["id"])["paymentStatus"] == "PAID"
+    assert credits_left(sandbox, pool_id) == 2
+
+
+def test_charge_memberships_on_an_empty_plan_is_not_eligible_and_changes_nothing(sandbox: Sandbox) -> None:
+    _, order, member, sold = membership_order(sandbox, credits=0)
+    before = snapshot(sandbox)
+    status, body = charge(sandbox, order, member["id"], sold["pool"]["id"])
+    assert (status, code(body)) == (428, "MEMBERSHIP_NOT_ELIGIBLE")
+    assert body["details"]["applicationError"]["data"]["reason"] == "INSUFFICIENT_FUNDS"
     assert snapshot(sandbox) == before
 
 
-def test_voiding_a_plan_paid_checkout_line_makes_it_owed_again(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, _, sold = member_with_plan(sandbox, service, credits_left=3)
-    pool_id = sold["pool"]["id"]
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    checkout = create_checkout(sandbox, booking["id"])
-    line_id = checkout["lineItems"][0]["id"]
-    selection = {"memberships": [{"id": pool_id, "appId": PRICING_PLANS_APP_ID, "lineItemIds": [line_id]}]}
-    call(
-        sandbox,
-        "PATCH",
-        f"{CHECKOUTS}/{checkout['id']}",
-        {"checkout": {"membershipOptions": {"selectedMemberships": selection}}},
+def test_removed_hidden_membership_routes_answer_404(sandbox: Sandbox) -> None:
+    """Void Memberships and the Payments Collector's Charge Memberships have no public SDK function."""
+    _, order, member, sold = membership_order(sandbox, credits=3)
+    status, body = call(
+        sandbox, "POST", "/ecom/v1/order-billing/void-memberships", {"orderId": order["id"], "paymentIds": ["p"]}
     )
-    order = place_order(sandbox, checkout["id"])
-    [payment] = transactions(sandbox, order["id"])["payments"]
-    call(
+    assert (status, code(body)) == (404, "NOT_FOUND")
+    status, body = call(
         sandbox,
         "POST",
-        "/ecom/v1/order-billing/void-memberships",
-        {"orderId": order["id"], "paymentIds": [payment["id"]]},
+        f"/ecom/v1/payments-collector/orders/{order['id']}/charge-membership",
+        {
+            "memberId": member["id"],
+            "membershipCharges": [
+                {
+                    "membershipId": sold["pool"]["id"],
+                    "appId": PRICING_PLANS_APP_ID,
+                    "lineItemId": order["lineItems"][0]["id"],
+                }
+            ],
+        },
     )
-    order = get_order(sandbox, order["id"])
-    assert credits_left(sandbox, pool_id) == 3
-    assert (order["paymentStatus"], order["priceSummary"]["total"]["amount"]) == ("NOT_PAID", "12")
-    assert order["lineItems"][0]["paymentOption"] == "FULL_PAYMENT_OFFLINE"
-    assert booking_state(sandbox, booking["id"])["paymentStatus"] == "NOT_PAID"
-
-
-def test_void_memberships_of_unknown_or_regular_payment_is_rejected(sandbox: Sandbox) -> None:
-    order = direct_order(sandbox, "20")
-    _, body = add_payments(sandbox, order["id"], offline_payment("5"))
-    path = "/ecom/v1/order-billing/void-memberships"
-    status, resp = call(sandbox, "POST", path, {"orderId": order["id"], "paymentIds": ["nope"]})
-    assert (status, code(resp)) == (404, "PAYMENT_NOT_FOUND")
-    status, resp = call(sandbox, "POST", path, {"orderId": order["id"], "paymentIds": body["paymentsIds"]})
-    assert status == 400
-    status, resp = call(sandbox, "POST", path, {"orderId": order["id"], "paymentIds": []})
-    assert (status, violations(resp)) == (400, {"paymentIds": "REQUIRED_FIELD"})
-
-
-def test_collector_charge_membership_pays_the_line(sandbox: Sandbox) -> None:
-    service = make_service(sandbox, price="12")
-    contact, member, sold = member_with_plan(sandbox, service, credits_left=3)
-    booking = book_class(sandbox, option="MEMBERSHIP", service=service, contact=contact)
-    order = place_order(sandbox, create_checkout(sandbox, booking["id"])["id"])
-    path = f"/ecom/v1/payments-collector/orders/{order['id']}/charge-membership"
-    charge = {
-        "membershipId": sold["pool"]["id"],
-        "appId": PRICING_PLANS_APP_ID,
-        "lineItemId": order["lineItems"][0]["id"],
-        "membershipName": {"original": "10 Swim Pass"},
-        "rootCatalogItemId": service["id"],
-    }
-    status, body = call(sandbox, "POST", path, {"memberId": member["id"], "membershipCharges": [charge]})
-    assert (status, body) == (200, {})
-    assert get_order(sandbox, order["id"])["paymentStatus"] == "PAID"
-    assert credits_left(sandbox, sold["pool"]["id"]) == 2
-    status, body = call(sandbox, "POST", path, {"memberId": member["id"], "membershipCharges": [{"appId": "a"}]})
-    assert status == 400
-    assert set(violations(body)) == {"membershipCharges[0].membershipId", "membershipCharges[0].lineItemId"}
+    assert (status, code(body)) == (404, "NOT_FOUND")
+    assert credits_left(sandbox, sold["pool"]["id"]) == 3
