@@ -330,3 +330,23 @@ def test_undoing_a_recorded_plan_payment_refunds_it_and_gives_the_credit_back_on
     assert len(wire.bodies("/refund-payments")) == 1
     assert not wire.bodies("/change")
     assert world.wix_order(online["id"])["paymentStatus"] == "NOT_PAID"
+
+
+def test_checkout_v1_a_lost_create_order_answer_is_found_by_checkout_already_paid_whatever_its_status(
+    world: World, desk_user, settings
+) -> None:
+    settings.WIX = dataclasses.replace(settings.WIX, checkout_v1=True)
+    booking = walk_in_with_cash(world, desk_user)
+    wire = Trouble(world, "/create-order", "lost")
+    client = trouble_client(world, wire)
+
+    push_now(client)
+    push_now(client, ignore_backoff=True)
+
+    assert DeskAction.objects.exclude(status=Status.SYNCED).count() == 0
+    assert len(wire.bodies("/create-order")) == 2
+    statuses = [status for _method, path, status in world.sb.call_log if path.endswith("/create-order")]
+    assert statuses == [200, 409]  # the second was refused: CHECKOUT_ALREADY_PAID, the reference's 409
+    assert len(world.sb.state.all("orders")) == 1
+    booking.refresh_from_db()
+    assert world.wix_order(booking)["paymentStatus"] == "PAID"
