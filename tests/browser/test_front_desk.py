@@ -272,3 +272,86 @@ def test_part_payment_without_javascript(desk_chromium, live_server, desk_passwo
     finally:
         context.close()
         close_db_connections()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plan_charge_wix_refuses_reads_plainly_and_cash_instead_pays_the_order(tablet, desk_password, swim_club):
+    """Two people who booked online to pay in person use their pass at the desk; the plan ended in
+    Wix meanwhile, so Wix refuses the credit (POOL_NOT_ACTIVE). The row says so in plain words;
+    "Take cash instead" pays the booking's Wix order with Add Payments — twice in a row, as a busy
+    desk would."""
+    from playwright.sync_api import expect
+
+    from bookings_app.models import BenefitBalance
+    from bookings_app.wix import bookings as wix_bookings
+    from bookings_app.wix import cart
+    from bookings_app.wix.ids import BOOKINGS_APP_ID
+
+    page = tablet
+    session = swim_club
+    sb = wix.get_sandbox()
+    booked = set(Booking.objects.filter(session=session).values_list("contact_id", flat=True))
+    holders = [
+        b
+        for b in BenefitBalance.objects.filter(status="ACTIVE", unlimited=False, remaining_credits__gte=1)
+        .exclude(member__contact_id__in=booked)
+        .exclude(wix_id=None)
+        .select_related("member__contact")
+        if session.service.wix_id in (b.covered_service_ids or [])
+    ][:2]
+    assert len(holders) == 2, "the demo club has plan holders not on this class"
+    with wix.get_wix_client() as client:
+        for balance in holders:
+            # Booked online to pay in person: CONFIRMED, with its eCommerce order (an OFFLINE line).
+            made = wix_bookings.create_booking(
+                client,
+                booking={
+                    "bookedEntity": {"slot": {"serviceId": session.service.wix_id, "eventId": session.wix_id}},
+                    "contactDetails": {"contactId": balance.member.contact.wix_id},
+                    "totalParticipants": 1,
+                    "selectedPaymentOption": "OFFLINE",
+                    "status": "CONFIRMED",
+                },
+            )["booking"]
+            item = {"catalogReference": {"catalogItemId": made["id"], "appId": BOOKINGS_APP_ID}, "quantity": 1}
+            cart_id = cart.create_cart(client, channel_type="WEB", catalog_items=[item])["cart"]["id"]
+            cart.place_order(client, cart_id=cart_id)
+        sync.sync_full(wix=client)
+    picked = [(Booking.objects.get(session=session, contact=b.member.contact), b) for b in holders]
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    for booking, balance in picked:
+        row = page.locator(f"#roster-row-{booking.pk}")
+        row.get_by_role("button", name="Plan").first.click()
+        expect(row.locator("tr.info")).to_contain_text("Plan")
+        page.wait_for_load_state("networkidle")
+        with sb.state.transaction():  # the plan ended in Wix after the desk read it
+            pool = sb.state.edit("pools", balance.wix_id)
+            pool["status"] = "ENDED"
+            sb.state.put("pools", pool)
+        with wix.get_wix_client() as client:
+            push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+        page.reload()
+        row = page.locator(f"#roster-row-{booking.pk}")
+        expect(row).to_contain_text("Needs attention:")
+        expect(row).to_contain_text("is no longer active in Wix — take cash instead?")
+        row.evaluate("el => el.scrollIntoView({block: 'center'})")
+        assert screenshot(page, "6-plan-refused-by-wix").exists()
+        row.get_by_role("button", name="Take cash instead").click()
+        expect(row.get_by_role("button", name="Take cash instead")).to_have_count(0)
+        expect(row.locator("tr.info")).to_contain_text("Paid")
+        page.wait_for_load_state("networkidle")
+        with wix.get_wix_client() as client:
+            push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+        booking.refresh_from_db()
+        order = next(
+            o
+            for o in sb.state.all("orders")
+            if any(li["catalogReference"]["catalogItemId"] == booking.wix_id for li in o["lineItems"])
+        )
+        assert order["paymentStatus"] == "PAID"
+        assert sb.state.get("bookings", booking.wix_id)["paymentStatus"] == "PAID"
+    page.reload()
+    page.locator(f"#roster-row-{picked[-1][0].pk}").evaluate("el => el.scrollIntoView({block: 'center'})")
+    assert screenshot(page, "6-cash-instead-paid").exists()
+    close_db_connections()
