@@ -154,8 +154,11 @@ def _charge_memberships(push: Push, action: DeskAction, order_id: str, charging:
 
 
 def _sold_for_a_plan(action: DeskAction, order_id: str) -> bool:
-    """Whether the booking's order line was sold to be paid by a plan (``paymentOption``
-    MEMBERSHIP…), as the mirror knows it; unknown counts as yes (Wix then says)."""
+    """Whether Charge Memberships can pay the booking's order line: a line sold to be paid by a plan
+    (``paymentOption`` MEMBERSHIP…) as the mirror knows it, unknown counting as yes (Wix then says);
+    any line where ``wix_check`` found this site's Charge Memberships charges offline lines too."""
+    if site_fact("charge_offline_line", False) is True:
+        return True
     line = OrderLineItem.objects.filter(order__wix_id=order_id, booking_id=action.booking_id).first()
     return line is None or not line.payment_option or line.payment_option.startswith("MEMBERSHIP")
 

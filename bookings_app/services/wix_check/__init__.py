@@ -26,6 +26,7 @@ WRITE_QUESTIONS = (
     ("cart_channel", "Does Cart V2 take an order on BACKOFFICE_MERCHANT from these credentials?"),
     ("membership_id_kind", "Which membership id does Charge Memberships want?"),
     ("charge_memberships_async", "Does Charge Memberships charge at once, or answer PENDING first?"),
+    ("charge_offline_line", "Does Charge Memberships charge a line sold to be paid offline?"),
     ("add_payments_paid_at_once", "Does Add Payments mark the order PAID at once?"),
     ("booking_payment_follows_order", "Does the booking's payment status follow its order?"),
     ("refund_returns_credit", "Does refunding a plan payment give the credit back?"),

@@ -141,6 +141,58 @@ class PlanCharge:
         except WixError as err:
             self.report.notes.append(f"Giving the credit back failed for now ({describe(err)}); the undo tries again.")
 
+    def offline_line(self, order: dict[str, Any], booking: dict[str, Any]) -> None:
+        """Settle whether Charge Memberships charges a line sold to be paid offline (the app then
+        charges a plan on a booking made online "pay in person" instead of Redeem Benefit + a
+        recorded plan payment). A charge Wix takes is refunded at once, before the cash payment."""
+        question = "Does Charge Memberships charge a line sold to be paid offline?"
+        line_id = next(
+            (
+                li.get("id")
+                for li in order.get("lineItems") or []
+                if (li.get("catalogReference") or {}).get("catalogItemId") == booking["id"]
+            ),
+            None,
+        )
+        if not line_id or not self.pool_id:
+            return
+        try:
+            answer = orders.charge_memberships(
+                self.wix,
+                order_id=order["id"],
+                member_id=self.member["id"],
+                memberships=[
+                    {
+                        "lineItemId": line_id,
+                        "membershipIdentifier": {
+                            "existingMembership": {"appId": PRICING_PLANS_APP_ID, "membershipId": self.pool_id}
+                        },
+                    }
+                ],
+            )
+        except WixError as err:
+            if isinstance(err, WixUnavailable) or err.status in (401, 403):
+                return  # not settled; the plan charge below reports the trouble
+            self.report.answer(Answer(question, f"no — {describe(err)}", key="charge_offline_line", value=False))
+            return
+        payment, _first, final, waited = self._follow(order["id"], line_id, answer)
+        if payment is None:
+            return
+        try:
+            orders.refund_payments(self.wix, order_id=order["id"], payment_refunds=[{"paymentId": payment["id"]}])
+        except WixError as err:
+            self.made.plan_payment = (order["id"], payment["id"])  # the undo refunds it
+            self.report.notes.append(f"The offline-line test charge {payment['id']} is refunded by the undo ({err}).")
+        took = final == "APPROVED"
+        self.report.answer(
+            Answer(
+                question,
+                f"yes (payment {final} after {waited:.0f} s; refunded at once)" if took else f"no — it ended {final}",
+                key="charge_offline_line",
+                value=took,
+            )
+        )
+
     def charge(self, order: dict[str, Any], booking: dict[str, Any]) -> None:
         """Charge Memberships for the booking's line, pool id first, then the plan order id."""
         line_id = next(

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.checks import run_checks
+from django.utils import timezone
 
-from bookings_app.models import Booking, DeskAction, OrderLineItem
+from bookings_app.models import Booking, DeskAction, OrderLineItem, WixSiteFact
 from bookings_app.services import desk
 from tests.services.conftest import World, key, walk_in_with_cash
 from tests.services.push.conftest import Trouble, push_now, recorder, roster, settle, trouble_client
@@ -350,3 +351,18 @@ def test_checkout_v1_a_lost_create_order_answer_is_found_by_checkout_already_pai
     assert len(world.sb.state.all("orders")) == 1
     booking.refresh_from_db()
     assert world.wix_order(booking)["paymentStatus"] == "PAID"
+
+
+def test_where_wix_check_found_offline_lines_chargeable_the_desk_charges_them_first(world: World, desk_user) -> None:
+    WixSiteFact.objects.create(key="charge_offline_line", value=True, settled_at=timezone.now())
+    sam, online, _charge = online_plan_charge(world, desk_user)
+    client, wire = recorder(world)
+
+    report = push_now(client)
+
+    assert report.needs_attention == 0, report.as_dict()
+    # This sandbox refuses it (its strict reading), and the desk falls back: the credit taken once.
+    assert len(wire.bodies("/charge-memberships")) == 1
+    assert len(wire.bodies("/benefits/redeem")) == 1
+    assert world.wix_credits(sam) == "2"
+    assert world.wix_order(online["id"])["paymentStatus"] == "PAID"

@@ -62,6 +62,9 @@ def test_the_round_trip_books_pays_charges_and_leaves_nothing_behind(world) -> N
     assert isinstance(settled["status.CART_ALREADY_ORDERED"], int)
     assert isinstance(settled["status.stale_revision"], int)
     assert settled["confirm_or_decline_on_confirmed"]
+    # The sandbox's strict reading: Charge Memberships refuses a line sold to be paid offline.
+    assert settled["charge_offline_line"] is False
+    assert site_fact("charge_offline_line", None) is False
     assert line(report, "Plan credits as before").status == Status.OK
     assert not report.unsettled
     # Only public routes: the test credit goes back with Change Balance, not Cancel Redemption.
