@@ -194,3 +194,20 @@ def test_the_round_trip_is_not_run_when_a_check_failed(world) -> None:
     assert not _bookings_of(world, pat)
     assert not [c for c in report.checks if "--write" in c.section]
     assert any("not run" in note for note in report.notes)
+
+
+def test_a_wix_that_charges_offline_lines_is_found_out_and_the_test_charge_refunded(world, monkeypatch) -> None:
+    from wix_sandbox.handlers import ecom_payments
+
+    monkeypatch.setattr(
+        ecom_payments, "MEMBERSHIP_OPTIONS", (*ecom_payments.MEMBERSHIP_OPTIONS, "FULL_PAYMENT_OFFLINE")
+    )
+    pat = world.customer("Pat", credits=5)
+
+    report = run_check(client(world.sb), write=_target(world, pat))
+
+    assert report.ok, [(c.name, c.status, c.meaning) for c in report.problems] + report.leftovers
+    assert answers(report)["charge_offline_line"] is True
+    assert site_fact("charge_offline_line", None) is True
+    assert world.wix_credits(pat) == "5"  # the test charge was refunded, like everything else
+    assert {b["status"] for b in _bookings_of(world, pat)} == {"CANCELED"}
