@@ -184,8 +184,10 @@ def _plan_recorded(push: Push, action: DeskAction, order_id: str) -> None:
             mirror.payments.membership_payments_record(order_id=order_id, payments=mine)
             push.synced(action, payment_ids=[p["id"] for p in mine])
             return
-    line = OrderLineItem.objects.filter(order__wix_id=order_id, line_item_id=line_id).first()
+    line = OrderLineItem.objects.filter(order__wix_id=order_id, line_item_id=line_id).select_related("order").first()
     amount = line.price * line.quantity if line is not None else decimal_or_zero(action.params.get("due"))
+    if line is not None and 0 < line.order.balance < amount:
+        amount = line.order.balance  # part paid already: the plan pays what is left, never more
     details = {
         "membershipId": membership_id(action),
         "lineItemId": line_id,

@@ -366,3 +366,23 @@ def test_where_wix_check_found_offline_lines_chargeable_the_desk_charges_them_fi
     assert len(wire.bodies("/benefits/redeem")) == 1
     assert world.wix_credits(sam) == "2"
     assert world.wix_order(online["id"])["paymentStatus"] == "PAID"
+
+
+def test_a_plan_paying_what_is_left_after_a_part_payment_records_only_what_is_left(world: World, desk_user) -> None:
+    sam = world.customer("Sam", credits=3)
+    online = world.online_booking(sam)
+    world.mirror(sam)
+    booking = world.booking(online)
+    desk.payment_record(user=desk_user, booking=booking, method="CASH", amount=Decimal("5"), idempotency_key=key())
+    world.push()
+    booking.refresh_from_db()
+    desk.plan_charge(user=desk_user, booking=booking, balance=world.balance(sam), idempotency_key=key())
+    client, wire = recorder(world)
+
+    report = push_now(client)
+
+    assert report.needs_attention == 0, report.as_dict()
+    recorded = wire.bodies("/add-payment")[0]["payments"][0]
+    assert recorded["amount"] == {"amount": "7.00"}
+    order = world.wix_order(online["id"])
+    assert order["paymentStatus"] == "PAID" and order["balanceSummary"]["balance"]["amount"] == "0"
