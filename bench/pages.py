@@ -164,6 +164,7 @@ class Builder:
         self.staff: list[Any] = []
         self.big_session: Any = None
         self.search_query = ""
+        self.card_contact: int | None = None  # the customer card's customer, kept for the full run
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -693,6 +694,18 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
             lambda: client.get(walk_in_url, {"q": query}, headers=htmx), check=ok_with('id="walk-in-results"')
         )
         results["roster filter"] = measure(roster_filter, check=filter_check)
+    try:
+        reverse("customer_card", args=[1])
+    except NoReverseMatch:
+        pass
+    else:
+        if builder.card_contact is None:
+            # The regular with the longest history at half: at full they have about twice as much.
+            busiest = Booking.objects.values("contact_id").annotate(n=Count("pk")).order_by("-n", "contact_id")
+            builder.card_contact = busiest.first()["contact_id"]
+        card_url = reverse("customer_card", args=[builder.card_contact])
+        info["card_bookings"] = Booking.objects.filter(contact_id=builder.card_contact).count()
+        results["customer card"] = measure(lambda: client.get(card_url), check=ok_with('class="customer-card"'))
     # The selector behind the customer search, alone: every contact, not one roster.
     results["contact_search()"] = measure(
         lambda: selectors.contact_search(query=query), check=lambda found: None if found else _no_hits(query)
@@ -896,6 +909,7 @@ def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None
         "search": ("contact_matches", "matches"),
         "roster filter": ("roster_matches", "matches"),
         "contact_search()": ("contact_matches", "matches"),
+        "customer card": ("card_bookings", "bookings"),
     }
     for screen, r in full.items():
         key = rows_of.get(screen, (None,))[0]

@@ -14,7 +14,7 @@ from django import forms
 from django.core import signing
 
 from bookings_app import money
-from bookings_app.models import Attendance, BenefitBalance, Contact, Service, normalise_phone
+from bookings_app.models import Attendance, BenefitBalance, Contact, CustomerNote, Service, normalise_phone
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 SLOT_SALT = "desk.appointment-slot"
@@ -198,6 +198,61 @@ class CustomerForm(DeskActionForm):
 
 class NewCustomerWalkInForm(PayChoiceMixin, CustomerForm):
     """New customer and their booking, in one form."""
+
+
+# --- the customer card: notes, alerts, emergency contact ------------------------------------------
+
+
+class CustomerNoteEditForm(forms.Form):
+    """A note's text and its check-in alert (none, medical, waiver, ask about payment, other)."""
+
+    text = forms.CharField(
+        max_length=CustomerNote.MAX_LENGTH,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Write the note.",
+            "max_length": f"Keep the note under {CustomerNote.MAX_LENGTH} characters.",
+        },
+    )
+    alert = forms.ChoiceField(
+        choices=CustomerNote.Alert.choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose one of the alerts offered."},
+    )
+
+    def first_error(self) -> str:
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return ""
+
+
+class CustomerNoteForm(CustomerNoteEditForm, DeskActionForm):
+    """A new note: its token adds it once however often the form is sent."""
+
+
+class EmergencyContactForm(forms.Form):
+    """Who to call; all fields blank removes the emergency contact."""
+
+    name = forms.CharField(max_length=200, required=False)
+    phone = forms.CharField(max_length=50, required=False)
+    relationship = forms.CharField(max_length=100, required=False)
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "").strip()
+        if phone and re.search(r"[^\d\s()+.-]", phone):
+            raise forms.ValidationError("A phone number has digits, spaces, + ( ) - only.")
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        name, phone = cleaned.get("name", ""), cleaned.get("phone", "")
+        if (name or phone or cleaned.get("relationship")) and not self.has_error("phone"):
+            if not name:
+                self.add_error("name", "Enter their name.")
+            if not phone:
+                self.add_error("phone", "Enter their phone number.")
+        return cleaned
 
 
 # --- book an appointment ------------------------------------------------------------------------

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from bookings_app.views import appointment, auth, home, roster, row_actions, settle, sync, today, walk_in, webhooks
+from bookings_app.views import (
+    appointment,
+    auth,
+    customer,
+    home,
+    roster,
+    row_actions,
+    settle,
+    sync,
+    today,
+    walk_in,
+    webhooks,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,6 +36,21 @@ urlpatterns = [
     path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
+    # the customer card (by contact pk): notes and alerts, emergency contact, plans, visits, money
+    path("customers/<int:contact_id>/", customer.customer_card, name="customer_card"),
+    path("customers/<int:contact_id>/notes/", customer.customer_note_add, name="customer_note_add"),
+    path("customers/<int:contact_id>/notes/<int:note_id>/", customer.customer_note_edit, name="customer_note_edit"),
+    path(
+        "customers/<int:contact_id>/notes/<int:note_id>/archive/",
+        customer.customer_note_archive,
+        name="customer_note_archive",
+    ),
+    path(
+        "customers/<int:contact_id>/notes/<int:note_id>/restore/",
+        customer.customer_note_restore,
+        name="customer_note_restore",
+    ),
+    path("customers/<int:contact_id>/emergency/", customer.customer_emergency, name="customer_emergency"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

@@ -73,6 +73,27 @@ class ContactFactory(WixMirrorFactory):
         model = models.Contact
 
 
+class CustomerNoteFactory(factory.django.DjangoModelFactory):
+    """A note the desk keeps about a customer (``alert="MEDICAL"`` … for a check-in alert)."""
+
+    contact = factory.SubFactory(ContactFactory)
+    text = "Prefers the slow lane"
+    alert = ""
+
+    class Meta:
+        model = models.CustomerNote
+
+
+class EmergencyContactFactory(factory.django.DjangoModelFactory):
+    contact = factory.SubFactory(ContactFactory)
+    name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+44 7700 8{n:05d}")
+    relationship = "Partner"
+
+    class Meta:
+        model = models.EmergencyContact
+
+
 class MemberFactory(WixMirrorFactory):
     contact = factory.SubFactory(ContactFactory)
     login_email = factory.SelfAttribute("contact.email")

@@ -13,13 +13,15 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 ``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
 (contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
 ``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``site_facts`` holds what
-``manage.py wix_check`` settled about the live Wix site.
+``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
+customer that Wix cannot hold (notes and check-in alerts, an emergency contact).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
+from .notes import CustomerNote, EmergencyContact
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
 from .site_facts import WixSiteFact
 
@@ -30,7 +32,9 @@ __all__ = [
     "BenefitBalance",
     "Booking",
     "Contact",
+    "CustomerNote",
     "DeskAction",
+    "EmergencyContact",
     "Member",
     "Order",
     "OrderLineItem",

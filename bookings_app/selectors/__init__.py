@@ -5,11 +5,23 @@ Each screen costs a fixed number of queries, whatever the number of sessions or 
 counts come from SQL aggregates, related rows from ``select_related``/``prefetch_related`` or
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
-``customers``, ``desk`` (the desk's lookups), ``sync`` (the header's sync status),
+``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
+``desk`` (the desk's lookups), ``sync`` (the header's sync status),
 ``site_facts`` (what ``manage.py wix_check`` settled about the live site);
 ``queries`` holds the query pieces they share.
 """
 
+from bookings_app.selectors.customer_card import (
+    CustomerCardRead,
+    PaymentLine,
+    SheetNotes,
+    Visit,
+    customer_alerts,
+    customer_card_read,
+    customer_contact_get,
+    customer_note_get,
+    sign_in_sheet_notes,
+)
 from bookings_app.selectors.customers import contact_search
 from bookings_app.selectors.desk import (
     appointment_service_list,
@@ -36,12 +48,20 @@ __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",
+    "CustomerCardRead",
     "OrderLine",
+    "PaymentLine",
     "RosterRead",
+    "SheetNotes",
     "SyncStatus",
+    "Visit",
     "appointment_service_list",
     "booking_orders_read",
     "contact_search",
+    "customer_alerts",
+    "customer_card_read",
+    "customer_contact_get",
+    "customer_note_get",
     "day_bounds",
     "desk_action_get",
     "desk_action_key_used",
@@ -52,6 +72,7 @@ __all__ = [
     "roster_read",
     "session_day_list",
     "session_get",
+    "sign_in_sheet_notes",
     "site_fact",
     "site_facts_all",
     "site_facts_forget",

@@ -40,6 +40,7 @@ class CustomerHit:
     balances: list[BenefitBalance] = field(default_factory=list)  # active, with credit (or unlimited)
     owes: Decimal = Decimal("0")  # what their unpaid and part-paid bookings still owe
     from_wix: bool = False  # found in Wix, not in the mirror before this search
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # check-in alerts (kind, label), customer card
 
     @property
     def is_member(self) -> bool:
@@ -142,7 +143,7 @@ def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20
 
 
 def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
-    """Members, live balances and owed amounts for ``contacts``: three queries."""
+    """Members, live balances, owed amounts and check-in alerts for ``contacts``: four queries."""
     if not contacts:
         return []
     ids = [c.pk for c in contacts]
@@ -157,6 +158,7 @@ def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
     for balance in live:
         balances[balance.member.contact_id].append(balance)
     owes = contact_owes(contact_ids=ids)
+    alerts = selectors.customer_alerts(contact_ids=ids)
     return [
         CustomerHit(
             contact=c,
@@ -164,6 +166,7 @@ def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
             balances=balances.get(c.pk, []),
             owes=owes.get(c.pk, Decimal("0")),
             from_wix=c.pk in from_wix,
+            alerts=alerts.get(c.pk, []),
         )
         for c in contacts
     ]
