@@ -327,3 +327,63 @@ def test_settle_commit_does_what_row_by_row_clicks_do(desk_user, settings) -> No
         ("CASH", "24.00", "24.00", True),
     }
     assert set(settled["credits"].values()) == {Decimal("0"), None}  # each pass charged twice; unlimited
+
+
+def test_settle_suggests_what_the_desk_chose_before(desk_user) -> None:
+    """A row staff marked "Later" stays "owes" (even with a plan that could pay), a part payment
+    offers its balance with the same method, a plan chosen stays plan; an undone "Later" is
+    forgotten."""
+    session = _settle_session(1)
+    ps = Booking.PaymentStatus
+
+    def person(first: str, *, credits: str | None = None, **fields) -> Booking:
+        b = factories.BookingFactory(
+            session=session, contact=factories.ContactFactory(first_name=first, last_name="Before"), **fields
+        )
+        if credits is not None:
+            factories.BenefitBalanceFactory(
+                member=factories.MemberFactory(contact=b.contact),
+                remaining_credits=Decimal(credits),
+                covered_service_ids=[b.service.wix_id],
+            )
+        return b
+
+    later, later_synced, undone = person("Lat", credits="5"), person("Syn"), person("Und")
+    part, chose_plan = person("Par", credits="5"), person("Pla", credits="2")
+    person("Fre")
+    Booking.objects.filter(pk=chose_plan.pk).update(selected_payment_option="MEMBERSHIP")
+    desk.pay_later(user=desk_user, booking=later, idempotency_key=key())
+    desk.pay_later(user=desk_user, booking=later_synced, idempotency_key=key())
+    DeskAction.objects.filter(booking=later_synced).update(status=Status.SYNCED)
+    desk.action_undo(user=desk_user, action=desk.pay_later(user=desk_user, booking=undone, idempotency_key=key()))
+    desk.payment_record(user=desk_user, booking=part, method="CARD", amount=Decimal("5"), idempotency_key=key())
+
+    rows = {r.booking.contact.first_name: r for r in desk.settle_suggestions(session=session)}
+
+    assert {n: (r.resolution, r.amount_due) for n, r in rows.items()} == {
+        "Lat": ("owes", Decimal("12.00")),
+        "Syn": ("owes", Decimal("12.00")),
+        "Und": ("cash", Decimal("12.00")),
+        "Par": ("card", Decimal("7.00")),
+        "Pla": ("plan", Decimal("12.00")),
+        "Fre": ("cash", Decimal("12.00")),
+    }
+    assert rows["Lat"].balance is not None  # the plan stays on offer; "owes" is only the suggestion
+    assert (rows["Lat"].earlier, rows["Par"].earlier, rows["Fre"].earlier) == ("later", "part", "")
+    assert Booking.objects.get(pk=part.pk).payment_status == ps.PARTIALLY_PAID
+
+
+def test_owes_on_a_row_already_marked_later_adds_no_second_pay_later(desk_user) -> None:
+    session = _settle_session(1)
+    b = factories.BookingFactory(session=session)
+    first = desk.pay_later(user=desk_user, booking=b, idempotency_key=key())
+
+    actions = desk.settle_commit(
+        user=desk_user,
+        session=session,
+        rows=[desk.SettleChoice(booking_id=b.pk, resolution="owes", check_in=True)],
+        idempotency_key=key("settle"),
+    )
+
+    assert [a.kind for a in actions] == [Kind.ATTENDANCE]
+    assert list(DeskAction.objects.filter(kind=Kind.PAY_LATER)) == [first]
