@@ -1,6 +1,18 @@
 from django.urls import path
 
-from bookings_app.views import appointment, auth, home, roster, row_actions, settle, sync, today, walk_in, webhooks
+from bookings_app.views import (
+    appointment,
+    auth,
+    batches,
+    home,
+    roster,
+    row_actions,
+    settle,
+    sync,
+    today,
+    walk_in,
+    webhooks,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,6 +35,8 @@ urlpatterns = [
     path("sessions/<str:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
     path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
+    path("sessions/<str:ref>/batches/<str:batch_id>/undo/", batches.batch_undo, name="desk_batch_undo"),
+    path("sessions/<str:ref>/batches/<str:batch_id>/reverse/", batches.batch_reverse, name="desk_batch_reverse"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),

@@ -5,11 +5,13 @@ Each screen costs a fixed number of queries, whatever the number of sessions or 
 counts come from SQL aggregates, related rows from ``select_related``/``prefetch_related`` or
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
-``customers``, ``desk`` (the desk's lookups), ``sync`` (the header's sync status),
-``site_facts`` (what ``manage.py wix_check`` settled about the live site);
+``customers``, ``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as
+one), ``sync`` (the header's sync status), ``site_facts`` (what ``manage.py wix_check`` settled
+about the live site);
 ``queries`` holds the query pieces they share.
 """
 
+from bookings_app.selectors.batches import Batch, BatchTotals, session_batches, session_batches_undoable
 from bookings_app.selectors.customers import contact_search
 from bookings_app.selectors.desk import (
     appointment_service_list,
@@ -36,6 +38,8 @@ __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",
+    "Batch",
+    "BatchTotals",
     "OrderLine",
     "RosterRead",
     "SyncStatus",
@@ -50,6 +54,8 @@ __all__ = [
     "roster_contact_ids",
     "roster_desk_actions",
     "roster_read",
+    "session_batches",
+    "session_batches_undoable",
     "session_day_list",
     "session_get",
     "site_fact",

@@ -39,7 +39,13 @@ from bookings_app.services.desk.corrections import (
     batch_undo,
 )
 from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
-from bookings_app.services.desk.settle import SettleChoice, SettleRow, settle_commit, settle_suggestions
+from bookings_app.services.desk.settle import (
+    SettleChoice,
+    SettleRow,
+    settle_check,
+    settle_commit,
+    settle_suggestions,
+)
 from bookings_app.services.desk.walk_ins import appointment_slots, walk_in_book, walk_in_create
 from bookings_app.services.errors import BookingError
 
@@ -63,6 +69,7 @@ __all__ = [
     "pay_later",
     "payment_record",
     "plan_charge",
+    "settle_check",
     "settle_commit",
     "settle_suggestions",
     "walk_in_book",

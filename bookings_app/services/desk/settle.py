@@ -205,15 +205,26 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     return batch.actions
 
 
-def _read_locked(session: Session, rows: list[SettleChoice], bookings: dict[int, Booking]) -> _Locked:
-    """The plan balances the rows name (row-locked), the attendance and what is due."""
-    balances = {
+def settle_check(*, session: Session, rows: list[SettleChoice]) -> None:
+    """What :func:`settle_commit` would refuse, found before staff confirm: reads only, locks
+    nothing. Raises ``BookingError`` ``settle_invalid`` (``.row_errors``) as the commit would."""
+    bookings = {
         b.pk: b
-        for b in BenefitBalance.objects.select_for_update(of=("self",))
-        .filter(pk__in={r.balance_id for r in rows if r.balance_id})
-        .select_related("member")
-        .order_by("pk")
+        for b in Booking.objects.filter(ledger.roster_q(session), pk__in=[r.booking_id for r in rows]).select_related(
+            "contact", "service", "session"
+        )
     }
+    _validate(rows, _read_locked(session, rows, bookings, lock=False))
+
+
+def _read_locked(
+    session: Session, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True
+) -> _Locked:
+    """The plan balances the rows name (row-locked unless not ``lock``), the attendance and what is due."""
+    balances_qs = BenefitBalance.objects.filter(pk__in={r.balance_id for r in rows if r.balance_id})
+    if lock:
+        balances_qs = balances_qs.select_for_update(of=("self",))
+    balances = {b.pk: b for b in balances_qs.select_related("member").order_by("pk")}
     attendance = {
         a.booking_id: a for a in Attendance.objects.filter(session=session, booking_id__in=[r.booking_id for r in rows])
     }
