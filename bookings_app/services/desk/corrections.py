@@ -183,8 +183,9 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
 
 def batch_undo(*, user: Any, session: Session, batch_id: str) -> list[DeskAction]:
     """Take back a whole batch — a settle, a check in all — while its undo window lasts: every
-    action of it (and what waits on them) is dropped and the mirror put back, with one audit
-    entry. All or nothing; returns what was undone (empty when it was undone already).
+    action of it, and what was built on them (what waits on them, a later check-in or no-show of
+    the same person), is dropped and the mirror put back, with one audit entry. All or nothing;
+    returns the batch's actions undone (empty when it was undone already).
 
     Raises ``BookingError`` ``batch_not_found`` (no such batch on this session),
     ``too_late_to_undo`` (some of it has gone to Wix, or its window has passed).
@@ -202,7 +203,8 @@ def batch_undo(*, user: Any, session: Session, batch_id: str) -> list[DeskAction
                 "Too late to undo: this has gone to Wix (or is on its way). A manager can reverse it.",
                 code="too_late_to_undo",
             )
-        chain = [*standing, *_waiting_on(standing)]
+        built_on = [*_waiting_on(standing), *_later_attendance(standing)]
+        chain = [*standing, *{a.pk: a for a in built_on}.values()]
         _unwind(chain, status=Status.UNDONE)
         audit_record(
             user=user,
@@ -342,6 +344,28 @@ def _waiting_on(actions: list[DeskAction]) -> list[DeskAction]:
         seen.update(a.pk for a in nxt)
         frontier = [a.pk for a in nxt]
     return found
+
+
+def _later_attendance(actions: list[DeskAction]) -> list[DeskAction]:
+    """Live attendance changes made after ``actions`` to the same people at the same sessions,
+    row-locked: they built on what ``actions`` set (their ``before`` is it), as a payment waits
+    on the one before it, so they go with it. One query."""
+    marks = {(a.booking_id, a.session_id) for a in actions if a.kind == Kind.ATTENDANCE}
+    if not marks:
+        return []
+    pks = {a.pk for a in actions}
+    return [
+        a
+        for a in DeskAction.objects.select_for_update()
+        .filter(
+            kind=Kind.ATTENDANCE,
+            status__in=DeskAction.LIVE_STATUSES,
+            pk__gt=min(pks),
+            booking_id__in={booking_id for booking_id, _ in marks},
+        )
+        .order_by("pk")
+        if a.pk not in pks and (a.booking_id, a.session_id) in marks
+    ]
 
 
 def _unwind(actions: list[DeskAction], *, status: str) -> None:

@@ -394,3 +394,21 @@ def test_a_manager_reverses_a_synced_settle_as_one(world: World, desk_user, mana
     assert by_name["Cas"].payment_status == Booking.PaymentStatus.REFUNDED
     assert world.wix_order(by_name["Cas"])["paymentStatus"] == "FULLY_REFUNDED"
     assert world.wix_attendance(by_name["Cas"])["status"] == "ATTENDED"  # check-ins stay
+
+
+def test_undoing_a_check_in_all_takes_a_later_change_to_the_same_attendance_with_it(desk_user) -> None:
+    """A no-show marked after a check in all built on it (its "before" is the check-in): undoing
+    the batch takes it too, so nothing is left on its way to Wix that the mirror no longer shows."""
+    session = settle_session(1)
+    gone, stays = factories.BookingFactory.create_batch(2, session=session)
+    k = key("all")
+    desk.attendance_mark_all(user=desk_user, session=session, status="ATTENDED", idempotency_key=k)
+    later = desk.attendance_mark(user=desk_user, booking=gone, status="NOT_ATTENDED", idempotency_key=key())
+
+    desk.batch_undo(user=desk_user, session=session, batch_id=k)
+
+    assert DeskAction.objects.get(pk=later.pk).status == Status.UNDONE
+    assert not DeskAction.objects.filter(status__in=DeskAction.LIVE_STATUSES).exists()
+    assert not Attendance.objects.exists()
+    assert not Booking.objects.filter(pending_sync=True).exists()
+    assert stays.pk != gone.pk
