@@ -196,7 +196,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
         done = ledger.batch_done(idempotency_key)
         if done:  # the same form, committed from another screen while we waited for the rows
             return done
-        locked = _read_locked(session, rows, bookings)
+        locked = _read(session, rows, bookings)
         _validate(rows, locked)
         batch = _build(user=user, session=session, rows=rows, locked=locked, batch_id=idempotency_key)
         if not batch.actions:
@@ -214,13 +214,12 @@ def settle_check(*, session: Session, rows: list[SettleChoice]) -> None:
             "contact", "service", "session"
         )
     }
-    _validate(rows, _read_locked(session, rows, bookings, lock=False))
+    _validate(rows, _read(session, rows, bookings, lock=False))
 
 
-def _read_locked(
-    session: Session, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True
-) -> _Locked:
-    """The plan balances the rows name (row-locked unless not ``lock``), the attendance and what is due."""
+def _read(session: Session, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True) -> _Locked:
+    """What a settle reads: the plan balances the rows name (row-locked with ``lock``), the
+    attendance, what is due and what the desk chose before."""
     balances_qs = BenefitBalance.objects.filter(pk__in={r.balance_id for r in rows if r.balance_id})
     if lock:
         balances_qs = balances_qs.select_for_update(of=("self",))
