@@ -11,7 +11,13 @@ about the live site);
 ``queries`` holds the query pieces they share.
 """
 
-from bookings_app.selectors.batches import Batch, BatchTotals, session_batches, session_batches_undoable
+from bookings_app.selectors.batches import (
+    Batch,
+    BatchTotals,
+    reversed_action_ids,
+    session_batches,
+    session_batches_undoable,
+)
 from bookings_app.selectors.customers import contact_search
 from bookings_app.selectors.desk import (
     appointment_service_list,
@@ -49,6 +55,7 @@ __all__ = [
     "day_bounds",
     "desk_action_get",
     "desk_action_key_used",
+    "reversed_action_ids",
     "roster_balances",
     "roster_booking_get",
     "roster_contact_ids",

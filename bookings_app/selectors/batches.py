@@ -109,17 +109,7 @@ def _batches(actions: QuerySet[DeskAction], *, reversals: bool = True) -> list[B
     the payments and plan charges of theirs reversed since."""
     actions_list = list(actions.select_related("created_by").order_by("pk"))
     synced = [a for a in actions_list if a.kind in (Kind.PAYMENT, Kind.PLAN_CHARGE) and a.status == Status.SYNCED]
-    reversed_ids: set[int] = set()
-    if reversals and synced:
-        reversed_ids = {
-            int(pk)
-            for pk in DeskAction.objects.filter(
-                kind__in=DeskAction.REVERSAL_KINDS,
-                booking_id__in={a.booking_id for a in synced},
-                status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
-            ).values_list("params__reverses", flat=True)
-            if pk is not None
-        }
+    reversed_ids = reversed_action_ids(booking_ids={a.booking_id for a in synced}) if reversals and synced else set()
     batches: dict[str, Batch] = {}
     for action in actions_list:
         batch = batches.get(action.batch_id)
@@ -132,6 +122,20 @@ def _batches(actions: QuerySet[DeskAction], *, reversals: bool = True) -> list[B
             )
         _count(batch, action, reversed=action.pk in reversed_ids)
     return sorted(batches.values(), key=lambda b: (b.created_at, b.batch_id), reverse=True)
+
+
+def reversed_action_ids(*, booking_ids: set[int]) -> set[int]:
+    """The desk actions of these bookings that a reversal takes back (a refund, a void, a
+    cancel on its way to Wix or in it). One query."""
+    return {
+        int(pk)
+        for pk in DeskAction.objects.filter(
+            kind__in=DeskAction.REVERSAL_KINDS,
+            booking_id__in=booking_ids,
+            status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
+        ).values_list("params__reverses", flat=True)
+        if pk is not None
+    }
 
 
 def _count(batch: Batch, action: DeskAction, *, reversed: bool) -> None:

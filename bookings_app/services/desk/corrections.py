@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from bookings_app import money, roles
+from bookings_app import money, roles, selectors
 from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
@@ -238,13 +238,7 @@ def batch_reverse(*, user: Any, session: Session, batch_id: str, idempotency_key
         if not batch_id or not actions:
             raise BookingError("There is no such batch of changes on this session.", code="batch_not_found")
         money_actions = [a for a in actions if a.kind in (Kind.PAYMENT, Kind.PLAN_CHARGE)]
-        reversed_ids = set(
-            DeskAction.objects.filter(
-                kind__in=DeskAction.REVERSAL_KINDS,
-                booking_id__in={a.booking_id for a in money_actions},
-                status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
-            ).values_list("params__reverses", flat=True)
-        )
+        reversed_ids = selectors.reversed_action_ids(booking_ids={a.booking_id for a in money_actions})
         to_reverse = [a for a in money_actions if a.status == Status.SYNCED and a.pk not in reversed_ids]
         if not to_reverse:
             if money_actions and all(a.pk in reversed_ids for a in money_actions):
