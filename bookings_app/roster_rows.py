@@ -243,7 +243,7 @@ def desk_state_attach(
                 state.attention.append(action)
             elif action.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING):
                 state.waiting = True
-                if action.can_undo(now=now):
+                if action.can_undo(now=now) and not action.batch_id:  # a batch has one Undo, above the rows
                     state.undoable.append(action)
             elif action.kind in selectors.REVERSIBLE_KINDS and str(action.pk) not in reversed_ids:
                 state.reversible.append((action, REVERSE_LABELS[action.kind]))

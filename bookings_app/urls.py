@@ -3,6 +3,7 @@ from django.urls import path
 from bookings_app.views import (
     appointment,
     auth,
+    batches,
     customer,
     home,
     roster,
@@ -35,6 +36,8 @@ urlpatterns = [
     path("sessions/<str:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
     path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
+    path("sessions/<str:ref>/batches/<str:batch_id>/undo/", batches.batch_undo, name="desk_batch_undo"),
+    path("sessions/<str:ref>/batches/<str:batch_id>/reverse/", batches.batch_reverse, name="desk_batch_reverse"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
     # the customer card (by contact pk): notes and alerts, emergency contact, plans, visits, money
     path("customers/<int:contact_id>/", customer.customer_card, name="customer_card"),

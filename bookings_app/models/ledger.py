@@ -232,3 +232,16 @@ class DeskAction(models.Model):
         """``Booking.pending_sync`` = some desk action of the booking has not reached Wix yet."""
         live = DeskAction.objects.filter(booking_id=booking_id, status__in=DeskAction.LIVE_STATUSES).exists()
         Booking.objects.filter(pk=booking_id).exclude(pending_sync=live).update(pending_sync=live)
+
+    @staticmethod
+    def refresh_pending_all(booking_ids: set[int]) -> None:
+        """:meth:`refresh_pending` for many bookings: three queries however many."""
+        if not booking_ids:
+            return
+        live = set(
+            DeskAction.objects.filter(booking_id__in=booking_ids, status__in=DeskAction.LIVE_STATUSES).values_list(
+                "booking_id", flat=True
+            )
+        )
+        Booking.objects.filter(pk__in=live, pending_sync=False).update(pending_sync=True)
+        Booking.objects.filter(pk__in=booking_ids - live, pending_sync=True).update(pending_sync=False)

@@ -6,11 +6,18 @@ counts come from SQL aggregates, related rows from ``select_related``/``prefetch
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
-``desk`` (the desk's lookups), ``sync`` (the header's sync status),
-``site_facts`` (what ``manage.py wix_check`` settled about the live site);
-``queries`` holds the query pieces they share.
+``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one), ``sync``
+(the header's sync status), ``site_facts`` (what ``manage.py wix_check`` settled about the live
+site); ``queries`` holds the query pieces they share.
 """
 
+from bookings_app.selectors.batches import (
+    Batch,
+    BatchTotals,
+    reversed_action_ids,
+    session_batches,
+    session_batches_undoable,
+)
 from bookings_app.selectors.customer_card import (
     CustomerCardRead,
     PaymentLine,
@@ -48,6 +55,8 @@ __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",
+    "Batch",
+    "BatchTotals",
     "CustomerCardRead",
     "OrderLine",
     "PaymentLine",
@@ -65,11 +74,14 @@ __all__ = [
     "day_bounds",
     "desk_action_get",
     "desk_action_key_used",
+    "reversed_action_ids",
     "roster_balances",
     "roster_booking_get",
     "roster_contact_ids",
     "roster_desk_actions",
     "roster_read",
+    "session_batches",
+    "session_batches_undoable",
     "session_day_list",
     "session_get",
     "sign_in_sheet_notes",

@@ -1,12 +1,15 @@
-"""Settle roster: every participant with a suggested resolution (their plan if it has credit,
-else cash at the price due), staff change any row with a tap, and one "Commit all" writes the
-lot as one batch of desk actions (the worker pushes them with Wix's bulk endpoints)."""
+"""Settle roster: every participant with a suggested resolution (what the desk chose before, else
+their plan if it has credit, else cash at the price due), staff change any row with a tap, and
+"Commit all" shows what it will record to confirm (Back keeps the choices). Confirm writes the
+lot as one batch of desk actions (the worker pushes them with Wix's bulk endpoints), undone as
+one while its window lasts. The page lists the session's earlier batches: their undo, and a
+manager's reverse once Wix has them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,50 +17,35 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from bookings_app import forms, money, roles
+from bookings_app import forms, money, roles, selectors
 from bookings_app.models import Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
 from bookings_app.views.common import INVALID, REFUSED, session_or_404
 
-MONEY_RESOLUTIONS = ("cash", "card", "check")
 
-
-@dataclass
-class SettleTotals:
-    cash: Decimal = Decimal("0")
-    cash_count: int = 0
-    card: Decimal = Decimal("0")
-    card_count: int = 0
-    check: Decimal = Decimal("0")
-    check_count: int = 0
-    plan_count: int = 0
-    owes: Decimal = Decimal("0")
-    owes_count: int = 0
-    check_ins: int = 0
-    people: int = 0
-
-
-def settle_totals(fields: list[forms.SettleField]) -> SettleTotals:
-    """The totals at the top of the screen for the choices as they stand (app.js keeps them
-    up to date as staff tap; this is what a page without JavaScript shows)."""
-    totals = SettleTotals(people=len(fields))
+def settle_totals(fields: list[forms.SettleField]) -> selectors.BatchTotals:
+    """The totals for the choices as they stand: at the top of the screen (app.js keeps them up
+    to date as staff tap; this is what a page without JavaScript shows) and in the summary to
+    confirm."""
+    totals = selectors.BatchTotals(people=len(fields))
     for field in fields:
-        due = field.row.amount_due or Decimal("0")
-        if field.resolution in MONEY_RESOLUTIONS:
-            setattr(totals, field.resolution, getattr(totals, field.resolution) + due)
-            setattr(totals, f"{field.resolution}_count", getattr(totals, f"{field.resolution}_count") + 1)
-        elif field.resolution == "plan":
-            totals.plan_count += 1
-        elif field.resolution == "owes":
-            totals.owes += due
-            totals.owes_count += 1
-        totals.check_ins += 1 if field.check_in else 0
+        totals.add(field.resolution, field.row.amount_due or Decimal("0"))
+        if field.check_in:
+            totals.check_ins += 1
+        else:
+            totals.no_shows += 1
     return totals
 
 
 def _render(
-    request: HttpRequest, session: Session, form: forms.SettleForm, *, status: int = 200, error: str = ""
+    request: HttpRequest,
+    session: Session,
+    form: forms.SettleForm,
+    *,
+    status: int = 200,
+    error: str = "",
+    confirming: bool = False,
 ) -> HttpResponse:
     context = {
         "session": session,
@@ -67,6 +55,10 @@ def _render(
         "any_plan": any(field.row.balance is not None for field in form.participants),  # keeps the columns aligned
         "currency": session.service.currency,
         "settle_error": error,
+        "confirming": confirming,
+        "undo_seconds": settings.DESK_UNDO_SECONDS,
+        "batches": [] if confirming else selectors.session_batches(session=session),
+        "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
     }
     return TemplateResponse(request, "desk/settle.html", context, status=status)
 
@@ -74,7 +66,8 @@ def _render(
 @roles.require(roles.USE_FRONT_DESK)
 @require_http_methods(["GET", "POST"])
 def settle(request: HttpRequest, ref: str) -> HttpResponse:
-    """GET: the suggestions. POST: commit every row at once (all or nothing)."""
+    """GET: the suggestions. POST: the summary to confirm (``back``: the choices again, to
+    change); with ``confirm``, commit every row at once (all or nothing)."""
     session = session_or_404(ref)
     rows = desk.settle_suggestions(session=session)
     if request.method == "GET":
@@ -82,8 +75,13 @@ def settle(request: HttpRequest, ref: str) -> HttpResponse:
     form = forms.SettleForm(request.POST, rows=rows)
     if not form.is_valid():
         return _render(request, session, form, status=INVALID, error=form.first_error())
+    if "back" in request.POST:
+        return _render(request, session, form)
     choices = [desk.SettleChoice(**choice) for choice in form.choices()]
     try:
+        if "confirm" not in request.POST:
+            desk.settle_check(session=session, rows=choices)
+            return _render(request, session, form, confirming=True)
         actions = desk.settle_commit(
             user=request.user, session=session, rows=choices, idempotency_key=form.cleaned_data["idempotency_key"]
         )

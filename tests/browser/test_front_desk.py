@@ -171,6 +171,8 @@ def test_settle_a_mixed_roster_change_one_row_and_commit(tablet, desk_password, 
     assert screenshot(page, "3-settle-changed").exists()
 
     page.get_by_role("button", name="Commit all").first.click()
+    expect(page.locator(".confirm-summary")).to_contain_text("Record £36.00 cash from 3 people")
+    page.get_by_role("button", name="Confirm").click()
     page.wait_for_url(f"**/sessions/{session.ref}/")
     expect(page.locator("#messages")).to_contain_text("Settled 10 participants")
 

@@ -87,3 +87,54 @@ def test_the_day_is_the_business_day_in_local_time(settings):
     factories.SessionFactory(start=datetime(2026, 7, 1, 23, 30, tzinfo=UTC))  # 00:30 on 2 July
 
     assert [s.pk for s in selectors.session_day_list(day=summer)] == [early.pk, late.pk]
+
+
+@pytest.mark.django_db
+def test_the_desks_own_changes_count_before_wix_has_them_and_once_only_after(django_user_model):
+    """A settle's plan charges, payments and check-ins count on Today at once — a booking on a Wix
+    order counts as plan while its charge waits for Wix — and once Wix has them (the plan payment
+    mirrored), each counts once. A plan charge being voided counts as unpaid."""
+    from decimal import Decimal
+
+    from bookings_app.models import Attendance, DeskAction
+    from bookings_app.services import desk
+
+    user = django_user_model.objects.create(username="desk")
+    session = factories.SessionFactory(start=at(8), service__price=Decimal("12.00"))
+
+    def on_an_order(first: str) -> Booking:
+        item = factories.OrderLineItemFactory(booking__session=session, booking__contact__first_name=first)
+        return item.booking
+
+    planned, cash, owes = on_an_order("Pat"), on_an_order("Cas"), on_an_order("Ow")
+    balance = factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=planned.contact),
+        remaining_credits=Decimal("3"),
+        covered_service_ids=[session.service.wix_id],
+    )
+    choices = [
+        desk.SettleChoice(booking_id=planned.pk, resolution="plan", balance_id=balance.pk, check_in=True),
+        desk.SettleChoice(booking_id=cash.pk, resolution="cash", check_in=True),
+        desk.SettleChoice(booking_id=owes.pk, resolution="owes", check_in=False),
+    ]
+    desk.settle_commit(user=user, session=session, rows=choices, idempotency_key="settle-today")
+
+    def counts() -> tuple[int, int, int, int, int]:
+        [row] = selectors.session_day_list(day=date(2026, 11, 21))
+        return (row.booked, row.plan_count, row.paid_count, row.unpaid_count, row.checked_in)
+
+    assert counts() == (3, 1, 1, 1, 2)
+
+    # Wix has them: the actions are synced and the plan payment mirrored — still counted once.
+    DeskAction.objects.update(status=DeskAction.Status.SYNCED)
+    Booking.objects.update(pending_sync=False)
+    order = planned.line_items.get().order
+    factories.PaymentFactory(order=order, method=Payment.Method.PLAN)
+    assert counts() == (3, 1, 1, 1, 2)
+    assert Attendance.objects.filter(status="ATTENDED").count() == 2
+
+    # A manager voids the plan charge: unpaid at once, though the plan payment is still mirrored.
+    manager = django_user_model.objects.create(username="boss", is_superuser=True)
+    charge = DeskAction.objects.get(kind=DeskAction.Kind.PLAN_CHARGE)
+    desk.action_reverse(user=manager, action=charge, idempotency_key="void-it")
+    assert counts() == (3, 0, 1, 2, 2)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bookings_app.models import Attendance, Booking, DeskAction, Session
+from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
 from tests import factories
@@ -106,6 +106,7 @@ def test_commit_writes_every_row_as_one_batch_and_goes_back_to_the_roster(desk_c
         f"r{mixed['cy'].pk}-resolution": "paid",
         f"r{mixed['cy'].pk}-check_in": "on",
         f"r{mixed['di'].pk}-resolution": "card",
+        "confirm": "1",
     }
 
     response = desk_client.post(settle_url(session), data)
@@ -134,6 +135,7 @@ def test_commit_says_how_much_cash_to_collect_in_the_apps_money_format(desk_clie
         f"r{mixed['bo'].pk}-resolution": "cash",
         f"r{mixed['cy'].pk}-resolution": "paid",
         f"r{mixed['di'].pk}-resolution": "cash",
+        "confirm": "1",
     }
 
     response = desk_client.post(settle_url(session), data, follow=True)
@@ -144,6 +146,7 @@ def test_commit_says_how_much_cash_to_collect_in_the_apps_money_format(desk_clie
 def test_committing_twice_changes_nothing_more(desk_client, session, mixed):
     data = {
         "idempotency_key": key(),
+        "confirm": "1",
         **{f"r{b.pk}-resolution": "paid" if n == "cy" else "cash" for n, b in mixed.items()},
     }
 
@@ -188,6 +191,7 @@ def test_a_refusal_from_the_service_is_409_with_its_message(desk_client, session
     monkeypatch.setattr(desk, "settle_commit", refuse)
     data = {
         "idempotency_key": key(),
+        "confirm": "1",
         **{f"r{b.pk}-resolution": "paid" if n == "cy" else "cash" for n, b in mixed.items()},
     }
 
@@ -238,7 +242,7 @@ def test_commit_all_costs_about_the_same_queries_for_10_or_100_rows(client, desk
     counts = []
     for hours, n in ((1, 10), (3, 100)):
         s = factories.SessionFactory(start=NOW + timedelta(hours=hours), capacity=120)
-        data = {"idempotency_key": key()}
+        data = {"idempotency_key": key(), "confirm": "1"}
         for i in range(n):
             booking = factories.BookingFactory(session=s)
             if i % 3 == 0:
@@ -252,3 +256,97 @@ def test_commit_all_costs_about_the_same_queries_for_10_or_100_rows(client, desk
         counts.append(len(ctx.captured_queries))
     # Bulk writes: only SQLite's cap on query variables splits 100 rows' inserts into a few batches.
     assert counts[1] - counts[0] <= (0 if connection.vendor == "postgresql" else 6), counts
+
+
+# --- confirm, then one undo ----------------------------------------------------------------------
+
+
+def choices_of(mixed: dict[str, Booking], **changes: str) -> dict[str, str]:
+    """The form as suggested (Ann plan, Bo and Di cash, Cy paid; all in but Di), with ``changes``."""
+    data = {"idempotency_key": key()}
+    for name, booking in mixed.items():
+        data[f"r{booking.pk}-resolution"] = changes.get(name, {"ann": "plan", "cy": "paid"}.get(name, "cash"))
+        if name != "di":
+            data[f"r{booking.pk}-check_in"] = "on"
+    return data
+
+
+def test_commit_all_first_shows_a_summary_to_confirm_and_writes_nothing(desk_client, session, mixed):
+    data = choices_of(mixed, bo="owes")
+
+    response = desk_client.post(settle_url(session), data)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Record £12.00 cash from 1 person, charge 1 plan, 1 owes £12.00, check in 3 of 4." in content
+    assert content.count('name="confirm"') == 1 and ">Confirm<" in content and ">Back<" in content
+    assert f'<input type="hidden" name="idempotency_key" value="{data["idempotency_key"]}">' in content
+    assert f'<input type="hidden" name="r{mixed["bo"].pk}-resolution" value="owes">' in content
+    assert f'<input type="hidden" name="r{mixed["ann"].pk}-check_in" value="on">' in content
+    assert f'name="r{mixed["di"].pk}-check_in"' not in content  # left out: a no-show
+    assert not DeskAction.objects.exists()
+
+    confirmed = desk_client.post(settle_url(session), {**data, "confirm": "1"})
+    assert confirmed.status_code == 302
+    assert DeskAction.objects.filter(batch_id=data["idempotency_key"]).count() == 6
+
+
+def test_back_from_the_summary_keeps_the_choices(desk_client, session, mixed):
+    response = desk_client.post(settle_url(session), {**choices_of(mixed, bo="owes", ann="card"), "back": "1"})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert (checked(content, mixed["bo"]), checked(content, mixed["ann"])) == ("owes", "card")
+    assert ">Commit all<" in content and 'name="confirm"' not in content
+    assert not DeskAction.objects.exists()
+
+
+def test_the_summary_refuses_what_the_commit_would_refuse(desk_client, session, mixed):
+    bo_again = factories.BookingFactory(session=session, contact=mixed["ann"].contact)  # Ann's second place
+    BenefitBalance.objects.update(remaining_credits=Decimal("1"))
+    data = {**choices_of(mixed), f"r{bo_again.pk}-resolution": "plan", f"r{bo_again.pk}-check_in": "on"}
+
+    response = desk_client.post(settle_url(session), data)
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "Nothing was saved — fix 1 row" in content and 'name="confirm"' not in content
+    assert not DeskAction.objects.exists()
+
+
+def test_rows_show_what_the_desk_chose_before(desk_client, session, mixed):
+    desk.pay_later(user=factories.UserFactory(), booking=mixed["ann"], idempotency_key=key())
+
+    content = desk_client.get(settle_url(session)).content.decode()
+
+    assert checked(content, mixed["ann"]) == "owes"  # not the plan it could pay with
+    row = content[content.index(f'id="settle-{mixed["ann"].pk}"') :]
+    assert row.index("Marked to pay later") < row.index("</tr>")
+
+
+def test_after_a_settle_the_roster_and_the_settle_page_offer_one_undo(desk_client, session, mixed):
+    data = choices_of(mixed)
+    desk_client.post(settle_url(session), {**data, "confirm": "1"})
+    undo = reverse("desk_batch_undo", args=[session.ref, data["idempotency_key"]])
+
+    roster = desk_client.get(reverse("roster", args=[session.ref])).content.decode()
+    settle_page = desk_client.get(settle_url(session)).content.decode()
+
+    assert roster.count(f'action="{undo}"') == 1
+    assert "Undo settle" in roster and "£24.00 cash from 2 people" in roster
+    assert "Undo payment" not in roster and "Undo charge to plan" not in roster  # no undo per row
+    assert settle_page.count(f'action="{undo}"') == 1
+
+
+def test_a_manager_may_reverse_a_settle_wix_has_the_desk_may_not(client, desk_user, manager_user, session, mixed):
+    client.force_login(desk_user)
+    data = choices_of(mixed)
+    client.post(settle_url(session), {**data, "confirm": "1"})
+    DeskAction.objects.update(status=DeskAction.Status.SYNCED)
+    reverse_url = reverse("desk_batch_reverse", args=[session.ref, data["idempotency_key"]])
+
+    assert reverse_url not in client.get(settle_url(session)).content.decode()
+    client.force_login(manager_user)
+    content = client.get(settle_url(session)).content.decode()
+    assert f'href="{reverse_url}"' in content and "Reverse this settle" in content
+    assert "desk.undo_batch" not in content and "Undo settle" not in content

@@ -26,14 +26,26 @@ stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_tak
 ``already_paid``, ``plan_not_eligible``, ``no_credits``, ``status_invalid``, ``settle_invalid``,
 ``too_late_to_undo``, ``not_needing_attention``, ``choice_invalid``, ``forbidden``,
 ``not_reversible``, ``already_reversed``, ``wix_unreachable``, ``duplicate_request``,
-``participants_invalid``, ``idempotency_missing``.
+``participants_invalid``, ``idempotency_missing``, ``batch_not_found``.
 """
 
 from bookings_app.services.customers import CustomerHit, CustomerHits, NewCustomer, customer_create, customer_search
 from bookings_app.services.desk.attendance import attendance_mark, attendance_mark_all
-from bookings_app.services.desk.corrections import action_resolve, action_reverse, action_undo
+from bookings_app.services.desk.corrections import (
+    action_resolve,
+    action_reverse,
+    action_undo,
+    batch_reverse,
+    batch_undo,
+)
 from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
-from bookings_app.services.desk.settle import SettleChoice, SettleRow, settle_commit, settle_suggestions
+from bookings_app.services.desk.settle import (
+    SettleChoice,
+    SettleRow,
+    settle_check,
+    settle_commit,
+    settle_suggestions,
+)
 from bookings_app.services.desk.walk_ins import appointment_slots, walk_in_book, walk_in_create
 from bookings_app.services.errors import BookingError
 
@@ -50,11 +62,14 @@ __all__ = [
     "appointment_slots",
     "attendance_mark",
     "attendance_mark_all",
+    "batch_reverse",
+    "batch_undo",
     "customer_create",
     "customer_search",
     "pay_later",
     "payment_record",
     "plan_charge",
+    "settle_check",
     "settle_commit",
     "settle_suggestions",
     "walk_in_book",

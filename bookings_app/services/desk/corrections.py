@@ -1,6 +1,10 @@
 """Taking desk actions back: undo one still in its undo window (:func:`action_undo`), decide
 about one Wix refused (:func:`action_resolve`: retry, override, cash instead, remove), reverse
-one Wix already has as a new action (:func:`action_reverse`: cancel, void, refund)."""
+one Wix already has as a new action (:func:`action_reverse`: cancel, void, refund).
+
+A batch — the actions of one settle or one check in all, sharing a ``batch_id`` — is taken back
+as one: undone while its undo window lasts (:func:`batch_undo`), reversed by a manager once
+Wix has it (:func:`batch_reverse`)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from bookings_app import money, roles
+from bookings_app import money, roles, selectors
 from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
@@ -176,6 +181,83 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
     return reverse
 
 
+def batch_undo(*, user: Any, session: Session, batch_id: str) -> list[DeskAction]:
+    """Take back a whole batch — a settle, a check in all — while its undo window lasts: every
+    action of it, and what was built on them (what waits on them, a later check-in or no-show of
+    the same person), is dropped and the mirror put back, with one audit entry. All or nothing;
+    returns the batch's actions undone (empty when it was undone already).
+
+    Raises ``BookingError`` ``batch_not_found`` (no such batch on this session),
+    ``too_late_to_undo`` (some of it has gone to Wix, or its window has passed).
+    """
+    with transaction.atomic():
+        actions = list(DeskAction.objects.select_for_update().filter(session=session, batch_id=batch_id).order_by("pk"))
+        if not batch_id or not actions:
+            raise BookingError("There is no such batch of changes on this session.", code="batch_not_found")
+        standing = [a for a in actions if a.status not in (Status.UNDONE, Status.REMOVED)]
+        if not standing:
+            return []
+        now = timezone.now()
+        if not all(a.can_undo(now=now) for a in standing):
+            raise BookingError(
+                "Too late to undo: this has gone to Wix (or is on its way). A manager can reverse it.",
+                code="too_late_to_undo",
+            )
+        built_on = [*_waiting_on(standing), *_later_attendance(standing)]
+        chain = [*standing, *{a.pk: a for a in built_on}.values()]
+        _unwind(chain, status=Status.UNDONE)
+        audit_record(
+            user=user,
+            action="desk.undo_batch",
+            obj_type="session",
+            obj_id=session.pk,
+            summary=f"Undo: {len(standing)} changes to {session.title or session} made at once",
+            before={"actions": [a.pk for a in chain]},
+            after={"batch": batch_id, "undone": len(standing)},
+        )
+    return standing
+
+
+def batch_reverse(*, user: Any, session: Session, batch_id: str, idempotency_key: str) -> list[DeskAction]:
+    """A manager takes back a batch Wix already has: each of its payments is refunded and each
+    plan charge voided (credit back), one :func:`action_reverse` each, in one transaction, with
+    one more audit entry for the batch. Check-ins and "owes" stay; what is not in Wix yet is left
+    as it is (undo, remove or reverse it once it is there). Returns the reversals.
+
+    Raises ``BookingError`` ``forbidden``, ``batch_not_found``, ``not_reversible`` (nothing of
+    it in Wix to take back), ``already_reversed``, or any :func:`action_reverse` raises.
+    """
+    ledger.require_key(idempotency_key)
+    if not ledger.has_perm(user, roles.VOID_PAYMENTS):
+        raise BookingError("Only a manager can reverse a settle.", code="forbidden")
+    with transaction.atomic():
+        done = list(DeskAction.objects.filter(idempotency_key__startswith=f"{idempotency_key}:").order_by("pk"))
+        if done:
+            return done
+        actions = list(DeskAction.objects.filter(session=session, batch_id=batch_id).order_by("pk"))
+        if not batch_id or not actions:
+            raise BookingError("There is no such batch of changes on this session.", code="batch_not_found")
+        money_actions = [a for a in actions if a.kind in (Kind.PAYMENT, Kind.PLAN_CHARGE)]
+        reversed_ids = selectors.reversed_action_ids(booking_ids={a.booking_id for a in money_actions})
+        to_reverse = [a for a in money_actions if a.status == Status.SYNCED and a.pk not in reversed_ids]
+        if not to_reverse:
+            if money_actions and all(a.pk in reversed_ids for a in money_actions):
+                raise BookingError("This was already reversed.", code="already_reversed")
+            raise BookingError("Nothing of this is in Wix to take back yet.", code="not_reversible")
+        reversals = [
+            action_reverse(user=user, action=a, idempotency_key=f"{idempotency_key}:{a.pk}") for a in to_reverse
+        ]
+        audit_record(
+            user=user,
+            action="desk.reverse_batch",
+            obj_type="session",
+            obj_id=session.pk,
+            summary=f"Reversed {len(reversals)} payments and plan charges made at once in {session.title or session}",
+            after={"batch": batch_id, "reversals": [a.pk for a in reversals]},
+        )
+    return reversals
+
+
 def _requeue(action: DeskAction) -> None:
     action.requeue()
     ledger.schedule_push(action.run_after)
@@ -223,75 +305,140 @@ def _cash_instead(*, user: Any, action: DeskAction) -> DeskAction:
 
 def _drop(*, user: Any, action: DeskAction, status: str, verb: str, cascade: bool = True) -> None:
     """Mark ``action`` (and, with ``cascade``, what waits on it) UNDONE/REMOVED and put back what it
-    changed in the mirror — latest first, so chained changes unwind in order."""
-    chain = [action]
-    if cascade:
-        frontier = [action.pk]
-        while frontier:
-            nxt = list(
-                DeskAction.objects.select_for_update()
-                .filter(depends_on_id__in=frontier, status__in=DeskAction.LIVE_STATUSES)
-                .order_by("pk")
-            )
-            chain.extend(nxt)
-            frontier = [a.pk for a in nxt]
-    touched: set[int] = set()
+    changed in the mirror, with an audit entry for each."""
+    chain = [action, *_waiting_on([action])] if cascade else [action]
+    was = {item.pk: item.status for item in chain}
+    _unwind(chain, status=status)
     for item in sorted(chain, key=lambda a: a.pk, reverse=True):
-        was = item.status
-        _restore(item)
-        item.status = status
-        item.next_attempt_at = None
-        item.save(update_fields=["status", "next_attempt_at", "updated_at"])
-        if item.booking_id:
-            touched.add(item.booking_id)
         audit_record(
             user=user,
             action=f"desk.{verb}",
             obj_type="booking" if item.booking_id else "contact",
             obj_id=item.booking_id or item.contact_id,
             summary=f"{verb.replace('_', ' ').capitalize()}: {item.get_kind_display()} for {ledger.who(item)}",
-            before={"status": was, "action": item.pk},
+            before={"status": was[item.pk], "action": item.pk},
             after={"status": status},
         )
-    for booking_id in touched:
-        DeskAction.refresh_pending(booking_id)
 
 
-def _restore(action: DeskAction) -> None:
-    """Put back what ``action`` changed in the mirror."""
-    booking = Booking.objects.select_for_update().filter(pk=action.booking_id).first() if action.booking_id else None
-    before = action.before or {}
-    if action.kind == Kind.WALK_IN and booking is not None:
-        booking.status = Booking.Status.CANCELED
-        booking.save(update_fields=["status"])
-        if (
-            booking.session_id
-            and booking.session.service.type == Service.Type.APPOINTMENT
-            and not booking.session.wix_id
-        ):
-            Session.objects.filter(pk=booking.session_id).update(status="CANCELLED")
-    elif action.kind == Kind.ATTENDANCE and booking is not None and action.session_id:
-        previous = before.get("attendance") or {}
-        row = Attendance.objects.filter(booking=booking, session_id=action.session_id).first()
-        if row is not None:
-            if previous.get("existed"):
-                row.status = previous.get("status") or Attendance.Status.NOT_SET
-                row.save(update_fields=["status"])
-            elif row.wix_id is None:
-                row.delete()
-            else:
-                row.status = Attendance.Status.NOT_SET
-                row.save(update_fields=["status"])
-    elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
-        balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
-        if balance is not None and not balance.unlimited:
-            credits = money.credits_needed(booking) if booking is not None else 1
-            step = credits if action.kind == Kind.PLAN_CHARGE else -credits
-            balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + step
-            balance.save(update_fields=["remaining_credits"])
-    if booking is not None and "booking" in before:
-        state = before["booking"]
-        for name in ("payment_status", "selected_payment_option", "status"):
-            if name in state:
-                setattr(booking, name, state[name])
-        booking.save(update_fields=["payment_status", "selected_payment_option", "status"])
+def _waiting_on(actions: list[DeskAction]) -> list[DeskAction]:
+    """The live actions that wait on ``actions``, and on those, row-locked: one query per link."""
+    found: list[DeskAction] = []
+    seen = {a.pk for a in actions}
+    frontier = list(seen)
+    while frontier:
+        nxt = [
+            a
+            for a in DeskAction.objects.select_for_update()
+            .filter(depends_on_id__in=frontier, status__in=DeskAction.LIVE_STATUSES)
+            .order_by("pk")
+            if a.pk not in seen
+        ]
+        found.extend(nxt)
+        seen.update(a.pk for a in nxt)
+        frontier = [a.pk for a in nxt]
+    return found
+
+
+def _later_attendance(actions: list[DeskAction]) -> list[DeskAction]:
+    """Live attendance changes made after ``actions`` to the same people at the same sessions,
+    row-locked: they built on what ``actions`` set (their ``before`` is it), as a payment waits
+    on the one before it, so they go with it. One query."""
+    marks = {(a.booking_id, a.session_id) for a in actions if a.kind == Kind.ATTENDANCE}
+    if not marks:
+        return []
+    pks = {a.pk for a in actions}
+    return [
+        a
+        for a in DeskAction.objects.select_for_update()
+        .filter(
+            kind=Kind.ATTENDANCE,
+            status__in=DeskAction.LIVE_STATUSES,
+            pk__gt=min(pks),
+            booking_id__in={booking_id for booking_id, _ in marks},
+        )
+        .order_by("pk")
+        if a.pk not in pks and (a.booking_id, a.session_id) in marks
+    ]
+
+
+def _unwind(actions: list[DeskAction], *, status: str) -> None:
+    """Mark ``actions`` UNDONE/REMOVED and put back what they changed in the mirror — latest first,
+    so chained changes unwind in order — in a fixed number of queries however many there are:
+    the bookings, attendance and plan balances are read (row-locked) at once, changed in memory,
+    and written with one UPDATE per distinct new state."""
+    latest_first = sorted(actions, key=lambda a: a.pk, reverse=True)
+    booking_ids = {a.booking_id for a in actions if a.booking_id}
+    bookings = {
+        b.pk: b for b in Booking.objects.select_for_update(of=("self",)).filter(pk__in=booking_ids).order_by("pk")
+    }
+    marks = [a for a in actions if a.kind == Kind.ATTENDANCE and a.booking_id and a.session_id]
+    rows = {
+        (row.booking_id, row.session_id): row
+        for row in Attendance.objects.filter(
+            booking_id__in={a.booking_id for a in marks}, session_id__in={a.session_id for a in marks}
+        )
+    }
+    charges = [a for a in actions if a.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE)]
+    balances = {
+        b.pk: b
+        for b in BenefitBalance.objects.select_for_update()
+        .filter(pk__in={a.params.get("balance_id") for a in charges} - {None})
+        .order_by("pk")
+    }
+    changed_bookings: dict[int, Booking] = {}
+    changed_rows: dict[int, Attendance] = {}
+    gone_rows: set[int] = set()
+    changed_balances: dict[int, BenefitBalance] = {}
+    cancelled_sessions: set[int] = set()
+    for action in latest_first:
+        booking = bookings.get(action.booking_id or 0)
+        before = action.before or {}
+        if action.kind == Kind.WALK_IN and booking is not None:
+            booking.status = Booking.Status.CANCELED
+            changed_bookings[booking.pk] = booking
+            if (
+                booking.session_id
+                and booking.session.service.type == Service.Type.APPOINTMENT
+                and not booking.session.wix_id
+            ):
+                cancelled_sessions.add(booking.session_id)
+        elif action.kind == Kind.ATTENDANCE and booking is not None and action.session_id:
+            previous = before.get("attendance") or {}
+            row = rows.get((booking.pk, action.session_id))
+            if row is not None:
+                if previous.get("existed"):
+                    row.status = previous.get("status") or Attendance.Status.NOT_SET
+                    changed_rows[row.pk] = row
+                elif row.wix_id is None:
+                    gone_rows.add(row.pk)
+                    changed_rows.pop(row.pk, None)
+                    del rows[(booking.pk, action.session_id)]
+                else:
+                    row.status = Attendance.Status.NOT_SET
+                    changed_rows[row.pk] = row
+        elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
+            balance = balances.get(action.params.get("balance_id"))
+            if balance is not None and not balance.unlimited:
+                credits = money.credits_needed(booking) if booking is not None else 1
+                step = credits if action.kind == Kind.PLAN_CHARGE else -credits
+                balance.remaining_credits = (balance.remaining_credits or Decimal("0")) + step
+                changed_balances[balance.pk] = balance
+        if booking is not None and "booking" in before:
+            state = before["booking"]
+            for name in ("payment_status", "selected_payment_option", "status"):
+                if name in state:
+                    setattr(booking, name, state[name])
+            changed_bookings[booking.pk] = booking
+        action.status, action.next_attempt_at = status, None
+    ledger.update_in_groups(
+        Booking, list(changed_bookings.values()), ("payment_status", "selected_payment_option", "status")
+    )
+    Session.objects.filter(pk__in=cancelled_sessions).update(status="CANCELLED")
+    Attendance.objects.filter(pk__in=gone_rows).delete()
+    ledger.update_in_groups(Attendance, list(changed_rows.values()), ("status",))
+    ledger.update_in_groups(BenefitBalance, list(changed_balances.values()), ("remaining_credits",))
+    DeskAction.objects.filter(pk__in=[a.pk for a in actions]).update(
+        status=status, next_attempt_at=None, updated_at=timezone.now()
+    )
+    DeskAction.refresh_pending_all(booking_ids)

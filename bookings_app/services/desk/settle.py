@@ -1,6 +1,8 @@
-"""Settle a roster: a suggested resolution per participant (:func:`settle_suggestions`), then the
-whole roster committed in one transaction (:func:`settle_commit`: validate every row, build each
-row's changes with the same builders as the single-row services, write them in bulk)."""
+"""Settle a roster: a suggested resolution per participant (:func:`settle_suggestions`), checked
+before staff confirm (:func:`settle_check`), then the whole roster committed in one transaction
+(:func:`settle_commit`: validate every row, build each row's changes with the same builders as
+the single-row services, write them in bulk). The commit's actions share a ``batch_id``: undone
+or reversed as one (``corrections.batch_undo``, ``batch_reverse``)."""
 
 from __future__ import annotations
 
@@ -31,10 +33,11 @@ METHOD_RESOLUTIONS = ("cash", "card", "check")
 @dataclass
 class SettleRow:
     booking: Booking
-    resolution: str  # "plan" | "cash" | "owes" | "paid"
+    resolution: str  # "plan" | "cash" | "card" | "check" | "owes" | "paid"
     balance: BenefitBalance | None
     amount_due: Decimal
     check_in: bool = True
+    earlier: str = ""  # what the desk chose before: "later" (pays another day), "part" (part paid)
 
 
 @dataclass
@@ -47,14 +50,16 @@ class SettleChoice:
 
 
 def settle_suggestions(*, session: Session) -> list[SettleRow]:
-    """One row per live booking on the roster with a suggested resolution: ``paid`` when nothing
-    is due, ``plan`` when an eligible plan has credit, else ``cash`` at the price due (``owes``
-    only when staff choose it). A fixed number of queries however many rows."""
+    """One row per live booking on the roster with a suggested resolution, respecting what the
+    desk chose before: ``paid`` when nothing is due; ``owes`` when staff marked it "Later"; a
+    part payment's method for what is left; ``plan`` when an eligible plan has credit; else
+    ``cash`` at the price due. A fixed number of queries however many rows."""
     roster = selectors.roster_read(session=session)
     bookings = [b for b in roster.bookings if b.status in Booking.ACTIVE_STATUSES]
     inflight = money.inflight_by_booking([b.pk for b in bookings])
     synced = money.synced_payments([b for b in bookings if not roster.order_balances(b.pk)], inflight)
     balances = _balances_by_contact([b.contact_id for b in bookings])
+    latest = _latest_money_actions([b.pk for b in bookings])
     out = []
     for booking in bookings:
         charged_to_plan = roster.charged_to_plan(booking)
@@ -72,8 +77,15 @@ def settle_suggestions(*, session: Session) -> list[SettleRow]:
             synced=synced,
         )
         balance = money.best_balance(booking, balances.get(booking.contact_id, []))
+        action = latest.get(booking.pk)
+        earlier = _earlier_choice(booking, action)
         if due <= 0:
             resolution = "paid"
+        elif earlier == "later":
+            resolution = "owes"
+        elif earlier == "part":
+            method = str((action.params or {}).get("method", "")).lower() if action else ""
+            resolution = method if method in METHOD_RESOLUTIONS else "cash"
         elif balance is not None:
             resolution = "plan"
         else:
@@ -85,9 +97,35 @@ def settle_suggestions(*, session: Session) -> list[SettleRow]:
                 balance=balance,
                 amount_due=max(due, Decimal("0")),
                 check_in=roster.attendance_status(booking.pk) != Attendance.Status.NOT_ATTENDED,
+                earlier=earlier if due > 0 else "",
             )
         )
     return out
+
+
+def _latest_money_actions(booking_ids: list[int]) -> dict[int, DeskAction]:
+    """Booking pk → the desk's latest money action on it that still stands (on its way or in
+    Wix; not undone or removed). One query."""
+    latest: dict[int, DeskAction] = {}
+    for action in (
+        DeskAction.objects.filter(booking_id__in=booking_ids, kind__in=money.CHAINED_KINDS)
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .order_by("pk")
+    ):
+        latest[action.booking_id] = action
+    return latest
+
+
+def _earlier_choice(booking: Booking, action: DeskAction | None) -> str:
+    """What the desk chose for ``booking`` before: "later" when its latest money action is a
+    pay-later, "part" when it was part paid; "" otherwise."""
+    if action is not None and action.kind == Kind.PAY_LATER:
+        return "later"
+    if action is not None and action.kind == Kind.PAYMENT and not (action.params or {}).get("full", True):
+        return "part"
+    if booking.payment_status == Booking.PaymentStatus.PARTIALLY_PAID:
+        return "part"
+    return ""
 
 
 def _balances_by_contact(contact_ids: list[int]) -> dict[int, list[BenefitBalance]]:
@@ -113,6 +151,7 @@ class _Locked:
     attendance: dict[int, Attendance]
     inflight: dict[int, list[DeskAction]]
     dues: dict[int, Decimal]
+    latest: dict[int, DeskAction]  # the latest money action that still stands
 
 
 @dataclass
@@ -157,7 +196,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
         done = ledger.batch_done(idempotency_key)
         if done:  # the same form, committed from another screen while we waited for the rows
             return done
-        locked = _read_locked(session, rows, bookings)
+        locked = _read(session, rows, bookings)
         _validate(rows, locked)
         batch = _build(user=user, session=session, rows=rows, locked=locked, batch_id=idempotency_key)
         if not batch.actions:
@@ -166,21 +205,38 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     return batch.actions
 
 
-def _read_locked(session: Session, rows: list[SettleChoice], bookings: dict[int, Booking]) -> _Locked:
-    """The plan balances the rows name (row-locked), the attendance and what is due."""
-    balances = {
+def settle_check(*, session: Session, rows: list[SettleChoice]) -> None:
+    """What :func:`settle_commit` would refuse, found before staff confirm: reads only, locks
+    nothing. Raises ``BookingError`` ``settle_invalid`` (``.row_errors``) as the commit would."""
+    bookings = {
         b.pk: b
-        for b in BenefitBalance.objects.select_for_update(of=("self",))
-        .filter(pk__in={r.balance_id for r in rows if r.balance_id})
-        .select_related("member")
-        .order_by("pk")
+        for b in Booking.objects.filter(ledger.roster_q(session), pk__in=[r.booking_id for r in rows]).select_related(
+            "contact", "service", "session"
+        )
     }
+    _validate(rows, _read(session, rows, bookings, lock=False))
+
+
+def _read(session: Session, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True) -> _Locked:
+    """What a settle reads: the plan balances the rows name (row-locked with ``lock``), the
+    attendance, what is due and what the desk chose before."""
+    balances_qs = BenefitBalance.objects.filter(pk__in={r.balance_id for r in rows if r.balance_id})
+    if lock:
+        balances_qs = balances_qs.select_for_update(of=("self",))
+    balances = {b.pk: b for b in balances_qs.select_related("member").order_by("pk")}
     attendance = {
         a.booking_id: a for a in Attendance.objects.filter(session=session, booking_id__in=[r.booking_id for r in rows])
     }
     inflight = money.inflight_by_booking(list(bookings))
     dues = money.amounts_due(list(bookings.values()), inflight=inflight)
-    return _Locked(bookings=bookings, balances=balances, attendance=attendance, inflight=inflight, dues=dues)
+    return _Locked(
+        bookings=bookings,
+        balances=balances,
+        attendance=attendance,
+        inflight=inflight,
+        dues=dues,
+        latest=_latest_money_actions(list(bookings)),
+    )
 
 
 def _validate(rows: list[SettleChoice], locked: _Locked) -> None:
@@ -259,7 +315,8 @@ def _build(*, user: Any, session: Session, rows: list[SettleChoice], locked: _Lo
             balance = locked.balances[choice.balance_id or 0]
             change = payments.plan_charge_change(balance=balance, key=f"{key}:plan", **common)
             batch.credits_used[balance.pk] += money.credits_needed(common["booking"])
-        elif resolution == "owes":
+        elif resolution == "owes" and _earlier_choice(booking, locked.latest.get(booking.pk)) != "later":
+            # Marked "Later" already: it stands; a second one would only say it twice.
             change = payments.pay_later_change(key=f"{key}:later", **common)
         if change is not None:
             batch.actions.append(change.action)

@@ -9,14 +9,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from bookings_app import money
 from bookings_app.models import Attendance, AuditEntry, BenefitBalance, Booking, DeskAction, Session
 from bookings_app.services import desk
 from tests import factories
 from tests.services.conftest import World, key
-from tests.services.desk.helpers import assert_all_synced
+from tests.services.desk.helpers import assert_all_synced, settle_roster, settle_session
 
 pytestmark = pytest.mark.django_db
 
@@ -101,124 +100,11 @@ def test_settle_suggestions_and_customer_search_cost_the_same_queries_for_3_or_3
     assert len(desk.settle_suggestions(session=session)) == 30
 
 
-def _settle_session(hours: int) -> Session:
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours)
-    return factories.SessionFactory(start=start, capacity=200, service__price=Decimal("12.00"))
-
-
-def _settle_roster(session: Session, n: int) -> list[desk.SettleChoice]:
-    """``n`` rows on ``session``, cycling through the cases a commit handles: walk-ins still on
-    their way (the payment and the check-in wait for the walk-in), money already on its way (the
-    next payment waits for it), part paid in Wix, an order, two bookings on one pass, unlimited,
-    owes, no-shows, already checked in, on the waiting list, two people on one booking."""
-    ps, att = Booking.PaymentStatus, Attendance.Status
-
-    def booking(first: str, contact=None, **fields) -> Booking:
-        contact = contact or factories.ContactFactory(first_name=first, last_name="Settle")
-        return factories.BookingFactory(session=session, contact=contact, **fields)
-
-    def walk_in(first: str, **fields) -> Booking:
-        b = booking(first, wix_id=None, pending_sync=True, payment_status=ps.UNDEFINED, **fields)
-        factories.DeskActionFactory(booking=b, kind=Kind.WALK_IN, params={"type": "class"})
-        factories.DeskActionFactory(booking=b, kind=Kind.WALK_IN, status=Status.UNDONE)  # later, but undone
-        return b
-
-    def plan(b: Booking, credits: str | None = "3", *, unlimited: bool = False) -> BenefitBalance:
-        return factories.BenefitBalanceFactory(
-            member=factories.MemberFactory(contact=b.contact),
-            remaining_credits=None if credits is None else Decimal(credits),
-            unlimited=unlimited,
-            covered_service_ids=[b.service.wix_id],
-        )
-
-    def part_paid(first: str, amount: str) -> Booking:
-        b = booking(first, payment_status=ps.PARTIALLY_PAID)
-        factories.DeskActionFactory(booking=b, status=Status.SYNCED, params={"method": "CASH", "amount": amount})
-        return b
-
-    def walk_in_cash(i: int) -> list[desk.SettleChoice]:
-        return [desk.SettleChoice(booking_id=walk_in(f"Walk{i}").pk, resolution="cash", check_in=True)]
-
-    def money_on_its_way(i: int) -> list[desk.SettleChoice]:
-        b = booking(f"Way{i}", payment_status=ps.PARTIALLY_PAID, pending_sync=True)
-        factories.DeskActionFactory(
-            booking=b,
-            params={"method": "CASH", "amount": "5.00", "full": False, "due": "12.00"},
-            before={"booking": {"payment_status": ps.NOT_PAID, "selected_payment_option": "OFFLINE"}},
-        )
-        return [desk.SettleChoice(booking_id=b.pk, resolution="card", check_in=True)]
-
-    def part_paid_in_wix(i: int) -> list[desk.SettleChoice]:
-        b = part_paid(f"Part{i}", "4.00")
-        return [desk.SettleChoice(booking_id=b.pk, resolution="cash", amount=Decimal("3"), check_in=None)]
-
-    def with_an_order(i: int) -> list[desk.SettleChoice]:
-        b = booking(f"Order{i}")
-        factories.OrderLineItemFactory(booking=b, order__contact=b.contact, order__balance=Decimal("10.00"))
-        factories.AttendanceFactory(booking=b, session=session, status=att.NOT_ATTENDED)
-        return [desk.SettleChoice(booking_id=b.pk, resolution="check", check_in=True)]
-
-    def one_pass_twice(i: int) -> list[desk.SettleChoice]:
-        first = booking(f"Pass{i}")
-        second = booking("", contact=first.contact)
-        balance = plan(first, "2")
-        return [
-            desk.SettleChoice(booking_id=first.pk, resolution="plan", balance_id=balance.pk, check_in=True),
-            desk.SettleChoice(booking_id=second.pk, resolution="plan", balance_id=balance.pk, check_in=False),
-        ]
-
-    def unlimited_checked_in(i: int) -> list[desk.SettleChoice]:
-        b = walk_in(f"Unl{i}")
-        balance = plan(b, None, unlimited=True)
-        factories.AttendanceFactory(booking=b, session=session, status=att.ATTENDED)
-        return [desk.SettleChoice(booking_id=b.pk, resolution="plan", balance_id=balance.pk, check_in=True)]
-
-    def owes_no_show(i: int) -> list[desk.SettleChoice]:
-        b = booking(f"Owes{i}", payment_status=ps.UNDEFINED, selected_payment_option="ONLINE")
-        return [desk.SettleChoice(booking_id=b.pk, resolution="owes", check_in=False)]
-
-    def owes_the_rest(i: int) -> list[desk.SettleChoice]:
-        return [desk.SettleChoice(booking_id=part_paid(f"Rest{i}", "2.00").pk, resolution="owes", check_in=True)]
-
-    def paid_already(i: int) -> list[desk.SettleChoice]:
-        b = booking(f"Paid{i}", payment_status=ps.PAID)
-        factories.AttendanceFactory(booking=b, session=session, status=att.NOT_SET)
-        return [desk.SettleChoice(booking_id=b.pk, resolution="paid", check_in=True)]
-
-    def waiting_list(i: int) -> list[desk.SettleChoice]:
-        b = booking(f"Wait{i}", status=Booking.Status.WAITING_LIST)
-        return [desk.SettleChoice(booking_id=b.pk, resolution="skip", check_in=True)]
-
-    def two_people(i: int) -> list[desk.SettleChoice]:
-        b = walk_in(f"Two{i}", total_participants=2)
-        return [desk.SettleChoice(booking_id=b.pk, resolution="cash", check_in=True)]
-
-    cases = [
-        walk_in_cash,
-        money_on_its_way,
-        part_paid_in_wix,
-        with_an_order,
-        one_pass_twice,
-        unlimited_checked_in,
-        owes_no_show,
-        owes_the_rest,
-        paid_already,
-        waiting_list,
-        two_people,
-    ]
-    choices: list[desk.SettleChoice] = []
-    for i in range(n):
-        if len(choices) >= n:
-            break
-        choices += cases[i % len(cases)](i)
-    return choices[:n]
-
-
 def test_settle_commit_costs_the_same_queries_for_10_or_100_rows(desk_user) -> None:
     counts = []
     for hours, n in ((1, 10), (3, 100)):
-        session = _settle_session(hours)
-        choices = _settle_roster(session, n)
+        session = settle_session(hours)
+        choices = settle_roster(session, n)
         with CaptureQueriesContext(connection) as ctx:
             actions = desk.settle_commit(user=desk_user, session=session, rows=choices, idempotency_key=key("settle"))
         counts.append(len(ctx.captured_queries))
@@ -279,16 +165,16 @@ def _settle_outcome(session: Session, choices: list[desk.SettleChoice], actions:
 def test_settle_commit_does_what_row_by_row_clicks_do(desk_user, settings) -> None:
     """One commit, and the per-row services on a twin roster: the same desk actions (kinds,
     params, before, what each waits for), the same mirror and the same audited changes."""
-    settle_session, by_hand_session = _settle_session(1), _settle_session(3)
-    settled_rows, by_hand_rows = _settle_roster(settle_session, 33), _settle_roster(by_hand_session, 33)
+    settled_session, by_hand_session = settle_session(1), settle_session(3)
+    settled_rows, by_hand_rows = settle_roster(settled_session, 33), settle_roster(by_hand_session, 33)
     k = key("settle")
-    actions = desk.settle_commit(user=desk_user, session=settle_session, rows=settled_rows, idempotency_key=k)
+    actions = desk.settle_commit(user=desk_user, session=settled_session, rows=settled_rows, idempotency_key=k)
 
     assert [a.pk for a in actions] == sorted(a.pk for a in actions)
-    assert desk.settle_commit(user=desk_user, session=settle_session, rows=settled_rows, idempotency_key=k) == actions
+    assert desk.settle_commit(user=desk_user, session=settled_session, rows=settled_rows, idempotency_key=k) == actions
     assert all(a.batch_id == k and a.status == Status.QUEUED for a in actions)
     assert all(a.run_after - a.created_at == timedelta(seconds=settings.DESK_UNDO_SECONDS) for a in actions)
-    assert AuditEntry.objects.filter(action="settle.commit", object_id=str(settle_session.pk)).count() == 1
+    assert AuditEntry.objects.filter(action="settle.commit", object_id=str(settled_session.pk)).count() == 1
 
     clicked: list[DeskAction] = []
     for choice in by_hand_rows:  # what staff would click, one row at a time
@@ -310,7 +196,7 @@ def test_settle_commit_does_what_row_by_row_clicks_do(desk_user, settings) -> No
             if not Attendance.objects.filter(booking=b, session=by_hand_session, status=wanted).exists():
                 clicked.append(desk.attendance_mark(user=desk_user, booking=b, status=wanted, idempotency_key=key()))
 
-    settled = _settle_outcome(settle_session, settled_rows, actions)
+    settled = _settle_outcome(settled_session, settled_rows, actions)
     assert settled == _settle_outcome(by_hand_session, by_hand_rows, clicked)
     assert {a[1] for a in settled["actions"]} == {Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER, Kind.ATTENDANCE}
     waits_for = {(a[1], a[4][1] if a[4] else None) for a in settled["actions"]}
@@ -327,3 +213,63 @@ def test_settle_commit_does_what_row_by_row_clicks_do(desk_user, settings) -> No
         ("CASH", "24.00", "24.00", True),
     }
     assert set(settled["credits"].values()) == {Decimal("0"), None}  # each pass charged twice; unlimited
+
+
+def test_settle_suggests_what_the_desk_chose_before(desk_user) -> None:
+    """A row staff marked "Later" stays "owes" (even with a plan that could pay), a part payment
+    offers its balance with the same method, a plan chosen stays plan; an undone "Later" is
+    forgotten."""
+    session = settle_session(1)
+    ps = Booking.PaymentStatus
+
+    def person(first: str, *, credits: str | None = None, **fields) -> Booking:
+        b = factories.BookingFactory(
+            session=session, contact=factories.ContactFactory(first_name=first, last_name="Before"), **fields
+        )
+        if credits is not None:
+            factories.BenefitBalanceFactory(
+                member=factories.MemberFactory(contact=b.contact),
+                remaining_credits=Decimal(credits),
+                covered_service_ids=[b.service.wix_id],
+            )
+        return b
+
+    later, later_synced, undone = person("Lat", credits="5"), person("Syn"), person("Und")
+    part, chose_plan = person("Par", credits="5"), person("Pla", credits="2")
+    person("Fre")
+    Booking.objects.filter(pk=chose_plan.pk).update(selected_payment_option="MEMBERSHIP")
+    desk.pay_later(user=desk_user, booking=later, idempotency_key=key())
+    desk.pay_later(user=desk_user, booking=later_synced, idempotency_key=key())
+    DeskAction.objects.filter(booking=later_synced).update(status=Status.SYNCED)
+    desk.action_undo(user=desk_user, action=desk.pay_later(user=desk_user, booking=undone, idempotency_key=key()))
+    desk.payment_record(user=desk_user, booking=part, method="CARD", amount=Decimal("5"), idempotency_key=key())
+
+    rows = {r.booking.contact.first_name: r for r in desk.settle_suggestions(session=session)}
+
+    assert {n: (r.resolution, r.amount_due) for n, r in rows.items()} == {
+        "Lat": ("owes", Decimal("12.00")),
+        "Syn": ("owes", Decimal("12.00")),
+        "Und": ("cash", Decimal("12.00")),
+        "Par": ("card", Decimal("7.00")),
+        "Pla": ("plan", Decimal("12.00")),
+        "Fre": ("cash", Decimal("12.00")),
+    }
+    assert rows["Lat"].balance is not None  # the plan stays on offer; "owes" is only the suggestion
+    assert (rows["Lat"].earlier, rows["Par"].earlier, rows["Fre"].earlier) == ("later", "part", "")
+    assert Booking.objects.get(pk=part.pk).payment_status == ps.PARTIALLY_PAID
+
+
+def test_owes_on_a_row_already_marked_later_adds_no_second_pay_later(desk_user) -> None:
+    session = settle_session(1)
+    b = factories.BookingFactory(session=session)
+    first = desk.pay_later(user=desk_user, booking=b, idempotency_key=key())
+
+    actions = desk.settle_commit(
+        user=desk_user,
+        session=session,
+        rows=[desk.SettleChoice(booking_id=b.pk, resolution="owes", check_in=True)],
+        idempotency_key=key("settle"),
+    )
+
+    assert [a.kind for a in actions] == [Kind.ATTENDANCE]
+    assert list(DeskAction.objects.filter(kind=Kind.PAY_LATER)) == [first]
