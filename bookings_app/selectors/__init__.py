@@ -13,8 +13,8 @@ session's header), ``roster`` (a roster's bookings, their desk actions and plans
 from bookings_app.selectors.customers import contact_search
 from bookings_app.selectors.desk import (
     appointment_service_list,
+    desk_action_by_key,
     desk_action_get,
-    desk_action_key_used,
     roster_booking_get,
     roster_contact_ids,
 )
@@ -44,7 +44,7 @@ __all__ = [
     "contact_search",
     "day_bounds",
     "desk_action_get",
-    "desk_action_key_used",
+    "desk_action_by_key",
     "roster_balances",
     "roster_booking_get",
     "roster_contact_ids",
