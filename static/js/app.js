@@ -146,23 +146,19 @@ document.addEventListener("change", (event) => {
 });
 
 // A tap that books a customer wins over the as-you-type search: a search answer arriving
-// meanwhile must not replace the list (and the form being sent) under it.
+// meanwhile must not replace the list (and the form being sent) under it. "Being sent" is
+// htmx's own mark on the form (.htmx-request), gone when its answer is in — or with the form
+// itself, which a booked walk-in takes away (an afterRequest listener never heard of it then,
+// and a flag it was to clear stopped every later search).
 document.addEventListener("htmx:beforeRequest", (event) => {
   const elt = event.detail.elt;
   if (!(elt instanceof Element)) return;
   const panel = elt.closest(".walk-in-body");
   if (!panel) return;
   if (elt.matches("form.hit-book")) {
-    panel.dataset.booking = "1";
     const search = panel.querySelector("[data-walk-in-search]");
     if (search && window.htmx) window.htmx.trigger(search, "htmx:abort");
-  } else if (elt.matches("[data-walk-in-search]") && panel.dataset.booking) {
+  } else if (elt.matches("[data-walk-in-search]") && panel.querySelector("form.hit-book.htmx-request")) {
     event.preventDefault();
-  }
-});
-document.addEventListener("htmx:afterRequest", (event) => {
-  const elt = event.detail.elt;
-  if (elt instanceof Element && elt.matches("form.hit-book")) {
-    document.querySelectorAll(".walk-in-body[data-booking]").forEach((panel) => delete panel.dataset.booking);
   }
 });

@@ -91,3 +91,28 @@ def test_two_new_customers_then_a_found_one_three_walk_ins_from_one_page_load(ta
     page.reload()
     for name in ("Alpha One", "Beta Two", "Gail Gardner", "Ann Archer", "Bo Baker"):
         expect(_row(page, name)).to_have_count(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_found_customers_one_after_another_each_search_shows_results(tablet, desk_password, evening_class):
+    """Issue 10: after "Add · Cash" for a found customer, the next search sent nothing until a reload."""
+    from playwright.sync_api import expect
+
+    page = tablet
+    session = evening_class
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    _found_customer(page, "Gail Gardner")
+    _found_customer(page, "Hugo Hale")
+
+    expect(page.locator("#roster-rows-message")).to_contain_text("Added Hugo Hale — paid cash.")
+    assert screenshot(page, "walk-in-two-found-in-a-row").exists()
+    assert set(Booking.objects.filter(session=session).values_list("contact__first_name", flat=True)) == {
+        "Ann",
+        "Bo",
+        "Gail",
+        "Hugo",
+    }
+    page.reload()
+    expect(_row(page, "Hugo Hale")).to_have_count(1)
+    expect(_row(page, "Gail Gardner")).to_have_count(1)
