@@ -109,6 +109,7 @@ class HitChoice:
     error: str = ""
     offer_override: bool = False
     pay: str = ""  # the pay choice that was refused, to offer it again with "override"
+    participants: str = ""  # the group size that was refused, as typed
 
 
 def hit_choices(hits: list[customers.CustomerHit], service: Service, session: Session | None = None) -> list[HitChoice]:
@@ -150,7 +151,8 @@ PAY_DONE = {
 
 def booked_message(booking: Booking, data: dict[str, Any]) -> str:
     paid = PAY_DONE.get(data.get("pay") or "")
-    return f"Added {who(booking)}{f' — {paid}' if paid else ''}."
+    group = f" ({booking.total_participants} people)" if booking.total_participants > 1 else ""
+    return f"Added {who(booking)}{group}{f' — {paid}' if paid else ''}."
 
 
 def book(

@@ -202,6 +202,7 @@ def _walk_in_refused(
     for choice in context["hits"]:
         if choice.hit.contact.pk == contact_id:
             choice.error, choice.offer_override, choice.pay = message, offer_override, pay
+            choice.participants = request.POST.get("participants", "").strip()[:10]
             break
     else:
         context["results_error"] = message

@@ -162,3 +162,25 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     event.preventDefault();
   }
 });
+
+// ---- Walk-in: a group on one booking ------------------------------------------------------
+
+// A class walk-in can be several people (the "People" field): the "Cash £…" button shows the
+// price of them all as the number changes. The server takes price × people whatever it shows.
+function walkInMoney(cents, currency) {
+  // The app's one money format (bookings_app.money.format_money): "£1,234.00", "1,234.00 CHF".
+  const symbols = { GBP: "£", EUR: "€", USD: "$", AUD: "A$", CAD: "C$", NZD: "NZ$" };
+  const [whole, pence] = (cents / 100).toFixed(2).split(".");
+  const text = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${pence}`;
+  return symbols[currency] ? `${symbols[currency]}${text}` : `${text} ${currency}`.trim();
+}
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-people") || !input.form) return;
+  const n = Number(input.value);
+  const people = Number.isInteger(n) && n >= 1 && n <= 50 ? n : 1;
+  input.form.querySelectorAll("[data-unit-price]").forEach((amount) => {
+    const cents = Math.round(Number(amount.dataset.unitPrice) * 100) * people;
+    amount.textContent = walkInMoney(cents, amount.dataset.currency || "");
+  });
+});

@@ -116,3 +116,30 @@ def test_two_found_customers_one_after_another_each_search_shows_results(tablet,
     page.reload()
     expect(_row(page, "Hugo Hale")).to_have_count(1)
     expect(_row(page, "Gail Gardner")).to_have_count(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_of_three_walks_in_the_cash_button_shows_the_price_of_all(tablet, desk_password, evening_class):
+    """Issue 14 (part): ×N participants on the walk-in form."""
+    from playwright.sync_api import expect
+
+    page = tablet
+    session = evening_class
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    page.get_by_text("+ Add walk-in").click()
+    page.locator("#walk-in-q").press_sequentially("Gail", delay=30)
+    hit = page.locator("#walk-in-results .hit", has_text="Gail Gardner")
+    people = hit.get_by_label("People")
+    expect(people).to_have_value("1")
+    people.fill("3")
+    cash = hit.get_by_role("button", name="Add · Cash £36.00")
+    expect(cash).to_be_visible()
+    assert screenshot(page, "walk-in-group-of-three").exists()
+    cash.click()
+
+    row = _row(page, "Gail Gardner")
+    expect(row).to_contain_text("×3")
+    expect(page.locator("#roster-rows-message")).to_contain_text("Added Gail Gardner (3 people) — paid cash.")
+    booking = Booking.objects.get(session=session, contact__first_name="Gail")
+    assert booking.total_participants == 3 and booking.payment_status == "PAID"

@@ -156,9 +156,13 @@ def walk_in_create(
         if full and not may_override:
             left = max(place.capacity - place.taken, 0)
             hint = " A manager can book them in anyway." if not override_capacity else ""
+            what = (
+                f"No room for {participants} people"
+                if participants > 1 and left
+                else f"{'The course' if place.kind == 'course' else 'This class'} is full"
+            )
             raise BookingError(
-                f"{'The course' if place.kind == 'course' else 'This class'} is full: {place.taken} of "
-                f"{place.capacity} places are taken, {left} left.{hint}",
+                f"{what}: {place.taken} of {place.capacity} places are taken, {left} left.{hint}",
                 code="session_full",
             )
         return _write_walk_in(
