@@ -184,3 +184,80 @@ document.addEventListener("input", (event) => {
     amount.textContent = walkInMoney(cents, amount.dataset.currency || "");
   });
 });
+
+// ---- Signed out, or a page out of date (a shift change on a shared iPad) ------------------
+
+// An htmx request answered 401 (the session ended) or 403 (the page's CSRF token is an old one:
+// someone signed in or out on this device since it was opened; or the account may not do it)
+// swaps nothing. Say so above the page in the server's words (roles.session_problem), keep what
+// was typed — on the page, and across signing in again: it comes back on this page — and offer
+// "Sign in again", which returns here.
+const KEPT_PREFIX = "desk-kept:";
+const KEPT_FOR_MS = 30 * 60 * 1000;
+const NOT_KEPT = ["hidden", "password", "checkbox", "radio", "submit", "button", "reset", "file"];
+
+function keepTyped() {
+  const values = {};
+  document.querySelectorAll("#main input[id]").forEach((input) => {
+    if (NOT_KEPT.includes(input.type) || input.matches("[data-search]") || input.value === input.defaultValue) return;
+    values[input.id] = input.value;
+  });
+  try {
+    if (Object.keys(values).length) {
+      sessionStorage.setItem(KEPT_PREFIX + location.pathname, JSON.stringify({ at: Date.now(), values }));
+    }
+  } catch (error) {
+    // No storage (private browsing): what was typed is still on this page.
+  }
+}
+
+function restoreTyped() {
+  let kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEPT_PREFIX + location.pathname) || "null");
+    sessionStorage.removeItem(KEPT_PREFIX + location.pathname);
+  } catch (error) {
+    return;
+  }
+  if (!kept || !kept.values || Date.now() - kept.at > KEPT_FOR_MS) return;
+  for (const [id, value] of Object.entries(kept.values)) {
+    const input = document.getElementById(id);
+    if (!(input instanceof HTMLInputElement) || NOT_KEPT.includes(input.type)) continue;
+    input.value = value;
+    for (let details = input.closest("details"); details; details = details.parentElement?.closest("details")) {
+      details.open = true;
+    }
+    if (input.matches("[data-walk-in-search]") && window.htmx) window.htmx.trigger(input, "search");
+  }
+}
+document.addEventListener("DOMContentLoaded", restoreTyped);
+
+function showSessionProblem(xhr, tapped) {
+  const problem = xhr.getResponseHeader("X-Desk-Problem");
+  let banner = document.getElementById("session-problem");
+  if (!banner) {
+    banner = document.createElement("div");
+    banner.id = "session-problem";
+    banner.className = "session-problem";
+    banner.setAttribute("role", "alert");
+    (document.getElementById("main") || document.body).prepend(banner);
+  }
+  banner.dataset.problem = problem || "forbidden";
+  if (problem) {
+    banner.innerHTML = xhr.responseText;
+    keepTyped();
+  } else {
+    banner.textContent = "Your account may not do that, so nothing was changed. Ask a manager if it should.";
+  }
+  const link = banner.querySelector("[data-sign-in-again]");
+  if (link && tapped) link.focus({ preventScroll: true });
+}
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail && event.detail.xhr;
+  if (!xhr || (xhr.status !== 401 && xhr.status !== 403)) return;
+  const elt = event.detail.elt;
+  showSessionProblem(xhr, elt instanceof Element && elt.matches("form, button, input, a"));
+});
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-sign-in-again]")) keepTyped();
+});
