@@ -33,6 +33,8 @@ if not SECRET_KEY:
     SECRET_KEY = "sandbox-only-insecure-key-do-not-use-with-live-wix"  # noqa: S105
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A stale token (someone signed in or out on this device since the page was opened): say so.
+CSRF_FAILURE_VIEW = "bookings_app.views.auth.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

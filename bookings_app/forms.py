@@ -130,7 +130,11 @@ class PayChoiceMixin(forms.Form):
         min_value=1,
         max_value=50,
         required=False,
-        error_messages={"min_value": "At least one person.", "max_value": "At most 50 people at once."},
+        error_messages={
+            "min_value": "At least one person.",
+            "max_value": "At most 50 people at once.",
+            "invalid": "Enter how many people, like 2.",
+        },
     )
     override_capacity = forms.BooleanField(required=False)
 

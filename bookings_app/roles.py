@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django_htmx.http import HttpResponseClientRedirect
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 
 APP_LABEL = "bookings_app"
 
@@ -87,18 +89,20 @@ def require(permission: str) -> Callable[[V], V]:
     """Decorate a view: anonymous → login page, signed in without ``permission`` → 403.
 
     The permission is kept on the view as ``required_permission`` so the URL walker test can
-    prove every route is guarded. An htmx request whose session expired gets a full-page
-    redirect to the login page instead of a login form swapped into a fragment.
+    prove every route is guarded. An htmx request whose session ended is answered 401 with a
+    message and a sign-in link back to the page (app.js shows it, and the page keeps what was
+    typed); a plain POST signs in back to the page the form was on, not to the POST-only URL.
     """
 
     def decorator(view: V) -> V:
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                htmx = getattr(request, "htmx", None)
-                if htmx:
-                    return HttpResponseClientRedirect(redirect_to_login(htmx.current_url_abs_path or "/").url)
-                return redirect_to_login(request.get_full_path())
+                if getattr(request, "htmx", None):
+                    return session_problem(request, SIGNED_OUT)
+                if request.method in ("GET", "HEAD"):
+                    return redirect_to_login(request.get_full_path())
+                return redirect_to_login(came_from(request) or "/")
             if not request.user.has_perm(permission):
                 raise PermissionDenied(f"Needs the {permission} permission.")
             return view(request, *args, **kwargs)
@@ -107,3 +111,38 @@ def require(permission: str) -> Callable[[V], V]:
         return guarded  # type: ignore[return-value]
 
     return decorator
+
+
+# --- signed out, or a page out of date (a shift change on a shared iPad) ------------------------------
+
+SIGNED_OUT = "signed-out"  # the session ended (or someone signed out on this device): 401
+STALE_PAGE = "stale-page"  # the page's CSRF token is an old one (someone signed in or out since): 403
+
+
+def came_from(request: HttpRequest) -> str | None:
+    """The page of this site the request was sent from (htmx: the page; else the Referer), as a
+    local path with its query, or None (no such header, or another site's)."""
+    htmx = getattr(request, "htmx", None)
+    page = (htmx.current_url if htmx else None) or request.headers.get("Referer") or ""
+    if not page or not url_has_allowed_host_and_scheme(
+        page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(page)
+    if not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def session_problem(request: HttpRequest, problem: str) -> HttpResponse:
+    """The answer to an htmx request that can't be served as things stand: 401 (signed out) or
+    403 (a stale page), its words and a sign-in link back to the page; swapped nowhere — app.js
+    shows it above the page (``X-Desk-Problem``) and keeps what was typed."""
+    back = came_from(request) or "/"
+    context = {"problem": problem, "sign_in": redirect_to_login(back).url}
+    response = HttpResponse(
+        render_to_string("auth/session_problem.html", context, request=request),
+        status=401 if problem == SIGNED_OUT else 403,
+    )
+    response["X-Desk-Problem"] = problem
+    return response

@@ -32,8 +32,8 @@ from bookings_app.selectors.customer_card import (
 from bookings_app.selectors.customers import contact_search
 from bookings_app.selectors.desk import (
     appointment_service_list,
+    desk_action_by_key,
     desk_action_get,
-    desk_action_key_used,
     roster_booking_get,
     roster_contact_ids,
 )
@@ -73,6 +73,7 @@ __all__ = [
     "customer_note_get",
     "day_bounds",
     "desk_action_get",
+    "desk_action_by_key",
     "desk_action_key_used",
     "reversed_action_ids",
     "roster_balances",

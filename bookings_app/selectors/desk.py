@@ -39,9 +39,9 @@ def roster_contact_ids(*, session: Session, contact_ids: list[int]) -> set[int]:
     )
 
 
-def desk_action_key_used(*, key: str) -> bool:
-    """Whether a desk action was already made with this form token (a re-sent form)."""
-    return DeskAction.objects.filter(idempotency_key=key).exists()
+def desk_action_by_key(*, key: str) -> DeskAction | None:
+    """The desk action a form token already made (a re-sent form), or None."""
+    return DeskAction.objects.filter(idempotency_key=key).first()
 
 
 def appointment_service_list() -> list[Service]:

@@ -87,7 +87,8 @@ def customer_create(
     if phone and sum(ch.isdigit() for ch in phone) < 5:
         raise BookingError(f"“{phone}” doesn't look like a phone number.", code="contact_invalid")
     with transaction.atomic():
-        existing = ledger.existing(idempotency_key, DeskAction.Kind.CONTACT_CREATE)
+        same = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
+        existing = ledger.existing(idempotency_key, DeskAction.Kind.CONTACT_CREATE, params=same)
         if existing is not None and existing.contact is not None:
             return existing.contact
         if email and Contact.objects.filter(search_email=email.casefold()).exists():

@@ -8,13 +8,16 @@ them, so any flow that makes desk actions can use it without a cycle.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,30 +41,95 @@ def require_key(key: str) -> None:
         raise BookingError("This form has expired; reload the page and try again.", code="idempotency_missing")
 
 
-def existing(key: str, kind: str) -> DeskAction | None:
-    """The action this idempotency key already made; ``duplicate_request`` when it made another kind."""
-    action = DeskAction.objects.filter(idempotency_key=key).select_related("booking", "contact").first()
-    if action is not None and action.kind != kind:
-        raise BookingError("This form was already used for something else; reload the page.", code="duplicate_request")
+def existing(
+    key: str,
+    kind: str,
+    *,
+    booking: Booking | None = None,
+    contact: Contact | None = None,
+    session: Session | None = None,
+    params: dict[str, Any] | None = None,
+) -> DeskAction | None:
+    """The action this idempotency key already made (a re-sent form is answered with it), or None.
+
+    A key stands for one form as the server rendered it, so what it made must be what is asked
+    now: the same ``kind`` (else ``duplicate_request``), and — for each one given — the same
+    ``booking``, ``contact``, ``session`` and ``params`` values (else ``key_reused``). A form
+    used for something else is refused, never answered as done.
+    """
+    action = DeskAction.objects.filter(idempotency_key=key).select_related("booking__contact", "contact").first()
+    if action is None:
+        return None
+    if action.kind != kind:
+        raise BookingError(reused_message(action), code="duplicate_request")
+    differs = (
+        (booking is not None and action.booking_id != booking.pk)
+        or (contact is not None and action.contact_id != contact.pk)
+        or (session is not None and action.session_id != session.pk)
+        or any(not _same_value(action.params.get(name), value) for name, value in (params or {}).items())
+    )
+    if differs:
+        raise BookingError(reused_message(action), code="key_reused")
     return action
 
 
-def batch_done(batch_id: str) -> list[DeskAction]:
-    """The actions an earlier commit of the same batch form made (empty: none yet)."""
-    return list(DeskAction.objects.filter(batch_id=batch_id).order_by("pk"))
+def reused_message(action: DeskAction) -> str:
+    """What staff read when a form comes back with the key of another action."""
+    return f"This form was already used for {_what(action)}. Nothing was changed: reload the page and try again."
 
 
-def lock_unless_done(booking: Booking, key: str, kind: str) -> tuple[DeskAction | None, Booking]:
+_DONE = {
+    Kind.CONTACT_CREATE: "adding the customer {who}",
+    Kind.WALK_IN: "booking {who} in",
+    Kind.PAYMENT: "a payment by {who}",
+    Kind.PLAN_CHARGE: "charging {who}'s plan",
+    Kind.PAY_LATER: "{who} paying later",
+    Kind.ATTENDANCE: "{who}'s attendance",
+    Kind.CANCEL_BOOKING: "cancelling {who}'s booking",
+    Kind.VOID_PLAN_CHARGE: "voiding {who}'s plan charge",
+    Kind.REFUND: "refunding {who}",
+}
+
+
+def _what(action: DeskAction) -> str:
+    return _DONE.get(action.kind, "{who}").format(who=who(action))
+
+
+def _same_value(stored: Any, wanted: Any) -> bool:
+    """``params`` are JSON: an amount is stored as text ("5.00"), a slot as a plain dict."""
+    if isinstance(wanted, Decimal):
+        try:
+            return stored is not None and Decimal(str(stored)) == wanted
+        except InvalidOperation:
+            return False
+    return stored == json.loads(json.dumps(wanted, cls=DjangoJSONEncoder))
+
+
+def batch_done(batch_id: str, *, session: Session | None = None) -> list[DeskAction]:
+    """The actions an earlier commit of the same batch form made (empty: none yet); ``key_reused``
+    when they are another session's."""
+    done = list(
+        DeskAction.objects.filter(batch_id=batch_id).select_related("booking__contact", "contact").order_by("pk")
+    )
+    if session is not None and any(a.session_id not in (None, session.pk) for a in done):
+        raise BookingError(reused_message(done[0]), code="key_reused")
+    return done
+
+
+def lock_unless_done(
+    booking: Booking, key: str, kind: str, *, params: dict[str, Any] | None = None
+) -> tuple[DeskAction | None, Booking]:
     """The action this idempotency key already made, if any; else the booking, row-locked.
 
     Looked up before and after taking the lock: the same form posted twice at once waits on the
-    lock, then finds what the first request made instead of acting again.
+    lock, then finds what the first request made instead of acting again. The key's action must be
+    of this booking (and have these ``params``): else ``key_reused`` (see :func:`existing`).
     """
-    found = existing(key, kind)
+    found = existing(key, kind, booking=booking, params=params)
     if found is not None:
         return found, booking
     booking = lock_booking(booking)
-    return existing(key, kind), booking
+    return existing(key, kind, booking=booking, params=params), booking
 
 
 def lock_booking(booking: Booking, *, allow_cancelled: bool = False) -> Booking:

@@ -1,13 +1,19 @@
-"""Sign in and out: Django's own views, with failed sign-ins throttled per username and address."""
+"""Sign in and out: Django's own views, with failed sign-ins throttled per username and address; and
+the page a stale form (an old CSRF token) gets instead of a bare 403."""
 
 import hashlib
 from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from bookings_app import roles
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
@@ -69,3 +75,17 @@ class LoginView(auth_views.LoginView):
 
 login = LoginView.as_view()
 logout = auth_views.LogoutView.as_view()
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form from a page opened before someone signed in or out on this
+    device (its token is an old one). Nothing was done. htmx: a 403 the page shows above itself
+    (``roles.session_problem``), keeping what was typed; else a page saying so, with a way back."""
+    if getattr(request, "htmx", None):
+        return roles.session_problem(request, roles.STALE_PAGE)
+    back = roles.came_from(request)
+    context = {
+        "back": back or reverse("home"),
+        "sign_in": redirect_to_login(back or "/").url,
+    }
+    return TemplateResponse(request, "auth/csrf_failure.html", context, status=403)

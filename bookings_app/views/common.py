@@ -47,9 +47,41 @@ def roster_url(session: Session, booking_id: int | None = None) -> str:
 
 
 def already_done(request: HttpRequest, key_suffix: str = "") -> bool:
-    """A re-sent form (double tap, a retried POST): its token already made an action."""
+    """A re-sent form (double tap, a retried POST): its token already made this very action — on
+    the URL's booking, with the fields sent now. A token that made something else is not "done":
+    the service refuses it (``key_reused``) with a message."""
     key = request.POST.get("idempotency_key", "").strip()
-    return bool(key) and selectors.desk_action_key_used(key=key + key_suffix)
+    action = selectors.desk_action_by_key(key=key + key_suffix) if key else None
+    return action is not None and _same_form(request, action)
+
+
+# Form fields and the ``params`` of the action the form made that must match for "sent again".
+_SAME_PARAMS = {
+    "method": "method",
+    "status": "status",
+    "balance": "balance_id",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+}
+
+
+def _same_form(request: HttpRequest, action: DeskAction) -> bool:
+    booking_id = request.resolver_match.kwargs.get("booking_id") if request.resolver_match else None
+    if booking_id is not None and action.booking_id != booking_id:
+        return False
+    post = request.POST
+    if "contact" in post and str(action.contact_id) != post["contact"].strip():
+        return False
+    if post.get("amount", "").strip() and money.parse_amount(post["amount"]) != money.parse_amount(
+        action.params.get("amount")
+    ):
+        return False
+    for field, param in _SAME_PARAMS.items():
+        if field in post and param in action.params and str(action.params[param]) != post[field].strip():
+            return False
+    return True
 
 
 def who(booking: Booking | Contact) -> str:
@@ -77,6 +109,7 @@ class HitChoice:
     error: str = ""
     offer_override: bool = False
     pay: str = ""  # the pay choice that was refused, to offer it again with "override"
+    participants: str = ""  # the group size that was refused, as typed
 
 
 def hit_choices(hits: list[customers.CustomerHit], service: Service, session: Session | None = None) -> list[HitChoice]:
@@ -118,7 +151,8 @@ PAY_DONE = {
 
 def booked_message(booking: Booking, data: dict[str, Any]) -> str:
     paid = PAY_DONE.get(data.get("pay") or "")
-    return f"Added {who(booking)}{f' — {paid}' if paid else ''}."
+    group = f" ({booking.total_participants} people)" if booking.total_participants > 1 else ""
+    return f"Added {who(booking)}{group}{f' — {paid}' if paid else ''}."
 
 
 def book(

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -78,8 +79,7 @@ def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
         and not request.user.has_perm(roles.OVERRIDE_CAPACITY)
     ):
         raise PermissionDenied("Only a manager can book into a full session.")
-    if already_done(request):
-        return _walk_in_done(request, session, booking=None, message="")
+    repeat = already_done(request)  # sent again (double tap, retried post): answered with the roster
     if not form.is_valid():
         return _walk_in_refused(
             request,
@@ -104,6 +104,8 @@ def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
             offer_override=offer,
             pay=request.POST.get("pay", ""),
         )
+    if repeat:
+        return _walk_in_done(request, session, booking=None, message="")
     return _walk_in_done(request, session, booking=booking, message=booked_message(booking, data))
 
 
@@ -119,8 +121,7 @@ def walk_in_new(request: HttpRequest, ref: str) -> HttpResponse:
         and not request.user.has_perm(roles.OVERRIDE_CAPACITY)
     ):
         raise PermissionDenied("Only a manager can book into a full session.")
-    if already_done(request, "-contact"):
-        return _walk_in_done(request, session, booking=None, message="")
+    repeat = already_done(request, "-contact")  # sent again: answered with the roster
     status = INVALID
     if form.is_valid():
         data = form.cleaned_data
@@ -132,6 +133,8 @@ def walk_in_new(request: HttpRequest, ref: str) -> HttpResponse:
             if exc.code == "session_full" and request.user.has_perm(roles.OVERRIDE_CAPACITY):
                 form.offer_override = True
         else:
+            if repeat:
+                return _walk_in_done(request, session, booking=None, message="")
             return _walk_in_done(request, session, booking=booking, message=booked_message(booking, data))
     context = _walk_in_context(session, q="", ask_wix=False, customer_form=form, new_open=True)
     template = "desk/walk_in.html#walk-in-new" if request.htmx else "desk/walk_in.html"
@@ -159,11 +162,25 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
         context["rows_message"] = message
         response = TemplateResponse(request, "roster/roster.html#roster-rows", context)
         response = retarget(reswap(response, "outerHTML"), "#roster-rows")
+    _send_fresh_panel(request, response, session)
     trigger_client_event(response, ROSTER_CHANGED)
     # After the swap: the listener clears the panel, which must not happen before htmx has
     # resolved where this response goes.
     trigger_client_event(response, WALK_IN_ADDED, {"booking": booking.pk if booking else None}, after="swap")
     return response
+
+
+def _send_fresh_panel(request: HttpRequest, response: TemplateResponse, session: Session) -> None:
+    """The panel's forms were rendered with keys that are used now: send its new-customer form
+    again with a fresh key, and no search hits (their keys went with them), out of band. The next
+    walk-in from the same page is a new action, never "the same form again"."""
+
+    def append(rendered: HttpResponse) -> None:
+        context = _walk_in_context(session, q="", ask_wix=False, oob=True)
+        fresh = render_to_string("desk/walk_in.html#walk-in-fresh", context, request=request)
+        rendered.content = rendered.content + fresh.encode()
+
+    response.add_post_render_callback(append)
 
 
 def _walk_in_refused(
@@ -185,6 +202,7 @@ def _walk_in_refused(
     for choice in context["hits"]:
         if choice.hit.contact.pk == contact_id:
             choice.error, choice.offer_override, choice.pay = message, offer_override, pay
+            choice.participants = request.POST.get("participants", "").strip()[:10]
             break
     else:
         context["results_error"] = message

@@ -146,23 +146,118 @@ document.addEventListener("change", (event) => {
 });
 
 // A tap that books a customer wins over the as-you-type search: a search answer arriving
-// meanwhile must not replace the list (and the form being sent) under it.
+// meanwhile must not replace the list (and the form being sent) under it. "Being sent" is
+// htmx's own mark on the form (.htmx-request), gone when its answer is in — or with the form
+// itself, which a booked walk-in takes away (an afterRequest listener never heard of it then,
+// and a flag it was to clear stopped every later search).
 document.addEventListener("htmx:beforeRequest", (event) => {
   const elt = event.detail.elt;
   if (!(elt instanceof Element)) return;
   const panel = elt.closest(".walk-in-body");
   if (!panel) return;
   if (elt.matches("form.hit-book")) {
-    panel.dataset.booking = "1";
     const search = panel.querySelector("[data-walk-in-search]");
     if (search && window.htmx) window.htmx.trigger(search, "htmx:abort");
-  } else if (elt.matches("[data-walk-in-search]") && panel.dataset.booking) {
+  } else if (elt.matches("[data-walk-in-search]") && panel.querySelector("form.hit-book.htmx-request")) {
     event.preventDefault();
   }
 });
-document.addEventListener("htmx:afterRequest", (event) => {
-  const elt = event.detail.elt;
-  if (elt instanceof Element && elt.matches("form.hit-book")) {
-    document.querySelectorAll(".walk-in-body[data-booking]").forEach((panel) => delete panel.dataset.booking);
+
+// ---- Walk-in: a group on one booking ------------------------------------------------------
+
+// A class walk-in can be several people (the "People" field): the "Cash £…" button shows the
+// price of them all as the number changes. The server takes price × people whatever it shows.
+function walkInMoney(cents, currency) {
+  // The app's one money format (bookings_app.money.format_money): "£1,234.00", "1,234.00 CHF".
+  const symbols = { GBP: "£", EUR: "€", USD: "$", AUD: "A$", CAD: "C$", NZD: "NZ$" };
+  const [whole, pence] = (cents / 100).toFixed(2).split(".");
+  const text = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${pence}`;
+  return symbols[currency] ? `${symbols[currency]}${text}` : `${text} ${currency}`.trim();
+}
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-people") || !input.form) return;
+  const n = Number(input.value);
+  const people = Number.isInteger(n) && n >= 1 && n <= 50 ? n : 1;
+  input.form.querySelectorAll("[data-unit-price]").forEach((amount) => {
+    const cents = Math.round(Number(amount.dataset.unitPrice) * 100) * people;
+    amount.textContent = walkInMoney(cents, amount.dataset.currency || "");
+  });
+});
+
+// ---- Signed out, or a page out of date (a shift change on a shared iPad) ------------------
+
+// An htmx request answered 401 (the session ended) or 403 (the page's CSRF token is an old one:
+// someone signed in or out on this device since it was opened; or the account may not do it)
+// swaps nothing. Say so above the page in the server's words (roles.session_problem), keep what
+// was typed — on the page, and across signing in again: it comes back on this page — and offer
+// "Sign in again", which returns here.
+const KEPT_PREFIX = "desk-kept:";
+const KEPT_FOR_MS = 30 * 60 * 1000;
+const NOT_KEPT = ["hidden", "password", "checkbox", "radio", "submit", "button", "reset", "file"];
+
+function keepTyped() {
+  const values = {};
+  document.querySelectorAll("#main input[id]").forEach((input) => {
+    if (NOT_KEPT.includes(input.type) || input.matches("[data-search]") || input.value === input.defaultValue) return;
+    values[input.id] = input.value;
+  });
+  try {
+    if (Object.keys(values).length) {
+      sessionStorage.setItem(KEPT_PREFIX + location.pathname, JSON.stringify({ at: Date.now(), values }));
+    }
+  } catch (error) {
+    // No storage (private browsing): what was typed is still on this page.
   }
+}
+
+function restoreTyped() {
+  let kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEPT_PREFIX + location.pathname) || "null");
+    sessionStorage.removeItem(KEPT_PREFIX + location.pathname);
+  } catch (error) {
+    return;
+  }
+  if (!kept || !kept.values || Date.now() - kept.at > KEPT_FOR_MS) return;
+  for (const [id, value] of Object.entries(kept.values)) {
+    const input = document.getElementById(id);
+    if (!(input instanceof HTMLInputElement) || NOT_KEPT.includes(input.type)) continue;
+    input.value = value;
+    for (let details = input.closest("details"); details; details = details.parentElement?.closest("details")) {
+      details.open = true;
+    }
+    if (input.matches("[data-walk-in-search]") && window.htmx) window.htmx.trigger(input, "search");
+  }
+}
+document.addEventListener("DOMContentLoaded", restoreTyped);
+
+function showSessionProblem(xhr, tapped) {
+  const problem = xhr.getResponseHeader("X-Desk-Problem");
+  let banner = document.getElementById("session-problem");
+  if (!banner) {
+    banner = document.createElement("div");
+    banner.id = "session-problem";
+    banner.className = "session-problem";
+    banner.setAttribute("role", "alert");
+    (document.getElementById("main") || document.body).prepend(banner);
+  }
+  banner.dataset.problem = problem || "forbidden";
+  if (problem) {
+    banner.innerHTML = xhr.responseText;
+    keepTyped();
+  } else {
+    banner.textContent = "Your account may not do that, so nothing was changed. Ask a manager if it should.";
+  }
+  const link = banner.querySelector("[data-sign-in-again]");
+  if (link && tapped) link.focus({ preventScroll: true });
+}
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail && event.detail.xhr;
+  if (!xhr || (xhr.status !== 401 && xhr.status !== 403)) return;
+  const elt = event.detail.elt;
+  showSessionProblem(xhr, elt instanceof Element && elt.matches("form, button, input, a"));
+});
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-sign-in-again]")) keepTyped();
 });

@@ -122,14 +122,19 @@ def test_anonymous_visitors_are_sent_to_the_login_page_and_back(client, db):
     assert response.url == reverse("login") + "?next=/today/%3Fdate%3D2026-11-22"
 
 
-def test_an_expired_session_on_an_htmx_request_redirects_the_whole_page(client, db):
+def test_an_expired_session_on_an_htmx_request_is_401_saying_so_with_a_way_back(client, db):
+    """Not a redirect of the whole page: that lost what the person was typing. The page keeps it
+    and shows the message (app.js), with a sign-in link that comes back to the page."""
     response = client.get(
         reverse("today"),
         headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/today/?date=2026-11-22"},
     )
 
-    assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("login") + "?next=/today/%3Fdate%3D2026-11-22"
+    assert response.status_code == 401
+    assert response["X-Desk-Problem"] == "signed-out" and "HX-Redirect" not in response
+    content = response.content.decode()
+    assert "You were signed out" in content and "Nothing was changed" in content
+    assert f'href="{reverse("login")}?next=/today/%3Fdate%3D2026-11-22"' in content
 
 
 def test_the_header_shows_who_is_signed_in_and_a_sign_out_button(desk_client):
@@ -137,3 +142,116 @@ def test_the_header_shows_who_is_signed_in_and_a_sign_out_button(desk_client):
 
     assert "desk-user" in content
     assert f'action="{reverse("logout")}"' in content and 'method="post"' in content
+
+
+# --- signing in again after a shift change: back where they were ------------------------------------
+
+
+def test_signing_in_comes_back_to_the_page_named_in_next(client, staff):
+    page = client.get(reverse("login"), {"next": "/sessions/abc/"})
+    assert b'name="next" value="/sessions/abc/"' in page.content
+
+    response = client.post(
+        reverse("login"), {"username": "sam", "password": PASSWORD, "next": "/sessions/abc/"}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 302 and response.url == "/sessions/abc/"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/sessions/", "javascript:alert(1)"])
+def test_next_is_only_followed_to_a_page_of_this_site(client, staff, next_url):
+    page = client.get(reverse("login"), {"next": next_url})
+    assert b"evil.example" not in page.content and b"javascript:" not in page.content
+
+    response = client.post(
+        reverse("login"), {"username": "sam", "password": PASSWORD, "next": next_url}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
+def test_someone_already_signed_in_following_the_link_goes_straight_back(client, staff):
+    client.force_login(staff)
+
+    response = client.get(reverse("login"), {"next": "/sessions/abc/"})
+
+    assert response.status_code == 302 and response.url == "/sessions/abc/"
+
+
+def test_a_plain_post_after_the_session_ended_signs_in_back_to_the_page_it_came_from(client, db):
+    response = client.post(
+        reverse("desk_walk_in_new", args=["abc"]),
+        {"first_name": "Nia"},
+        headers={"Referer": "http://testserver/sessions/abc/?q=ann"},
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("login") + "?next=/sessions/abc/%3Fq%3Dann"  # not the POST-only URL
+
+
+def test_a_plain_post_from_another_site_is_not_a_way_back(client, db):
+    response = client.post(
+        reverse("desk_walk_in_new", args=["abc"]), {}, headers={"Referer": "https://evil.example/x/"}
+    )
+
+    assert response.status_code == 302 and response.url == reverse("login") + "?next=/"
+
+
+# --- a stale CSRF token (someone signed in or out on this device since the page was opened) -------
+
+
+@pytest.fixture
+def csrf_client(client):
+    client.handler.enforce_csrf_checks = True
+    return client
+
+
+def test_a_stale_form_without_javascript_gets_a_page_saying_so_with_a_link_back(csrf_client, staff):
+    csrf_client.force_login(staff)
+
+    response = csrf_client.post(
+        reverse("desk_walk_in_new", args=["abc"]),
+        {"first_name": "Nia", "csrfmiddlewaretoken": "stale" * 8},
+        headers={"Referer": "http://testserver/sessions/abc/"},
+    )
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "<html" in content and "This page was out of date" in content and "nothing was changed" in content
+    assert 'href="/sessions/abc/"' in content and "Back to the page" in content
+
+
+def test_a_stale_form_signed_out_offers_to_sign_in_back_to_the_page(csrf_client, db):
+    response = csrf_client.post(
+        reverse("desk_walk_in_new", args=["abc"]), {}, headers={"Referer": "http://testserver/sessions/abc/"}
+    )
+
+    assert response.status_code == 403
+    assert f'href="{reverse("login")}?next=/sessions/abc/"' in response.content.decode()
+
+
+def test_a_stale_form_from_another_site_links_back_to_today_only(csrf_client, staff):
+    csrf_client.force_login(staff)
+
+    response = csrf_client.post(
+        reverse("desk_walk_in_new", args=["abc"]), {}, headers={"Referer": "https://evil.example/x/"}
+    )
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "evil.example" not in content and f'href="{reverse("home")}"' in content
+
+
+def test_a_stale_htmx_post_is_403_saying_so_and_keeps_the_page(csrf_client, staff):
+    csrf_client.force_login(staff)
+
+    response = csrf_client.post(
+        reverse("desk_walk_in_new", args=["abc"]),
+        {"first_name": "Nia"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/sessions/abc/", "X-CSRFToken": "x" * 32},
+    )
+
+    assert response.status_code == 403 and response["X-Desk-Problem"] == "stale-page"
+    content = response.content.decode()
+    assert "<html" not in content and "This page is out of date" in content and "Nothing was changed" in content
+    assert f'href="{reverse("login")}?next=/sessions/abc/"' in content

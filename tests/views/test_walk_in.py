@@ -3,6 +3,7 @@ with the payment chosen in the same tap, a full class, a course — htmx fragmen
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -53,7 +54,8 @@ def test_customer_search_shows_member_plans_credits_and_what_they_owe(desk_clien
     assert content.lstrip().startswith('<div id="walk-in-results"') and "<html" not in content
     assert "Ann Archer" in content and "Annie Other" in content
     assert ">Member<" in content and "10-swim pass · 4 left" in content and "Owes £12.00" in content
-    assert "Add · Cash £12.00" in content and 'value="PLAN:' in content
+    assert 'Add · Cash&nbsp;<span data-unit-price="12.00" data-currency="GBP">£12.00</span>' in content
+    assert 'value="PLAN:' in content
 
 
 def test_customer_search_works_without_javascript(desk_client, session):
@@ -304,3 +306,224 @@ def test_enrol_on_a_course_session_books_the_course_schedule(desk_client):
 
     booking = Booking.objects.get(contact=contact)
     assert booking.session is None and booking.service == course
+
+
+# --- every answer carries fresh keys; a key used again for someone else is refused ------------------
+
+
+def _form_key(content: str, form_id: str) -> str:
+    start = content.index(f'<form id="{form_id}"')
+    form = content[start : content.index("</form>", start)]
+    return re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+
+
+def _new_customer(client, session, first: str, last: str, idempotency_key: str, **extra):
+    data = {"first_name": first, "last_name": last, "email": f"{first}@example.com".lower(), "pay": "LATER"}
+    return client.post(
+        url("desk_walk_in_new", session), {**data, **extra, "idempotency_key": idempotency_key}, headers=HTMX
+    )
+
+
+def test_a_second_new_customer_from_the_same_panel_is_added_not_dropped(desk_client, session):
+    """Issue 10: "Beta Two" came with the key the page rendered for "Alpha One" and was answered as
+    a repeat of Alpha — no row, no message, no audit entry. The answer to Alpha now carries the
+    panel's new-customer form again (out of band) with a fresh key."""
+    first_key = _form_key(roster(desk_client, session), "walk-in-new")
+
+    alpha = _new_customer(desk_client, session, "Alpha", "One", first_key)
+
+    assert alpha.status_code == 200
+    content = alpha.content.decode()
+    fresh = content[content.index('<form id="walk-in-new"') :]
+    assert fresh[: fresh.index(">")].count('hx-swap-oob="true"') == 1
+    assert 'id="walk-in-results" hx-swap-oob="true"' in content  # the used search hits go too
+    next_key = _form_key(content, "walk-in-new")
+    assert next_key != first_key
+
+    beta = _new_customer(desk_client, session, "Beta", "Two", next_key)
+
+    assert beta.status_code == 200 and "Added Beta Two" in beta.content.decode()
+    assert _form_key(beta.content.decode(), "walk-in-new") not in (first_key, next_key)
+    assert set(Booking.objects.filter(session=session).values_list("contact__first_name", flat=True)) == {
+        "Alpha",
+        "Beta",
+    }
+    assert AuditEntry.objects.filter(action="booking.walk_in").count() == 2
+
+
+def test_a_new_customer_sent_with_a_used_key_is_refused_with_a_message_and_changes_nothing(desk_client, session):
+    k = key()
+    _new_customer(desk_client, session, "Alpha", "One", k)
+    before = (Contact.objects.count(), Booking.objects.count(), DeskAction.objects.count(), AuditEntry.objects.count())
+
+    response = _new_customer(desk_client, session, "Beta", "Two", k)
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert content.lstrip().startswith('<form id="walk-in-new"') and 'role="alert"' in content
+    assert "This form was already used for adding the customer Alpha One" in content
+    assert "reload the page" in content and 'value="Beta"' in content  # what was typed stays
+    assert _form_key(content, "walk-in-new") != k
+    assert (Contact.objects.count(), Booking.objects.count(), DeskAction.objects.count()) == before[:3]
+    assert AuditEntry.objects.count() == before[3]
+    assert not Contact.objects.filter(first_name="Beta").exists()
+
+
+def test_the_same_new_customer_sent_twice_is_booked_once_and_answered_with_the_roster(desk_client, session):
+    k = key()
+    _new_customer(desk_client, session, "Alpha", "One", k)
+
+    again = _new_customer(desk_client, session, "Alpha", "One", k)
+
+    assert again.status_code == 200 and again.headers["HX-Retarget"] == "#roster-rows"
+    assert Contact.objects.filter(first_name="Alpha").count() == 1
+    assert Booking.objects.count() == 1 and DeskAction.objects.count() == 3
+
+
+def test_a_found_customer_sent_with_another_customers_key_is_409_on_that_customer(desk_client, session):
+    ann = person(factories.SessionFactory(), "Ann", "Archer").contact
+    annie = person(factories.SessionFactory(), "Annie", "Archer").contact
+    k = key()
+    desk_client.post(
+        url("desk_walk_in", session), {"contact": ann.pk, "pay": "CASH", "idempotency_key": k}, headers=HTMX
+    )
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": annie.pk, "pay": "CASH", "q": "archer", "idempotency_key": k},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "This form was already used for booking Ann Archer in" in content
+    assert not Booking.objects.filter(session=session, contact=annie).exists()
+    assert DeskAction.objects.count() == 2  # Ann's walk-in and payment
+
+
+def test_after_a_found_customer_walk_in_the_results_go_and_the_new_customer_form_is_fresh(desk_client, session):
+    for n in ("Ann", "Bo"):
+        person(session, n, "Test")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "wanda", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    content = response.content.decode()
+    assert response.headers["HX-Reswap"] == "afterend"  # just the new row, and out of band:
+    assert 'id="walk-in-results" hx-swap-oob="true"' in content and "Wanda Walker" in content
+    results = content[content.index('id="walk-in-results"') :]
+    assert 'class="hit"' not in results
+    assert _form_key(content, "walk-in-new")
+
+
+# --- a group: ×N participants on one booking ------------------------------------------------------
+
+
+def test_the_class_walk_in_forms_ask_how_many_people_one_by_default(desk_client, session):
+    person(factories.SessionFactory(), "Ann", "Archer")
+
+    panel = roster(desk_client, session)
+    hits = desk_client.get(url("desk_walk_in", session), {"q": "archer"}, headers=HTMX).content.decode()
+
+    new_form = panel[panel.index('<form id="walk-in-new"') :]
+    new_form = new_form[: new_form.index("</form>")]
+    assert re.search(r'<input type="number"[^>]* name="participants" value="1" min="1" max="50"', new_form)
+    assert 'inputmode="numeric"' in new_form and ">People<" in new_form
+    assert re.search(r'<input type="number"[^>]* name="participants" value="1"', hits)
+
+
+def test_a_course_enrolment_does_not_ask_for_a_group(desk_client):
+    course = factories.ServiceFactory(type=Service.Type.COURSE, name="Learn to swim", default_capacity=8)
+    week1 = factories.SessionFactory(service=course, start=NOW)
+
+    assert 'name="participants"' not in roster(desk_client, week1)
+
+
+def test_a_group_walk_in_books_every_participant_and_takes_the_price_of_each(desk_client, session):
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "participants": "3", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "Added Wanda Walker (3 people) — paid cash." in response.content.decode()
+    booking = Booking.objects.get(contact=contact)
+    assert booking.total_participants == 3 and booking.payment_status == "PAID"
+    assert DeskAction.objects.get(kind="WALK_IN").params["participants"] == 3
+    assert DeskAction.objects.get(kind="PAYMENT").params["amount"] == "36.00"
+    assert AuditEntry.objects.get(action="booking.walk_in").summary.endswith("(3 people)")
+
+
+def test_a_new_customer_group_paying_later_owes_the_price_of_each(desk_client, session):
+    response = _new_customer(desk_client, session, "Nia", "New", key(), participants="2")
+
+    assert response.status_code == 200
+    booking = Booking.objects.get(contact__first_name="Nia")
+    assert booking.total_participants == 2 and booking.payment_status == "NOT_PAID"
+    row = row_of(roster(desk_client, session), booking)
+    assert "£24.00" in row
+
+
+def test_a_group_charged_to_a_plan_takes_a_credit_each(desk_client, session):
+    contact = factories.ContactFactory()
+    balance = factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=contact), covered_service_ids=[session.service.wix_id]
+    )
+
+    desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": f"PLAN:{balance.pk}", "participants": "2", "idempotency_key": key()},
+    )
+
+    assert Booking.objects.get(contact=contact).total_participants == 2
+    assert reload(balance).remaining_credits == Decimal("5")
+
+
+@pytest.mark.parametrize(
+    ("participants", "message"),
+    [("0", "At least one person."), ("999", "At most 50 people at once."), ("abc", "Enter how many people, like 2.")],
+)
+def test_a_bad_group_size_is_422_with_a_message_and_changes_nothing(desk_client, session, participants, message):
+    ann = person(factories.SessionFactory(), "Ann", "Archer").contact
+    before = (Booking.objects.count(), Contact.objects.count())
+
+    found = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": ann.pk, "pay": "CASH", "q": "archer", "participants": participants, "idempotency_key": key()},
+        headers=HTMX,
+    )
+    new = _new_customer(desk_client, session, "Nia", "New", key(), participants=participants)
+
+    assert found.status_code == new.status_code == 422
+    found_hit = found.content.decode()
+    assert message in found_hit and f'value="{participants}"' in found_hit  # on Ann, as typed
+    content = new.content.decode()
+    field = content[content.index('name="participants"') :]
+    assert field.index(message) < field.index("</p>") and 'aria-invalid="true"' in content
+    assert (Booking.objects.count(), Contact.objects.count()) == before
+    assert not DeskAction.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_group_bigger_than_the_places_left_is_409_and_changes_nothing(desk_client, session):
+    session.capacity = 3
+    session.save()
+    person(session, "Ann", "Archer")
+    person(session, "Bo", "Baker")
+    contact = factories.ContactFactory(first_name="Wanda", last_name="Walker")
+
+    response = desk_client.post(
+        url("desk_walk_in", session),
+        {"contact": contact.pk, "pay": "CASH", "q": "walker", "participants": "2", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    assert "No room for 2 people: 2 of 3 places are taken, 1 left." in response.content.decode()
+    assert not Booking.objects.filter(contact=contact).exists() and not DeskAction.objects.exists()

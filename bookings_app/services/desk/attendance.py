@@ -32,7 +32,7 @@ def attendance_mark(
     ledger.require_key(idempotency_key)
     _check_status(status)
     with transaction.atomic():
-        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.ATTENDANCE)
+        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.ATTENDANCE, params={"status": status})
         if done is not None:
             return done
         session = session or booking.session
@@ -48,7 +48,7 @@ def attendance_mark_all(*, user: Any, session: Session, status: str, idempotency
     ledger.require_key(idempotency_key)
     _check_status(status)
     with transaction.atomic():
-        done = ledger.batch_done(idempotency_key)
+        done = ledger.batch_done(idempotency_key, session=session)
         if done:
             return done
         bookings = list(
@@ -56,7 +56,7 @@ def attendance_mark_all(*, user: Any, session: Session, status: str, idempotency
             .filter(ledger.roster_q(session), status__in=Booking.ACTIVE_STATUSES)
             .order_by("pk")
         )
-        done = ledger.batch_done(idempotency_key)
+        done = ledger.batch_done(idempotency_key, session=session)
         if done:
             return done
         current = {a.booking_id: a for a in Attendance.objects.filter(session=session, booking__in=bookings)}

@@ -115,7 +115,7 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
         if action.kind not in REVERSALS:
             raise BookingError("This can't be taken back.", code="not_reversible")
         reverse_kind, permission = REVERSALS[action.kind]
-        done = ledger.existing(idempotency_key, reverse_kind)
+        done = ledger.existing(idempotency_key, reverse_kind, params={"reverses": action.pk})
         if done is not None:
             return done
         if action.status != Status.SYNCED:

@@ -57,7 +57,8 @@ def payment_record(*, user: Any, booking: Booking, method: str, amount: Decimal,
         raise BookingError("Choose cash, card or cheque.", code="method_invalid")
     amount = money.parse_amount(amount)
     with transaction.atomic():
-        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.PAYMENT)
+        same = {"method": method, "amount": amount}
+        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.PAYMENT, params=same)
         if done is not None:
             return done
         due = _due_or_already_paid(booking)
@@ -85,7 +86,8 @@ def plan_charge(*, user: Any, booking: Booking, balance: BenefitBalance, idempot
     """
     ledger.require_key(idempotency_key)
     with transaction.atomic():
-        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.PLAN_CHARGE)
+        same = {"balance_id": balance.pk}
+        done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.PLAN_CHARGE, params=same)
         if done is not None:
             return done
         balance = BenefitBalance.objects.select_for_update().get(pk=balance.pk)

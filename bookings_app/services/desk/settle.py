@@ -183,7 +183,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     """
     ledger.require_key(idempotency_key)
     with transaction.atomic():
-        done = ledger.batch_done(idempotency_key)
+        done = ledger.batch_done(idempotency_key, session=session)
         if done:
             return done
         bookings = {
@@ -193,7 +193,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
             .select_related("contact", "service", "session")
             .order_by("pk")  # one lock order everywhere: no deadlock between two settles
         }
-        done = ledger.batch_done(idempotency_key)
+        done = ledger.batch_done(idempotency_key, session=session)
         if done:  # the same form, committed from another screen while we waited for the rows
             return done
         locked = _read(session, rows, bookings)

@@ -135,23 +135,34 @@ def walk_in_create(
     if not isinstance(participants, int) or participants < 1:
         raise BookingError("At least one participant.", code="participants_invalid")
     may_override = bool(override_capacity) and ledger.has_perm(user, roles.OVERRIDE_CAPACITY)
+    # A re-sent form is answered with what it made; the key used for someone (or something) else
+    # is refused (``key_reused``).
+    same: dict[str, Any] = {"contact": contact, "params": {"participants": participants}}
+    if slot is not None:
+        same["params"]["slot"] = slot
+    elif session is not None and session.service.type != Service.Type.APPOINTMENT:
+        same["session"] = session
     with transaction.atomic():
-        done = ledger.existing(idempotency_key, Kind.WALK_IN)
+        done = ledger.existing(idempotency_key, Kind.WALK_IN, **same)
         if done is not None:
-            return done.booking
+            return _same_service(done, service)
         contact = Contact.objects.get(pk=contact.pk)
         session, service = _lock_where(session, service)
-        done = ledger.existing(idempotency_key, Kind.WALK_IN)  # the same form, racing: it won
+        done = ledger.existing(idempotency_key, Kind.WALK_IN, **same)  # the same form, racing: it won
         if done is not None:
-            return done.booking
+            return _same_service(done, service)
         place = _place(session=session, service=service, slot=slot)
         full = place.capacity is not None and place.taken + participants > place.capacity
         if full and not may_override:
             left = max(place.capacity - place.taken, 0)
             hint = " A manager can book them in anyway." if not override_capacity else ""
+            what = (
+                f"No room for {participants} people"
+                if participants > 1 and left
+                else f"{'The course' if place.kind == 'course' else 'This class'} is full"
+            )
             raise BookingError(
-                f"{'The course' if place.kind == 'course' else 'This class'} is full: {place.taken} of "
-                f"{place.capacity} places are taken, {left} left.{hint}",
+                f"{what}: {place.taken} of {place.capacity} places are taken, {left} left.{hint}",
                 code="session_full",
             )
         return _write_walk_in(
@@ -165,6 +176,13 @@ def walk_in_create(
             full=full,
             key=idempotency_key,
         )
+
+
+def _same_service(done: DeskAction, service: Service | None) -> Booking:
+    """The booking an earlier post of this form made — of ``service``, when one is named."""
+    if done.booking is None or (service is not None and done.booking.service_id != service.pk):
+        raise BookingError(ledger.reused_message(done), code="key_reused")
+    return done.booking
 
 
 def _lock_where(session: Session | None, service: Service | None) -> tuple[Session | None, Service]:

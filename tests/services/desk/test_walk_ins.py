@@ -139,6 +139,34 @@ def test_full_class_refuses_a_walk_in_locally_unless_a_manager_overrides(world: 
     assert world.wix_booking(booking)["flowControlSettings"]["skipAvailabilityValidation"] is True
 
 
+def test_a_group_takes_a_place_each_and_is_pushed_with_its_size_and_price(world: World, desk_user) -> None:
+    full_class(world, 4)
+    a, b = world.customer("Ann"), world.customer("Ben")
+    world.online_booking(a)
+    world.mirror(b)
+    session = world.session()
+
+    with pytest.raises(desk.BookingError) as excinfo:  # 1 of 4 taken: no room for 4 more
+        desk.walk_in_book(
+            user=desk_user, contact=world.contact(b), session=session, participants=4, idempotency_key=key()
+        )
+    assert excinfo.value.code == "session_full"
+    assert excinfo.value.message.startswith("No room for 4 people: 1 of 4 places are taken, 3 left.")
+    assert not DeskAction.objects.exists()
+
+    booking = desk.walk_in_book(
+        user=desk_user, contact=world.contact(b), session=session, participants=3, pay="CASH", idempotency_key=key()
+    )
+
+    assert booking.total_participants == 3
+    assert DeskAction.objects.get(kind=Kind.PAYMENT).params["amount"] == "36.00"
+    world.push()
+    assert_all_synced()
+    booking.refresh_from_db()
+    assert world.wix_booking(booking)["totalParticipants"] == 3
+    assert world.wix_booking(booking)["paymentStatus"] == "PAID"
+
+
 # --- walk_in_book: the desk's one tap -------------------------------------------------------------
 
 
