@@ -74,7 +74,6 @@ __all__ = [
     "day_bounds",
     "desk_action_get",
     "desk_action_by_key",
-    "desk_action_key_used",
     "reversed_action_ids",
     "roster_balances",
     "roster_booking_get",
