@@ -5,8 +5,8 @@ Each screen costs a fixed number of queries, whatever the number of sessions or 
 counts come from SQL aggregates, related rows from ``select_related``/``prefetch_related`` or
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
-``customers``, ``desk`` (the desk's lookups), ``sync`` (the header's sync status),
-``site_facts`` (what ``manage.py wix_check`` settled about the live site);
+``customers``, ``desk`` (the desk's lookups), ``plan_sales`` (selling a plan at the desk),
+``sync`` (the header's sync status), ``site_facts`` (what ``manage.py wix_check`` settled about the live site);
 ``queries`` holds the query pieces they share.
 """
 
@@ -17,6 +17,14 @@ from bookings_app.selectors.desk import (
     desk_action_key_used,
     roster_booking_get,
     roster_contact_ids,
+)
+from bookings_app.selectors.plan_sales import (
+    KnownPlan,
+    member_of,
+    plan_sale_get,
+    plan_sales_recent,
+    plans_known,
+    visit_bookings,
 )
 from bookings_app.selectors.roster import (
     OPEN_ACTION_STATUSES,
@@ -34,6 +42,7 @@ from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatu
 
 __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
+    "KnownPlan",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",
     "OrderLine",
@@ -45,6 +54,10 @@ __all__ = [
     "day_bounds",
     "desk_action_get",
     "desk_action_key_used",
+    "member_of",
+    "plan_sale_get",
+    "plan_sales_recent",
+    "plans_known",
     "roster_balances",
     "roster_booking_get",
     "roster_contact_ids",
@@ -56,4 +69,5 @@ __all__ = [
     "site_facts_all",
     "site_facts_forget",
     "sync_status_get",
+    "visit_bookings",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from bookings_app import money, roles
-from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
+from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, PlanOrder, Service, Session
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk.payments import METHOD_LABELS
@@ -92,6 +92,11 @@ def action_resolve(*, user: Any, action: DeskAction, choice: str) -> DeskAction 
                 raise BookingError("Cash instead is for a plan charge that failed.", code="choice_invalid")
             return _cash_instead(user=user, action=action)
         if choice == "remove":
+            if action.kind == Kind.PLAN_SALE and action.steps.get("order_id"):
+                raise BookingError(
+                    "Wix has this plan order already: cancel it in the Wix dashboard, or retry.",
+                    code="choice_invalid",
+                )
             _drop(user=user, action=action, status=Status.REMOVED, verb="remove")
             return None
     raise BookingError("Choose retry, override, cash instead or remove.", code="choice_invalid")
@@ -282,6 +287,10 @@ def _restore(action: DeskAction) -> None:
             else:
                 row.status = Attendance.Status.NOT_SET
                 row.save(update_fields=["status"])
+    elif action.kind == Kind.PLAN_SALE:
+        # The plan never reached Wix: the desk's own order and balance of it go.
+        BenefitBalance.objects.filter(pk=before.get("balance"), wix_id=None).delete()
+        PlanOrder.objects.filter(pk=before.get("plan_order"), wix_id=None).delete()
     elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
         balance = BenefitBalance.objects.select_for_update().filter(pk=action.params.get("balance_id")).first()
         if balance is not None and not balance.unlimited:
