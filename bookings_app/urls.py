@@ -1,6 +1,18 @@
 from django.urls import path
 
-from bookings_app.views import appointment, auth, home, roster, row_actions, settle, sync, today, walk_in, webhooks
+from bookings_app.views import (
+    appointment,
+    auth,
+    home,
+    plan_sales,
+    roster,
+    row_actions,
+    settle,
+    sync,
+    today,
+    walk_in,
+    webhooks,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,7 +35,12 @@ urlpatterns = [
     path("sessions/<str:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
     path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
     path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
+    path("sessions/<str:ref>/sell-plan/", plan_sales.sell_plan, name="desk_sell_plan_session"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
+    # selling a pricing plan at the desk (also from a session: used for the visit at once)
+    path("plans/sell/", plan_sales.sell_plan, name="desk_sell_plan"),
+    path("plans/sales/<int:action_id>/undo/", plan_sales.plan_sale_undo, name="desk_plan_sale_undo"),
+    path("plans/sales/<int:action_id>/resolve/", plan_sales.plan_sale_resolve, name="desk_plan_sale_resolve"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

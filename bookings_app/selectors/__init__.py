@@ -20,6 +20,7 @@ from bookings_app.selectors.desk import (
 )
 from bookings_app.selectors.plan_sales import (
     KnownPlan,
+    customer_get,
     member_of,
     plan_sale_get,
     plan_sales_recent,
@@ -51,6 +52,7 @@ __all__ = [
     "appointment_service_list",
     "booking_orders_read",
     "contact_search",
+    "customer_get",
     "day_bounds",
     "desk_action_get",
     "desk_action_key_used",

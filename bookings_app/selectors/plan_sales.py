@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
-from bookings_app.models import BenefitBalance, Booking, DeskAction, Member, PlanOrder, Session
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, PlanOrder, Session
 from bookings_app.selectors.queries import session_roster_q
 
 
@@ -51,6 +51,10 @@ def plans_known() -> dict[str, KnownPlan]:
         total, unlimited = credits.get(plan_id, (None, None))
         known[plan_id] = KnownPlan(plan_id, name, price, currency, total, unlimited)
     return known
+
+
+def customer_get(*, contact_id: int | None) -> Contact | None:
+    return Contact.objects.filter(pk=contact_id).first() if contact_id is not None else None
 
 
 def member_of(*, contact_id: int) -> Member | None:
