@@ -5,13 +5,13 @@ the desk's recent sales. A fixed number of queries each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, PlanOrder, Session
 from bookings_app.selectors.queries import session_roster_q
+from bookings_app.selectors.sessions import day_bounds
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,10 @@ def visit_bookings(*, session: Session, contact_ids: list[int]) -> dict[int, Boo
     return found
 
 
-def plan_sales_recent(*, hours: int = 12, limit: int = 20) -> list[DeskAction]:
-    """The desk's plan sales of the last ``hours``, newest first, each with the visit charges
-    that wait on it (``dependents``). Two queries."""
-    since = timezone.now() - timedelta(hours=hours)
+def plan_sales_recent(*, limit: int = 20) -> list[DeskAction]:
+    """The desk's plan sales of today (the business's day), newest first, each with the visit
+    charges that wait on it (``dependents``). Two queries."""
+    since, _ = day_bounds(timezone.localdate())
     return list(
         DeskAction.objects.filter(kind=DeskAction.Kind.PLAN_SALE, created_at__gte=since)
         .select_related("contact", "created_by", "session")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from bookings_app import forms, money, roles, selectors, wix
 from bookings_app.models import Booking, Contact, DeskAction, Member, Session
@@ -28,6 +28,7 @@ from bookings_app.views.common import (
     INVALID,
     MAX_SEARCH_LENGTH,
     REFUSED,
+    ROSTER_CHANGED,
     already_done,
     customer_hits,
     int_or_none,
@@ -183,7 +184,9 @@ def _sold(
         return redirect(_page_url(session))
     context = _context(request, session, q="", contact=None, ask_wix=False, sold_message=message)
     context["highlight"] = sale.pk if sale else None
-    return TemplateResponse(request, "desk/sell_plan.html#sell-body", context)
+    response = TemplateResponse(request, "desk/sell_plan.html#sell-body", context)
+    trigger_client_event(response, ROSTER_CHANGED)  # a visit paid with the plan: the head count moves
+    return response
 
 
 def _refused(
@@ -272,7 +275,10 @@ def _sales_answer(request: HttpRequest, *, note: str = "", error: str = "", stat
             messages.success(request, note)
         return redirect(_back(request))
     context = {**_sales_context(), "sales_note": note, "sales_error": error, "page_url": _back(request)}
-    return TemplateResponse(request, "desk/sell_plan.html#plan-sales", context, status=status)
+    response = TemplateResponse(request, "desk/sell_plan.html#plan-sales", context, status=status)
+    if not error:
+        trigger_client_event(response, ROSTER_CHANGED)  # a visit it paid is unpaid again
+    return response
 
 
 def _back(request: HttpRequest) -> str:
