@@ -6,6 +6,9 @@ has seen sold.
 Neither Plans V2 nor V3 says how many sessions a plan gives: credits are Benefit Programs' and
 appear when a plan is sold (CONTRACT.md §13.2). A plan nobody in the mirror has bought yet is
 offered with its credits "set by Wix when it starts".
+
+Plans are sold to site members: :func:`member_find` asks Wix for the member a contact is when the
+mirror knows none.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 
 from bookings_app import selectors
+from bookings_app.models import Contact, Member
 from bookings_app.services.mirror.balances import plan_coverage
+from bookings_app.services.mirror.members import members_write
+from bookings_app.services.mirror.run import MirrorRun
 from bookings_app.wix import WixClient, WixError
+from bookings_app.wix import members as wix_members
 from bookings_app.wix import pricing_plans as wix_plans
 
 logger = logging.getLogger(__name__)
@@ -109,6 +117,28 @@ def plans_for_sale(*, wix: WixClient | None) -> PlanCatalogue:
             )
         )
     return PlanCatalogue(offers=sorted(offers, key=_by_name))
+
+
+def member_find(*, contact: Contact, wix: WixClient) -> Member | None:
+    """The site member ``contact`` is: the mirror's, else asked of Wix (Query Members by contact
+    id, one call) and written into the mirror — a member the sync has not read yet. None when
+    they are only a contact, or Wix does not answer. Raises nothing."""
+    member = selectors.member_of(contact_id=contact.pk)
+    if member is not None or not contact.wix_id:
+        return member
+    try:
+        answer = wix_members.query_members(
+            wix, query={"filter": {"contactId": contact.wix_id}, "paging": {"limit": 1}}, fieldsets=["FULL"]
+        )
+    except WixError as exc:
+        logger.info("member lookup: Wix unreachable (%s)", exc)
+        return None
+    found = [m for m in answer.get("members") or [] if m.get("id") and m.get("contactId") == contact.wix_id]
+    if not found:
+        return None
+    with transaction.atomic():
+        members_write(MirrorRun(wix=wix, actor="desk"), found[:1])
+    return selectors.member_of(contact_id=contact.pk)
 
 
 def plans_forget() -> None:

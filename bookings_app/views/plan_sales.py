@@ -235,8 +235,13 @@ def _context(
 
 
 def _sale_view(session: Session | None, contact: Contact, *, ask_wix: bool) -> SaleView:
-    member = selectors.member_of(contact_id=contact.pk)
-    catalogue = _catalogue(ask_wix=ask_wix) if member is not None else plans.PlanCatalogue()
+    if ask_wix:
+        with wix.get_wix_client(interactive=True) as client:
+            member = plans.member_find(contact=contact, wix=client)
+            catalogue = plans.plans_for_sale(wix=client) if member is not None else plans.PlanCatalogue()
+    else:
+        member = selectors.member_of(contact_id=contact.pk)
+        catalogue = plans.plans_for_sale(wix=None) if member is not None else plans.PlanCatalogue()
     visit = selectors.visit_bookings(session=session, contact_ids=[contact.pk]).get(contact.pk) if session else None
     due = money.amount_due(visit) if visit is not None else Decimal("0")
     service_id = visit.service.wix_id if visit is not None else None

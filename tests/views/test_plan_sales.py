@@ -10,10 +10,11 @@ import pytest
 from django.urls import reverse
 
 from bookings_app import wix
-from bookings_app.models import BenefitBalance, Booking, DeskAction
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member
 from bookings_app.services import plans
 from tests import factories
 from tests.views.desk_helpers import HTMX, key, person, reload, url
+from tests.wix_sandbox.builders import make_contact, make_member
 from tests.wix_sandbox.plan_builders import make_plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("desk_clock")]
@@ -274,3 +275,36 @@ def test_login_and_the_front_desk_role_are_required(client, no_role_user, sessio
     client.force_login(no_role_user)
     assert client.get(SELL).status_code == 403
     assert client.get(url("desk_sell_plan_session", session)).status_code == 403
+
+
+def test_a_member_the_mirror_does_not_know_yet_is_asked_of_wix(desk_client, session, swim_pass):
+    """The contact is mirrored but their membership is not (they joined since): Wix is asked once."""
+    sb = wix.get_sandbox()
+    contact = make_contact(sb, "Nia", "Newmember", email="nia@example.com")
+    member = make_member(sb, contact)
+    visit = person(session, "Nia", "Newmember", payment_status="NOT_PAID")
+    Contact.objects.filter(pk=visit.contact.pk).update(wix_id=contact["id"])
+
+    response = desk_client.get(
+        url("desk_sell_plan_session", session),
+        {"contact": visit.contact.pk},
+        headers={**HTMX, "HX-Target": "sell-results"},
+    )
+
+    content = response.content.decode()
+    assert "10-Swim Pass</strong>" in content and "not a member" not in content
+    assert Member.objects.get(contact=visit.contact).wix_id == member["id"]
+
+
+def test_a_contact_wix_has_no_member_for_is_told_plainly(desk_client, session, swim_pass):
+    visit = person(session, "Jo", "Contact", payment_status="NOT_PAID")
+
+    response = desk_client.get(
+        url("desk_sell_plan_session", session),
+        {"contact": visit.contact.pk},
+        headers={**HTMX, "HX-Target": "sell-results"},
+    )
+
+    content = response.content.decode()
+    assert "is not a member of the website, and Wix sells plans to members only" in content
+    assert "Sell · Cash" not in content
