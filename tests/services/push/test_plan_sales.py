@@ -12,13 +12,17 @@ import httpx
 import pytest
 
 from bookings_app.models import BenefitBalance, Booking, DeskAction, PlanOrder
-from bookings_app.services import desk, mirror
+from bookings_app.services import desk, mirror, push
 from bookings_app.services.errors import BookingError
+from bookings_app.wix import WixClient
+from bookings_app.wix.client import ApiKeyAuth
 from tests.services.conftest import World, key
 from tests.services.desk.helpers import assert_all_synced
 from tests.services.desk.test_plan_sales import member_booked, offer
-from tests.services.push.conftest import Trouble, push_now, recorder, trouble_client
+from tests.services.push.conftest import Recorder, Trouble, push_now, recorder, trouble_client
+from tests.services.push.test_faults import VirtualClock
 from tests.wix_sandbox.plan_builders import make_plan
+from wix_sandbox import Faults, Sandbox
 from wix_sandbox.transport import SandboxTransport
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +271,50 @@ class Unpaid(httpx.BaseTransport):
             body.pop("paid", None)
             request = httpx.Request(request.method, request.url, headers=request.headers, json=body)
         return self.inner.handle_request(request)
+
+
+def test_thirty_sales_with_their_visits_survive_5xx_timeouts_and_lost_answers(world: World, desk_user):
+    """Every sale reaches Wix exactly once, and every visit takes exactly one credit, through a Wix
+    that fails a fifth of the calls (5xx, timeouts, answers lost after the work was done)."""
+    people = []
+    for i in range(30):
+        person = world.customer(f"Buyer{i:02d}", member=True)
+        world.online_booking(person)
+        people.append(person)
+    world.mirror(*people)
+    for person in people:
+        booking = Booking.objects.get(contact__wix_id=person["contact"]["id"])
+        sell(world, desk_user, person, visit=booking)
+    clock = VirtualClock()
+    faulty = Sandbox(
+        state=world.sb.state,
+        faults=Faults(error_5xx_rate=0.1, timeout_rate=0.05, lost_response_rate=0.05, seed=20261205),
+        monotonic=clock,
+        sleep=clock.sleep,
+    )
+    transport = Recorder(SandboxTransport(faulty))
+    client = WixClient(
+        base_url="https://www.wixapis.com",
+        auth=ApiKeyAuth(faulty.api_key, faulty.site_id),
+        transport=transport,
+        sleep=clock.sleep,
+    )
+
+    for _ in range(40):
+        if not DeskAction.objects.exclude(status__in=(Status.SYNCED, Status.NEEDS_ATTENTION)).exists():
+            break
+        push.push_desk_actions_now(wix=client, ignore_undo_window=True, ignore_backoff=True, max_rounds=1)
+
+    assert_all_synced()
+    for person in people:
+        (order,) = orders_of(world, person)
+        assert (order["type"], order["lastPaymentStatus"]) == ("OFFLINE", "PAID")
+        (pool,) = [p for p in world.sb.state.all("pools") if p["program"]["externalId"] == order["id"]]
+        assert world.sb.state.get("balances", pool["id"])["amount"]["available"] == "9"
+        balance = BenefitBalance.objects.get(member__wix_id=person["member"]["id"])
+        assert (balance.wix_id, balance.remaining_credits) == (pool["id"], 9)
+    assert not Booking.objects.filter(pending_sync=True).exists()
+    assert {world.wix_booking(b)["paymentStatus"] for b in Booking.objects.all()} == {"PAID"}
+    # The faults did hit the sales: some orders were sent again (5xx) and some looked for (lost).
+    assert len(transport.bodies(OFFLINE)) > 30
+    assert any(r.method == "GET" and r.url.path == "/pricing-plans/v2/orders" for r in transport.requests)
