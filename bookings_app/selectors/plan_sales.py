@@ -88,6 +88,13 @@ def plan_sales_recent(*, limit: int = 20) -> list[DeskAction]:
     )
 
 
+def plan_sale_balances(*, sales: list[DeskAction]) -> dict[int, BenefitBalance]:
+    """Sale pk → the plan's balance on the desk (waiting for Wix, or Wix's pool once synced). One query."""
+    wanted = {sale.pk: sale.steps.get("balance_pk") or sale.params.get("balance_pk") for sale in sales}
+    found = BenefitBalance.objects.in_bulk([pk for pk in wanted.values() if pk])
+    return {sale_pk: found[pk] for sale_pk, pk in wanted.items() if pk in found}
+
+
 def plan_sale_get(*, action_id: int) -> DeskAction | None:
     return DeskAction.objects.filter(pk=action_id, kind=DeskAction.Kind.PLAN_SALE).select_related("contact").first()
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from bookings_app import forms, money, roles, selectors, wix
-from bookings_app.models import Booking, Contact, DeskAction, Member, Session
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, Session
 from bookings_app.services import customers, desk, plans
 from bookings_app.services.desk.payments import METHOD_LABELS
 from bookings_app.services.errors import BookingError
@@ -77,6 +77,7 @@ class SaleLine:
     action: DeskAction
     visit: DeskAction | None
     undo_seconds: int
+    balance: BenefitBalance | None = None  # the plan on the desk: its credits
 
     @property
     def method_label(self) -> str:
@@ -101,6 +102,9 @@ def sell_plan(request: HttpRequest, ref: str | None = None) -> HttpResponse:
     context = _context(request, session, q=q, contact=contact, ask_wix=True)
     response = TemplateResponse(request, _template(request), context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    if request.htmx and request.htmx.target == "plan-sales":
+        # The list refreshes while a sale waits for Wix: the head count follows it there.
+        trigger_client_event(response, ROSTER_CHANGED)
     return response
 
 
@@ -264,11 +268,20 @@ def _sales_context() -> dict[str, Any]:
 
 def _sales() -> list[SaleLine]:
     now = timezone.now()
+    sales = selectors.plan_sales_recent()
+    balances = selectors.plan_sale_balances(sales=sales)
     lines = []
-    for action in selectors.plan_sales_recent():
+    for action in sales:
         visits = [a for a in action.dependents.all() if a.kind == DeskAction.Kind.PLAN_CHARGE]
         left = int((action.run_after - now).total_seconds()) if action.can_undo(now=now) else 0
-        lines.append(SaleLine(action=action, visit=visits[0] if visits else None, undo_seconds=max(left, 0)))
+        lines.append(
+            SaleLine(
+                action=action,
+                visit=visits[0] if visits else None,
+                undo_seconds=max(left, 0),
+                balance=balances.get(action.pk),
+            )
+        )
     return lines
 
 

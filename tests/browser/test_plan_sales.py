@@ -79,6 +79,7 @@ def test_sell_a_ten_visit_pass_and_use_it_for_the_visit_twice_in_a_row(tablet, d
         )
         line = page.locator("#plan-sales .sale-line", has_text=name)
         expect(line).to_contain_text("+ today's visit")
+        expect(line).to_contain_text("9 left of 10")  # the new pass, with today's visit taken, at once
         expect(line).to_contain_text("waiting for Wix")
         expect(line.get_by_role("button", name="Undo sale")).to_be_visible()
         expect(page.locator("#sell-q")).to_have_value("")
@@ -99,9 +100,10 @@ def test_sell_a_ten_visit_pass_and_use_it_for_the_visit_twice_in_a_row(tablet, d
     assert report.needs_attention == 0, report.as_dict()
     assert report.calls_by_operation["create_offline_plan_order"] == 2
     for booking in buyers:
-        expect(page.locator("#plan-sales .sale-line", has_text=booking.contact.full_name)).to_contain_text(
-            "In Wix", timeout=15_000
-        )
+        line = page.locator("#plan-sales .sale-line", has_text=booking.contact.full_name)
+        expect(line).to_contain_text("In Wix", timeout=15_000)
+        expect(line).to_contain_text("9 left of 10")  # Wix's pool now
+    expect(page.locator("#session-header .stat", has_text="Plan")).to_contain_text("2")  # paid by plan in Wix
     assert screenshot(page, "sell-plan-3-in-wix").exists()
 
     # Back on the roster: both rows paid with the new pass.

@@ -78,7 +78,7 @@ def _sale(push: Push, action: DeskAction) -> None:
         for charge in waiting:
             charge.params = {**charge.params, "pool_id": pool["id"], "balance_id": adopted.pk}
             charge.save(update_fields=["params", "updated_at"])
-        push.synced(action, order_id=order["id"], pool_id=pool["id"])
+        push.synced(action, order_id=order["id"], pool_id=pool["id"], balance_pk=adopted.pk)
 
 
 # --- the order ---------------------------------------------------------------------------------
