@@ -38,6 +38,8 @@ _SECTION_OF = {
     "desk_walk_in": "today",
     "desk_settle": "today",
     "desk_appointment": "today",
+    "desk_sell_plan": "today",
+    "desk_sell_plan_session": "today",
 }
 
 

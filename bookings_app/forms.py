@@ -400,3 +400,25 @@ def day_or_none(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+class PlanSaleForm(DeskActionForm):
+    """Sell a plan at the desk: who, which plan (one the desk offers), how they paid, and whether
+    it pays for their visit to this session straight away."""
+
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.all(),
+        error_messages={"required": "Choose the customer.", "invalid_choice": "That customer no longer exists."},
+    )
+    plan = forms.ChoiceField(
+        error_messages={
+            "required": "Choose a plan.",
+            "invalid_choice": "That plan isn't on sale any more: reload the page.",
+        },
+    )
+    method = forms.ChoiceField(choices=PaymentForm.METHODS, error_messages={"required": "Choose cash, card or cheque."})
+    use_for_visit = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, plan_ids: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(plan_id, plan_id) for plan_id in plan_ids]

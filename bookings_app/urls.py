@@ -6,6 +6,7 @@ from bookings_app.views import (
     batches,
     customer,
     home,
+    plan_sales,
     roster,
     row_actions,
     settle,
@@ -54,6 +55,11 @@ urlpatterns = [
         name="customer_note_restore",
     ),
     path("customers/<int:contact_id>/emergency/", customer.customer_emergency, name="customer_emergency"),
+    path("sessions/<str:ref>/sell-plan/", plan_sales.sell_plan, name="desk_sell_plan_session"),
+    # selling a pricing plan at the desk (also from a session: used for the visit at once)
+    path("plans/sell/", plan_sales.sell_plan, name="desk_sell_plan"),
+    path("plans/sales/<int:action_id>/undo/", plan_sales.plan_sale_undo, name="desk_plan_sale_undo"),
+    path("plans/sales/<int:action_id>/resolve/", plan_sales.plan_sale_resolve, name="desk_plan_sale_resolve"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

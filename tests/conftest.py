@@ -32,6 +32,17 @@ def site_facts_fresh():
     site_facts_forget()
 
 
+@pytest.fixture(autouse=True)
+def plans_for_sale_fresh():
+    """The desk keeps Wix's plan list for a couple of minutes: never carry it from one test's
+    sandbox to the next."""
+    from bookings_app.services.plans import plans_forget
+
+    plans_forget()
+    yield
+    plans_forget()
+
+
 @pytest.fixture
 def sandbox_clock() -> list[datetime]:
     """The sandbox's "now"; change ``sandbox_clock[0]`` to move time."""

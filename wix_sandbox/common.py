@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -9,6 +10,13 @@ from zoneinfo import ZoneInfo
 
 from .app import Sandbox, SandboxRequest
 from .errors import ValidationFailed, violation
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: Any) -> bool:
+    """Whether ``value`` is a GUID string (what the SDK's ``@format GUID`` fields accept)."""
+    return isinstance(value, str) and bool(_GUID.match(value))
 
 
 def iso(dt: datetime) -> str:

@@ -119,6 +119,7 @@ class DeskAction(models.Model):
         CANCEL_BOOKING = "CANCEL_BOOKING", "Cancel booking"
         VOID_PLAN_CHARGE = "VOID_PLAN_CHARGE", "Void plan charge"
         REFUND = "REFUND", "Refund"
+        PLAN_SALE = "PLAN_SALE", "Plan sold"  # a pricing plan sold offline at the desk (no booking)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

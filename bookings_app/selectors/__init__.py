@@ -6,9 +6,10 @@ counts come from SQL aggregates, related rows from ``select_related``/``prefetch
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
-``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one), ``sync``
-(the header's sync status), ``site_facts`` (what ``manage.py wix_check`` settled about the live
-site); ``queries`` holds the query pieces they share.
+``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one),
+``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
+(what ``manage.py wix_check`` settled about the live site); ``queries`` holds the query pieces
+they share.
 """
 
 from bookings_app.selectors.batches import (
@@ -37,6 +38,16 @@ from bookings_app.selectors.desk import (
     roster_booking_get,
     roster_contact_ids,
 )
+from bookings_app.selectors.plan_sales import (
+    KnownPlan,
+    customer_get,
+    member_of,
+    plan_sale_balances,
+    plan_sale_get,
+    plan_sales_recent,
+    plans_known,
+    visit_bookings,
+)
 from bookings_app.selectors.roster import (
     OPEN_ACTION_STATUSES,
     REVERSIBLE_KINDS,
@@ -53,6 +64,7 @@ from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatu
 
 __all__ = [
     "DEFAULT_SYNC_INTERVAL_SECONDS",
+    "KnownPlan",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",
     "Batch",
@@ -70,10 +82,16 @@ __all__ = [
     "customer_alerts",
     "customer_card_read",
     "customer_contact_get",
+    "customer_get",
     "customer_note_get",
     "day_bounds",
-    "desk_action_get",
     "desk_action_by_key",
+    "desk_action_get",
+    "member_of",
+    "plan_sale_balances",
+    "plan_sale_get",
+    "plan_sales_recent",
+    "plans_known",
     "reversed_action_ids",
     "roster_balances",
     "roster_booking_get",
@@ -89,4 +107,5 @@ __all__ = [
     "site_facts_all",
     "site_facts_forget",
     "sync_status_get",
+    "visit_bookings",
 ]

@@ -12,6 +12,7 @@ from .client import WixClient, compact, path_param
 
 ORDERS = "/pricing-plans/v2/orders"
 PLANS = "/pricing-plans/v2/plans"
+PLANS_V3_QUERY = "/pricing-plans/v3/plans/query"
 
 
 def list_plan_orders(
@@ -97,6 +98,18 @@ def list_plans(
     """Returns ``{plans[{id, name, pricing, perks, public, archived}], pagingMetadata}``."""
     params = {"planIds": plan_ids, "archived": archived, "public": public, "limit": limit, "offset": offset}
     return wix.get(PLANS, params=params)
+
+
+def query_plans(wix: WixClient, *, query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plans V3 (what replaces the deprecated List Plans V2, whose SDK target removal date was
+    2025-12-31). A GET whose ``query`` travels flattened (``query.cursorPaging.limit=100``), so
+    keep a filter to plain equalities.
+
+    Returns ``{plans[{id, name, description, pricingVariants[{billingTerms, pricingStrategies
+    [{flatRate{amount}}]}], visibility (PUBLIC|PRIVATE), buyable, currency}], pagingMetadata
+    {count, cursors{next}, hasNext}}`` — no credits: those are Benefit Programs' (CONTRACT.md §13.2).
+    """
+    return wix.get(PLANS_V3_QUERY, params={"query": query or {}})
 
 
 def get_plan(wix: WixClient, *, plan_id: str) -> dict[str, Any]:

@@ -902,6 +902,14 @@ CASES = [
         ],
     ),
     Case(
+        pricing_plans.query_plans,
+        dict(query={"cursorPaging": {"limit": 100}, "filter": {"visibility": "PUBLIC"}}),
+        "GET /pricing-plans/v3/plans/query",
+        "/pricing-plans/v3/plans/query",
+        True,
+        params=[("query.cursorPaging.limit", "100"), ("query.filter.visibility", "PUBLIC")],
+    ),
+    Case(
         pricing_plans.get_plan,
         dict(plan_id="PLN"),
         "GET /pricing-plans/v2/plans/{id}",

@@ -15,10 +15,11 @@ The worker (``services.push``) does the Wix calls. The only desk functions that 
 contact lookup.
 
 One module per flow: ``walk_ins`` (walk-ins, courses, appointments, the one-tap
-:func:`walk_in_book`), ``payments``, ``attendance``, ``settle``, ``corrections`` (undo, resolve,
-reverse). They write their actions through ``services.ledger`` (idempotency keys, new actions,
-what an action waits for, row locks), as ``services.customers`` does for a new customer. The
-amounts due and plan rules are ``bookings_app.money``'s.
+:func:`walk_in_book`), ``payments``, ``plan_sales`` (a plan sold at the desk, used at once for
+today's visit), ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse). They
+write their actions through ``services.ledger`` (idempotency keys, new actions, what an action
+waits for, row locks), as ``services.customers`` does for a new customer. The amounts due and
+plan rules are ``bookings_app.money``'s.
 
 Every function raises ``BookingError(message, code=…)``; ``message`` is for staff, ``code`` is
 stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_taken``,
@@ -26,7 +27,8 @@ stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_tak
 ``already_paid``, ``plan_not_eligible``, ``no_credits``, ``status_invalid``, ``settle_invalid``,
 ``too_late_to_undo``, ``not_needing_attention``, ``choice_invalid``, ``forbidden``,
 ``not_reversible``, ``already_reversed``, ``wix_unreachable``, ``duplicate_request``,
-``participants_invalid``, ``idempotency_missing``, ``batch_not_found``.
+``participants_invalid``, ``idempotency_missing``, ``batch_not_found``, ``not_a_member``,
+``plan_invalid``.
 """
 
 from bookings_app.services.customers import CustomerHit, CustomerHits, NewCustomer, customer_create, customer_search
@@ -39,6 +41,7 @@ from bookings_app.services.desk.corrections import (
     batch_undo,
 )
 from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
+from bookings_app.services.desk.plan_sales import plan_sale
 from bookings_app.services.desk.settle import (
     SettleChoice,
     SettleRow,
@@ -69,6 +72,7 @@ __all__ = [
     "pay_later",
     "payment_record",
     "plan_charge",
+    "plan_sale",
     "settle_check",
     "settle_commit",
     "settle_suggestions",

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings_app import money, roles, selectors
-from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, Service, Session
+from bookings_app.models import Attendance, BenefitBalance, Booking, DeskAction, PlanOrder, Service, Session
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk.payments import METHOD_LABELS
@@ -97,6 +97,11 @@ def action_resolve(*, user: Any, action: DeskAction, choice: str) -> DeskAction 
                 raise BookingError("Cash instead is for a plan charge that failed.", code="choice_invalid")
             return _cash_instead(user=user, action=action)
         if choice == "remove":
+            if action.kind == Kind.PLAN_SALE and action.steps.get("order_id"):
+                raise BookingError(
+                    "Wix has this plan order already: cancel it in the Wix dashboard, or retry.",
+                    code="choice_invalid",
+                )
             _drop(user=user, action=action, status=Status.REMOVED, verb="remove")
             return None
     raise BookingError("Choose retry, override, cash instead or remove.", code="choice_invalid")
@@ -391,6 +396,7 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
     gone_rows: set[int] = set()
     changed_balances: dict[int, BenefitBalance] = {}
     cancelled_sessions: set[int] = set()
+    sold: list[dict] = []  # PLAN_SALE: the desk's own plan order and balance, never in Wix
     for action in latest_first:
         booking = bookings.get(action.booking_id or 0)
         before = action.before or {}
@@ -417,6 +423,8 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
                 else:
                     row.status = Attendance.Status.NOT_SET
                     changed_rows[row.pk] = row
+        elif action.kind == Kind.PLAN_SALE:
+            sold.append(before)
         elif action.kind in (Kind.PLAN_CHARGE, Kind.VOID_PLAN_CHARGE):
             balance = balances.get(action.params.get("balance_id"))
             if balance is not None and not balance.unlimited:
@@ -438,6 +446,10 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
     Attendance.objects.filter(pk__in=gone_rows).delete()
     ledger.update_in_groups(Attendance, list(changed_rows.values()), ("status",))
     ledger.update_in_groups(BenefitBalance, list(changed_balances.values()), ("remaining_credits",))
+    if sold:
+        # The plan never reached Wix: the desk's own order and balance of it go.
+        BenefitBalance.objects.filter(pk__in={b.get("balance") for b in sold} - {None}, wix_id=None).delete()
+        PlanOrder.objects.filter(pk__in={b.get("plan_order") for b in sold} - {None}, wix_id=None).delete()
     DeskAction.objects.filter(pk__in=[a.pk for a in actions]).update(
         status=status, next_attempt_at=None, updated_at=timezone.now()
     )

@@ -75,7 +75,7 @@ def payment_record(*, user: Any, booking: Booking, method: str, amount: Decimal,
             depends_on=ledger.money_dependency(booking),
             now=timezone.now(),
         )
-        return _write(change)
+        return change_write(change)
 
 
 def plan_charge(*, user: Any, booking: Booking, balance: BenefitBalance, idempotency_key: str) -> DeskAction:
@@ -105,7 +105,7 @@ def plan_charge(*, user: Any, booking: Booking, balance: BenefitBalance, idempot
             depends_on=ledger.money_dependency(booking),
             now=timezone.now(),
         )
-        return _write(change)
+        return change_write(change)
 
 
 def pay_later(*, user: Any, booking: Booking, idempotency_key: str) -> DeskAction:
@@ -126,7 +126,7 @@ def pay_later(*, user: Any, booking: Booking, idempotency_key: str) -> DeskActio
             depends_on=ledger.money_dependency(booking),
             now=timezone.now(),
         )
-        return _write(change)
+        return change_write(change)
 
 
 # --- one builder per kind (also used by settle) ----------------------------------------------------
@@ -300,7 +300,7 @@ def _audit(
     )
 
 
-def _write(change: MoneyChange) -> DeskAction:
+def change_write(change: MoneyChange) -> DeskAction:
     """Write one change: the plan balance, the booking (pending sync), the action, its audit entry."""
     booking = change.booking
     if change.balance is not None and not change.balance.unlimited:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bookings_app.models import BenefitBalance, Member, PlanOrder, Service, SyncState
 from bookings_app.services.mirror.run import MirrorRun, batches, paged_cursor, write
 from bookings_app.services.mirror.upsert import Row, upsert
@@ -101,3 +103,31 @@ def balance_row(
             "raw": {"pool": pool, "balance": balance},
         },
     )
+
+
+def balance_adopt(
+    run: MirrorRun, *, pool: Json, balance: Json, local: BenefitBalance | None, promised: Decimal
+) -> BenefitBalance:
+    """The pool Wix provisioned for a plan the desk sold, written over the desk's pending balance
+    (``local``, made before Wix had the pool) — or, when a sync mirrored the pool meanwhile, into
+    that row, the local one dropped. ``promised``: credits desk actions still on their way take
+    from it (today's visit, charged once the sale is in Wix), kept off the credits shown. Call
+    inside a transaction."""
+    member_id = (pool.get("beneficiary") or {}).get("memberId") or ""
+    member_pk = Member.objects.filter(wix_id=member_id).values_list("pk", flat=True).first()
+    if member_pk is None:
+        raise ValueError(f"member {member_id} is not mirrored")
+    held = BenefitBalance.objects.filter(wix_id=pool["id"]).first()
+    if local is not None and held is not None and held.pk != local.pk:
+        local.delete()
+        local = None
+    program_order = (pool.get("program") or {}).get("externalId") or ""
+    plan_orders = dict(PlanOrder.objects.filter(wix_id=program_order).values_list("wix_id", "pk"))
+    row = balance_row(pool, balance, member_pk, plan_orders, plan_coverage())
+    existing = {pool["id"]: local} if local is not None and local.wix_id is None else None
+    result = upsert(run, BenefitBalance, [row], existing=existing)
+    adopted = result.objects.get(pool["id"]) or BenefitBalance.objects.get(wix_id=pool["id"])
+    if promised and not adopted.unlimited and adopted.remaining_credits is not None:
+        adopted.remaining_credits -= promised
+        adopted.save(update_fields=["remaining_credits"])
+    return adopted

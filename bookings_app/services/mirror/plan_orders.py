@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookings_app.models import Member, PlanOrder, SyncState
+from bookings_app.models import BenefitBalance, Member, PlanOrder, SyncState
 from bookings_app.services.mirror.run import URL_BATCH, MirrorRun, batches, write
 from bookings_app.services.mirror.upsert import Row, upsert
 from bookings_app.services.mirror.values import Json, text
@@ -32,27 +32,42 @@ def plan_orders_of_members(run: MirrorRun, member_ids: set[str]) -> None:
 
 
 def plan_orders_write(run: MirrorRun, orders: list[Json]) -> None:
-    members = dict(
-        Member.objects.filter(wix_id__in={(o.get("buyer") or {}).get("memberId") for o in orders}).values_list(
-            "wix_id", "pk"
-        )
+    members = _member_pks(orders)
+    upsert(run, PlanOrder, [plan_order_row(o, members) for o in orders])
+
+
+def plan_order_adopt(run: MirrorRun, *, order: Json, local: PlanOrder | None) -> PlanOrder:
+    """Wix's answer for a plan the desk sold, written over the desk's own row (``local``, made
+    before Wix gave the order an id) — or, when a sync mirrored the order meanwhile, into that
+    row, the local one dropped and its balance moved across. Call inside a transaction."""
+    held = PlanOrder.objects.filter(wix_id=order["id"]).first()
+    if local is not None and held is not None and held.pk != local.pk:
+        BenefitBalance.objects.filter(plan_order=local).update(plan_order=held)
+        local.delete()
+        local = None
+    existing = {order["id"]: local} if local is not None and local.wix_id is None else None
+    result = upsert(run, PlanOrder, [plan_order_row(order, _member_pks([order]))], existing=existing)
+    return result.objects.get(order["id"]) or PlanOrder.objects.get(wix_id=order["id"])
+
+
+def _member_pks(orders: list[Json]) -> dict[str, int]:
+    ids = {(o.get("buyer") or {}).get("memberId") for o in orders}
+    return dict(Member.objects.filter(wix_id__in=ids).values_list("wix_id", "pk"))
+
+
+def plan_order_row(o: Json, members: dict[str, int]) -> Row:
+    return Row(
+        o["id"],
+        o.get("revision"),
+        wix_timestamp_parse(o.get("updatedDate")),
+        {
+            "member_id": members.get((o.get("buyer") or {}).get("memberId") or ""),
+            "plan_id": text(o.get("planId"), 250),
+            "plan_name": text(o.get("planName"), 400),
+            "status": text(o.get("status") or PlanOrder.Status.UNDEFINED, 16),
+            "last_payment_status": text(o.get("lastPaymentStatus"), 32),
+            "start": wix_timestamp_parse(o.get("startDate")),
+            "end": wix_timestamp_parse(o.get("endDate")),
+            "raw": o,
+        },
     )
-    rows = [
-        Row(
-            o["id"],
-            o.get("revision"),
-            wix_timestamp_parse(o.get("updatedDate")),
-            {
-                "member_id": members.get((o.get("buyer") or {}).get("memberId") or ""),
-                "plan_id": text(o.get("planId"), 250),
-                "plan_name": text(o.get("planName"), 400),
-                "status": text(o.get("status") or PlanOrder.Status.UNDEFINED, 16),
-                "last_payment_status": text(o.get("lastPaymentStatus"), 32),
-                "start": wix_timestamp_parse(o.get("startDate")),
-                "end": wix_timestamp_parse(o.get("endDate")),
-                "raw": o,
-            },
-        )
-        for o in orders
-    ]
-    upsert(run, PlanOrder, rows)

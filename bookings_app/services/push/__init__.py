@@ -6,6 +6,8 @@ and pushes them in phases, with Wix's bulk endpoints where they exist, one modul
 
 1. ``contacts`` — ``CONTACT_CREATE``: Create Contact;
 2. ``walk_ins`` — ``WALK_IN``: Bulk Create Booking (≤40 a call);
+   ``plan_sales`` — ``PLAN_SALE``: Create Offline Order (paid), then the new pool and its
+   balance read into the mirror, so a visit charged to the new plan can follow in the same round;
 3. ``money`` — ecom mode (``money_ecom``): Cart V2 → Place Order (``order_place``, when the
    booking has no order) → Add Payments / Charge Memberships, whose asynchronous status is read
    for up to 100 orders a call; booking-only mode (``money_booking_only``): Redeem Benefit for
@@ -21,7 +23,8 @@ Every step's result (booking id, cart id, order id, payment ids …) is saved in
 ``action.steps`` before the next step. Before a call that creates something or moves money, a
 "sent" marker is saved too: if the answer is lost (timeout, dropped connection, crash), the next
 attempt first looks in Wix for what the call did — the booking in Query Extended Bookings, the
-contact by email, the order by checkout id, the payment in the order's transactions — and adopts
+contact by email, the order by checkout id, the payment in the order's transactions, the plan
+order in the member's orders of that plan — and adopts
 it rather than sending again. Nothing is created twice.
 
 Transient failures (``err.transient``: timeouts, 5xx, 429) put the action back in the queue with

@@ -32,6 +32,13 @@ MESSAGES = {
     "MEMBERSHIP_NOT_ELIGIBLE": "Wix says {plan} can't pay for this (no credits left, ended, or not this class) "
     "— take cash instead?",
     "PAYMENT_NOT_FOUND": "The plan charge was not found in Wix — check the order in Wix, then remove this.",
+    # a plan sold at the desk (Create Offline Order)
+    "MEMBER_DOESNT_EXIST": "Wix says this customer is no longer a site member, so {plan} can't be sold to them "
+    "— remove the sale and give the money back.",
+    "plan_not_found": "{plan} no longer exists in Wix — remove the sale and give the money back.",
+    "PLAN_ARCHIVED": "{plan} is archived in Wix and can't be sold — remove the sale and give the money back.",
+    "PRICING_PLANS_NOT_INSTALLED": "Pricing Plans isn't installed on the Wix site — remove the sale and give "
+    "the money back.",
 }
 
 

@@ -12,6 +12,7 @@ from bookings_app.models import DeskAction
 from bookings_app.services.push.attendance import push_attendance
 from bookings_app.services.push.contacts import push_contacts
 from bookings_app.services.push.money import push_money
+from bookings_app.services.push.plan_sales import push_plan_sales
 from bookings_app.services.push.reversals import push_reversals
 from bookings_app.services.push.walk_ins import push_walk_ins
 from bookings_app.services.push.worker import Push, PushReport
@@ -42,6 +43,8 @@ def push_desk_actions_now(
         for kinds, phase in (
             ((Kind.CONTACT_CREATE,), push_contacts),
             ((Kind.WALK_IN,), push_walk_ins),
+            # Before money: a visit charged to a plan sold at the desk waits on the sale.
+            ((Kind.PLAN_SALE,), push_plan_sales),
             (DeskAction.MONEY_KINDS, push_money),
             ((Kind.ATTENDANCE,), push_attendance),
             (DeskAction.REVERSAL_KINDS, push_reversals),

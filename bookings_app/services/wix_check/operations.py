@@ -154,6 +154,19 @@ PROBES: tuple[Probe, ...] = (
         lambda w, c: pricing_plans.list_plan_orders(w, limit=1),
     ),
     Probe(
+        "Get Pricing Plan Order",
+        "Wix Pricing Plans",
+        "PRICING_PLANS.READ_ORDERS",
+        lambda w, c: pricing_plans.get_plan_order(w, order_id=PROBE_ID),
+        kind="lookup",
+    ),
+    Probe(
+        "Query Pricing Plans (V3)",
+        "Wix Pricing Plans",
+        "PRICING_PLANS.PLAN_READ",
+        lambda w, c: pricing_plans.query_plans(w, query=_limit1(cursor=True)),
+    ),
+    Probe(
         "Query Benefit Pools",
         "Benefit Programs",
         "BENEFIT_PROGRAMS.POOL_READ",
@@ -168,6 +181,13 @@ PROBES: tuple[Probe, ...] = (
             item_reference={"externalId": PROBE_ID, "providerAppId": BOOKINGS_APP_ID},
             beneficiary={"memberId": PROBE_ID},
         ),
+        kind="lookup",
+    ),
+    Probe(
+        "Get Balance",
+        "Benefit Programs",
+        "BENEFIT_PROGRAMS.BALANCE_READ",
+        lambda w, c: benefit_programs.get_balance(w, pool_id=PROBE_ID),
         kind="lookup",
     ),
     Probe(
@@ -276,6 +296,21 @@ PROBES: tuple[Probe, ...] = (
         "Wix eCommerce",
         "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
         lambda w, c: orders.refund_payments(w, order_id=PROBE_ID, payment_refunds=[{}]),  # no paymentId
+        kind="write",
+    ),
+    Probe(
+        "Create Offline Plan Order",
+        "Wix Pricing Plans",
+        "PRICING_PLANS.REGISTER_OFFLINE_ORDERS",
+        # A made-up plan and member (not GUIDs): refused, nothing sold.
+        lambda w, c: pricing_plans.create_offline_plan_order(w, plan_id=PROBE_ID, member_id=PROBE_ID, paid=False),
+        kind="write",
+    ),
+    Probe(
+        "Mark Plan Order As Paid",
+        "Wix Pricing Plans",
+        "PRICING_PLANS.MANAGE_ORDERS",
+        lambda w, c: pricing_plans.mark_plan_order_as_paid(w, order_id=PROBE_ID),
         kind="write",
     ),
     Probe(

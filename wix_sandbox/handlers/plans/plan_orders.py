@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from wix_sandbox.app import Sandbox, SandboxRequest
-from wix_sandbox.common import int_param, iso, stamp_new, touch
+from wix_sandbox.common import int_param, is_guid, iso, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.handlers.plans.pricing_plans import plan_or_404
 from wix_sandbox.query import sort_items
@@ -20,6 +20,19 @@ from wix_sandbox.rules import plan_programs
 ORDER_STATUSES = ("UNDEFINED", "DRAFT", "PENDING", "ACTIVE", "PAUSED", "ENDED", "CANCELED")
 PAYMENT_STATUSES = ("UNDEFINED", "PAID", "REFUNDED", "FAILED", "UNPAID", "PENDING", "NOT_APPLICABLE")
 MAX_ORDERS_LIMIT = 50
+# Management List Orders: "`sort.fieldName` supports `endDate` and `createdDate`" (SDK doc).
+SORT_FIELDS = ("createdDate", "endDate")
+MAX_COUPON_CODE = 20  # CreateOfflineOrderRequest.couponCode: @minLength 1 @maxLength 20
+
+
+def _guid_violations(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """A FORMAT violation for each ``@format GUID`` field (or list of them) holding something else."""
+    problems = []
+    for name, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        if any(v is not None and not is_guid(v) for v in values):
+            problems.append(violation(name, f"{name} must be a GUID", "FORMAT"))
+    return problems
 
 
 def _enum_params(req: SandboxRequest, name: str, allowed: tuple[str, ...]) -> list[str]:
@@ -132,14 +145,24 @@ def list_orders(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     offset = int_param(req, "offset", 0)
     if limit > MAX_ORDERS_LIMIT:
         raise ValidationFailed([violation("limit", f"limit must be at most {MAX_ORDERS_LIMIT}", "MAX")])
-    if limit < 0 or offset < 0:
-        raise ValidationFailed([violation("limit" if limit < 0 else "offset", "must not be negative", "MIN")])
+    if limit < 1:
+        # ListOrdersRequest.limit: @min 1.
+        raise ValidationFailed([violation("limit", "limit must be at least 1", "MIN")])
+    if offset < 0:
+        raise ValidationFailed([violation("offset", "must not be negative", "MIN")])
+    problems = _guid_violations({"buyerIds": req.params("buyerIds"), "planIds": req.params("planIds")})
+    if problems:
+        raise ValidationFailed(problems)
     buyers = set(req.params("buyerIds"))
     plans = set(req.params("planIds"))
     statuses = set(_enum_params(req, "orderStatuses", ORDER_STATUSES))
     payments = set(_enum_params(req, "paymentStatuses", PAYMENT_STATUSES))
     auto_renew = req.param("autoRenewCanceled")
     field = req.param("sorting.fieldName") or "createdDate"
+    if field not in SORT_FIELDS:
+        # UNCONFIRMED: refused rather than ignored; the SDK names the rule invalid_sort_field.
+        problem = violation("sorting.fieldName", f"Can't sort orders by {field}", "OTHER")
+        raise ValidationFailed([{**problem, "ruleName": "invalid_sort_field"}])
     direction = (req.param("sorting.order") or "DESC").upper()
     if direction not in ("ASC", "DESC"):
         raise ValidationFailed([violation("sorting.order", f"{direction} is not a valid order", "INVALID_ENUM_VALUE")])
@@ -181,6 +204,17 @@ def create_offline_order(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     missing = [f for f in ("planId", "memberId") if not body.get(f)]
     if missing:
         raise ValidationFailed([violation(f, f"{f} is required", "REQUIRED_FIELD") for f in missing])
+    # planId, memberId and submissionId are @format GUID; paid a boolean; couponCode 1–20 characters.
+    problems = _guid_violations(
+        {"planId": body["planId"], "memberId": body["memberId"], "submissionId": body.get("submissionId")}
+    )
+    if body.get("paid") is not None and not isinstance(body["paid"], bool):
+        problems.append(violation("paid", "paid must be a boolean", "FORMAT"))
+    coupon = body.get("couponCode")
+    if coupon is not None and not (isinstance(coupon, str) and 1 <= len(coupon) <= MAX_COUPON_CODE):
+        problems.append(violation("couponCode", f"couponCode must be 1 to {MAX_COUPON_CODE} characters", "MAX_LENGTH"))
+    if problems:
+        raise ValidationFailed(problems)
     start: datetime | None = None
     if body.get("startDate"):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,7 +79,7 @@ def test_offline_order_requires_plan_and_member(sandbox: Sandbox, desk: dict[str
 
 
 def test_offline_order_for_an_unknown_member_changes_nothing(sandbox: Sandbox, desk: dict[str, Any]) -> None:
-    status, body = call(sandbox, "POST", OFFLINE, {"planId": desk["plan"]["id"], "memberId": "ghost"})
+    status, body = call(sandbox, "POST", OFFLINE, {"planId": desk["plan"]["id"], "memberId": str(uuid.uuid4())})
 
     assert status == 400
     (problem,) = body["details"]["validationError"]["fieldViolations"]
@@ -91,9 +92,35 @@ def test_offline_order_for_an_unknown_member_changes_nothing(sandbox: Sandbox, d
 
 
 def test_offline_order_for_an_unknown_plan_is_plan_not_found(sandbox: Sandbox, desk: dict[str, Any]) -> None:
-    status, body = call(sandbox, "POST", OFFLINE, {"planId": "nope", "memberId": desk["member"]["id"]})
+    status, body = call(sandbox, "POST", OFFLINE, {"planId": str(uuid.uuid4()), "memberId": desk["member"]["id"]})
 
     assert (status, code(body)) == (404, "plan_not_found")
+
+
+def test_offline_order_ids_must_be_guids(sandbox: Sandbox, desk: dict[str, Any]) -> None:
+    """planId, memberId and submissionId are ``@format GUID``: anything else is invalid input,
+    told apart from an unknown plan or member, and nothing is sold."""
+    status, body = call(
+        sandbox, "POST", OFFLINE, {"planId": "10-swim-pass", "memberId": "jo@example.com", "submissionId": "form-1"}
+    )
+
+    assert status == 400
+    assert violations(body) == ["planId", "memberId", "submissionId"]
+    assert {v["violatedRule"] for v in body["details"]["validationError"]["fieldViolations"]} == {"FORMAT"}
+    assert count(sandbox, "plan_orders") == count(sandbox, "programs") == 0
+
+
+def test_offline_order_paid_must_be_a_boolean_and_a_coupon_code_at_most_20_characters(
+    sandbox: Sandbox, desk: dict[str, Any]
+) -> None:
+    ids = {"planId": desk["plan"]["id"], "memberId": desk["member"]["id"]}
+
+    paid_status, paid = call(sandbox, "POST", OFFLINE, {**ids, "paid": "yes"})
+    coupon_status, coupon = call(sandbox, "POST", OFFLINE, {**ids, "couponCode": "X" * 21})
+
+    assert (paid_status, violations(paid)) == (400, ["paid"])
+    assert (coupon_status, violations(coupon)) == (400, ["couponCode"])
+    assert count(sandbox, "plan_orders") == 0
 
 
 def test_an_archived_plan_cannot_be_sold(sandbox: Sandbox, desk: dict[str, Any]) -> None:
@@ -178,6 +205,19 @@ def test_list_orders_rejects_a_limit_over_50(sandbox: Sandbox) -> None:
     assert ok_status == 200
     assert status == 400
     assert violations(body) == ["limit"]
+
+
+def test_list_orders_rejects_a_limit_under_1_ids_that_are_not_guids_and_other_sort_fields(sandbox: Sandbox) -> None:
+    zero_status, zero = call(sandbox, "GET", ORDERS, limit=0)
+    ids_status, ids = call(sandbox, "GET", ORDERS, buyerIds=["jo"], planIds=[str(uuid.uuid4())])
+    sort_status, sort = call(sandbox, "GET", ORDERS, **{"sorting.fieldName": "planName"})
+    end_status, _ = call(sandbox, "GET", ORDERS, **{"sorting.fieldName": "endDate"})
+
+    assert (zero_status, violations(zero)) == (400, ["limit"])
+    assert (ids_status, violations(ids)) == (400, ["buyerIds"])
+    assert (sort_status, violations(sort)) == (400, ["sorting.fieldName"])
+    assert sort["details"]["validationError"]["fieldViolations"][0]["ruleName"] == "invalid_sort_field"
+    assert end_status == 200
 
 
 def test_list_orders_rejects_an_unknown_status(sandbox: Sandbox) -> None:
