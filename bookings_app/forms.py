@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,37 @@ from bookings_app.models import Attendance, BenefitBalance, Contact, Service, no
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 SLOT_SALT = "desk.appointment-slot"
 SLOT_MAX_AGE = 60 * 60 * 12  # a slot picked this morning is still a fair offer this afternoon
+
+
+# --- a day (Today, Book appointment) ------------------------------------------------------------
+
+# The days a desk screen can show: each asks for the sessions from its midnight to the next and
+# links to the day before and after, so the first and the last day Python has are out of reach.
+FIRST_DAY = date.min + timedelta(days=1)
+LAST_DAY = date.max - timedelta(days=1)
+
+
+def _day_in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError("Choose a day between 2 January 0001 and 30 December 9999.", code="day_range")
+
+
+class DayField(forms.DateField):
+    """A day typed or linked as YYYY-MM-DD, one a desk screen can show."""
+
+    default_validators = [_day_in_range]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("error_messages", {"invalid": "Enter a date as YYYY-MM-DD."})
+        super().__init__(**kwargs)
+
+
+def day_neighbours(day: date) -> tuple[date | None, date | None]:
+    """The day before and the day after ``day`` that a screen may link to (None past the edge)."""
+    before = day - timedelta(days=1) if day > FIRST_DAY else None
+    after = day + timedelta(days=1) if day < LAST_DAY else None
+    return before, after
 
 
 class DeskActionForm(forms.Form):
@@ -224,9 +255,7 @@ class AppointmentStepForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "That service is not an appointment."},
     )
-    day = forms.DateField(
-        required=False, input_formats=["%Y-%m-%d"], error_messages={"invalid": "Enter a date as YYYY-MM-DD."}
-    )
+    day = DayField(required=False)
     slot = forms.CharField(required=False)
     q = forms.CharField(required=False, max_length=100)
 
