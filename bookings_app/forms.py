@@ -74,18 +74,30 @@ class DeskActionForm(forms.Form):
         return ""
 
 
+class AmountField(forms.CharField):
+    """An amount of money as staff type it: "12", "7.50", "£1,234.50", "12,50" (``money.parse_amount``)."""
+
+    default_error_messages = {"invalid": "Enter an amount like 5 or 7.50."}
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        amount = money.parse_amount(text)
+        if amount is None or abs(amount) >= Decimal("1e8"):  # the mirror holds 10 figures, 2 after the point
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+
 class PaymentForm(DeskActionForm):
-    """Cash, card or cheque for what the booking owes, or a part of it."""
+    """Cash, card or cheque for what the booking owes (the row's "Cash £12.00"), or a part of it
+    (the part-payment prompt, which says so with ``part``: its amount is required)."""
 
     METHODS = [("CASH", "Cash"), ("CARD", "Card"), ("CHECK", "Cheque")]
 
     method = forms.ChoiceField(choices=METHODS, error_messages={"required": "Choose cash, card or cheque."})
-    amount = forms.DecimalField(
-        required=False,
-        max_digits=10,
-        decimal_places=2,
-        error_messages={"invalid": "Enter an amount like 5 or 7.50."},
-    )
+    part = forms.BooleanField(required=False)  # cleaned before the amount, which it makes required
+    amount = AmountField(required=False)
 
     def __init__(self, *args: Any, amount_due: Decimal | None, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,6 +107,10 @@ class PaymentForm(DeskActionForm):
     def clean_amount(self) -> Decimal | None:
         amount = self.cleaned_data.get("amount")
         if amount is None:
+            if self.cleaned_data.get("part") and self.amount_due is not None:
+                # An empty part payment is a question, not "all of it": ask for the amount.
+                due = money.format_money(self.amount_due, self.currency)
+                raise forms.ValidationError(f"Enter the amount taken (at most {due}).", code="required")
             return None
         if amount <= 0:
             raise forms.ValidationError("Enter an amount above zero.")
