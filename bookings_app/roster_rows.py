@@ -47,7 +47,11 @@ REVERSE_LABELS = {
 }
 PAYMENT_METHOD_LABELS = {"CASH": "Cash", "CARD": "Card", "CHECK": "Cheque"}
 _STATUS_LABELS = dict(Booking.Status.choices)
-_PAYMENT_STATUS_LABELS = dict(Booking.PaymentStatus.choices)
+# The payment badge's words: Wix's two ways of saying nothing is paid yet read the same at the
+# desk, as on the sign-in sheet.
+_PAYMENT_STATUS_LABELS = {**dict(Booking.PaymentStatus.choices), Booking.PaymentStatus.UNDEFINED: "Not paid"}
+# Wix's name for a payment it kept no method for; the desk's own record names it better.
+_GENERIC_METHOD = Payment.Method.OTHER.label
 
 
 @dataclass
@@ -103,6 +107,23 @@ class RosterRow:
     def due_text(self) -> str:
         """What is due, as the app writes money ("£12.00")."""
         return money.format_money(self.amount_due, self.currency)
+
+    @property
+    def due_note(self) -> tuple[str, str] | None:
+        """What the amount due is (the words beside it, and their title), when it is not simply
+        the order's balance: the list price, what is left of it, or a balance shared."""
+        if self.amount_due is None:
+            return None
+        if not self.due_from_order:
+            desk = self.desk
+            if (desk and (desk.unsynced_paid or desk.synced_paid)) or (
+                self.booking.payment_status == Booking.PaymentStatus.PARTIALLY_PAID
+            ):
+                return "balance", "No order yet: the service price less what has been paid"
+            return "list price", "No order yet: the service price"
+        if self.shared_order:
+            return f"order {', '.join(self.order_numbers)}", "This order pays for several bookings"
+        return None
 
     # What the roster shows, worked out once per row here rather than in the template, which
     # renders it for every row (``get_FOO_display()`` rebuilds its choices on every call).
@@ -170,6 +191,46 @@ class DeskRowState:
             return 0
         left = (self.undoable[-1].run_after - timezone.now()).total_seconds()
         return max(0, round(left))
+
+
+@dataclass(frozen=True)
+class RosterCount:
+    """The roster's count line, in the terms of the "Booked" figure on Today and in the header:
+    people taking a place (confirmed or pending bookings), the bookings they are on, and the rows
+    shown that take no place."""
+
+    booked: int  # people, as "Booked"
+    bookings: int
+    waiting_list: int = 0
+    not_confirmed: int = 0
+    cancelled: int = 0
+
+    def __str__(self) -> str:
+        head = f"{self.booked} booked"
+        if self.bookings != self.booked:
+            head += f" on {self.bookings} booking{'' if self.bookings == 1 else 's'}"
+        rest = [
+            f"{n} {words}"
+            for n, words in (
+                (self.waiting_list, "on the waiting list"),
+                (self.not_confirmed, "not confirmed"),
+                (self.cancelled, "cancelled"),
+            )
+            if n
+        ]
+        return " · ".join([head, *rest])
+
+
+def roster_count(rows: list[RosterRow]) -> RosterCount:
+    """What ``rows`` (a whole roster, not a search's) count, for the line above them."""
+    statuses = [row.booking.status for row in rows]
+    return RosterCount(
+        booked=sum(row.booking.total_participants for row in rows if row.booking.status in Booking.ACTIVE_STATUSES),
+        bookings=sum(status in Booking.ACTIVE_STATUSES for status in statuses),
+        waiting_list=statuses.count(Booking.Status.WAITING_LIST),
+        not_confirmed=statuses.count(Booking.Status.CREATED),
+        cancelled=sum(status in (Booking.Status.CANCELED, Booking.Status.DECLINED) for status in statuses),
+    )
 
 
 def row_list(
@@ -262,7 +323,11 @@ def desk_state_attach(
             for b in by_contact.get(row.contact.pk, [])
             if money.balance_covers(b, row.booking.service, participants=row.booking.total_participants)
         ]
-        state.method_labels = [*row.method_labels, *(m for m in state.method_labels if m not in row.method_labels)]
+        mirror_labels = row.method_labels
+        if state.synced_paid and _GENERIC_METHOD in mirror_labels:
+            # A payment the desk took and Wix kept without its method ("Other"): the desk's name.
+            mirror_labels = [m for m in mirror_labels if m != _GENERIC_METHOD]
+        state.method_labels = [*mirror_labels, *(m for m in state.method_labels if m not in mirror_labels)]
         state.quiet = (
             row.amount_due is None
             and row.attendance == Attendance.Status.ATTENDED
@@ -401,7 +466,7 @@ def rows_context(
         "session": session,
         "rows": rows,
         "rows_html": rows_html(request=request, session=session, rows=rows, highlight=highlight),
-        "people": sum(row.booking.total_participants for row in rows),
+        "count": roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,
     }

@@ -66,4 +66,5 @@ def roster_print(request: HttpRequest, ref: str) -> HttpResponse:
     """A sign-in sheet for the session: name, phone, paid?, and a column to sign."""
     session = session_or_404(ref)
     rows = roster_rows.row_list(session=session)
-    return TemplateResponse(request, "roster/print.html", {"session": session, "rows": rows})
+    context = {"session": session, "rows": rows, "count": roster_rows.roster_count(rows)}
+    return TemplateResponse(request, "roster/print.html", context)

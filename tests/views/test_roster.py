@@ -61,7 +61,7 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Dawn swim" in content and "5 on the roster" in content
+    assert "Dawn swim" in content and "5 booked on 4 bookings · 1 not confirmed" in content
     names = ["Ann Archer", "Bo Baker", "Cy Cole", "Di Dunn", "Ed Eve"]
     assert [content.index(n) for n in names] == sorted(content.index(n) for n in names)
 
@@ -274,3 +274,72 @@ def test_roster_rows_share_the_sessions_service(django_assert_num_queries):
 
 def test_a_huge_numeric_reference_is_simply_not_found(desk_client):
     assert desk_client.get(reverse("roster", args=["9" * 30])).status_code == 404
+
+
+# --- the words and figures on the roster (issue 10, item 3) ----------------------------------------
+
+
+def test_what_is_left_after_a_part_payment_is_the_balance_not_the_list_price(desk_client, session):
+    untouched = person(session, "Ann", "Archer", payment_status="UNDEFINED")
+    part = person(session, "Bo", "Baker", payment_status="PARTIALLY_PAID")
+    factories.DeskActionFactory(booking=part, status="SYNCED", params={"method": "CASH", "amount": "4.00"})
+    waiting = person(session, "Cy", "Cole")
+    factories.DeskActionFactory(booking=waiting, params={"method": "CARD", "amount": "5.00"})
+
+    content = desk_client.get(url(session)).content.decode()
+
+    assert ">list price<" in row_html(content, untouched)
+    for booking, due in ((part, "£8.00"), (waiting, "£7.00")):
+        row = row_html(content, booking)
+        assert f'<strong class="due">{due}</strong>' in row and ">balance<" in row and "list price" not in row
+
+
+def test_a_payment_the_desk_took_is_named_by_the_desk_not_as_wix_s_other(desk_client, session):
+    booking = person(session, "Ann", "Archer", payment_status="PAID")
+    paid_with(booking, Payment.Method.OTHER)  # Wix kept no name for the desk's offline payment
+    factories.DeskActionFactory(booking=booking, status="SYNCED", params={"method": "CASH", "amount": "12.00"})
+    gift = person(session, "Bo", "Baker", payment_status="PAID")
+    paid_with(gift, Payment.Method.OTHER)  # paid some other way in Wix, nothing at the desk
+
+    content = desk_client.get(url(session)).content.decode()
+
+    ann = row_html(content, booking)
+    assert ">Cash<" in ann and ">Other<" not in ann
+    assert ">Other<" in row_html(content, gift)
+
+
+@pytest.mark.parametrize("status", ["UNDEFINED", "NOT_PAID"])
+def test_nothing_paid_reads_the_same_whatever_wix_calls_it(desk_client, session, status):
+    booking = person(session, "Ann", "Archer", payment_status=status)
+
+    row = row_html(desk_client.get(url(session)).content.decode(), booking)
+
+    assert ">Not paid<" in row and "No payment yet" not in row
+
+
+def test_the_roster_count_agrees_with_booked_and_says_what_it_counts(desk_client, session):
+    person(session, "Ann", "Archer", total_participants=2)
+    person(session, "Bo", "Baker")
+    person(session, "Cy", "Cole", status="WAITING_LIST")
+    person(session, "Di", "Dunn", status="CREATED")
+    person(session, "Gone", "Away", status="CANCELED")
+
+    content = desk_client.get(url(session)).content.decode()
+    shown = desk_client.get(url(session), {"cancelled": "1"}).content.decode()
+    printed = desk_client.get(reverse("roster_print", args=[session.ref])).content.decode()
+
+    header = '<span class="stat-label">Booked</span><span class="stat-value">3<small>/20</small>'
+    assert header in content  # 2 + 1 people: the same figure as on Today
+    count = "3 booked on 2 bookings · 1 on the waiting list · 1 not confirmed"
+    assert count in content
+    assert f"{count} · 1 cancelled" in shown
+    assert count in printed
+
+
+def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(desk_client, session):
+    long = "Maximiliana " + "Featherstonehaugh-" * 10 + "Smythe"
+    booking = factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=long, last_name="X"))
+
+    row = row_html(desk_client.get(url(session)).content.decode(), booking)
+
+    assert f'<strong class="name" title="{long} X">{long} X</strong>' in row

@@ -133,7 +133,7 @@ def test_part_opens_as_a_page_of_its_own_without_javascript(desk_client, session
     response = desk_client.get(f"{url('roster_row', session, booking.pk)}?part=1")
 
     content = response.content.decode()
-    assert response.status_code == 200 and "<html" in content and "<h1>Cy Cole</h1>" in content
+    assert response.status_code == 200 and "<html" in content and ">Cy Cole</h1>" in content
     assert f'<form id="part-{booking.pk}" method="post"' in content and 'name="amount"' in content
     assert f'href="{url("roster", session)}#booking-{booking.pk}"' in content  # back to the roster
 
@@ -457,6 +457,16 @@ def test_check_in_all_without_javascript_redirects_with_the_head_count(desk_clie
     response = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, follow=True)
 
     assert "Checked in 2 people." in response.content.decode()
+
+
+def test_check_in_all_says_what_it_did_with_javascript_too(desk_client, session):
+    for n in ("Ann", "Bo"):
+        person(session, n, "Test")
+
+    content = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, headers=HTMX).content
+    message = re.search(r'<p id="roster-rows-message"[^>]*>(.*?)</p>', content.decode()).group(0)
+
+    assert "Checked in 2 people." in message and "hidden" not in message
 
 
 def test_the_roster_offers_check_in_all_with_a_head_count_and_a_header_that_refreshes(desk_client, session):
