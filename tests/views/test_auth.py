@@ -137,3 +137,12 @@ def test_the_header_shows_who_is_signed_in_and_a_sign_out_button(desk_client):
 
     assert "desk-user" in content
     assert f'action="{reverse("logout")}"' in content and 'method="post"' in content
+
+
+def test_the_sandbox_login_page_names_the_demo_accounts_without_sending_anyone_to_a_command(client, db, settings):
+    assert settings.WIX.is_sandbox
+
+    content = client.get(reverse("login")).content.decode()
+
+    assert "desk / desk-demo-2026, manager / manager-demo-2026, admin / admin-demo-2026" in content
+    assert "manage.py" not in content and "setup_roles" not in content  # `make run` has made them already
