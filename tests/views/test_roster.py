@@ -338,7 +338,9 @@ def test_the_roster_count_agrees_with_booked_and_says_what_it_counts(desk_client
 
 def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(desk_client, session):
     long = "Maximiliana " + "Featherstonehaugh-" * 10 + "Smythe"
-    booking = factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=long, last_name="X"))
+    booking = factories.BookingFactory(
+        session=session, contact=factories.ContactFactory(first_name=long, last_name="X")
+    )
 
     row = row_html(desk_client.get(url(session)).content.decode(), booking)
 
