@@ -10,11 +10,22 @@ form needs first (the amount due, the plans on offer) comes from a lighter read
 
 The row is rendered from ``templates/jinja2/roster/row.html`` (:func:`rows_html`), the one
 template kept out of Django's template language for speed: it is drawn for every participant.
+
+Every rendered row carries what the page needs to keep it current (:func:`rows_rendered`):
+``data-version``, when its read began (so the page never lets an older answer replace a newer
+one: a refresh read before a tap loses to the tap's answer), and ``data-digest``, a digest of
+what it shows (so the roster's refresh, sending back the digests it holds, gets only the rows
+that changed: :func:`rows_changed`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -74,6 +85,7 @@ class RosterRow:
     desk: DeskRowState | None = None  # filled by desk_state_attach
     urls: dict[str, str] = field(default_factory=dict)  # the row's desk action URLs, filled by row_actions_attach
     key: str = ""  # the row's form token (idempotency key), filled with ``urls``
+    version: int = 0  # when the read it was built from began, in µs since the epoch (``data-version``)
 
     @property
     def method_labels(self) -> list[str]:
@@ -237,11 +249,21 @@ def row_list(
     *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
 ) -> list[RosterRow]:
     """Everyone on ``session``'s roster as rows, by surname, filtered by name/email/phone (or
-    just ``booking_ids``): the five queries of ``selectors.roster_read``, nothing per row."""
+    just ``booking_ids``): the five queries of ``selectors.roster_read``, nothing per row. Each
+    row's ``version`` is the moment before the read: whatever was written before then, it shows."""
+    version = read_version()
     read = selectors.roster_read(
         session=session, search=search, include_cancelled=include_cancelled, booking_ids=booking_ids
     )
-    return [_row(booking, read) for booking in read.bookings]
+    rows = [_row(booking, read) for booking in read.bookings]
+    for row in rows:
+        row.version = version
+    return rows
+
+
+def read_version() -> int:
+    """Now, as a row's version: microseconds since the epoch (the web processes share a clock)."""
+    return time.time_ns() // 1000
 
 
 def _row(booking: Booking, read: selectors.RosterRead) -> RosterRow:
@@ -407,6 +429,15 @@ def row_actions_attach(*, rows: list[RosterRow], session: Session) -> list[Roste
     return rows
 
 
+@dataclass(frozen=True)
+class RowHtml:
+    """One rendered row: its ``<tbody>``, and the digest of what it shows (its ``data-digest``)."""
+
+    booking_id: int
+    html: str
+    digest: str
+
+
 def rows_html(
     *,
     request: HttpRequest,
@@ -420,6 +451,31 @@ def rows_html(
     """The rows' ``<tbody>`` elements, from the Jinja2 row template (``templates/jinja2/roster/
     row.html``). ``row_error``, ``part_form`` and ``part_open`` are for a single row: a refused
     action's message, the part-payment prompt with its error, or open."""
+    rendered = rows_rendered(
+        request=request,
+        session=session,
+        rows=rows,
+        highlight=highlight,
+        row_error=row_error,
+        part_form=part_form,
+        part_open=part_open,
+    )
+    return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (autoescaped)
+
+
+def rows_rendered(
+    *,
+    request: HttpRequest,
+    session: Session,
+    rows: list[RosterRow],
+    highlight: int | None = None,
+    row_error: str = "",
+    part_form: forms.Form | None = None,
+    part_open: bool = False,
+) -> list[RowHtml]:
+    """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
+    ``data-digest``. The digest leaves out what differs between two renders of the same row —
+    the CSRF token and the form token — so it changes exactly when what the row shows does."""
     template = engines["jinja2"].env.get_template("roster/row.html")
     part = None
     if part_form is not None:
@@ -427,17 +483,70 @@ def rows_html(
         part = {"value": field.value() or "", "errors": list(field.errors)}
     elif part_open:
         part = {"value": "", "errors": []}
+    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     context = {
         "session": session,
         "highlight": highlight,
         "row_error": row_error,
         "part": part,
-        # one hidden field for every form of every row, made once
-        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+        "csrf_input": csrf_input,  # one hidden field for every form of every row, made once
         "can_override": request.user.has_perm(roles.OVERRIDE_CAPACITY),
         "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
     }
-    return mark_safe("".join(template.render(context, row=row) for row in rows))  # noqa: S308 (autoescaped)
+    rendered = []
+    for row in rows:
+        html = template.render(context, row=row)
+        digest = row_digest(html.replace(csrf_input, "").replace(row.key, ""))
+        opening = f'<tbody id="roster-row-{row.pk}"'
+        stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
+        rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))
+    return rendered
+
+
+def row_digest(html: str) -> str:
+    """A short digest of a row's HTML: 48 bits, eight URL-safe characters."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(html.encode(), digest_size=6).digest()).decode()
+
+
+# --- the refresh: which rows the page holds, which of them changed ----------------------------------
+
+# What a page's refresh sends of its rows (static/js/app.js, the roster refresh): "pk.digest,…".
+PAGE_ROWS_HEADER = "X-Roster-Rows"
+_PAGE_ROW = re.compile(r"(\d{1,18})\.([\w-]{8})")
+MAX_PAGE_ROWS = 2000
+
+
+def page_rows_parse(value: str | None) -> dict[int, str] | None:
+    """Booking pk → digest of the rows a page holds, from its refresh's header; None when there
+    is no header, or one that cannot be read (then the page gets the whole list)."""
+    if value is None:
+        return None
+    pairs = [part.strip() for part in value.split(",")] if value.strip() else []
+    if len(pairs) > MAX_PAGE_ROWS:
+        return None
+    rows: dict[int, str] = {}
+    for pair in pairs:
+        match = _PAGE_ROW.fullmatch(pair)
+        if match is None or int(match[1]) in rows:
+            return None
+        rows[int(match[1])] = match[2]
+    return rows
+
+
+def rows_changed(rendered: list[RowHtml], page: Mapping[int, str]) -> list[RowHtml] | None:
+    """The rows of ``rendered`` whose digest differs from the page's (``page_rows_parse``); None
+    when the page holds other rows than these (someone came or went: it needs the whole list,
+    in order)."""
+    if {row.booking_id for row in rendered} != page.keys():
+        return None
+    return [row for row in rendered if page[row.booking_id] != row.digest]
+
+
+def out_of_band(rows: list[RowHtml]) -> SafeString:
+    """``rows`` as htmx out-of-band swaps: each replaces the page's row of the same id."""
+    return mark_safe(  # noqa: S308 (the rows are rendered autoescaped)
+        "".join(row.html.replace("<tbody ", '<tbody hx-swap-oob="true" ', 1) for row in rows)
+    )
 
 
 def one_row(request: HttpRequest, session: Session, booking_id: int) -> RosterRow | None:
@@ -458,14 +567,17 @@ def rows_context(
     highlight: int | None = None,
 ) -> dict[str, object]:
     """What the ``roster-rows`` partial needs: the rows with their desk actions, rendered (the
-    roster, and the desk views that re-render the whole list: a walk-in, check in all)."""
+    roster, and the desk views that re-render the whole list: a walk-in, check in all), and
+    each rendered row (``rendered``), for the refresh to send only those that changed."""
     rows = row_list(session=session, search=search, include_cancelled=include_cancelled)
     desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
     row_actions_attach(rows=rows, session=session)
+    rendered = rows_rendered(request=request, session=session, rows=rows, highlight=highlight)
     return {
         "session": session,
         "rows": rows,
-        "rows_html": rows_html(request=request, session=session, rows=rows, highlight=highlight),
+        "rendered": rendered,
+        "rows_html": mark_safe("".join(row.html for row in rendered)),  # noqa: S308 (autoescaped)
         "count": roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,

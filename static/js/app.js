@@ -29,6 +29,76 @@ window.deskIdle = () =>
 // The roster reloads its rows while any of them waits for Wix and nobody is busy with it.
 window.rosterWaiting = () => deskIdle() && !!document.querySelector("#roster-rows .badge.is-pending");
 
+// ---- Roster refresh: only the rows that changed, never over a newer answer ------------------
+// Every roster row (<tbody id="roster-row-N">) carries data-version, when the server began the
+// read it was drawn from, and data-digest, a digest of what it shows (bookings_app/roster_rows.py).
+
+// The refresh tells the server which rows the page holds ("pk.digest,…"), which then answers
+// with just the rows that changed (out of band) or 204 when none did. A very long roster would
+// outgrow a request header: it gets the whole list, as a page without JavaScript's help would.
+const ROSTER_ROWS_SENT_AT_MOST = 600;
+document.addEventListener("htmx:configRequest", (event) => {
+  const elt = event.detail.elt;
+  if (!(elt instanceof Element) || elt.id !== "roster-rows") return;
+  const rows = elt.querySelectorAll("tbody[data-digest]");
+  if (rows.length > ROSTER_ROWS_SENT_AT_MOST) return;
+  event.detail.headers["X-Roster-Rows"] = Array.from(
+    rows,
+    (row) => `${row.id.replace("roster-row-", "")}.${row.dataset.digest}`,
+  ).join(",");
+});
+
+// A tap on a row stops a refresh on its way: what it would bring was read before the tap.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  const rows = document.getElementById("roster-rows");
+  if (!rows || !(elt instanceof Element) || elt === rows || !rows.contains(elt)) return;
+  if (rows.classList.contains("htmx-request") && window.htmx) window.htmx.trigger(rows, "htmx:abort");
+});
+
+// Whatever comes back, a row is never replaced by an older one: a refresh read before a tap
+// (or a search answer overtaken by one) must not put back the row as it was before the tap.
+const rowVersion = (row) => Number(row && row.getAttribute && row.getAttribute("data-version")) || 0;
+const isRosterRow = (elt) => elt instanceof Element && elt.matches("tbody[id^='roster-row-']");
+
+// …a row sent out of band (the refresh's changed rows)
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail;
+  if (!isRosterRow(target)) return;
+  const incoming = fragment && (fragment.firstElementChild || fragment);
+  if (rowVersion(incoming) < rowVersion(target)) event.detail.shouldSwap = false;
+});
+
+// …a row's own answer, and a whole list: the page's newer rows stay (moved back in after the
+// swap, so an Undo countdown keeps running).
+const keptRows = new Map();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (!detail.shouldSwap || typeof detail.serverResponse !== "string") return;
+  if (isRosterRow(detail.target)) {
+    const version = /data-version="(\d+)"/.exec(detail.serverResponse.slice(0, 400));
+    if (version && Number(version[1]) < rowVersion(detail.target)) detail.shouldSwap = false;
+  } else if (detail.target instanceof Element && detail.target.id === "roster-rows") {
+    const template = document.createElement("template");
+    template.innerHTML = detail.serverResponse;
+    template.content.querySelectorAll("tbody[data-version]").forEach((incoming) => {
+      const current = document.getElementById(incoming.id);
+      if (!isRosterRow(current) || rowVersion(current) <= rowVersion(incoming)) return;
+      keptRows.set(incoming.id, current);
+      incoming.replaceChildren();
+      incoming.setAttribute("data-kept", "");
+    });
+    if (keptRows.size) detail.serverResponse = template.innerHTML;
+  }
+});
+document.addEventListener("htmx:afterSwap", () => {
+  keptRows.forEach((row, id) => {
+    const placeholder = document.getElementById(id);
+    if (placeholder && placeholder.hasAttribute("data-kept")) placeholder.replaceWith(row);
+  });
+  keptRows.clear();
+});
+
 // Undo buttons count down their window (data-expires-in seconds) and go when it closes:
 // after that the worker may already have sent the change to Wix.
 function startUndoCountdowns(root) {

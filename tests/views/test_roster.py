@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings_app import roster_rows
-from bookings_app.models import Attendance, Booking, Payment, Service
+from bookings_app.models import Attendance, Booking, DeskAction, Payment, Service
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -345,3 +346,133 @@ def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(de
     row = row_html(desk_client.get(url(session)).content.decode(), booking)
 
     assert f'<strong class="name" title="{long} X">{long} X</strong>' in row
+
+
+# --- the refresh while rows wait for Wix: only what changed (issue 10, items 1 and 16) ----------------
+
+REFRESH = {"HX-Request": "true", "HX-Trigger": "roster-rows"}
+STAMP = re.compile(r'<tbody id="roster-row-(\d+)" data-version="(\d+)" data-digest="([\w-]+)"')
+
+
+def page_rows(content: str) -> str:
+    """What the page's refresh sends of its rows (``X-Roster-Rows``): "pk.digest,…"."""
+    return ",".join(f"{pk}.{digest}" for pk, _, digest in STAMP.findall(content))
+
+
+def versions(content: str) -> dict[int, int]:
+    return {int(pk): int(version) for pk, version, _ in STAMP.findall(content)}
+
+
+def refresh(client, session, rows: str, **query):
+    return client.get(url(session), query, headers={**REFRESH, "X-Roster-Rows": rows})
+
+
+@pytest.fixture
+def waiting(session) -> dict[str, Booking]:
+    """Three people; Bo's cash waits for Wix."""
+    people = {n: person(session, n, f"{n}son") for n in ("Ann", "Cy")}
+    people["Bo"] = person(session, "Bo", "Boson", payment_status="PAID", pending_sync=True)
+    factories.DeskActionFactory(booking=people["Bo"])
+    return people
+
+
+def _wix_confirms(booking: Booking) -> None:
+    DeskAction.objects.filter(booking=booking).update(status=DeskAction.Status.SYNCED)
+    DeskAction.refresh_pending(booking.pk)
+
+
+def test_a_refresh_when_nothing_changed_is_204_and_empty(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+
+    response = refresh(desk_client, session, rows)
+
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_refresh_sends_only_the_rows_that_changed_out_of_band_with_the_counts(desk_client, session, waiting):
+    full = desk_client.get(url(session)).content.decode()
+    _wix_confirms(waiting["Bo"])
+
+    response = refresh(desk_client, session, page_rows(full))
+
+    assert response.status_code == 200 and response.headers["HX-Reswap"] == "none"
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<tbody hx-swap-oob="true" id="roster-row-{waiting["Bo"].pk}" data-version=')
+    assert content.count("<tbody") == 1
+    assert "waiting for Wix" not in content and "Bo Boson" in content
+    assert '<p id="roster-count" hx-swap-oob="true"' in content and "3 booked" in content
+    assert '<span id="head-count" class="head-count" title="Checked in / booked" hx-swap-oob="true">' in content
+    assert 'id="roster-rows"' not in content
+
+
+def test_a_refresh_sends_the_whole_list_when_someone_came_or_went(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+    person(session, "Di", "Dunn")
+
+    came = refresh(desk_client, session, rows)
+    Booking.objects.filter(pk=waiting["Ann"].pk).update(status="CANCELED")
+    went = refresh(desk_client, session, page_rows(came.content.decode()))
+
+    for response in (came, went):
+        assert response.status_code == 200 and "HX-Reswap" not in response.headers
+        assert response.content.decode().lstrip().startswith('<section id="roster-rows"')
+    assert "Di Dunn" in came.content.decode() and "Ann Annson" not in went.content.decode()
+
+
+def test_a_refresh_keeps_to_the_search(desk_client, session, waiting):
+    found = desk_client.get(url(session), {"q": "boson"}, headers={"HX-Request": "true"}).content.decode()
+    assert page_rows(found).count(".") == 1
+
+    assert refresh(desk_client, session, page_rows(found), q="boson").status_code == 204
+    _wix_confirms(waiting["Bo"])
+    assert "waiting for Wix" not in refresh(desk_client, session, page_rows(found), q="boson").content.decode()
+
+
+@pytest.mark.parametrize(
+    "rows", ["garbage", "1.", ".abc", "x.abcdefgh", "1.abcdefgh,1.abcdefgh", "1" * 30 + ".abcdefgh", "1.ab cd"]
+)
+def test_a_refresh_with_rows_it_cannot_read_gets_the_whole_list(desk_client, session, waiting, rows):
+    response = refresh(desk_client, session, rows)
+
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section id="roster-rows"')
+
+
+def test_a_page_load_ignores_the_rows_header(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+
+    response = desk_client.get(url(session), headers={"X-Roster-Rows": rows})
+
+    assert response.status_code == 200 and "<html" in response.content.decode()
+    assert "X-Roster-Rows" in response.headers["Vary"]
+
+
+def test_a_row_answer_is_newer_than_a_refresh_read_before_it(desk_client, session, waiting):
+    """The page keeps a row answer over an older refresh's row (static/js/app.js compares the
+    rows' versions): a tap's answer is always read after the tap, so it is newer than any
+    refresh read before it."""
+    ann = waiting["Ann"]
+    before = versions(desk_client.get(url(session), headers={"HX-Request": "true"}).content.decode())
+
+    answer = desk_client.post(
+        reverse("desk_pay", args=[session.ref, ann.pk]),
+        {"method": "CASH", "idempotency_key": "k" * 20},
+        headers={"HX-Request": "true"},
+    )
+    after = versions(refresh(desk_client, session, "").content.decode())
+
+    assert before[ann.pk] < versions(answer.content.decode())[ann.pk] < after[ann.pk]
+
+
+def test_the_refresh_costs_no_more_queries_than_the_whole_list_whatever_the_size(client, desk_user):
+    counts = []
+    for size in (10, 100):
+        session = factories.SessionFactory(start=START)
+        _fill(session, size)
+        client.force_login(desk_user)
+        rows = page_rows(client.get(url(session)).content.decode())
+        with CaptureQueriesContext(connection) as ctx:
+            assert refresh(client, session, rows).status_code == 204
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= _roster_queries(client, desk_user, session, htmx=True)
+
