@@ -476,3 +476,14 @@ def test_the_refresh_costs_no_more_queries_than_the_whole_list_whatever_the_size
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] <= _roster_queries(client, desk_user, session, htmx=True)
 
+
+def test_the_roster_goes_gzipped_to_a_browser_that_takes_it(desk_client, session, waiting):
+    import gzip
+
+    plain = desk_client.get(url(session), headers={"HX-Request": "true"})
+    packed = desk_client.get(url(session), headers={"HX-Request": "true", "Accept-Encoding": "gzip, deflate, br"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.content) < len(plain.content) / 3
+    assert "Bo Boson" in gzip.decompress(packed.content).decode()
