@@ -99,6 +99,59 @@ document.addEventListener("htmx:afterSwap", () => {
   keptRows.clear();
 });
 
+// ---- After a sync with Wix: the page shows what it brought -----------------------------------
+// The sync widget says "syncFinished" when the sync it showed is done. The page's content (and
+// the stale-sync warning above it) is fetched again and swapped in, as long as nobody is busy
+// on it: a prompt open, a field in use, a choice made but not sent. While someone is, it waits a
+// little; if they still are, a message offers the reload instead of undoing their work.
+function pageBusy(main) {
+  if (!deskIdle()) return true;
+  if (main.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return true;
+  return Array.from(main.querySelectorAll("input, textarea, select")).some((field) => {
+    if (field.type === "hidden" || field.matches("[data-search], [type=search]")) return false;
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field instanceof HTMLSelectElement) return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
+    return field.value !== field.defaultValue;
+  });
+}
+
+async function showSyncedPage(attempt = 0) {
+  const main = document.getElementById("main");
+  if (!main || !window.htmx) return;
+  if (pageBusy(main)) {
+    if (attempt < 10) {
+      setTimeout(() => showSyncedPage(attempt + 1), 2000);
+    } else {
+      const note = document.createElement("p");
+      note.className = "message info";
+      note.innerHTML = 'Synced with Wix. <a href="">Reload</a> to see what it brought.';
+      document.getElementById("messages")?.append(note);
+    }
+    return;
+  }
+  let response;
+  try {
+    response = await fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  } catch {
+    return; // offline for a moment: the page stays as it is
+  }
+  if (!response.ok || new URL(response.url).pathname !== window.location.pathname) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const freshMain = fresh.getElementById("main");
+  if (!freshMain || pageBusy(main)) return;
+  const warning = document.querySelector("body > .sync-warning");
+  const freshWarning = fresh.querySelector("body > .sync-warning");
+  if (freshWarning) {
+    if (warning) warning.replaceWith(freshWarning);
+    else main.before(freshWarning);
+  } else if (warning) {
+    warning.remove();
+  }
+  window.htmx.swap(main, freshMain.outerHTML, { swapStyle: "outerHTML" });
+  document.dispatchEvent(new CustomEvent("pageSynced"));
+}
+document.addEventListener("syncFinished", () => showSyncedPage());
+
 // Undo buttons count down their window (data-expires-in seconds) and go when it closes:
 // after that the worker may already have sent the change to Wix.
 function startUndoCountdowns(root) {

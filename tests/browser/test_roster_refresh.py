@@ -4,16 +4,20 @@ the page shows what the sync brought. Screens are saved under test-artifacts/.""
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
+from bookings_app import wix
 from bookings_app.models import Booking, Contact, DeskAction, Session
 from tests import factories
-from tests.browser.conftest import needs_chromium, screenshot, sign_in
+from tests.browser.conftest import close_db_connections, needs_chromium, screenshot, sign_in
+from wix_sandbox.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -164,3 +168,25 @@ def test_a_long_name_stops_at_the_edge_of_its_cell(tablet, desk_password):
     assert name.evaluate("el => el.scrollWidth > el.clientWidth")
     assert screenshot(page, "roster-long-name").exists()
 
+
+@pytest.mark.django_db(transaction=True)
+def test_after_sync_now_the_page_shows_what_the_sync_brought(tablet):
+    from playwright.sync_api import expect
+
+    page = tablet
+    call_command("setup_roles", stdout=io.StringIO())
+    factories.UserFactory(username="browser-manager", password="browser-manager-2026", roles=["Manager"])
+    seed_demo(wix.get_sandbox())  # Wix has the swim club; the mirror has nothing yet
+    sign_in(page, username="browser-manager", password="browser-manager-2026")
+    expect(page.locator("#session-list")).to_contain_text("No sessions on this day.")
+    page.evaluate("window.__sameDocument = true")
+
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#sync-widget")).to_contain_text("waiting for the background worker")
+    call_command("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", stdout=io.StringIO())
+    close_db_connections()
+
+    expect(page.locator("#session-list li.session").first).to_be_visible(timeout=15_000)
+    expect(page.locator("#sync-widget")).to_contain_text("Synced")
+    assert page.evaluate("window.__sameDocument") is True  # swapped in, not reloaded
+    assert screenshot(page, "today-after-sync-now").exists()
