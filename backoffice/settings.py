@@ -51,7 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files: served pre-compressed, before gzip
-    # Pages are gzipped (a 100-person roster: ~225 KB of HTML, ~20 KB gzipped). BREACH: what is
+    # Pages are gzipped (a 100-person roster: ~235 KB of HTML, ~10 KB gzipped). BREACH: what is
     # secret in a page body is the CSRF token, which Django masks afresh in every response; gzip
     # pads each response with random bytes (Heal The Breach); and the session cookie is
     # SameSite=Lax, so another site cannot make a signed-in browser fetch a page it could time.

@@ -255,10 +255,7 @@ def row_list(
     read = selectors.roster_read(
         session=session, search=search, include_cancelled=include_cancelled, booking_ids=booking_ids
     )
-    rows = [_row(booking, read) for booking in read.bookings]
-    for row in rows:
-        row.version = version
-    return rows
+    return [_row(booking, read, version) for booking in read.bookings]
 
 
 def read_version() -> int:
@@ -266,7 +263,7 @@ def read_version() -> int:
     return time.time_ns() // 1000
 
 
-def _row(booking: Booking, read: selectors.RosterRead) -> RosterRow:
+def _row(booking: Booking, read: selectors.RosterRead, version: int) -> RosterRow:
     status, attendees = read.attendance.get(booking.pk, (None, 0))
     lines = read.lines.get(booking.pk, [])
     row = RosterRow(
@@ -276,6 +273,7 @@ def _row(booking: Booking, read: selectors.RosterRead) -> RosterRow:
         attendees=attendees or 0,
         charged_to_plan=read.charged_to_plan(booking),
         currency=booking.service.currency,
+        version=version,
     )
     orders: dict[int, selectors.OrderLine] = {}
     for line in lines:
@@ -460,7 +458,7 @@ def rows_html(
         part_form=part_form,
         part_open=part_open,
     )
-    return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (autoescaped)
+    return _joined(rendered)
 
 
 def rows_rendered(
@@ -501,6 +499,10 @@ def rows_rendered(
         stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
         rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))
     return rendered
+
+
+def _joined(rendered: list[RowHtml]) -> SafeString:
+    return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (rendered autoescaped)
 
 
 def row_digest(html: str) -> str:
@@ -577,7 +579,7 @@ def rows_context(
         "session": session,
         "rows": rows,
         "rendered": rendered,
-        "rows_html": mark_safe("".join(row.html for row in rendered)),  # noqa: S308 (autoescaped)
+        "rows_html": _joined(rendered),
         "count": roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,

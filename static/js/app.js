@@ -102,13 +102,14 @@ document.addEventListener("htmx:afterSwap", () => {
 // ---- After a sync with Wix: the page shows what it brought -----------------------------------
 // The sync widget says "syncFinished" when the sync it showed is done. The page's content (and
 // the stale-sync warning above it) is fetched again and swapped in, as long as nobody is busy
-// on it: a prompt open, a field in use, a choice made but not sent. While someone is, it waits a
-// little; if they still are, a message offers the reload instead of undoing their work.
+// on it: a prompt open, a field in use, something typed or chosen in a form not sent yet (a GET
+// form's fields are in the address fetched). While someone is, it waits a little; if they still
+// are, a message offers the reload instead of undoing their work.
 function pageBusy(main) {
   if (!deskIdle()) return true;
   if (main.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return true;
   return Array.from(main.querySelectorAll("input, textarea, select")).some((field) => {
-    if (field.type === "hidden" || field.matches("[data-search], [type=search]")) return false;
+    if (field.type === "hidden" || !field.form || field.form.method === "get") return false;
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
     if (field instanceof HTMLSelectElement) return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
     return field.value !== field.defaultValue;

@@ -79,6 +79,7 @@ def test_a_tap_during_a_slow_refresh_is_not_undone_by_it(tablet, desk_password, 
     expect(row.locator("tr.info")).to_contain_text("Paid")
     expect(row.get_by_role("button", name="Undo payment")).to_be_visible()
     tapped = row.get_attribute("data-version")
+    row.locator("form.undo").evaluate("form => { form.tapped = true; }")  # to know it again
 
     def as_the_tap_left_it() -> None:
         # Checked at once, not waited for: the next refresh would mend a row put back.
@@ -113,7 +114,7 @@ def test_a_tap_during_a_slow_refresh_is_not_undone_by_it(tablet, desk_password, 
         page.locator("#roster-q").fill("a")
     page.wait_for_timeout(300)
     as_the_tap_left_it()
-    assert row.locator(".countdown").inner_text() != "8s"  # the same Undo, still counting down
+    assert row.locator("form.undo").evaluate("form => form.tapped === true")  # the same Undo, counting down
     row.evaluate("el => el.scrollIntoView({block: 'center'})")
     assert screenshot(page, "roster-tap-kept-over-slow-refresh").exists()
     page.unroute_all(behavior="ignoreErrors")

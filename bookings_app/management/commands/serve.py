@@ -63,14 +63,14 @@ class Command(BaseCommand):
             # Keep exactly one scheduled poll in the task queue (data never more than 2 minutes old).
             call_command("sync_wix", "--schedule")
             procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv
-            self._wait(procs, stop, seconds=1.0)
+            _wait(stop, seconds=1.0)
             if not stop:
                 self._welcome(port)
             while not stop and all(p.poll() is None for p in procs):
                 if opts["stop_with_parent"] and os.getppid() != parent:
                     self.stdout.write("The process that started serve has gone: stopping.")
                     break
-                self._wait(procs, stop, seconds=0.5)
+                _wait(stop, seconds=0.5)
         finally:
             _stop(procs)
             for sig, handler in previous.items():
@@ -78,12 +78,6 @@ class Command(BaseCommand):
         codes = [p.returncode for p in procs]
         if not stop and any(c not in (0, -signal.SIGTERM, None) for c in codes):
             raise SystemExit(f"a process exited with {codes}")
-
-    @staticmethod
-    def _wait(procs: list[subprocess.Popen[bytes]], stop: list[int], *, seconds: float) -> None:
-        ends = time.monotonic() + seconds
-        while not stop and time.monotonic() < ends:
-            time.sleep(0.1)
 
     def _welcome(self, port: int) -> None:
         self.stdout.write("")
@@ -94,6 +88,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {role:<11} {username} / {password}")
         self.stdout.write("Press Ctrl-C to stop the web app and the worker.")
         self.stdout.flush()
+
+
+def _wait(stop: list[int], *, seconds: float) -> None:
+    """Sleep ``seconds``, or less once a stop signal has come."""
+    ends = time.monotonic() + seconds
+    while not stop and time.monotonic() < ends:
+        time.sleep(0.1)
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
