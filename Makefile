@@ -22,11 +22,12 @@ setup: $(STAMP)
 	@mkdir -p var
 
 ## make run: set up (venv, install, migrate, roles, demo data) and start the web app + worker.
+## make passes no SIGTERM on to what it runs: serve stops the app and the worker when make is gone.
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_demo
-	$(PY) manage.py serve --port $(PORT)
+	$(PY) manage.py serve --port $(PORT) --stop-with-parent
 
 ## make test: set up and run the whole suite (browser tests run when Chromium is installed).
 test: setup

@@ -679,7 +679,7 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     htmx = {"HX-Request": "true"}
     results = {
         "today": measure(lambda: client.get(reverse("today")), check=ok_with('id="session-list"', big.title)),
-        "roster": measure(lambda: client.get(roster_url), check=ok_with('id="roster-rows"', "on the roster")),
+        "roster": measure(lambda: client.get(roster_url), check=ok_with('id="roster-rows"', 'id="roster-count"')),
     }
     roster_filter = lambda: client.get(roster_url, {"q": query}, headers=htmx)  # noqa: E731
     filter_check = ok_with('id="roster-rows"', f"matching “{query}”")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,37 @@ from bookings_app.models import Attendance, BenefitBalance, Contact, CustomerNot
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 SLOT_SALT = "desk.appointment-slot"
 SLOT_MAX_AGE = 60 * 60 * 12  # a slot picked this morning is still a fair offer this afternoon
+
+
+# --- a day (Today, Book appointment) ------------------------------------------------------------
+
+# The days a desk screen can show: each asks for the sessions from its midnight to the next and
+# links to the day before and after, so the first and the last day Python has are out of reach.
+FIRST_DAY = date.min + timedelta(days=1)
+LAST_DAY = date.max - timedelta(days=1)
+
+
+def _day_in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError("Choose a day between 2 January 0001 and 30 December 9999.", code="day_range")
+
+
+class DayField(forms.DateField):
+    """A day typed or linked as YYYY-MM-DD, one a desk screen can show."""
+
+    default_validators = [_day_in_range]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("error_messages", {"invalid": "Enter a date as YYYY-MM-DD."})
+        super().__init__(**kwargs)
+
+
+def day_neighbours(day: date) -> tuple[date | None, date | None]:
+    """The day before and the day after ``day`` that a screen may link to (None past the edge)."""
+    before = day - timedelta(days=1) if day > FIRST_DAY else None
+    after = day + timedelta(days=1) if day < LAST_DAY else None
+    return before, after
 
 
 class DeskActionForm(forms.Form):
@@ -43,18 +74,30 @@ class DeskActionForm(forms.Form):
         return ""
 
 
+class AmountField(forms.CharField):
+    """An amount of money as staff type it: "12", "7.50", "£1,234.50", "12,50" (``money.parse_amount``)."""
+
+    default_error_messages = {"invalid": "Enter an amount like 5 or 7.50."}
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        amount = money.parse_amount(text)
+        if amount is None or abs(amount) >= Decimal("1e8"):  # the mirror holds 10 figures, 2 after the point
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+
 class PaymentForm(DeskActionForm):
-    """Cash, card or cheque for what the booking owes, or a part of it."""
+    """Cash, card or cheque for what the booking owes (the row's "Cash £12.00"), or a part of it
+    (the part-payment prompt, which says so with ``part``: its amount is required)."""
 
     METHODS = [("CASH", "Cash"), ("CARD", "Card"), ("CHECK", "Cheque")]
 
     method = forms.ChoiceField(choices=METHODS, error_messages={"required": "Choose cash, card or cheque."})
-    amount = forms.DecimalField(
-        required=False,
-        max_digits=10,
-        decimal_places=2,
-        error_messages={"invalid": "Enter an amount like 5 or 7.50."},
-    )
+    part = forms.BooleanField(required=False)  # cleaned before the amount, which it makes required
+    amount = AmountField(required=False)
 
     def __init__(self, *args: Any, amount_due: Decimal | None, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +107,10 @@ class PaymentForm(DeskActionForm):
     def clean_amount(self) -> Decimal | None:
         amount = self.cleaned_data.get("amount")
         if amount is None:
+            if self.cleaned_data.get("part") and self.amount_due is not None:
+                # An empty part payment is a question, not "all of it": ask for the amount.
+                due = money.format_money(self.amount_due, self.currency)
+                raise forms.ValidationError(f"Enter the amount taken (at most {due}).", code="required")
             return None
         if amount <= 0:
             raise forms.ValidationError("Enter an amount above zero.")
@@ -283,9 +330,7 @@ class AppointmentStepForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "That service is not an appointment."},
     )
-    day = forms.DateField(
-        required=False, input_formats=["%Y-%m-%d"], error_messages={"invalid": "Enter a date as YYYY-MM-DD."}
-    )
+    day = DayField(required=False)
     slot = forms.CharField(required=False)
     q = forms.CharField(required=False, max_length=100)
 

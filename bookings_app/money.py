@@ -16,6 +16,7 @@ selector, so both can use it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ def format_money(amount: Decimal | int | str | None, currency: str = "") -> str:
     currency without a symbol), "1,234.00" (no currency), "" (None)."""
     if amount is None:
         return ""
+    currency = (currency or "").strip().upper()
     value = Decimal(str(amount)).quantize(CENT)
     sign = "-" if value < 0 else ""
     text = f"{abs(value):,.2f}"
@@ -52,12 +54,27 @@ def format_money(amount: Decimal | int | str | None, currency: str = "") -> str:
     return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
 
 
+# A comma in a typed amount: thousands ("1,234.50") where every group after one has three
+# figures, else a decimal comma ("12,50", "7,5") where one or two figures follow the only one.
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
+
+
 def parse_amount(value: Any) -> Decimal | None:
-    """An amount staff typed ("12", "£1,234.50"), or None when it is not a whole number of pence."""
+    """An amount staff typed ("12", "£1,234.50", "12,50"), or None when it is not a whole number
+    of pence or its comma could mean either thousands or pence ("1,2,3", "1.234,50")."""
     if value is None or value == "":
         return None
+    text = str(value).strip().lstrip("£€$").strip()
+    if "," in text:
+        if _DECIMAL_COMMA.fullmatch(text):
+            text = text.replace(",", ".")
+        elif _THOUSANDS.fullmatch(text):
+            text = text.replace(",", "")
+        else:
+            return None
     try:
-        amount = Decimal(str(value).strip().lstrip("£€$").replace(",", ""))
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
     if not amount.is_finite() or amount != amount.quantize(CENT):

@@ -10,11 +10,22 @@ form needs first (the amount due, the plans on offer) comes from a lighter read
 
 The row is rendered from ``templates/jinja2/roster/row.html`` (:func:`rows_html`), the one
 template kept out of Django's template language for speed: it is drawn for every participant.
+
+Every rendered row carries what the page needs to keep it current (:func:`rows_rendered`):
+``data-version``, when its read began (so the page never lets an older answer replace a newer
+one: a refresh read before a tap loses to the tap's answer), and ``data-digest``, a digest of
+what it shows (so the roster's refresh, sending back the digests it holds, gets only the rows
+that changed: :func:`rows_changed`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +58,11 @@ REVERSE_LABELS = {
 }
 PAYMENT_METHOD_LABELS = {"CASH": "Cash", "CARD": "Card", "CHECK": "Cheque"}
 _STATUS_LABELS = dict(Booking.Status.choices)
-_PAYMENT_STATUS_LABELS = dict(Booking.PaymentStatus.choices)
+# The payment badge's words: Wix's two ways of saying nothing is paid yet read the same at the
+# desk, as on the sign-in sheet.
+_PAYMENT_STATUS_LABELS = {**dict(Booking.PaymentStatus.choices), Booking.PaymentStatus.UNDEFINED: "Not paid"}
+# Wix's name for a payment it kept no method for; the desk's own record names it better.
+_GENERIC_METHOD = Payment.Method.OTHER.label
 
 
 @dataclass
@@ -70,6 +85,7 @@ class RosterRow:
     desk: DeskRowState | None = None  # filled by desk_state_attach
     urls: dict[str, str] = field(default_factory=dict)  # the row's desk action URLs, filled by row_actions_attach
     key: str = ""  # the row's form token (idempotency key), filled with ``urls``
+    version: int = 0  # when the read it was built from began, in µs since the epoch (``data-version``)
 
     @property
     def method_labels(self) -> list[str]:
@@ -103,6 +119,23 @@ class RosterRow:
     def due_text(self) -> str:
         """What is due, as the app writes money ("£12.00")."""
         return money.format_money(self.amount_due, self.currency)
+
+    @property
+    def due_note(self) -> tuple[str, str] | None:
+        """What the amount due is (the words beside it, and their title), when it is not simply
+        the order's balance: the list price, what is left of it, or a balance shared."""
+        if self.amount_due is None:
+            return None
+        if not self.due_from_order:
+            desk = self.desk
+            if (desk and (desk.unsynced_paid or desk.synced_paid)) or (
+                self.booking.payment_status == Booking.PaymentStatus.PARTIALLY_PAID
+            ):
+                return "balance", "No order yet: the service price less what has been paid"
+            return "list price", "No order yet: the service price"
+        if self.shared_order:
+            return f"order {', '.join(self.order_numbers)}", "This order pays for several bookings"
+        return None
 
     # What the roster shows, worked out once per row here rather than in the template, which
     # renders it for every row (``get_FOO_display()`` rebuilds its choices on every call).
@@ -172,18 +205,65 @@ class DeskRowState:
         return max(0, round(left))
 
 
+@dataclass(frozen=True)
+class RosterCount:
+    """The roster's count line, in the terms of the "Booked" figure on Today and in the header:
+    people taking a place (confirmed or pending bookings), the bookings they are on, and the rows
+    shown that take no place."""
+
+    booked: int  # people, as "Booked"
+    bookings: int
+    waiting_list: int = 0
+    not_confirmed: int = 0
+    cancelled: int = 0
+
+    def __str__(self) -> str:
+        head = f"{self.booked} booked"
+        if self.bookings != self.booked:
+            head += f" on {self.bookings} booking{'' if self.bookings == 1 else 's'}"
+        rest = [
+            f"{n} {words}"
+            for n, words in (
+                (self.waiting_list, "on the waiting list"),
+                (self.not_confirmed, "not confirmed"),
+                (self.cancelled, "cancelled"),
+            )
+            if n
+        ]
+        return " · ".join([head, *rest])
+
+
+def roster_count(rows: list[RosterRow]) -> RosterCount:
+    """What ``rows`` (a whole roster, not a search's) count, for the line above them."""
+    statuses = [row.booking.status for row in rows]
+    return RosterCount(
+        booked=sum(row.booking.total_participants for row in rows if row.booking.status in Booking.ACTIVE_STATUSES),
+        bookings=sum(status in Booking.ACTIVE_STATUSES for status in statuses),
+        waiting_list=statuses.count(Booking.Status.WAITING_LIST),
+        not_confirmed=statuses.count(Booking.Status.CREATED),
+        cancelled=sum(status in (Booking.Status.CANCELED, Booking.Status.DECLINED) for status in statuses),
+    )
+
+
 def row_list(
     *, session: Session, search: str = "", include_cancelled: bool = False, booking_ids: list[int] | None = None
 ) -> list[RosterRow]:
     """Everyone on ``session``'s roster as rows, by surname, filtered by name/email/phone (or
-    just ``booking_ids``): the five queries of ``selectors.roster_read``, nothing per row."""
+    just ``booking_ids``): the five queries of ``selectors.roster_read``, nothing per row. Each
+    row's ``version`` is the moment before the read: whatever was written before then, it shows."""
+    version = read_version()
     read = selectors.roster_read(
         session=session, search=search, include_cancelled=include_cancelled, booking_ids=booking_ids
     )
-    return [_row(booking, read) for booking in read.bookings]
+    return [_row(booking, read, version) for booking in read.bookings]
 
 
-def _row(booking: Booking, read: selectors.RosterRead) -> RosterRow:
+def read_version() -> int:
+    """Now, as a row's version: microseconds since the epoch (the web processes share a clock)."""
+    return time.time_ns() // 1000
+
+
+def _row(booking: Booking, read: selectors.RosterRead, version: int) -> RosterRow:
     status, attendees = read.attendance.get(booking.pk, (None, 0))
     lines = read.lines.get(booking.pk, [])
     row = RosterRow(
@@ -193,6 +273,7 @@ def _row(booking: Booking, read: selectors.RosterRead) -> RosterRow:
         attendees=attendees or 0,
         charged_to_plan=read.charged_to_plan(booking),
         currency=booking.service.currency,
+        version=version,
     )
     orders: dict[int, selectors.OrderLine] = {}
     for line in lines:
@@ -262,7 +343,11 @@ def desk_state_attach(
             for b in by_contact.get(row.contact.pk, [])
             if money.balance_covers(b, row.booking.service, participants=row.booking.total_participants)
         ]
-        state.method_labels = [*row.method_labels, *(m for m in state.method_labels if m not in row.method_labels)]
+        mirror_labels = row.method_labels
+        if state.synced_paid and _GENERIC_METHOD in mirror_labels:
+            # A payment the desk took and Wix kept without its method ("Other"): the desk's name.
+            mirror_labels = [m for m in mirror_labels if m != _GENERIC_METHOD]
+        state.method_labels = [*mirror_labels, *(m for m in state.method_labels if m not in mirror_labels)]
         state.quiet = (
             row.amount_due is None
             and row.attendance == Attendance.Status.ATTENDED
@@ -342,6 +427,15 @@ def row_actions_attach(*, rows: list[RosterRow], session: Session) -> list[Roste
     return rows
 
 
+@dataclass(frozen=True)
+class RowHtml:
+    """One rendered row: its ``<tbody>``, and the digest of what it shows (its ``data-digest``)."""
+
+    booking_id: int
+    html: str
+    digest: str
+
+
 def rows_html(
     *,
     request: HttpRequest,
@@ -355,6 +449,31 @@ def rows_html(
     """The rows' ``<tbody>`` elements, from the Jinja2 row template (``templates/jinja2/roster/
     row.html``). ``row_error``, ``part_form`` and ``part_open`` are for a single row: a refused
     action's message, the part-payment prompt with its error, or open."""
+    rendered = rows_rendered(
+        request=request,
+        session=session,
+        rows=rows,
+        highlight=highlight,
+        row_error=row_error,
+        part_form=part_form,
+        part_open=part_open,
+    )
+    return _joined(rendered)
+
+
+def rows_rendered(
+    *,
+    request: HttpRequest,
+    session: Session,
+    rows: list[RosterRow],
+    highlight: int | None = None,
+    row_error: str = "",
+    part_form: forms.Form | None = None,
+    part_open: bool = False,
+) -> list[RowHtml]:
+    """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
+    ``data-digest``. The digest leaves out what differs between two renders of the same row —
+    the CSRF token and the form token — so it changes exactly when what the row shows does."""
     template = engines["jinja2"].env.get_template("roster/row.html")
     part = None
     if part_form is not None:
@@ -362,17 +481,74 @@ def rows_html(
         part = {"value": field.value() or "", "errors": list(field.errors)}
     elif part_open:
         part = {"value": "", "errors": []}
+    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     context = {
         "session": session,
         "highlight": highlight,
         "row_error": row_error,
         "part": part,
-        # one hidden field for every form of every row, made once
-        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+        "csrf_input": csrf_input,  # one hidden field for every form of every row, made once
         "can_override": request.user.has_perm(roles.OVERRIDE_CAPACITY),
         "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
     }
-    return mark_safe("".join(template.render(context, row=row) for row in rows))  # noqa: S308 (autoescaped)
+    rendered = []
+    for row in rows:
+        html = template.render(context, row=row)
+        digest = row_digest(html.replace(csrf_input, "").replace(row.key, ""))
+        opening = f'<tbody id="roster-row-{row.pk}"'
+        stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
+        rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))
+    return rendered
+
+
+def _joined(rendered: list[RowHtml]) -> SafeString:
+    return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (rendered autoescaped)
+
+
+def row_digest(html: str) -> str:
+    """A short digest of a row's HTML: 48 bits, eight URL-safe characters."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(html.encode(), digest_size=6).digest()).decode()
+
+
+# --- the refresh: which rows the page holds, which of them changed ----------------------------------
+
+# What a page's refresh sends of its rows (static/js/app.js, the roster refresh): "pk.digest,…".
+PAGE_ROWS_HEADER = "X-Roster-Rows"
+_PAGE_ROW = re.compile(r"(\d{1,18})\.([\w-]{8})")
+MAX_PAGE_ROWS = 2000
+
+
+def page_rows_parse(value: str | None) -> dict[int, str] | None:
+    """Booking pk → digest of the rows a page holds, from its refresh's header; None when there
+    is no header, or one that cannot be read (then the page gets the whole list)."""
+    if value is None:
+        return None
+    pairs = [part.strip() for part in value.split(",")] if value.strip() else []
+    if len(pairs) > MAX_PAGE_ROWS:
+        return None
+    rows: dict[int, str] = {}
+    for pair in pairs:
+        match = _PAGE_ROW.fullmatch(pair)
+        if match is None or int(match[1]) in rows:
+            return None
+        rows[int(match[1])] = match[2]
+    return rows
+
+
+def rows_changed(rendered: list[RowHtml], page: Mapping[int, str]) -> list[RowHtml] | None:
+    """The rows of ``rendered`` whose digest differs from the page's (``page_rows_parse``); None
+    when the page holds other rows than these (someone came or went: it needs the whole list,
+    in order)."""
+    if {row.booking_id for row in rendered} != page.keys():
+        return None
+    return [row for row in rendered if page[row.booking_id] != row.digest]
+
+
+def out_of_band(rows: list[RowHtml]) -> SafeString:
+    """``rows`` as htmx out-of-band swaps: each replaces the page's row of the same id."""
+    return mark_safe(  # noqa: S308 (the rows are rendered autoescaped)
+        "".join(row.html.replace("<tbody ", '<tbody hx-swap-oob="true" ', 1) for row in rows)
+    )
 
 
 def one_row(request: HttpRequest, session: Session, booking_id: int) -> RosterRow | None:
@@ -393,15 +569,18 @@ def rows_context(
     highlight: int | None = None,
 ) -> dict[str, object]:
     """What the ``roster-rows`` partial needs: the rows with their desk actions, rendered (the
-    roster, and the desk views that re-render the whole list: a walk-in, check in all)."""
+    roster, and the desk views that re-render the whole list: a walk-in, check in all), and
+    each rendered row (``rendered``), for the refresh to send only those that changed."""
     rows = row_list(session=session, search=search, include_cancelled=include_cancelled)
     desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
     row_actions_attach(rows=rows, session=session)
+    rendered = rows_rendered(request=request, session=session, rows=rows, highlight=highlight)
     return {
         "session": session,
         "rows": rows,
-        "rows_html": rows_html(request=request, session=session, rows=rows, highlight=highlight),
-        "people": sum(row.booking.total_participants for row in rows),
+        "rendered": rendered,
+        "rows_html": _joined(rendered),
+        "count": roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,
     }

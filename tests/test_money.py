@@ -32,6 +32,8 @@ Kind = DeskAction.Kind
         ("12.5", "GBP", "£12.50"),
         (Decimal("0"), "GBP", "£0.00"),
         (Decimal("-0.001"), "GBP", "£0.00"),  # rounds to nothing: no minus sign
+        (Decimal("12"), "gbp", "£12.00"),  # however Wix spelt the currency
+        (Decimal("12"), " GBP", "£12.00"),
         (None, "GBP", ""),
     ],
 )
@@ -50,13 +52,26 @@ def test_the_template_and_jinja_filters_are_the_formatter():
 
 @pytest.mark.parametrize(
     ("typed", "amount"),
-    [("12", Decimal("12")), ("£1,234.50", Decimal("1234.50")), (" 7.5 ", Decimal("7.5")), (Decimal("3"), Decimal("3"))],
+    [
+        ("12", Decimal("12")),
+        ("£1,234.50", Decimal("1234.50")),
+        ("1,234", Decimal("1234")),
+        ("12,345,678.90", Decimal("12345678.90")),
+        (" 7.5 ", Decimal("7.5")),
+        (Decimal("3"), Decimal("3")),
+        ("12,50", Decimal("12.50")),  # a decimal comma: two figures after it cannot be thousands
+        ("12,5", Decimal("12.5")),
+        ("£0,99", Decimal("0.99")),
+        ("1,23", Decimal("1.23")),
+    ],
 )
 def test_parse_amount_reads_what_staff_type(typed, amount):
     assert money.parse_amount(typed) == amount
 
 
-@pytest.mark.parametrize("typed", [None, "", "five", "1.234", "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    "typed", [None, "", "five", "1.234", "NaN", "Infinity", "1,2,3", "12,50.00", "1.234,50", ",50", "12,"]
+)
 def test_parse_amount_refuses_what_is_not_an_amount(typed):
     assert money.parse_amount(typed) is None
 

@@ -3,6 +3,8 @@ state, and the lighter reads a desk click's form uses instead of building the ro
 
 from __future__ import annotations
 
+import re
+import time
 from decimal import Decimal
 
 import pytest
@@ -128,3 +130,53 @@ def test_a_rows_urls_and_form_token_are_made_once_per_render(session):
     assert rows[second.pk].urls["row"] == reverse("roster_row", args=[session.ref, second.pk])
     assert rows[first.pk].key.rsplit("-", 1) == [rows[second.pk].key.rsplit("-", 1)[0], str(first.pk)]
     assert not DeskAction.objects.exists()
+
+
+# --- versions and digests: what a page holds of each row (issue 10, items 1 and 16) ---------------
+
+
+def _stamps(html: str) -> dict[int, tuple[int, str]]:
+    """Booking pk → (data-version, data-digest) of every row in ``html``."""
+    found = re.findall(r'<tbody id="roster-row-(\d+)" data-version="(\d+)" data-digest="([\w-]+)"', html)
+    return {int(pk): (int(version), digest) for pk, version, digest in found}
+
+
+def _render(rf, desk_user, session: Session) -> dict[int, tuple[int, str]]:
+    request = rf.get("/")
+    request.user = desk_user
+    return _stamps(
+        roster_rows.rows_context(request=request, session=selectors.session_get(ref=session.ref))["rows_html"]
+    )
+
+
+def test_every_row_carries_when_it_was_read_and_a_digest_of_what_it_shows(rf, desk_user, session):
+    ann, bo = _booking(session, "Ann"), _booking(session, "Bo")
+
+    first = _render(rf, desk_user, session)
+    again = _render(rf, desk_user, session)  # another request: other form tokens, the same rows
+    factories.AttendanceFactory(booking=bo, session=session)
+    after = _render(rf, desk_user, session)
+
+    assert set(first) == {ann.pk, bo.pk}
+    assert len({version for version, _ in first.values()}) == 1  # one read, one version
+    assert first[ann.pk][0] < again[ann.pk][0] < after[ann.pk][0]
+    assert first[ann.pk][1] == again[ann.pk][1] == after[ann.pk][1]
+    assert first[bo.pk][1] == again[bo.pk][1] != after[bo.pk][1]
+
+
+def test_a_rows_version_is_taken_before_its_read(rf, desk_user, session, monkeypatch):
+    """A refresh whose read raced a tap must never look newer than the tap's answer: the version
+    is when the read began, not when the row was drawn."""
+    _booking(session, "Ann")
+    moments = []
+    roster_read = selectors.roster_read
+
+    def read(**kwargs):
+        moments.append(time.time_ns() // 1000)
+        return roster_read(**kwargs)
+
+    monkeypatch.setattr(selectors, "roster_read", read)
+
+    ((version, _),) = _render(rf, desk_user, session).values()
+
+    assert version <= moments[0]

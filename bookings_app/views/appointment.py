@@ -4,7 +4,7 @@ per screen state, then one POST that books it and takes the payment (``desk.walk
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -80,13 +80,14 @@ def appointment(request: HttpRequest) -> HttpResponse:
     day: date = data.get("day") or timezone.localdate()
     slot: dict[str, Any] | None = data.get("slot")
     q = (data.get("q") or "").strip()
+    prev_day, next_day = forms.day_neighbours(day)
     context: dict[str, Any] = {
         "steps": steps,
         "services": selectors.appointment_service_list(),
         "service": service,
         "day": day,
-        "prev_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
+        "prev_day": prev_day,
+        "next_day": next_day,
         "is_today": day == timezone.localdate(),
         "slot": _slot_choice(slot) if slot else None,
         "q": q,

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
+from django_htmx.http import reswap
 
 from bookings_app import roles, roster_rows
 from bookings_app.views.common import MAX_SEARCH_LENGTH, session_or_404
@@ -15,7 +16,11 @@ from bookings_app.views.common import MAX_SEARCH_LENGTH, session_or_404
 @require_GET
 def roster(request: HttpRequest, ref: str) -> HttpResponse:
     """Everyone booked on one session; ?q= filters by name, email or phone, ?cancelled=1 shows
-    cancelled and declined bookings too."""
+    cancelled and declined bookings too.
+
+    The refresh while rows wait for Wix sends the rows its page holds (``X-Roster-Rows``: each
+    row's pk and digest) and gets only what changed: 204 when nothing did; the changed rows and
+    the counts as out-of-band swaps; the whole list when someone came or went."""
     session = session_or_404(ref)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     include_cancelled = request.GET.get("cancelled") == "1"
@@ -23,9 +28,17 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
         request=request, session=session, search=search, include_cancelled=include_cancelled
     )
     partial = request.htmx and not request.htmx.history_restore_request
-    template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
-    response = TemplateResponse(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
+    page_rows = roster_rows.page_rows_parse(request.headers.get(roster_rows.PAGE_ROWS_HEADER)) if partial else None
+    changed = roster_rows.rows_changed(context["rendered"], page_rows) if page_rows is not None else None
+    if changed == []:
+        response: HttpResponse = HttpResponse(status=204)
+    elif changed:
+        context.update(changed_html=roster_rows.out_of_band(changed), out_of_band=True)
+        response = reswap(TemplateResponse(request, "roster/roster.html#roster-changes", context), "none")
+    else:
+        template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
+        response = TemplateResponse(request, template, context)
+    patch_vary_headers(response, ("HX-Request", roster_rows.PAGE_ROWS_HEADER))
     return response
 
 
@@ -66,4 +79,5 @@ def roster_print(request: HttpRequest, ref: str) -> HttpResponse:
     """A sign-in sheet for the session: name, phone, paid?, and a column to sign."""
     session = session_or_404(ref)
     rows = roster_rows.row_list(session=session)
-    return TemplateResponse(request, "roster/print.html", {"session": session, "rows": rows})
+    context = {"session": session, "rows": rows, "count": roster_rows.roster_count(rows)}
+    return TemplateResponse(request, "roster/print.html", context)

@@ -226,6 +226,8 @@ def check_in_all(request: HttpRequest, ref: str) -> HttpResponse:
         request=request, session=session, search=search, include_cancelled=request.POST.get("cancelled") == "1"
     )
     context["rows_error"] = error
+    if not error:
+        context["rows_message"] = f"Checked in {_people(len(actions))}."
     response = TemplateResponse(request, "roster/roster.html#roster-rows", context, status=status)
     if status == 200:
         trigger_client_event(response, ROSTER_CHANGED)

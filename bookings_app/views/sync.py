@@ -18,6 +18,9 @@ from bookings_app import roles, tasks
 from bookings_app.models import SyncState
 from bookings_app.services import sync
 
+# htmx event: the sync the widget showed is done; the page fetches its content again (app.js).
+SYNC_FINISHED = "syncFinished"
+
 
 @dataclass(frozen=True)
 class SyncWidget:
@@ -65,7 +68,10 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     """Queue a full sync with Wix; htmx gets the progress widget, which polls until done."""
     queued = tasks.sync_request(user=request.user)
     if request.htmx:
-        return trigger_client_event(_widget_response(request, _widget()), "syncStarted")
+        widget = _widget()
+        response = trigger_client_event(_widget_response(request, widget), "syncStarted")
+        # Done already (a task backend that runs at once): nothing will poll to say so later.
+        return response if widget.busy else trigger_client_event(response, SYNC_FINISHED)
     if queued:
         messages.info(request, "Sync with Wix started. The page shows the new data once it has finished.")
     else:
@@ -86,7 +92,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         response = _widget_response(request, widget)
         if not widget.busy:
-            response = trigger_client_event(response, "syncFinished")
+            response = trigger_client_event(response, SYNC_FINISHED)
         return response
     order = {kind: i for i, kind in enumerate(sync.ALL_KINDS)}
     states = sorted(SyncState.objects.all(), key=lambda s: order.get(s.kind, len(order)))

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -7,17 +7,13 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from bookings_app import forms as desk_forms
 from bookings_app import roles, selectors
 from bookings_app.models import Service, StaffMember
 
 
 class TodayFilterForm(forms.Form):
-    date = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
-    )
+    date = desk_forms.DayField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     service = forms.ModelChoiceField(
         queryset=Service.objects.filter(hidden=False), required=False, empty_label="All services"
     )
@@ -43,13 +39,14 @@ def today(request: HttpRequest) -> HttpResponse:
         service_id=service.pk if service else None,
         staff_id=staff.pk if staff else None,
     )
+    prev_day, next_day = desk_forms.day_neighbours(day)
     filters = {k: v for k, v in (("service", service and service.pk), ("staff", staff and staff.pk)) if v}
     context = {
         "form": form,
         "day": day,
         "is_today": day == timezone.localdate(),
-        "prev_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
+        "prev_day": prev_day,
+        "next_day": next_day,
         "filters": filters,
         "sessions": sessions,
     }

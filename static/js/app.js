@@ -29,6 +29,130 @@ window.deskIdle = () =>
 // The roster reloads its rows while any of them waits for Wix and nobody is busy with it.
 window.rosterWaiting = () => deskIdle() && !!document.querySelector("#roster-rows .badge.is-pending");
 
+// ---- Roster refresh: only the rows that changed, never over a newer answer ------------------
+// Every roster row (<tbody id="roster-row-N">) carries data-version, when the server began the
+// read it was drawn from, and data-digest, a digest of what it shows (bookings_app/roster_rows.py).
+
+// The refresh tells the server which rows the page holds ("pk.digest,…"), which then answers
+// with just the rows that changed (out of band) or 204 when none did. A very long roster would
+// outgrow a request header: it gets the whole list, as a page without JavaScript's help would.
+const ROSTER_ROWS_SENT_AT_MOST = 600;
+document.addEventListener("htmx:configRequest", (event) => {
+  const elt = event.detail.elt;
+  if (!(elt instanceof Element) || elt.id !== "roster-rows") return;
+  const rows = elt.querySelectorAll("tbody[data-digest]");
+  if (rows.length > ROSTER_ROWS_SENT_AT_MOST) return;
+  event.detail.headers["X-Roster-Rows"] = Array.from(
+    rows,
+    (row) => `${row.id.replace("roster-row-", "")}.${row.dataset.digest}`,
+  ).join(",");
+});
+
+// A tap on a row stops a refresh on its way: what it would bring was read before the tap.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  const rows = document.getElementById("roster-rows");
+  if (!rows || !(elt instanceof Element) || elt === rows || !rows.contains(elt)) return;
+  if (rows.classList.contains("htmx-request") && window.htmx) window.htmx.trigger(rows, "htmx:abort");
+});
+
+// Whatever comes back, a row is never replaced by an older one: a refresh read before a tap
+// (or a search answer overtaken by one) must not put back the row as it was before the tap.
+const rowVersion = (row) => Number(row && row.getAttribute && row.getAttribute("data-version")) || 0;
+const isRosterRow = (elt) => elt instanceof Element && elt.matches("tbody[id^='roster-row-']");
+
+// …a row sent out of band (the refresh's changed rows)
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail;
+  if (!isRosterRow(target)) return;
+  const incoming = fragment && (fragment.firstElementChild || fragment);
+  if (rowVersion(incoming) < rowVersion(target)) event.detail.shouldSwap = false;
+});
+
+// …a row's own answer, and a whole list: the page's newer rows stay (moved back in after the
+// swap, so an Undo countdown keeps running).
+const keptRows = new Map();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (!detail.shouldSwap || typeof detail.serverResponse !== "string") return;
+  if (isRosterRow(detail.target)) {
+    const version = /data-version="(\d+)"/.exec(detail.serverResponse.slice(0, 400));
+    if (version && Number(version[1]) < rowVersion(detail.target)) detail.shouldSwap = false;
+  } else if (detail.target instanceof Element && detail.target.id === "roster-rows") {
+    const template = document.createElement("template");
+    template.innerHTML = detail.serverResponse;
+    template.content.querySelectorAll("tbody[data-version]").forEach((incoming) => {
+      const current = document.getElementById(incoming.id);
+      if (!isRosterRow(current) || rowVersion(current) <= rowVersion(incoming)) return;
+      keptRows.set(incoming.id, current);
+      incoming.replaceChildren();
+      incoming.setAttribute("data-kept", "");
+    });
+    if (keptRows.size) detail.serverResponse = template.innerHTML;
+  }
+});
+document.addEventListener("htmx:afterSwap", () => {
+  keptRows.forEach((row, id) => {
+    const placeholder = document.getElementById(id);
+    if (placeholder && placeholder.hasAttribute("data-kept")) placeholder.replaceWith(row);
+  });
+  keptRows.clear();
+});
+
+// ---- After a sync with Wix: the page shows what it brought -----------------------------------
+// The sync widget says "syncFinished" when the sync it showed is done. The page's content (and
+// the stale-sync warning above it) is fetched again and swapped in, as long as nobody is busy
+// on it: a prompt open, a field in use, something typed or chosen in a form not sent yet (a GET
+// form's fields are in the address fetched). While someone is, it waits a little; if they still
+// are, a message offers the reload instead of undoing their work.
+function pageBusy(main) {
+  if (!deskIdle()) return true;
+  if (main.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return true;
+  return Array.from(main.querySelectorAll("input, textarea, select")).some((field) => {
+    if (field.type === "hidden" || !field.form || field.form.method === "get") return false;
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field instanceof HTMLSelectElement) return Array.from(field.options).some((o) => o.selected !== o.defaultSelected);
+    return field.value !== field.defaultValue;
+  });
+}
+
+async function showSyncedPage(attempt = 0) {
+  const main = document.getElementById("main");
+  if (!main || !window.htmx) return;
+  if (pageBusy(main)) {
+    if (attempt < 10) {
+      setTimeout(() => showSyncedPage(attempt + 1), 2000);
+    } else {
+      const note = document.createElement("p");
+      note.className = "message info";
+      note.innerHTML = 'Synced with Wix. <a href="">Reload</a> to see what it brought.';
+      document.getElementById("messages")?.append(note);
+    }
+    return;
+  }
+  let response;
+  try {
+    response = await fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  } catch {
+    return; // offline for a moment: the page stays as it is
+  }
+  if (!response.ok || new URL(response.url).pathname !== window.location.pathname) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const freshMain = fresh.getElementById("main");
+  if (!freshMain || pageBusy(main)) return;
+  const warning = document.querySelector("body > .sync-warning");
+  const freshWarning = fresh.querySelector("body > .sync-warning");
+  if (freshWarning) {
+    if (warning) warning.replaceWith(freshWarning);
+    else main.before(freshWarning);
+  } else if (warning) {
+    warning.remove();
+  }
+  window.htmx.swap(main, freshMain.outerHTML, { swapStyle: "outerHTML" });
+  document.dispatchEvent(new CustomEvent("pageSynced"));
+}
+document.addEventListener("syncFinished", () => showSyncedPage());
+
 // Undo buttons count down their window (data-expires-in seconds) and go when it closes:
 // after that the worker may already have sent the change to Wix.
 function startUndoCountdowns(root) {

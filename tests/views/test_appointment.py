@@ -66,6 +66,18 @@ def test_book_appointment_lists_the_free_slots_of_the_day(desk_client, massage, 
     assert ">14:00<" in content and "Sam Staff" in content and "&amp;slot=" in content
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_at_the_end_of_the_calendar_is_refused_with_a_message_not_a_500(desk_client, massage, monkeypatch, day):
+    asked = []
+    monkeypatch.setattr(desk, "appointment_slots", lambda **kw: asked.append(kw) or [])
+
+    response = desk_client.get(reverse("desk_appointment"), {"service": massage.pk, "day": day})
+
+    assert response.status_code == 422
+    assert "Choose a day between 2 January 0001 and 30 December 9999." in response.content.decode()
+    assert not asked  # Wix is not asked about a day that is refused
+
+
 def test_book_appointment_says_when_wix_cannot_list_slots(desk_client, massage, monkeypatch):
     def unreachable(**kw):
         raise BookingError("Wix can't be reached to list free slots right now.", code="wix_unreachable")

@@ -255,3 +255,12 @@ def test_a_stale_htmx_post_is_403_saying_so_and_keeps_the_page(csrf_client, staf
     content = response.content.decode()
     assert "<html" not in content and "This page is out of date" in content and "Nothing was changed" in content
     assert f'href="{reverse("login")}?next=/sessions/abc/"' in content
+
+
+def test_the_sandbox_login_page_names_the_demo_accounts_without_sending_anyone_to_a_command(client, db, settings):
+    assert settings.WIX.is_sandbox
+
+    content = client.get(reverse("login")).content.decode()
+
+    assert "desk / desk-demo-2026, manager / manager-demo-2026, admin / admin-demo-2026" in content
+    assert "manage.py" not in content and "setup_roles" not in content  # `make run` has made them already

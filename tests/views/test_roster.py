@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings_app import roster_rows
-from bookings_app.models import Attendance, Booking, Payment, Service
+from bookings_app.models import Attendance, Booking, DeskAction, Payment, Service
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Dawn swim" in content and "5 on the roster" in content
+    assert "Dawn swim" in content and "5 booked on 4 bookings · 1 not confirmed" in content
     names = ["Ann Archer", "Bo Baker", "Cy Cole", "Di Dunn", "Ed Eve"]
     assert [content.index(n) for n in names] == sorted(content.index(n) for n in names)
 
@@ -275,3 +276,215 @@ def test_roster_rows_share_the_sessions_service(django_assert_num_queries):
 
 def test_a_huge_numeric_reference_is_simply_not_found(desk_client):
     assert desk_client.get(reverse("roster", args=["9" * 30])).status_code == 404
+
+
+# --- the words and figures on the roster (issue 10, item 3) ----------------------------------------
+
+
+def test_what_is_left_after_a_part_payment_is_the_balance_not_the_list_price(desk_client, session):
+    untouched = person(session, "Ann", "Archer", payment_status="UNDEFINED")
+    part = person(session, "Bo", "Baker", payment_status="PARTIALLY_PAID")
+    factories.DeskActionFactory(booking=part, status="SYNCED", params={"method": "CASH", "amount": "4.00"})
+    waiting = person(session, "Cy", "Cole")
+    factories.DeskActionFactory(booking=waiting, params={"method": "CARD", "amount": "5.00"})
+
+    content = desk_client.get(url(session)).content.decode()
+
+    assert ">list price<" in row_html(content, untouched)
+    for booking, due in ((part, "£8.00"), (waiting, "£7.00")):
+        row = row_html(content, booking)
+        assert f'<strong class="due">{due}</strong>' in row and ">balance<" in row and "list price" not in row
+
+
+def test_a_payment_the_desk_took_is_named_by_the_desk_not_as_wix_s_other(desk_client, session):
+    booking = person(session, "Ann", "Archer", payment_status="PAID")
+    paid_with(booking, Payment.Method.OTHER)  # Wix kept no name for the desk's offline payment
+    factories.DeskActionFactory(booking=booking, status="SYNCED", params={"method": "CASH", "amount": "12.00"})
+    gift = person(session, "Bo", "Baker", payment_status="PAID")
+    paid_with(gift, Payment.Method.OTHER)  # paid some other way in Wix, nothing at the desk
+
+    content = desk_client.get(url(session)).content.decode()
+
+    ann = row_html(content, booking)
+    assert ">Cash<" in ann and ">Other<" not in ann
+    assert ">Other<" in row_html(content, gift)
+
+
+@pytest.mark.parametrize("status", ["UNDEFINED", "NOT_PAID"])
+def test_nothing_paid_reads_the_same_whatever_wix_calls_it(desk_client, session, status):
+    booking = person(session, "Ann", "Archer", payment_status=status)
+
+    row = row_html(desk_client.get(url(session)).content.decode(), booking)
+
+    assert ">Not paid<" in row and "No payment yet" not in row
+
+
+def test_the_roster_count_agrees_with_booked_and_says_what_it_counts(desk_client, session):
+    person(session, "Ann", "Archer", total_participants=2)
+    person(session, "Bo", "Baker")
+    person(session, "Cy", "Cole", status="WAITING_LIST")
+    person(session, "Di", "Dunn", status="CREATED")
+    person(session, "Gone", "Away", status="CANCELED")
+
+    content = desk_client.get(url(session)).content.decode()
+    shown = desk_client.get(url(session), {"cancelled": "1"}).content.decode()
+    printed = desk_client.get(reverse("roster_print", args=[session.ref])).content.decode()
+
+    header = '<span class="stat-label">Booked</span><span class="stat-value">3<small>/20</small>'
+    assert header in content  # 2 + 1 people: the same figure as on Today
+    count = "3 booked on 2 bookings · 1 on the waiting list · 1 not confirmed"
+    assert count in content
+    assert f"{count} · 1 cancelled" in shown
+    assert count in printed
+
+
+def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(desk_client, session):
+    long = "Maximiliana " + "Featherstonehaugh-" * 10 + "Smythe"
+    booking = factories.BookingFactory(
+        session=session, contact=factories.ContactFactory(first_name=long, last_name="X")
+    )
+
+    row = row_html(desk_client.get(url(session)).content.decode(), booking)
+
+    assert f'<strong class="name" title="{long} X">{long} X</strong>' in row
+
+
+# --- the refresh while rows wait for Wix: only what changed (issue 10, items 1 and 16) ----------------
+
+REFRESH = {"HX-Request": "true", "HX-Trigger": "roster-rows"}
+STAMP = re.compile(r'<tbody id="roster-row-(\d+)" data-version="(\d+)" data-digest="([\w-]+)"')
+
+
+def page_rows(content: str) -> str:
+    """What the page's refresh sends of its rows (``X-Roster-Rows``): "pk.digest,…"."""
+    return ",".join(f"{pk}.{digest}" for pk, _, digest in STAMP.findall(content))
+
+
+def versions(content: str) -> dict[int, int]:
+    return {int(pk): int(version) for pk, version, _ in STAMP.findall(content)}
+
+
+def refresh(client, session, rows: str, **query):
+    return client.get(url(session), query, headers={**REFRESH, "X-Roster-Rows": rows})
+
+
+@pytest.fixture
+def waiting(session) -> dict[str, Booking]:
+    """Three people; Bo's cash waits for Wix."""
+    people = {n: person(session, n, f"{n}son") for n in ("Ann", "Cy")}
+    people["Bo"] = person(session, "Bo", "Boson", payment_status="PAID", pending_sync=True)
+    factories.DeskActionFactory(booking=people["Bo"])
+    return people
+
+
+def _wix_confirms(booking: Booking) -> None:
+    DeskAction.objects.filter(booking=booking).update(status=DeskAction.Status.SYNCED)
+    DeskAction.refresh_pending(booking.pk)
+
+
+def test_a_refresh_when_nothing_changed_is_204_and_empty(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+
+    response = refresh(desk_client, session, rows)
+
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_refresh_sends_only_the_rows_that_changed_out_of_band_with_the_counts(desk_client, session, waiting):
+    full = desk_client.get(url(session)).content.decode()
+    _wix_confirms(waiting["Bo"])
+
+    response = refresh(desk_client, session, page_rows(full))
+
+    assert response.status_code == 200 and response.headers["HX-Reswap"] == "none"
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<tbody hx-swap-oob="true" id="roster-row-{waiting["Bo"].pk}" data-version=')
+    assert content.count("<tbody") == 1
+    assert "waiting for Wix" not in content and "Bo Boson" in content
+    assert '<p id="roster-count" hx-swap-oob="true"' in content and "3 booked" in content
+    assert '<span id="head-count" class="head-count" title="Checked in / booked" hx-swap-oob="true">' in content
+    assert 'id="roster-rows"' not in content
+
+
+def test_a_refresh_sends_the_whole_list_when_someone_came_or_went(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+    person(session, "Di", "Dunn")
+
+    came = refresh(desk_client, session, rows)
+    Booking.objects.filter(pk=waiting["Ann"].pk).update(status="CANCELED")
+    went = refresh(desk_client, session, page_rows(came.content.decode()))
+
+    for response in (came, went):
+        assert response.status_code == 200 and "HX-Reswap" not in response.headers
+        assert response.content.decode().lstrip().startswith('<section id="roster-rows"')
+    assert "Di Dunn" in came.content.decode() and "Ann Annson" not in went.content.decode()
+
+
+def test_a_refresh_keeps_to_the_search(desk_client, session, waiting):
+    found = desk_client.get(url(session), {"q": "boson"}, headers={"HX-Request": "true"}).content.decode()
+    assert page_rows(found).count(".") == 1
+
+    assert refresh(desk_client, session, page_rows(found), q="boson").status_code == 204
+    _wix_confirms(waiting["Bo"])
+    assert "waiting for Wix" not in refresh(desk_client, session, page_rows(found), q="boson").content.decode()
+
+
+@pytest.mark.parametrize(
+    "rows", ["garbage", "1.", ".abc", "x.abcdefgh", "1.abcdefgh,1.abcdefgh", "1" * 30 + ".abcdefgh", "1.ab cd"]
+)
+def test_a_refresh_with_rows_it_cannot_read_gets_the_whole_list(desk_client, session, waiting, rows):
+    response = refresh(desk_client, session, rows)
+
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section id="roster-rows"')
+
+
+def test_a_page_load_ignores_the_rows_header(desk_client, session, waiting):
+    rows = page_rows(desk_client.get(url(session)).content.decode())
+
+    response = desk_client.get(url(session), headers={"X-Roster-Rows": rows})
+
+    assert response.status_code == 200 and "<html" in response.content.decode()
+    assert "X-Roster-Rows" in response.headers["Vary"]
+
+
+def test_a_row_answer_is_newer_than_a_refresh_read_before_it(desk_client, session, waiting):
+    """The page keeps a row answer over an older refresh's row (static/js/app.js compares the
+    rows' versions): a tap's answer is always read after the tap, so it is newer than any
+    refresh read before it."""
+    ann = waiting["Ann"]
+    before = versions(desk_client.get(url(session), headers={"HX-Request": "true"}).content.decode())
+
+    answer = desk_client.post(
+        reverse("desk_pay", args=[session.ref, ann.pk]),
+        {"method": "CASH", "idempotency_key": "k" * 20},
+        headers={"HX-Request": "true"},
+    )
+    after = versions(refresh(desk_client, session, "").content.decode())
+
+    assert before[ann.pk] < versions(answer.content.decode())[ann.pk] < after[ann.pk]
+
+
+def test_the_refresh_costs_no_more_queries_than_the_whole_list_whatever_the_size(client, desk_user):
+    counts = []
+    for size in (10, 100):
+        session = factories.SessionFactory(start=START)
+        _fill(session, size)
+        client.force_login(desk_user)
+        rows = page_rows(client.get(url(session)).content.decode())
+        with CaptureQueriesContext(connection) as ctx:
+            assert refresh(client, session, rows).status_code == 204
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= _roster_queries(client, desk_user, session, htmx=True)
+
+
+def test_the_roster_goes_gzipped_to_a_browser_that_takes_it(desk_client, session, waiting):
+    import gzip
+
+    plain = desk_client.get(url(session), headers={"HX-Request": "true"})
+    packed = desk_client.get(url(session), headers={"HX-Request": "true", "Accept-Encoding": "gzip, deflate, br"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.content) < len(plain.content) / 3
+    assert "Bo Boson" in gzip.decompress(packed.content).decode()

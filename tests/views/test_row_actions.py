@@ -133,7 +133,7 @@ def test_part_opens_as_a_page_of_its_own_without_javascript(desk_client, session
     response = desk_client.get(f"{url('roster_row', session, booking.pk)}?part=1")
 
     content = response.content.decode()
-    assert response.status_code == 200 and "<html" in content and "<h1>Cy Cole</h1>" in content
+    assert response.status_code == 200 and "<html" in content and ">Cy Cole</h1>" in content
     assert f'<form id="part-{booking.pk}" method="post"' in content and 'name="amount"' in content
     assert f'href="{url("roster", session)}#booking-{booking.pk}"' in content  # back to the roster
 
@@ -232,7 +232,10 @@ def test_a_part_payment_leaves_the_rest_due_on_the_row(desk_client, session):
         ("20", "That is more than the £12.00 due."),
         ("0", "Enter an amount above zero."),
         ("five", "Enter an amount like 5 or 7.50."),
-        ("1.234", "Ensure that there are no more than 2 decimal places."),
+        ("1.234", "Enter an amount like 5 or 7.50."),
+        ("1,2,3", "Enter an amount like 5 or 7.50."),
+        ("", "Enter the amount taken (at most £12.00)."),
+        ("  ", "Enter the amount taken (at most £12.00)."),
     ],
 )
 def test_a_bad_part_amount_is_422_next_to_the_field_and_changes_nothing(desk_client, session, amount, message):
@@ -240,7 +243,7 @@ def test_a_bad_part_amount_is_422_next_to_the_field_and_changes_nothing(desk_cli
 
     response = desk_client.post(
         url("desk_pay", session, booking.pk),
-        {"method": "CASH", "amount": amount, "idempotency_key": key()},
+        {"method": "CASH", "amount": amount, "part": "1", "idempotency_key": key()},
         headers=HTMX,
     )
 
@@ -250,6 +253,30 @@ def test_a_bad_part_amount_is_422_next_to_the_field_and_changes_nothing(desk_cli
     assert '<details class="part-pay" open>' in content and 'aria-invalid="true"' in content
     assert "HX-Trigger" not in response.headers
     assert not DeskAction.objects.exists() and reload(booking).payment_status == "NOT_PAID"
+
+
+@pytest.mark.parametrize(("typed", "taken"), [("7,50", "7.50"), ("£7,5", "7.50"), ("1,2", "1.20")])
+def test_a_part_amount_with_a_decimal_comma_is_taken_as_pounds_and_pence(desk_client, session, typed, taken):
+    booking = person(session, "Cy", "Cole")
+
+    response = desk_client.post(
+        url("desk_pay", session, booking.pk),
+        {"method": "CASH", "amount": typed, "part": "1", "idempotency_key": key()},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert DeskAction.objects.get().params["amount"] == taken
+
+
+def test_the_part_prompt_says_it_is_a_part_payment(desk_client, session):
+    booking = person(session, "Cy", "Cole")
+
+    opened = desk_client.get(f"{url('roster_row', session, booking.pk)}?part=1", headers=HTMX).content.decode()
+
+    part_form = re.search(rf'<form id="part-{booking.pk}".*?</form>', opened, re.S).group(0)
+    assert '<input type="hidden" name="part" value="1">' in part_form
+    assert 'placeholder="at most £12.00"' in opened
 
 
 def test_a_missing_token_or_method_is_422(desk_client, session):
@@ -430,6 +457,16 @@ def test_check_in_all_without_javascript_redirects_with_the_head_count(desk_clie
     response = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, follow=True)
 
     assert "Checked in 2 people." in response.content.decode()
+
+
+def test_check_in_all_says_what_it_did_with_javascript_too(desk_client, session):
+    for n in ("Ann", "Bo"):
+        person(session, n, "Test")
+
+    content = desk_client.post(url("desk_check_in_all", session), {"idempotency_key": key()}, headers=HTMX).content
+    message = re.search(r'<p id="roster-rows-message"[^>]*>(.*?)</p>', content.decode()).group(0)
+
+    assert "Checked in 2 people." in message and "hidden" not in message
 
 
 def test_the_roster_offers_check_in_all_with_a_head_count_and_a_header_that_refreshes(desk_client, session):

@@ -133,6 +133,30 @@ def test_a_bad_date_shows_today_with_a_message(desk_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_at_the_end_of_the_calendar_is_refused_with_a_message_not_a_500(desk_client, day):
+    factories.SessionFactory(start=at(9), title="Saturday swim")
+
+    response = desk_client.get(TODAY_URL, {"date": day})
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert "Choose a day between 2 January 0001 and 30 December 9999." in content
+    assert "Saturday swim" in content  # today instead
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("day", "gone"), [("9999-12-30", "next"), ("0001-01-02", "prev")])
+def test_the_last_day_there_is_shows_without_a_link_past_it(desk_client, day, gone):
+    response = desk_client.get(TODAY_URL, {"date": day})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f'rel="{gone}"' not in content
+    assert f'rel="{"prev" if gone == "next" else "next"}"' in content
+
+
+@pytest.mark.django_db
 def test_an_unknown_service_filter_is_a_clear_error(desk_client):
     response = desk_client.get(TODAY_URL, {"service": "999999"})
 

@@ -1,4 +1,5 @@
-"""Start the web app (gunicorn) and the background worker together; Ctrl-C stops both."""
+"""Start the web app (gunicorn) and the background worker together; Ctrl-C, SIGTERM or SIGHUP to
+serve stops both, and waits for them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from django.core.management.base import BaseCommand
 
 from bookings_app import roles
 
+# What stops serve, and with it the web app and the worker: Ctrl-C, a service manager's SIGTERM,
+# the terminal going away.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
 
 class Command(BaseCommand):
     help = "Run the web app and the django-tasks worker (the embedded default of `make run`)."
@@ -22,6 +27,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument(
+            "--stop-with-parent",
+            action="store_true",
+            help="Also stop when the process that started serve exits (make run: make passes no signal on).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         port = opts["port"]
@@ -43,10 +53,33 @@ class Command(BaseCommand):
             "5",
         ]
         worker = [python, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.5"]
-        # Keep exactly one scheduled poll in the task queue (data never more than 2 minutes old).
-        call_command("sync_wix", "--schedule")
-        procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv
-        time.sleep(1.0)
+        parent = os.getppid()
+        stop: list[int] = []  # the signal that asked us to stop, once one has
+        # A signal only notes that it came: the loop below stops the children and waits for them.
+        # Python's default would end serve at once and leave gunicorn and the worker running.
+        previous = {sig: signal.signal(sig, lambda signum, _frame: stop.append(signum)) for sig in STOP_SIGNALS}
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            # Keep exactly one scheduled poll in the task queue (data never more than 2 minutes old).
+            call_command("sync_wix", "--schedule")
+            procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv
+            _wait(stop, seconds=1.0)
+            if not stop:
+                self._welcome(port)
+            while not stop and all(p.poll() is None for p in procs):
+                if opts["stop_with_parent"] and os.getppid() != parent:
+                    self.stdout.write("The process that started serve has gone: stopping.")
+                    break
+                _wait(stop, seconds=0.5)
+        finally:
+            _stop(procs)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        codes = [p.returncode for p in procs]
+        if not stop and any(c not in (0, -signal.SIGTERM, None) for c in codes):
+            raise SystemExit(f"a process exited with {codes}")
+
+    def _welcome(self, port: int) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Front Desk is running at http://127.0.0.1:{port}/"))
         if settings.WIX.is_sandbox:
@@ -54,20 +87,25 @@ class Command(BaseCommand):
             for username, password, role in roles.DEMO_USERS:
                 self.stdout.write(f"  {role:<11} {username} / {password}")
         self.stdout.write("Press Ctrl-C to stop the web app and the worker.")
+        self.stdout.flush()
+
+
+def _wait(stop: list[int], *, seconds: float) -> None:
+    """Sleep ``seconds``, or less once a stop signal has come."""
+    ends = time.monotonic() + seconds
+    while not stop and time.monotonic() < ends:
+        time.sleep(0.1)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every child still running (gunicorn and the worker finish what they are doing),
+    then wait for each; one not gone in 10 s is killed."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
         try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        codes = [p.returncode for p in procs]
-        if any(c not in (0, -signal.SIGTERM, None) for c in codes):
-            raise SystemExit(f"a process exited with {codes}")
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
