@@ -419,10 +419,12 @@ def row_actions_attach(*, rows: list[RosterRow], session: Session) -> list[Roste
     parts = {
         key: reverse(name, args=[session.ref, _ANY_BOOKING]).rpartition(marker) for key, name in ROW_ACTIONS.items()
     }
+    card_head, _, card_tail = reverse("customer_card", args=[_ANY_BOOKING]).rpartition(marker)
     render_key = secrets.token_hex(10)
     for row in rows:
         middle = f"/{row.booking.pk}/"
         row.urls = {key: head + middle + tail for key, (head, _, tail) in parts.items()}
+        row.urls["card"] = f"{card_head}/{row.contact.pk}/{card_tail}"  # the customer card
         row.key = f"{render_key}-{row.booking.pk}"
     return rows
 

@@ -27,7 +27,9 @@ window.deskIdle = () =>
   );
 
 // The roster reloads its rows while any of them waits for Wix and nobody is busy with it.
-window.rosterWaiting = () => deskIdle() && !!document.querySelector("#roster-rows .badge.is-pending");
+// Not while the "signed out / page out of date" banner shows: every refresh would be refused.
+window.rosterWaiting = () =>
+  deskIdle() && !document.getElementById("session-problem") && !!document.querySelector("#roster-rows .badge.is-pending");
 
 // ---- Roster refresh: only the rows that changed, never over a newer answer ------------------
 // Every roster row (<tbody id="roster-row-N">) carries data-version, when the server began the

@@ -488,3 +488,14 @@ def test_the_roster_goes_gzipped_to_a_browser_that_takes_it(desk_client, session
     assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
     assert len(packed.content) < len(plain.content) / 3
     assert "Bo Boson" in gzip.decompress(packed.content).decode()
+
+
+def test_each_name_opens_the_customer_card(desk_client, session):
+    ann = person(session, "Ann", "Archer")
+    bo = person(session, "Bo", "Baker")
+
+    content = desk_client.get(url(session)).content.decode()
+
+    for booking in (ann, bo):
+        card = reverse("customer_card", args=[booking.contact.pk])
+        assert f'<a class="name-link" href="{card}"' in row_html(content, booking)
