@@ -6,6 +6,7 @@ or reversed as one (``corrections.batch_undo``, ``batch_reverse``)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -182,8 +183,9 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     written with bulk inserts and updates.
     """
     ledger.require_key(idempotency_key)
+    digest = _choices_digest(rows)
     with transaction.atomic():
-        done = ledger.batch_done(idempotency_key, session=session)
+        done = _done_unless_changed(idempotency_key, session, digest)
         if done:
             return done
         bookings = {
@@ -193,7 +195,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
             .select_related("contact", "service", "session")
             .order_by("pk")  # one lock order everywhere: no deadlock between two settles
         }
-        done = ledger.batch_done(idempotency_key, session=session)
+        done = _done_unless_changed(idempotency_key, session, digest)
         if done:  # the same form, committed from another screen while we waited for the rows
             return done
         locked = _read(session, rows, bookings)
@@ -201,8 +203,32 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
         batch = _build(user=user, session=session, rows=rows, locked=locked, batch_id=idempotency_key)
         if not batch.actions:
             return []
+        for action in batch.actions:
+            action.params = {**(action.params or {}), "settle_choices": digest}
         _write(user=user, session=session, rows=rows, batch=batch, locked=locked, batch_id=idempotency_key)
     return batch.actions
+
+
+def _choices_digest(rows: list[SettleChoice]) -> str:
+    """A short digest of what the form chose, row by row: the same form sent again has the same."""
+    text = "|".join(
+        f"{r.booking_id}:{r.resolution}:{r.balance_id or ''}:{'' if r.amount is None else r.amount}:{r.check_in}"
+        for r in sorted(rows, key=lambda r: r.booking_id)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _done_unless_changed(key: str, session: Session, digest: str) -> list[DeskAction]:
+    """What an earlier commit of this form made; refused (``key_reused``) when the form now chooses
+    otherwise — a repeated key with other content is never answered as done."""
+    done = ledger.batch_done(key, session=session)
+    if any((a.params or {}).get("settle_choices") not in (None, digest) for a in done):
+        raise BookingError(
+            "This settle was already committed with other choices. Nothing was changed: reload the page "
+            "to see what was recorded, then settle what is left.",
+            code="key_reused",
+        )
+    return done
 
 
 def settle_check(*, session: Session, rows: list[SettleChoice]) -> None:

@@ -273,3 +273,27 @@ def test_owes_on_a_row_already_marked_later_adds_no_second_pay_later(desk_user) 
 
     assert [a.kind for a in actions] == [Kind.ATTENDANCE]
     assert list(DeskAction.objects.filter(kind=Kind.PAY_LATER)) == [first]
+
+
+def test_a_settle_form_sent_again_with_other_choices_is_refused_not_answered_as_done(desk_user) -> None:
+    session = settle_session(2)
+    a, b = factories.BookingFactory(session=session), factories.BookingFactory(session=session)
+    form_key = key("settle")
+    chose = [
+        desk.SettleChoice(booking_id=a.pk, resolution="cash", check_in=True),
+        desk.SettleChoice(booking_id=b.pk, resolution="owes", check_in=False),
+    ]
+    first = desk.settle_commit(user=desk_user, session=session, rows=chose, idempotency_key=form_key)
+
+    # The same form again (a double tap): the first commit, nothing new.
+    again = desk.settle_commit(user=desk_user, session=session, rows=list(chose), idempotency_key=form_key)
+    assert [x.pk for x in again] == [x.pk for x in first]
+
+    # The same key with other choices: refused loudly, nothing written.
+    before = DeskAction.objects.count()
+    changed = [chose[0], desk.SettleChoice(booking_id=b.pk, resolution="card", check_in=True)]
+    with pytest.raises(desk.BookingError) as excinfo:
+        desk.settle_commit(user=desk_user, session=session, rows=changed, idempotency_key=form_key)
+    assert excinfo.value.code == "key_reused"
+    assert "already committed with other choices" in str(excinfo.value)
+    assert DeskAction.objects.count() == before
