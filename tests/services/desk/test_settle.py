@@ -123,6 +123,7 @@ def _settle_outcome(session: Session, choices: list[desk.SettleChoice], actions:
 
     def action(a: DeskAction) -> tuple:
         params = dict(a.params)
+        params.pop("settle_choices", None)  # the settle form's own digest (a repeat with other choices is refused)
         if a.kind == Kind.PLAN_CHARGE:
             balance = balances[params.pop("balance_id")]
             assert (params.pop("pool_id"), params.pop("member_id")) == (balance.wix_id, balance.member.wix_id)
