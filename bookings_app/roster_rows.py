@@ -107,7 +107,15 @@ class RosterRow:
         return f"status-{self.booking.status.lower()}"
 
     @property
+    def money_refused(self) -> bool:
+        """Wix refused the desk's payment or plan charge of this row: what it shows until staff
+        choose is not "Paid" (the desk's own guess) but that Wix said no."""
+        return bool(self.desk and any(a.kind in DeskAction.MONEY_KINDS for a in self.desk.attention))
+
+    @property
     def payment_css(self) -> str:
+        if self.money_refused:
+            return "pay-refused"
         return f"pay-{self.booking.payment_status.lower()}{' pay-plan' if self.charged_to_plan else ''}"
 
     @property
@@ -145,7 +153,10 @@ class RosterRow:
 
     @property
     def payment_label(self) -> str:
-        """The payment badge: "Plan" for a booking charged to a plan, else the payment status."""
+        """The payment badge: "Refused by Wix" while the desk's payment waits on staff, "Plan" for a
+        booking charged to a plan, else the payment status."""
+        if self.money_refused:
+            return "Refused by Wix"
         if self.charged_to_plan:
             return "Plan"
         return _PAYMENT_STATUS_LABELS.get(self.booking.payment_status, self.booking.payment_status)
@@ -154,6 +165,8 @@ class RosterRow:
     def payment_methods(self) -> list[str]:
         """How it was paid, next to the badge: the mirror's payments then the desk's (without a
         second "Plan" beside a "Plan" badge)."""
+        if self.money_refused:
+            return []
         labels = (self.desk.method_labels if self.desk else None) or self.method_labels
         return [label for label in labels if not (self.charged_to_plan and label == "Plan")]
 

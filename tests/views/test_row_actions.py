@@ -536,6 +536,9 @@ def test_needs_attention_shows_the_message_and_the_choices_that_make_sense(desk_
     assert "Needs attention:" in row and "No credits left on 10-swim pass — take cash instead?" in row
     assert 'value="retry"' in row and 'value="cash_instead"' in row and 'value="remove"' in row
     assert 'value="override"' not in row  # only for a walk-in, only for a manager
+    # The payment badge says Wix refused it, not the desk's own "Paid · Plan" guess.
+    assert "Refused by Wix" in row and "pay-refused" in row
+    assert ">Paid<" not in row and ">Plan<" not in row
 
 
 def test_cash_from_someone_who_booked_with_their_plan_counts_as_cash_not_plan(desk_client, session):
