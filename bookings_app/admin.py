@@ -130,3 +130,24 @@ class WebhookEventAdmin(admin.ModelAdmin):
 @admin.register(models.SyncState)
 class SyncStateAdmin(admin.ModelAdmin):
     list_display = ("kind", "last_success_at", "last_incremental_at", "last_full_at", "running", "last_error_at")
+
+
+@admin.register(models.CustomerNote)
+class CustomerNoteAdmin(admin.ModelAdmin):
+    """Notes and check-in alerts staff keep in Front Desk (not in Wix)."""
+
+    list_display = ("contact", "alert", "text", "created_at", "created_by", "archived_at")
+    list_filter = ("alert",)
+    search_fields = ("text", "contact__first_name", "contact__last_name", "contact__email")
+    raw_id_fields = ("contact",)
+    readonly_fields = ("created_at", "created_by", "updated_at", "updated_by")
+
+
+@admin.register(models.EmergencyContact)
+class EmergencyContactAdmin(admin.ModelAdmin):
+    """Emergency contacts printed on the sign-in sheet (kept in Front Desk, not in Wix)."""
+
+    list_display = ("contact", "name", "phone", "relationship", "updated_at")
+    search_fields = ("name", "phone", "contact__first_name", "contact__last_name")
+    raw_id_fields = ("contact",)
+    readonly_fields = ("updated_at", "updated_by")

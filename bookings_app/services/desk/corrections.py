@@ -158,7 +158,9 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
             booking.payment_status = PS.REFUNDED
             params.update({"amount": action.params.get("amount"), "method": action.params.get("method")})
             method_label = METHOD_LABELS.get(action.params.get("method"), "")
-            summary = f"Refunded {action.params.get('amount')} {method_label} to {booking.contact}"
+            taken = money.parse_amount(action.params.get("amount"))
+            amount = money.format_money(taken, booking.service.currency) if taken is not None else "the payment"
+            summary = f"Refunded {amount} {method_label.lower()} to {booking.contact}"
             audit_action = "payment.refund"
         booking.pending_sync = True
         booking.save(update_fields=["status", "payment_status", "selected_payment_option", "pending_sync"])

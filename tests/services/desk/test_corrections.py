@@ -237,6 +237,7 @@ def test_refund_of_a_paid_order_is_recorded_in_wix_as_money_given_back(world: Wo
     assert order["paymentStatus"] == "FULLY_REFUNDED"
     refunds = world.sb.state.get("order_transactions", order["id"])["refunds"]
     assert [t["externalRefund"] for r in refunds for t in r["transactions"]] == [True]
+    assert AuditEntry.objects.filter(action="payment.refund").get().summary == "Refunded £12.00 cash to Jo Swimmer"
 
 
 # --- a batch (a settle, a check in all) taken back as one --------------------------------------------
