@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from wix_sandbox.app import BOOKINGS_APP_ID, Sandbox, SandboxRequest
-from wix_sandbox.common import dec, money_str, now_iso, price, stamp_new, touch
+from wix_sandbox.common import dec, is_guid, money_str, now_iso, price, stamp_new, touch
 from wix_sandbox.errors import SandboxError, ValidationFailed, precondition, violation
 from wix_sandbox.handlers import ecom_orders
 from wix_sandbox.handlers.ecom_checkout import OFFLINE_CHANNELS
@@ -92,11 +92,8 @@ def _has(tree: Any, path: str) -> bool:
     return True
 
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
 def get_cart(sb: Sandbox, cart_id: str) -> dict[str, Any]:
-    if not _GUID.match(cart_id or ""):
+    if not is_guid(cart_id):
         # GetCartRequest / PlaceOrderRequest: ``cartId`` is ``@format GUID`` — refused as invalid input.
         raise ValidationFailed([violation("cartId", "cartId must be a GUID", "FORMAT")])
     cart = sb.state.get("carts", cart_id)
