@@ -27,7 +27,7 @@ Kind = DeskAction.Kind
 Status = DeskAction.Status
 
 RESCHEDULE_DAYS = 62  # how far ahead the change page offers sessions (the sync mirrors two months)
-RESCHEDULE_CHOICES = 30
+RESCHEDULE_CHOICES = 16  # two weeks of a daily class, four rows on a tablet
 DESK_MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE)
 
 

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from bookings_app import forms, roles, selectors, wix
 from bookings_app.models import Booking, DeskAction, Service, Session
@@ -157,6 +157,8 @@ def waitlist_promote(request: HttpRequest, ref: str, booking_id: int) -> HttpRes
             return TemplateResponse(request, "includes/waiting_list.html", context, status=status)
         return _page(request, session, booking, status=status, promote_error=error)
     messages.success(request, f"Moved {who(booking)} from the waiting list into a place — waiting for Wix.")
+    if request.htmx and request.POST.get("from") == "waiting-list":
+        return HttpResponseClientRefresh()  # the roster again, the person among its rows
     return _go(request, roster_url(session, booking.pk))
 
 
