@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from bookings_app import money, selectors
-from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, OrderLineItem, normalise_text
+from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, normalise_text
 from bookings_app.services import ledger, mirror
 from bookings_app.services.audit import audit_record
 from bookings_app.services.errors import BookingError
@@ -173,30 +173,35 @@ def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
     ]
 
 
+# What the desk's rule reads of a booking (``money.due``): no Wix payloads.
+_OWES_FIELDS = (
+    "contact_id",
+    "payment_status",
+    "total_participants",
+    "service__price",
+    "service__currency",
+)
+
+
 def contact_owes(*, contact_ids: list[int]) -> dict[int, Decimal]:
     """Contact pk → what their NOT_PAID / PARTIALLY_PAID bookings owe by the desk's rule
     (``money.amounts_due``: the balance of the orders behind them, else the list price, less the
     desk's payments that Wix has not confirmed yet), so a customer who just paid at the desk is
-    not shown as owing. An order shared by two of their bookings counts once. Four queries."""
+    not shown as owing. An order shared by two of their bookings counts once. Three queries."""
     bookings = list(
         Booking.objects.filter(
             contact_id__in=contact_ids, payment_status__in=OWING_STATUSES, status__in=Booking.ACTIVE_STATUSES
-        ).select_related("service")
+        )
+        .select_related("service")
+        .only(*_OWES_FIELDS)
     )
     if not bookings:
         return {}
-    due = money.amounts_due(bookings)
-    order_sets: dict[int, set[int]] = defaultdict(set)
-    for booking_id, order_id in (
-        OrderLineItem.objects.filter(booking__in=bookings)
-        .exclude(order__status="CANCELED")
-        .values_list("booking_id", "order_id")
-    ):
-        order_sets[booking_id].add(order_id)
+    due, order_sets = money.amounts_due_and_orders(bookings)
     owes: dict[int, Decimal] = defaultdict(Decimal)
     counted: set[tuple[int, frozenset[int]]] = set()
     for booking in bookings:
-        orders = frozenset(order_sets.get(booking.pk, ()))
+        orders = frozenset(order_sets.get(booking.pk, {}))
         if orders:
             if (booking.contact_id, orders) in counted:
                 continue
