@@ -22,6 +22,7 @@ from bookings_app import forms, roles, selectors, wix
 from bookings_app.models import Service
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
+from bookings_app.views import appointment_week
 from bookings_app.views.common import (
     INVALID,
     REFUSED,
@@ -145,6 +146,9 @@ def _appointment_book(
     try:
         booking = book(request, data, service=service, slot=slot, new=is_new)
     except BookingError as exc:
+        if exc.code == "slot_taken":
+            # Another desk (or Wix) holds the time now: show the week as it is, to pick again.
+            return appointment_week.slot_taken_response(request, service=service, slot=slot, reason=exc.message)
         if is_new:
             form.add_error("email" if exc.code == "contact_duplicate" else None, exc.message)
         else:
