@@ -108,6 +108,8 @@ def appointment(request: HttpRequest) -> HttpResponse:
         try:
             with wix.get_wix_client(interactive=True) as client:
                 slots = desk.appointment_slots(wix=client, service=service, day=day)
+            # What another desk booked a moment ago is not in Wix yet: never offer it.
+            slots = selectors.appointment_slots_untaken(service=service, slots=slots)
         except BookingError as exc:
             context["slots_error"] = exc.message
             slots = []
