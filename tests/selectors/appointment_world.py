@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookings_app import selectors, wix
-from bookings_app.models import Booking, Contact, Service, Session, StaffMember
+from bookings_app.models import Booking, Service, StaffMember
 from bookings_app.services import desk, sync
 from bookings_app.wix import time_slots
 from tests import factories
@@ -103,7 +103,6 @@ def build_spa(*, first_monday: date = THIS_MONDAY, weeks: int = 3) -> Spa:
         report = sync.sync_full(wix=client)
     assert not report.error, report.error
     assert Service.objects.filter(wix_id=massage["id"]).exists()
-    Contact.objects.all()  # the sync reads no contacts here: walk-ins are made locally
     return Spa(sb=sb, wix_maya=maya, wix_ravi=ravi, wix_massage=massage)
 
 
@@ -118,7 +117,3 @@ def spy_on_time_slots(monkeypatch: Any) -> list[dict[str, Any]]:
 
     monkeypatch.setattr(time_slots, "list_availability_time_slots", spy)
     return sent
-
-
-def sessions_of(service: Service) -> int:
-    return Session.objects.filter(service=service).count()

@@ -342,3 +342,18 @@ def test_next_available_needs_a_service(desk_client, spa: Spa) -> None:
     response = desk_client.get(NEXT)
 
     assert response.status_code == 422 and "Choose a service." in response.content.decode()
+
+
+def test_the_grid_costs_the_same_queries_however_many_are_booked(
+    desk_client, spa: Spa, django_assert_max_num_queries
+) -> None:
+    week_page(desk_client, spa)  # Wix's answer is kept from here on
+    spa.mirrored_appointment(spa.maya, local(NEXT_MONDAY, 9))
+    with django_assert_max_num_queries(12) as few:
+        week_page(desk_client, spa)
+    for day in range(1, 6):
+        for hour in (9, 10, 11):
+            spa.mirrored_appointment(spa.maya, local(NEXT_MONDAY + timedelta(days=day), hour))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        content = week_page(desk_client, spa)
+    assert "16 booked" in content
