@@ -212,16 +212,26 @@ def amounts_due(bookings: list[Booking], *, inflight: dict[int, list[DeskAction]
     """Booking pk → what a desk action may still take, counting desk payments not in Wix yet.
     Two queries (three when a booking was part paid; ``inflight``, from
     :func:`inflight_by_booking`, saves one). Orders Wix cancelled do not count."""
+    return amounts_due_and_orders(bookings, inflight=inflight)[0]
+
+
+def amounts_due_and_orders(
+    bookings: list[Booking], *, inflight: dict[int, list[DeskAction]] | None = None
+) -> tuple[dict[int, Decimal], dict[int, dict[int, Decimal]]]:
+    """:func:`amounts_due`, and booking pk → its orders (order pk → balance) that it read."""
     ids = [b.pk for b in bookings]
     orders: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for line in (
-        OrderLineItem.objects.filter(booking_id__in=ids).exclude(order__status="CANCELED").select_related("order")
+    for booking_id, order_id, balance in (
+        OrderLineItem.objects.filter(booking_id__in=ids)
+        .exclude(order__status="CANCELED")
+        .values_list("booking_id", "order_id", "order__balance")
     ):
-        orders[line.booking_id][line.order_id] = line.order.balance
+        orders[booking_id][order_id] = balance
     if inflight is None:
         inflight = inflight_by_booking(ids)
     synced = synced_payments([b for b in bookings if b.pk not in orders], inflight)
-    return {b.pk: due(b, orders.get(b.pk), inflight.get(b.pk, []), synced) for b in bookings}
+    dues = {b.pk: due(b, orders.get(b.pk), inflight.get(b.pk, []), synced) for b in bookings}
+    return dues, orders
 
 
 def amount_due(booking: Booking) -> Decimal:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from bookings_app.views import (
     appointment,
+    appointment_week,
     auth,
     batches,
     booking_change,
@@ -52,6 +53,9 @@ urlpatterns = [
     path("sessions/<str:ref>/batches/<str:batch_id>/undo/", batches.batch_undo, name="desk_batch_undo"),
     path("sessions/<str:ref>/batches/<str:batch_id>/reverse/", batches.batch_reverse, name="desk_batch_reverse"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
+    # the appointment week grid (free times per staff member, refreshed) and "next available"
+    path("appointments/week/", appointment_week.appointment_week, name="desk_appointment_week"),
+    path("appointments/next/", appointment_week.appointment_next, name="desk_appointment_next"),
     # the customer card (by contact pk): notes and alerts, emergency contact, plans, visits, money
     path("customers/<int:contact_id>/", customer.customer_card, name="customer_card"),
     path("customers/<int:contact_id>/notes/", customer.customer_note_add, name="customer_note_add"),

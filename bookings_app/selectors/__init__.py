@@ -9,10 +9,22 @@ session's header), ``roster`` (a roster's bookings, their desk actions and plans
 ``desk`` (the desk's lookups), ``booking_changes`` (the booking change page, the
 waiting list), ``batches`` (a settle or a check in all, read as one),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
-(what ``manage.py wix_check`` settled about the live site); ``queries`` holds the query pieces
-they share.
+(what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
+week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
+bookings laid over them); ``queries`` holds the query pieces they share.
 """
 
+from bookings_app.selectors.appointment_slots import FreeSlot, appointment_availability_forget, free_slot
+from bookings_app.selectors.appointments import (
+    AppointmentWeek,
+    NextFree,
+    Week,
+    appointment_next_free,
+    appointment_slots_untaken,
+    appointment_staff_list,
+    appointment_week_read,
+    appointments_taken,
+)
 from bookings_app.selectors.batches import (
     Batch,
     BatchTotals,
@@ -78,6 +90,17 @@ from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_fa
 from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
 
 __all__ = [
+    "AppointmentWeek",
+    "FreeSlot",
+    "NextFree",
+    "Week",
+    "appointment_availability_forget",
+    "appointment_next_free",
+    "appointment_slots_untaken",
+    "appointment_staff_list",
+    "appointment_week_read",
+    "appointments_taken",
+    "free_slot",
     "DEFAULT_SYNC_INTERVAL_SECONDS",
     "KnownPlan",
     "OPEN_ACTION_STATUSES",

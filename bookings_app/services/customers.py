@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from bookings_app import selectors
+from bookings_app import money, selectors
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Member, normalise_text
 from bookings_app.services import ledger, mirror
 from bookings_app.services.audit import audit_record
@@ -173,27 +173,41 @@ def _hits(contacts: list[Contact], *, from_wix: set[int]) -> list[CustomerHit]:
     ]
 
 
+# What the desk's rule reads of a booking (``money.due``): no Wix payloads.
+_OWES_FIELDS = (
+    "contact_id",
+    "payment_status",
+    "total_participants",
+    "service__price",
+    "service__currency",
+)
+
+
 def contact_owes(*, contact_ids: list[int]) -> dict[int, Decimal]:
-    """Contact pk → what their NOT_PAID / PARTIALLY_PAID bookings owe: the balance of the orders
-    behind them, or the service price when no order is mirrored. One query (plus a prefetch)."""
-    bookings = (
+    """Contact pk → what their NOT_PAID / PARTIALLY_PAID bookings owe by the desk's rule
+    (``money.amounts_due``: the balance of the orders behind them, else the list price, less the
+    desk's payments that Wix has not confirmed yet), so a customer who just paid at the desk is
+    not shown as owing. An order shared by two of their bookings counts once. Three queries."""
+    bookings = list(
         Booking.objects.filter(
             contact_id__in=contact_ids, payment_status__in=OWING_STATUSES, status__in=Booking.ACTIVE_STATUSES
         )
         .select_related("service")
-        .prefetch_related("line_items__order")
+        .only(*_OWES_FIELDS)
     )
+    if not bookings:
+        return {}
+    due, order_sets = money.amounts_due_and_orders(bookings)
     owes: dict[int, Decimal] = defaultdict(Decimal)
-    seen_orders: set[int] = set()
+    counted: set[tuple[int, frozenset[int]]] = set()
     for booking in bookings:
-        orders = [li.order for li in booking.line_items.all() if li.order.status != "CANCELED"]
+        orders = frozenset(order_sets.get(booking.pk, {}))
         if orders:
-            for order in orders:
-                if order.pk not in seen_orders:
-                    seen_orders.add(order.pk)
-                    owes[booking.contact_id] += max(order.balance, Decimal("0"))
-        elif booking.service.price:
-            owes[booking.contact_id] += booking.service.price * booking.total_participants
+            if (booking.contact_id, orders) in counted:
+                continue
+            counted.add((booking.contact_id, orders))
+        if due[booking.pk] > 0:
+            owes[booking.contact_id] += due[booking.pk]
     return dict(owes)
 
 

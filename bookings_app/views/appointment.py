@@ -22,6 +22,7 @@ from bookings_app import forms, roles, selectors, wix
 from bookings_app.models import Service
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
+from bookings_app.views import appointment_week
 from bookings_app.views.common import (
     INVALID,
     REFUSED,
@@ -107,6 +108,8 @@ def appointment(request: HttpRequest) -> HttpResponse:
         try:
             with wix.get_wix_client(interactive=True) as client:
                 slots = desk.appointment_slots(wix=client, service=service, day=day)
+            # What another desk booked a moment ago is not in Wix yet: never offer it.
+            slots = selectors.appointment_slots_untaken(service=service, slots=slots)
         except BookingError as exc:
             context["slots_error"] = exc.message
             slots = []
@@ -145,6 +148,9 @@ def _appointment_book(
     try:
         booking = book(request, data, service=service, slot=slot, new=is_new)
     except BookingError as exc:
+        if exc.code == "slot_taken":
+            # Another desk (or Wix) holds the time now: show the week as it is, to pick again.
+            return appointment_week.slot_taken_response(request, service=service, slot=slot, reason=exc.message)
         if is_new:
             form.add_error("email" if exc.code == "contact_duplicate" else None, exc.message)
         else:

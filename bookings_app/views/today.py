@@ -49,6 +49,10 @@ def today(request: HttpRequest) -> HttpResponse:
         "next_day": next_day,
         "filters": filters,
         "sessions": sessions,
+        # The filter's options as plain pairs: Django's select widget renders a template per
+        # option, a third of this page's time.
+        "service_choices": list(form.fields["service"].queryset.values_list("pk", "name")),
+        "staff_choices": list(form.fields["staff"].queryset.values_list("pk", "name")),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "today/today.html#session-list" if partial else "today/today.html"

@@ -91,6 +91,26 @@ def test_customer_search_finds_mirror_then_wix_and_shows_plans_and_what_they_owe
     assert customers.customer_search(query="samuel")[0].contact.wix_id  # now in the mirror
 
 
+def test_customer_search_does_not_show_money_the_desk_just_took_as_owed(world: World, desk_user) -> None:
+    """The search's "Owes" follows the desk's rule: cash taken here counts at once, before Wix
+    has it (and before the next sync), as on the roster and the customer card."""
+    from bookings_app.models import Booking
+
+    sam = world.customer("Samantha", "Lake")
+    world.online_booking(sam)
+    world.mirror(sam)
+    booking = Booking.objects.get(contact__wix_id=sam["contact"]["id"])
+    assert customers.customer_search(query="sam")[0].owes == Decimal("12.00")
+
+    desk.payment_record(user=desk_user, booking=booking, method="CASH", amount=Decimal("5.00"), idempotency_key=key())
+    assert customers.customer_search(query="sam")[0].owes == Decimal("7.00")  # not in Wix yet
+    desk.payment_record(user=desk_user, booking=booking, method="CARD", amount=Decimal("7.00"), idempotency_key=key())
+    assert customers.customer_search(query="sam")[0].owes == Decimal("0")
+    world.push()
+    world.mirror(sam)
+    assert customers.customer_search(query="sam")[0].owes == Decimal("0")  # and after Wix has it
+
+
 def test_customer_search_survives_wix_being_down(world: World) -> None:
     from bookings_app.wix import WixClient
     from bookings_app.wix.client import ApiKeyAuth

@@ -160,3 +160,21 @@ def test_an_appointment_roster_links_to_booking_another(desk_client, massage):
     content = roster(desk_client, appointment)
 
     assert "Book another appointment" in content and "walk-in-panel" not in content
+
+
+def test_the_day_view_does_not_offer_a_time_another_desk_just_booked(desk_client, desk_user, monkeypatch):
+    from bookings_app import selectors
+    from tests.selectors.appointment_world import NEXT_MONDAY, build_spa, free_at, local
+
+    selectors.appointment_availability_forget()
+    spa = build_spa()
+    day = {"service": spa.massage.pk, "day": NEXT_MONDAY.isoformat()}
+    before = desk_client.get(reverse("desk_appointment"), day).content.decode()
+    assert before.count('class="button slot"') == 5  # Maya 09–11, Ravi 14–15
+
+    spa.desk_books(desk_user, free_at(spa.grid(NEXT_MONDAY), spa.maya, local(NEXT_MONDAY, 10)))
+    after = desk_client.get(reverse("desk_appointment"), day).content.decode()
+
+    assert after.count('class="button slot"') == 4
+    assert "<strong>10:00</strong>" not in after and "<strong>09:00</strong>" in after
+    selectors.appointment_availability_forget()

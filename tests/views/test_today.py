@@ -104,6 +104,20 @@ def test_filter_by_service_and_staff(desk_client):
     assert "Swim with Alex" in by_both and "Yoga" not in by_both and "someone else" not in by_both
     # the day links keep the filters
     assert f"?date=2026-11-22&amp;service={swim.pk}&amp;staff={coach.pk}" in by_both
+    # the filter shows what it filters by, and offers everything else
+    assert f'<option value="{swim.pk}" selected>Open water</option>' in by_both
+    assert f'<option value="{coach.pk}" selected>Alex Coach</option>' in by_both
+    assert f'<option value="{swim.pk}">Open water</option>' in by_staff
+    assert '<option value="">All services</option>' in by_staff
+
+
+@pytest.mark.django_db
+def test_an_unknown_service_filter_is_refused_with_a_message_and_nothing_selected(desk_client):
+    factories.ServiceFactory(name="Open water")
+    response = desk_client.get(TODAY_URL, {"service": "999999"})
+    content = response.content.decode()
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in content and " selected>" not in content
 
 
 @pytest.mark.django_db

@@ -278,7 +278,11 @@ def _reschedule_appointment(*, user: Any, booking: Booking, slot: dict[str, Any]
         raise BookingError("That time has passed: choose a later one.", code="session_required")
     staff = StaffMember.objects.filter(resource_id=slot.get("resource_id") or "").first()
     session = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
-    Service.objects.select_for_update().filter(pk=service.pk).first()  # serialise this service's bookings
+    # As a new appointment (walk_ins._appointment_session): the service's row, then the staff
+    # member's, so the clash check and the move are one step against every other desk.
+    Service.objects.select_for_update().filter(pk=service.pk).first()
+    if staff is not None:
+        StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
     clash = Booking.objects.filter(
         status__in=Booking.ACTIVE_STATUSES,
         session__start__lt=end,

@@ -319,7 +319,13 @@ def _appointment_session(*, service: Service, slot: dict[str, Any]) -> Session:
     if start is None or end is None:
         raise BookingError("The slot has no valid start and end.", code="session_required")
     staff = StaffMember.objects.filter(resource_id=slot.get("resource_id") or "").first()
-    Service.objects.select_for_update().filter(pk=service.pk).first()  # serialise bookings of this service
+    # Two desks (or two tabs) booking the same time: the clash check and the new session must be
+    # one step. Lock the service's row (every booking of it), then the staff member's (a person
+    # gives one appointment at a time, whatever the service): the second desk waits here, then
+    # sees the first one's booking and is refused. SQLite takes its write lock at BEGIN instead.
+    Service.objects.select_for_update().filter(pk=service.pk).first()
+    if staff is not None:
+        StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
     clash = Booking.objects.filter(
         status__in=Booking.ACTIVE_STATUSES,
         session__start__lt=end,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.common import local_str
-from wix_sandbox.errors import SandboxError, ValidationFailed, violation
+from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, violation
 from wix_sandbox.handlers.availability.slots import (
     check_range,
     cursor_meta,
@@ -33,6 +33,25 @@ from wix_sandbox.routing import route
 APPOINTMENT_LIMIT = 1000
 MAX_LOCATIONS = 5
 MAX_RESOURCE_TYPES = 8
+# ListAvailabilityTimeSlotsRequest's fields [SDK:bookings_availability-time-slots]. The request
+# has no query filter: these fields are its filters.
+REQUEST_FIELDS = frozenset(
+    {
+        "serviceId",
+        "fromLocalDate",
+        "toLocalDate",
+        "timeZone",
+        "locations",
+        "includeResourceTypeIds",
+        "bookable",
+        "bookingPolicyViolations",
+        "timeSlotsPerDay",
+        "cursorPaging",
+        "customerChoices",
+        "resourceTypes",
+    }
+)
+API = "ListAvailabilityTimeSlots"
 
 
 def _appointment_slot(
@@ -64,6 +83,63 @@ def _appointment_slot(
     }
 
 
+def _check_request_fields(body: dict[str, Any]) -> None:
+    """Refuse what the request does not have, and filters sent beside a cursor.
+
+    UNCONFIRMED: whether Wix answers an unknown field (``resourceIds`` belongs to Get
+    Availability Time Slot, ``staffMemberIds`` to nothing here) with a 400 or ignores it, and
+    whether it ignores or refuses filters sent with ``cursorPaging.cursor`` (the cursor carries
+    the search it continues). The sandbox takes the stricter reading both times, so a filter the
+    app believes it applied is never silently dropped.
+    """
+    unknown = sorted(name for name in body if name not in REQUEST_FIELDS)
+    if unknown:
+        raise invalid(
+            "UNSUPPORTED_FILTER_FIELD",
+            f"{API}: {', '.join(unknown)} is not a field of this request (fields: {', '.join(sorted(REQUEST_FIELDS))})",
+            {"fields": unknown},
+        )
+    paging = body.get("cursorPaging")
+    if paging is not None and not isinstance(paging, dict):
+        raise ValidationFailed([violation("cursorPaging", "cursorPaging must be an object", "FORMAT")])
+    if paging and paging.get("cursor"):
+        beside = sorted(name for name in body if name != "cursorPaging" and body[name] not in (None, [], {}))
+        if beside:
+            raise invalid(
+                "CURSOR_WITH_FILTERS",
+                f"{API}: a cursor continues the search it was made for; send it without {', '.join(beside)}",
+                {"fields": beside},
+            )
+
+
+def _string_list(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationFailed([violation(name, f"{name} must be a list of ids", "FORMAT")])
+    return value
+
+
+def _resource_types(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """``resourceTypes[{resourceTypeId, resourceIds[]}]`` (≤ 8), each item checked.
+
+    UNCONFIRMED: whether ``resourceTypeId`` may be left out; an item without it could not say
+    which of the service's resource types its ids belong to, so the sandbox refuses it."""
+    value = body.get("resourceTypes") or []
+    if not isinstance(value, list) or len(value) > MAX_RESOURCE_TYPES:
+        raise ValidationFailed([violation("resourceTypes", f"at most {MAX_RESOURCE_TYPES} resource types", "MAX_SIZE")])
+    for index, item in enumerate(value):
+        field = f"resourceTypes[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("resourceTypeId"), str) or not item["resourceTypeId"]:
+            raise ValidationFailed(
+                [violation(f"{field}.resourceTypeId", "resourceTypeId is required", "REQUIRED_FIELD")]
+            )
+        unknown = sorted(set(item) - {"resourceTypeId", "resourceIds"})
+        if unknown:
+            raise ValidationFailed([violation(f"{field}.{unknown[0]}", "not a field of ResourceType", "FORMAT")])
+        _string_list(item, "resourceIds")
+    return value
+
+
 def _resource_filter(resource_types: list[dict[str, Any]]) -> tuple[set[str] | None, set[str] | None]:
     """``resourceTypes[{resourceTypeId, resourceIds}]`` → (allowed resource ids, allowed type ids)."""
     if not resource_types:
@@ -88,19 +164,24 @@ def _appointment_params(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     locations = body.get("locations") or []
     if not isinstance(locations, list) or len(locations) > MAX_LOCATIONS:
         raise ValidationFailed([violation("locations", f"at most {MAX_LOCATIONS} locations", "MAX_SIZE")])
-    resource_types = body.get("resourceTypes") or []
-    if not isinstance(resource_types, list) or len(resource_types) > MAX_RESOURCE_TYPES:
-        raise ValidationFailed([violation("resourceTypes", f"at most {MAX_RESOURCE_TYPES} resource types", "MAX_SIZE")])
+    if not all(isinstance(loc, dict) for loc in locations):
+        raise ValidationFailed([violation("locations", "each location must be an object", "FORMAT")])
+    resource_types = _resource_types(body)
     bookable = body.get("bookable")
+    if bookable is not None and not isinstance(bookable, bool):
+        raise ValidationFailed([violation("bookable", "bookable must be true or false", "FORMAT")])
+    for name in ("bookingPolicyViolations", "customerChoices"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise ValidationFailed([violation(name, f"{name} must be an object", "FORMAT")])
     params = {
         "serviceId": service_id,
         "from": body["fromLocalDate"],
         "to": body["toLocalDate"],
         "tz": tz_name,
-        "locations": [loc.get("id") for loc in locations if isinstance(loc, dict) and loc.get("id")],
+        "locations": [loc.get("id") for loc in locations if loc.get("id")],
         "resourceTypes": resource_types,
-        "includeResourceTypeIds": body.get("includeResourceTypeIds") or [],
-        "bookable": bookable if isinstance(bookable, bool) else None,
+        "includeResourceTypeIds": _string_list(body, "includeResourceTypeIds"),
+        "bookable": bookable,
         "timeSlotsPerDay": positive_int(body, "timeSlotsPerDay", 1000),
         "policy": body.get("bookingPolicyViolations") or None,
     }
@@ -111,6 +192,7 @@ def _appointment_params(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
 @route("POST /_api/service-availability/v2/time-slots")
 def list_availability_time_slots(sb: Sandbox, req: SandboxRequest) -> dict[str, Any]:
     body = req.body
+    _check_request_fields(body)
     paging = body.get("cursorPaging") or {}
     limit = page_limit(paging, APPOINTMENT_LIMIT, APPOINTMENT_LIMIT)
     params, offset = resume_or_start(paging, lambda: _appointment_params(sb, body))
@@ -147,6 +229,10 @@ def list_availability_time_slots(sb: Sandbox, req: SandboxRequest) -> dict[str, 
             continue
         per_day[day] += 1
         slots.append(slot)
+    if params["bookable"] is None:
+        # "If bookable filter isn't specified, bookable slots are returned first" [DOC:
+        # list-availability-time-slots, Defaults]; each part stays in localStartDate order.
+        slots.sort(key=lambda s: not s["bookable"])
     page = slots[offset : offset + limit]
     has_next = len(slots) > offset + limit
     return {

@@ -107,8 +107,11 @@ def test_a_class_the_staff_member_teaches_blocks_appointments(sandbox: Sandbox, 
 
 def test_past_appointment_slots_are_not_offered(sandbox: Sandbox, massage: dict) -> None:
     make_working_hours(sandbox, massage["alex"], at(datetime(2026, 11, 21), 7), hours=4)
-    _, body = call(sandbox, "POST", SLOTS, {**monday(massage["service"]), **WEEK})
-    assert starts(body)[:3] == ["2026-11-21T09:00:00", "2026-11-21T10:00:00", "2026-11-23T09:00:00"]
+    _, body = call(sandbox, "POST", SLOTS, {**monday(massage["service"]), **WEEK, "bookable": True})
+    # Now is Saturday 09:00: 07:00 and 08:00 are gone, 09:00 is too late to book.
+    assert starts(body)[:3] == ["2026-11-21T10:00:00", "2026-11-23T09:00:00", "2026-11-23T10:00:00"]
+    _, body = call(sandbox, "POST", SLOTS, {**monday(massage["service"]), **WEEK, "bookable": False})
+    assert starts(body) == ["2026-11-21T09:00:00"]
 
 
 def test_time_between_sessions_spaces_the_slots(sandbox: Sandbox, massage: dict) -> None:
