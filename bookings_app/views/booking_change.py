@@ -248,6 +248,8 @@ def _appointment_times(booking: Booking, day: date) -> dict[str, Any]:
     try:
         with wix.get_wix_client(interactive=True) as client:
             slots = desk.appointment_slots(wix=client, service=service, day=day)
+        # What another desk booked a moment ago is not in Wix yet: never offer it.
+        slots = selectors.appointment_slots_untaken(service=service, slots=slots)
     except BookingError as exc:
         out["slots_error"] = exc.message
         return out

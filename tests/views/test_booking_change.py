@@ -356,3 +356,35 @@ def test_the_customer_card_links_each_booking_to_its_change_page(desk_client, se
 
     assert f'href="{change(session, booking)}"' in page
     assert change(session, cancelled) not in page
+
+
+def test_an_appointment_is_offered_only_times_free_in_wix_and_on_the_desk(manager_client, time_machine):
+    from bookings_app.services import desk
+    from tests.services.conftest import add_appointments, build_world, tomorrow_at
+    from tests.services.conftest import key as service_key
+
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    world = build_world()
+    massage = add_appointments(world)
+    kim, lee = world.customer("Kim"), world.customer("Lee")
+    world.mirror(kim, lee)
+    service = Service.objects.get(wix_id=massage["id"])
+    day = tomorrow_at(9).date()
+    slots = desk.appointment_slots(wix=world.wix, service=service, day=day)
+    user = factories.UserFactory(username="maker")
+    booking = desk.walk_in_create(
+        user=user, contact=world.contact(kim), service=service, slot=slots[0], idempotency_key=service_key()
+    )
+    world.push()
+    # Another desk books Lee at the fourth time: not in Wix yet.
+    desk.walk_in_create(
+        user=user, contact=world.contact(lee), service=service, slot=slots[3], idempotency_key=service_key()
+    )
+    booking.refresh_from_db()
+
+    page = manager_client.get(change(booking.session, booking) + f"?day={day:%Y-%m-%d}").content.decode()
+
+    assert "Free times" in page
+    assert f"<strong>{slots[2]['start'][11:16]}</strong>" in page
+    assert f"<strong>{slots[3]['start'][11:16]}</strong>" not in page
+    world.wix.close()
