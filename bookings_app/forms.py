@@ -467,3 +467,37 @@ class PlanSaleForm(DeskActionForm):
     def __init__(self, *args: Any, plan_ids: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [(plan_id, plan_id) for plan_id in plan_ids]
+
+
+# --- changing a booking: reschedule, cancel ---------------------------------------------------------
+
+
+class RescheduleForm(DeskActionForm):
+    """Where the booking moves: one of its class's sessions (``session``, a pk) or an appointment's
+    free time (``slot``, as the change page signed it)."""
+
+    session = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, error_messages={"invalid": "Choose a session from the list."}
+    )
+    slot = forms.CharField(required=False, max_length=4000)
+
+    def clean_slot(self) -> dict[str, Any] | None:
+        value = self.cleaned_data.get("slot")
+        if not value:
+            return None
+        slot = slot_unsign(value)
+        if slot is None:
+            raise forms.ValidationError("That time is no longer on offer: pick a time again.")
+        return slot
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("session") and not cleaned.get("slot"):
+            raise forms.ValidationError("Choose where to move the booking.", code="required")
+        return cleaned
+
+
+class CancelForm(DeskActionForm):
+    """Cancel; ``refund`` (a manager): reverse the desk's payments first."""
+
+    refund = forms.BooleanField(required=False)

@@ -27,6 +27,7 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("export_data", "Export reports as CSV or XLSX"),
     ("override_capacity", "Book people into a full session"),
     ("void_payments", "Void or undo a recorded payment or plan charge"),
+    ("cancel_bookings", "Cancel any booking (without it: only today's unpaid walk-ins made at the desk)"),
     ("view_audit", "Read the audit trail of staff actions"),
     ("run_sync", "Start a sync with Wix now"),
     ("import_data", "Import participants from a spreadsheet"),
@@ -45,6 +46,7 @@ _MANAGER_PERMS = [
     "export_data",
     "override_capacity",
     "void_payments",
+    "cancel_bookings",
     "view_audit",
     "run_sync",
 ]
@@ -66,6 +68,7 @@ VIEW_REPORTS = f"{APP_LABEL}.view_reports"
 EXPORT_DATA = f"{APP_LABEL}.export_data"
 OVERRIDE_CAPACITY = f"{APP_LABEL}.override_capacity"
 VOID_PAYMENTS = f"{APP_LABEL}.void_payments"
+CANCEL_BOOKINGS = f"{APP_LABEL}.cancel_bookings"
 VIEW_AUDIT = f"{APP_LABEL}.view_audit"
 RUN_SYNC = f"{APP_LABEL}.run_sync"
 IMPORT_DATA = f"{APP_LABEL}.import_data"

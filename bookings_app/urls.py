@@ -5,6 +5,7 @@ from bookings_app.views import (
     appointment_week,
     auth,
     batches,
+    booking_change,
     customer,
     home,
     plan_sales,
@@ -31,6 +32,17 @@ urlpatterns = [
     path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", row_actions.plan_charge, name="desk_plan"),
     path("sessions/<str:ref>/bookings/<int:booking_id>/later/", row_actions.pay_later, name="desk_later"),
     path("sessions/<str:ref>/bookings/<int:booking_id>/attendance/", row_actions.attendance, name="desk_attendance"),
+    # one booking's change page: reschedule, cancel with the policy shown, off the waiting list
+    path("sessions/<str:ref>/bookings/<int:booking_id>/change/", booking_change.booking_change, name="booking_change"),
+    path(
+        "sessions/<str:ref>/bookings/<int:booking_id>/reschedule/",
+        booking_change.booking_reschedule,
+        name="booking_reschedule",
+    ),
+    path("sessions/<str:ref>/bookings/<int:booking_id>/cancel/", booking_change.booking_cancel, name="booking_cancel"),
+    path(
+        "sessions/<str:ref>/bookings/<int:booking_id>/promote/", booking_change.waitlist_promote, name="booking_promote"
+    ),
     path("sessions/<str:ref>/check-in-all/", row_actions.check_in_all, name="desk_check_in_all"),
     path("sessions/<str:ref>/actions/<int:action_id>/undo/", row_actions.action_undo, name="desk_action_undo"),
     path("sessions/<str:ref>/actions/<int:action_id>/resolve/", row_actions.action_resolve, name="desk_action_resolve"),

@@ -120,6 +120,8 @@ class DeskAction(models.Model):
         VOID_PLAN_CHARGE = "VOID_PLAN_CHARGE", "Void plan charge"
         REFUND = "REFUND", "Refund"
         PLAN_SALE = "PLAN_SALE", "Plan sold"  # a pricing plan sold offline at the desk (no booking)
+        RESCHEDULE = "RESCHEDULE", "Reschedule"  # to another session / appointment slot of the service
+        WAITLIST_PROMOTE = "WAITLIST_PROMOTE", "Move from waiting list"  # confirmed into a freed place
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry
@@ -135,6 +137,8 @@ class DeskAction(models.Model):
     MONEY_KINDS = (Kind.PAYMENT, Kind.PLAN_CHARGE, Kind.PAY_LATER)
     # What takes back an action Wix already has (a new action that names the one it reverses).
     REVERSAL_KINDS = (Kind.CANCEL_BOOKING, Kind.VOID_PLAN_CHARGE, Kind.REFUND)
+    # Changes of where (or whether) a booking holds its place, made on the booking change page.
+    CHANGE_KINDS = (Kind.RESCHEDULE, Kind.WAITLIST_PROMOTE, Kind.CANCEL_BOOKING)
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

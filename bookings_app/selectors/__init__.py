@@ -6,7 +6,8 @@ counts come from SQL aggregates, related rows from ``select_related``/``prefetch
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
-``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one),
+``desk`` (the desk's lookups), ``booking_changes`` (the booking change page, the
+waiting list), ``batches`` (a settle or a check in all, read as one),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
@@ -30,6 +31,20 @@ from bookings_app.selectors.batches import (
     reversed_action_ids,
     session_batches,
     session_batches_undoable,
+)
+from bookings_app.selectors.booking_changes import (
+    BookingChangeRead,
+    BookingMoney,
+    ServicePolicy,
+    WaitingEntry,
+    WaitingList,
+    booking_change_read,
+    booking_changes_live,
+    booking_money_read,
+    booking_walk_in,
+    reschedule_sessions,
+    service_policy,
+    waitlist_read,
 )
 from bookings_app.selectors.customer_card import (
     CustomerCardRead,
@@ -70,7 +85,7 @@ from bookings_app.selectors.roster import (
     roster_desk_actions,
     roster_read,
 )
-from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get
+from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get, session_upcoming_list
 from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_facts_forget
 from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
 
@@ -92,15 +107,24 @@ __all__ = [
     "REVERSIBLE_KINDS",
     "Batch",
     "BatchTotals",
+    "BookingChangeRead",
+    "BookingMoney",
     "CustomerCardRead",
     "OrderLine",
     "PaymentLine",
     "RosterRead",
+    "ServicePolicy",
     "SheetNotes",
     "SyncStatus",
     "Visit",
+    "WaitingEntry",
+    "WaitingList",
     "appointment_service_list",
+    "booking_change_read",
+    "booking_changes_live",
+    "booking_money_read",
     "booking_orders_read",
+    "booking_walk_in",
     "contact_search",
     "customer_alerts",
     "customer_card_read",
@@ -115,6 +139,7 @@ __all__ = [
     "plan_sale_get",
     "plan_sales_recent",
     "plans_known",
+    "reschedule_sessions",
     "reversed_action_ids",
     "roster_balances",
     "roster_booking_get",
@@ -124,11 +149,14 @@ __all__ = [
     "session_batches",
     "session_batches_undoable",
     "session_day_list",
+    "service_policy",
     "session_get",
+    "session_upcoming_list",
     "sign_in_sheet_notes",
     "site_fact",
     "site_facts_all",
     "site_facts_forget",
     "sync_status_get",
     "visit_bookings",
+    "waitlist_read",
 ]

@@ -107,3 +107,19 @@ def session_get(*, ref: str) -> Session | None:
     exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
     session = _sessions_with_stats().filter(match).order_by(exact_wix_id_first).first()
     return _with_unpaid([session])[0] if session else None
+
+
+def session_upcoming_list(
+    *, service_id: int, after: datetime, until: datetime, exclude_pk: int | None = None, limit: int = 30
+) -> list[Session]:
+    """The service's sessions starting in [``after``, ``until``), not cancelled and already in Wix
+    (``exclude_pk`` left out), in start order, at most ``limit``, each with the roster numbers of
+    ``session_day_list`` — one query."""
+    sessions = (
+        _sessions_with_stats()
+        .filter(service_id=service_id, start__gte=after, start__lt=until, wix_id__isnull=False)
+        .exclude(status__in=("CANCELLED", "CANCELED", "cancelled", "canceled"))
+    )
+    if exclude_pk is not None:
+        sessions = sessions.exclude(pk=exclude_pk)
+    return _with_unpaid(list(sessions.order_by("start", "pk")[:limit]))

@@ -88,6 +88,8 @@ _DONE = {
     Kind.CANCEL_BOOKING: "cancelling {who}'s booking",
     Kind.VOID_PLAN_CHARGE: "voiding {who}'s plan charge",
     Kind.REFUND: "refunding {who}",
+    Kind.RESCHEDULE: "moving {who}'s booking",
+    Kind.WAITLIST_PROMOTE: "moving {who} off the waiting list",
 }
 
 
@@ -276,9 +278,16 @@ def walk_in_dependency(booking: Booking) -> DeskAction | None:
 
 
 def money_dependency(booking: Booking) -> DeskAction | None:
-    """The latest money action of the booking still on its way, else its walk-in."""
+    """The latest money action or booking change (a reschedule, a move off the waiting list, a
+    cancel) of the booking still on its way, else its walk-in: Wix hears of them in the order
+    staff made them (a payment after a move off the waiting list must not reach a booking Wix
+    still holds on its waiting list)."""
     latest = (
-        DeskAction.objects.filter(booking=booking, kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES)
+        DeskAction.objects.filter(
+            booking=booking,
+            kind__in=(*money.CHAINED_KINDS, *DeskAction.CHANGE_KINDS),
+            status__in=DeskAction.LIVE_STATUSES,
+        )
         .order_by("-pk")
         .first()
     )

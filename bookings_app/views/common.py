@@ -18,6 +18,7 @@ INVALID = 422  # the form is wrong: fix the field
 REFUSED = 409  # a business rule said no (BookingError): the message says why
 ROSTER_CHANGED = "rosterChanged"  # htmx event: the header and head count refresh
 MAX_SEARCH_LENGTH = 100
+MAX_PK = 2**63 - 1
 
 
 def session_or_404(ref: str) -> Session:
@@ -28,6 +29,8 @@ def session_or_404(ref: str) -> Session:
 
 
 def booking_or_404(session: Session, booking_id: int) -> Booking:
+    if booking_id > MAX_PK:  # no row of ours (and SQLite could not even compare it)
+        raise Http404("No such booking on this roster.")
     booking = selectors.roster_booking_get(session=session, booking_id=booking_id)
     if booking is None:
         raise Http404("No such booking on this roster.")

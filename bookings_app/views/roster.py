@@ -8,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap
 
-from bookings_app import roles, roster_rows
+from bookings_app import roles, roster_rows, selectors
 from bookings_app.views.common import MAX_SEARCH_LENGTH, session_or_404
 
 
@@ -37,6 +37,9 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
         response = reswap(TemplateResponse(request, "roster/roster.html#roster-changes", context), "none")
     else:
         template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
+        if not partial and (search or context["count"].waiting_list):
+            # The rows' count says whether anyone waits (a search's rows may not show them all).
+            context["waiting_list"] = selectors.waitlist_read(session=session)
         response = TemplateResponse(request, template, context)
     patch_vary_headers(response, ("HX-Request", roster_rows.PAGE_ROWS_HEADER))
     return response

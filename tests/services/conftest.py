@@ -227,6 +227,23 @@ def add_appointments(w: World) -> dict[str, Any]:
     return massage
 
 
+def another_session(w: World, *, days: int = 1, capacity: int | None = None) -> dict[str, Any]:
+    """Another session of the class, ``days`` after tomorrow's (a Wix event; mirror it after)."""
+    return make_event(w.sb, w.service, tomorrow_at(7) + timedelta(days=days), staff=w.coach, capacity=capacity)
+
+
+def waiting_list_booking(w: World, person: dict[str, Any], *, event: dict[str, Any] | None = None) -> dict:
+    """``person`` on the class's waiting list in Wix: booked online, then — as Wix's booking widget
+    does for a full class — put on its waiting list (no API makes a WAITING_LIST booking)."""
+    booking = w.online_booking(person, event=event, order=False)
+    with w.sb.state.transaction():
+        stored = w.sb.state.edit("bookings", booking["id"])
+        stored["status"] = "WAITING_LIST"
+        stored["revision"] = str(int(stored["revision"]) + 1)
+        w.sb.state.put("bookings", stored)
+    return stored
+
+
 def walk_in_with_cash(world: World, desk_user) -> Booking:
     """Jo walks in to tomorrow's class and pays 12 in cash: a WALK_IN and a PAYMENT, queued."""
     jo = world.customer("Jo")

@@ -13,9 +13,8 @@ from wix_sandbox.state import COLLECTIONS
 def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
     # A week of history keeps this quick and still runs every step: plans sold and charged,
     # classes paid and attended, the course, the spa. A deliberate change to the demo changes the
-    # fingerprint (last: transactions carrying details.benefitKey and reason; orders made through
-    # Cart V2, plans charged with Order Billing Charge Memberships, payments carrying
-    # supportReceiptGeneration — the same counts as before).
+    # fingerprint (last: services carrying a bookingPolicy — cancel and reschedule rules, the
+    # spa's own words — the same counts as before).
     summary = seed_demo(sandbox, weeks_back=1)
 
     state = {coll: sorted(sandbox.state.all(coll), key=lambda e: e["id"]) for coll in COLLECTIONS}
@@ -34,4 +33,4 @@ def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
         "attended": 426,
         "orders": 567,
     }
-    assert fingerprint == "d072669e106f262d2739d2b1e20fb4f833040295be0c99a6f092f71513738a85"
+    assert fingerprint == "071d86551107430875cdd0b39a7d24819bed2b44962c611e928cf89315bfc90d"

@@ -109,6 +109,39 @@ def _service(
                 "availabilityConstraints": {"sessionDurations": [minutes], "timeBetweenSessions": 0},
             },
             "staffMemberIds": [s["id"] for s in staff_members],
+            "bookingPolicy": _booking_policy(type_),
             "revision": "1",
         },
     )
+
+
+def _booking_policy(type_: str) -> dict[str, Any]:
+    """The rules customers meet online (Services V2 BookingPolicy; UNCONFIRMED, CONTRACT.md §6 names
+    the field only): swims cancel or move up to 2 hours ahead, the spa 24 hours ahead with its own
+    words, the course not online at all. Booking limits stay off (the desk books any time)."""
+    minutes = {"CLASS": 120, "APPOINTMENT": 1440}.get(type_)
+    online = minutes is not None
+    policy: dict[str, Any] = {
+        "limitEarlyBookingPolicy": {"enabled": False, "earliestBookingInMinutes": 10080},
+        "limitLateBookingPolicy": {"enabled": False, "latestBookingInMinutes": 1440},
+        "bookAfterStartPolicy": {"enabled": False},
+        "cancellationPolicy": {
+            "enabled": online,
+            "limitLatestCancellation": online,
+            "latestCancellationInMinutes": minutes or 1440,
+        },
+        "reschedulePolicy": {
+            "enabled": online,
+            "limitLatestReschedule": online,
+            "latestRescheduleInMinutes": minutes or 1440,
+        },
+        "waitlistPolicy": {"enabled": False, "capacity": 10, "reservationTimeInMinutes": 10},
+        "customPolicyDescription": {"enabled": False, "description": ""},
+    }
+    if type_ == "APPOINTMENT":
+        policy["customPolicyDescription"] = {
+            "enabled": True,
+            "description": "Please give us 24 hours' notice to cancel or move a treatment; later than that, "
+            "the full price is due.",
+        }
+    return policy

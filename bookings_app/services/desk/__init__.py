@@ -16,7 +16,8 @@ contact lookup.
 
 One module per flow: ``walk_ins`` (walk-ins, courses, appointments, the one-tap
 :func:`walk_in_book`), ``payments``, ``plan_sales`` (a plan sold at the desk, used at once for
-today's visit), ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse). They
+today's visit), ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse), ``changes`` (reschedule,
+cancel with the business's policy shown, move someone off the waiting list). They
 write their actions through ``services.ledger`` (idempotency keys, new actions, what an action
 waits for, row locks), as ``services.customers`` does for a new customer. The amounts due and
 plan rules are ``bookings_app.money``'s.
@@ -28,11 +29,13 @@ stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_tak
 ``too_late_to_undo``, ``not_needing_attention``, ``choice_invalid``, ``forbidden``,
 ``not_reversible``, ``already_reversed``, ``wix_unreachable``, ``duplicate_request``,
 ``participants_invalid``, ``idempotency_missing``, ``batch_not_found``, ``not_a_member``,
-``plan_invalid``.
+``plan_invalid``, ``course_not_reschedulable``, ``not_in_wix``, ``already_checked_in``,
+``refund_waiting``.
 """
 
 from bookings_app.services.customers import CustomerHit, CustomerHits, NewCustomer, customer_create, customer_search
 from bookings_app.services.desk.attendance import attendance_mark, attendance_mark_all
+from bookings_app.services.desk.changes import booking_cancel, booking_reschedule, cancel_refusal, waitlist_promote
 from bookings_app.services.desk.corrections import (
     action_resolve,
     action_reverse,
@@ -67,6 +70,9 @@ __all__ = [
     "attendance_mark_all",
     "batch_reverse",
     "batch_undo",
+    "booking_cancel",
+    "booking_reschedule",
+    "cancel_refusal",
     "customer_create",
     "customer_search",
     "pay_later",
@@ -77,5 +83,6 @@ __all__ = [
     "settle_commit",
     "settle_suggestions",
     "walk_in_book",
+    "waitlist_promote",
     "walk_in_create",
 ]

@@ -8,6 +8,7 @@ Wix has it (:func:`batch_reverse`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -369,6 +370,21 @@ def _later_attendance(actions: list[DeskAction]) -> list[DeskAction]:
     ]
 
 
+# What an action's ``before["booking"]`` may hold: the booking's state before it (a reschedule
+# keeps the session it moved from).
+_BOOKING_STATE = ("payment_status", "selected_payment_option", "status", "session_id")
+_SESSION_STATE = ("status", "timezone", "staff_id", "location_name", "schedule_id", "raw")
+
+
+def _session_fields(saved: dict[str, Any]) -> dict[str, Any]:
+    """A session's saved state (``before["session"]``) as model field values."""
+    fields = {name: saved[name] for name in _SESSION_STATE if name in saved}
+    for name in ("start", "end"):
+        if saved.get(name):
+            fields[name] = datetime.fromisoformat(saved[name])
+    return fields
+
+
 def _unwind(actions: list[DeskAction], *, status: str) -> None:
     """Mark ``actions`` UNDONE/REMOVED and put back what they changed in the mirror — latest first,
     so chained changes unwind in order — in a fixed number of queries however many there are:
@@ -399,6 +415,7 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
     changed_balances: dict[int, BenefitBalance] = {}
     cancelled_sessions: set[int] = set()
     sold: list[dict] = []  # PLAN_SALE: the desk's own plan order and balance, never in Wix
+    sessions_back: list[dict] = []  # sessions a change moved or cancelled, as they were
     for action in latest_first:
         booking = bookings.get(action.booking_id or 0)
         before = action.before or {}
@@ -436,14 +453,17 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
                 changed_balances[balance.pk] = balance
         if booking is not None and "booking" in before:
             state = before["booking"]
-            for name in ("payment_status", "selected_payment_option", "status"):
+            for name in _BOOKING_STATE:
                 if name in state:
                     setattr(booking, name, state[name])
             changed_bookings[booking.pk] = booking
+        if before.get("session"):
+            # A cancelled appointment's time, or a rescheduled appointment's session as it was.
+            sessions_back.append(before["session"])
         action.status, action.next_attempt_at = status, None
-    ledger.update_in_groups(
-        Booking, list(changed_bookings.values()), ("payment_status", "selected_payment_option", "status")
-    )
+    ledger.update_in_groups(Booking, list(changed_bookings.values()), _BOOKING_STATE)
+    for saved in reversed(sessions_back):  # the earliest change's state last: it wins
+        Session.objects.filter(pk=saved["pk"]).update(**_session_fields(saved))
     Session.objects.filter(pk__in=cancelled_sessions).update(status="CANCELLED")
     Attendance.objects.filter(pk__in=gone_rows).delete()
     ledger.update_in_groups(Attendance, list(changed_rows.values()), ("status",))

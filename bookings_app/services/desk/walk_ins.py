@@ -271,6 +271,18 @@ def _write_walk_in(
     return booking
 
 
+def places_held(*, session: Session | None, service: Service) -> tuple[int | None, int]:
+    """(capacity, participants holding a place) of a class ``session`` — whose row the caller has
+    locked — or of a COURSE ``service`` (its row locked here): what a booking moved onto it must
+    fit in. Desk changes count already (the mirror changes first). Capacity None: no limit known."""
+    if service.type == Service.Type.COURSE:
+        return _course_places(service)
+    if session is None:
+        raise BookingError("Choose the class session.", code="session_required")
+    capacity = session.capacity if session.capacity is not None else service.default_capacity
+    return capacity, _places_taken(session)
+
+
 def _places_taken(session: Session) -> int:
     """Participants holding a place: CONFIRMED/PENDING bookings, desk walk-ins included."""
     q = Q(session=session)

@@ -115,10 +115,18 @@ def bookings_write(run: MirrorRun, items: list[Json]) -> Upserted:
     contacts = dict(
         Contact.objects.filter(wix_id__in={booking_contact_id(b) for b in bookings}).values_list("wix_id", "pk")
     )
-    held_contact = dict(
-        Booking.objects.filter(wix_id__in=[b["id"] for b in bookings]).values_list("wix_id", "contact_id")
+    held = list(
+        Booking.objects.filter(wix_id__in=[b["id"] for b in bookings]).values_list(
+            "wix_id", "contact_id", "pending_sync"
+        )
     )
-    appointments = [b for b in bookings if booked_slot(b) and not booked_slot(b).get("eventId")]
+    held_contact = {wix_id: contact_id for wix_id, contact_id, _ in held}
+    pending = {wix_id for wix_id, _, is_pending in held if is_pending}
+    # An appointment's session is its booking's time: left alone, as the booking is, while a desk
+    # change of it (a reschedule to another time) is on its way.
+    appointments = [
+        b for b in bookings if booked_slot(b) and not booked_slot(b).get("eventId") and b["id"] not in pending
+    ]
     sessions = appointment_sessions_write(run, appointments, services) if appointments else {}
     event_ids = {booked_slot(b).get("eventId") for b in bookings} - {None}
     sessions.update(dict(Session.objects.filter(wix_id__in=event_ids).values_list("wix_id", "pk")))

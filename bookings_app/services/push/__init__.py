@@ -8,12 +8,14 @@ and pushes them in phases, with Wix's bulk endpoints where they exist, one modul
 2. ``walk_ins`` — ``WALK_IN``: Bulk Create Booking (≤40 a call);
    ``plan_sales`` — ``PLAN_SALE``: Create Offline Order (paid), then the new pool and its
    balance read into the mirror, so a visit charged to the new plan can follow in the same round;
-3. ``money`` — ecom mode (``money_ecom``): Cart V2 → Place Order (``order_place``, when the
+3. ``changes`` — ``RESCHEDULE``: Reschedule Booking (a class by ``slot.eventId``);
+   ``WAITLIST_PROMOTE``: Confirm Booking with its availability check;
+4. ``money`` — ecom mode (``money_ecom``): Cart V2 → Place Order (``order_place``, when the
    booking has no order) → Add Payments / Charge Memberships, whose asynchronous status is read
    for up to 100 orders a call; booking-only mode (``money_booking_only``): Redeem Benefit for
    plans, then Bulk Confirm Or Decline (≤300) with the payment status;
-4. ``attendance`` — ``ATTENDANCE``: Bulk Set Attendance (≤8);
-5. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments).
+5. ``attendance`` — ``ATTENDANCE``: Bulk Set Attendance (≤8);
+6. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments).
 
 ``run`` is the loop over the phases; ``worker`` claims under a lease, makes the calls and records
 the outcomes (through the ``DeskAction`` model methods); ``messages`` says in plain language what

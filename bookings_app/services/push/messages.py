@@ -42,6 +42,26 @@ MESSAGES = {
 }
 
 
+# Where the same code means something else for a change of a booking (what "remove" does differs).
+KIND_MESSAGES = {
+    (DeskAction.Kind.RESCHEDULE, "SESSION_CAPACITY_EXCEEDED"): "The other session filled up in Wix meanwhile — "
+    "remove this to keep the booking where it was, or retry once a place is free.",
+    (DeskAction.Kind.RESCHEDULE, "SLOT_NOT_AVAILABLE"): "That time was taken in Wix meanwhile — remove this to "
+    "keep the appointment where it was, then choose another time.",
+    (DeskAction.Kind.RESCHEDULE, "SESSION_NOT_FOUND"): "The other session no longer exists in Wix — remove this "
+    "to keep the booking where it was.",
+    (DeskAction.Kind.RESCHEDULE, "BOOKING_POLICY_VIOLATION"): "Wix's reschedule policy doesn't allow this move "
+    "any more — remove this to keep the booking where it was.",
+    (DeskAction.Kind.RESCHEDULE, "INVALID_BOOKING_STATUS"): "The booking was cancelled in Wix meanwhile — remove this.",
+    (DeskAction.Kind.WAITLIST_PROMOTE, "NO_OPEN_SPOTS"): "No place is free in Wix (the class filled up online) — "
+    "remove this to put them back on the waiting list, or retry once someone cancels.",
+    (DeskAction.Kind.WAITLIST_PROMOTE, "INVALID_BOOKING_STATUS"): "Wix no longer has them on the waiting list "
+    "(confirmed, cancelled or declined meanwhile) — remove this.",
+    (DeskAction.Kind.CANCEL_BOOKING, "BOOKING_POLICY_VIOLATION"): "Wix's cancellation policy refused this cancel — "
+    "cancel it in the Wix dashboard, then remove this.",
+}
+
+
 def is_business(err: WixError) -> bool:
     """A rejection staff must decide about (not a transient failure to retry)."""
     return isinstance(err, WixPreconditionFailed | WixValidationError | WixNotFound | WixConflict | WixBadRequest)
@@ -49,7 +69,7 @@ def is_business(err: WixError) -> bool:
 
 def message(code: str, action: DeskAction, err: WixError | None, description: str | None = None) -> str:
     plan = action.params.get("plan_name") or "the plan"
-    template = MESSAGES.get(code)
+    template = KIND_MESSAGES.get((action.kind, code)) or MESSAGES.get(code)
     if template:
         return template.format(plan=plan)
     said = description or (err.message if err is not None else "") or code

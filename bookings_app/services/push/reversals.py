@@ -11,13 +11,12 @@ from bookings_app.services.push.money import payment_mode
 from bookings_app.services.push.money_booking_only import flush_confirm
 from bookings_app.services.push.money_ecom import membership_payments, order_refresh
 from bookings_app.services.push.order_place import order_line, order_of
-from bookings_app.services.push.worker import Attention, Push, booking_absorb
+from bookings_app.services.push.worker import Attention, Push, booking_absorb, booking_read
 from bookings_app.wix import (
     WixConflict,
     WixError,
     benefit_programs,
     bookings,
-    extended_bookings,
     order_transactions,
     orders,
 )
@@ -50,36 +49,35 @@ def _cancel(push: Push, action: DeskAction) -> None:
     assert booking is not None
     current: Json | None = None
     if action.steps.get("cancel_sent") or booking.revision is None:
-        current = _booking_get(push, booking.wix_id or "")
+        current = booking_read(push, booking.wix_id or "")
         if current.get("status") == "CANCELED":
             booking_absorb(booking, current)
             push.synced(action)
             return
     revision = str((current or {}).get("revision") or booking.revision)
+    # Staff cancel for the business, after the page showed them the service's policy: the policy
+    # binds the customers' own online cancels (CancelBookingFlowControlSettings.ignoreCancellationPolicy).
+    flow = {"ignoreCancellationPolicy": True} if action.params.get("ignore_policy") else None
     push.save_steps(action, cancel_sent=True)
     try:
-        answer = push.call(bookings.cancel_booking, booking_id=booking.wix_id or "", revision=revision)
+        answer = push.call(
+            bookings.cancel_booking, booking_id=booking.wix_id or "", revision=revision, flow_control_settings=flow
+        )
     except WixConflict:
         # Someone changed the booking since we last saw it: read its revision and go again.
-        current = _booking_get(push, booking.wix_id or "")
+        current = booking_read(push, booking.wix_id or "")
         if current.get("status") == "CANCELED":
             booking_absorb(booking, current)
             push.synced(action)
             return
-        answer = push.call(bookings.cancel_booking, booking_id=booking.wix_id or "", revision=str(current["revision"]))
+        answer = push.call(
+            bookings.cancel_booking,
+            booking_id=booking.wix_id or "",
+            revision=str(current["revision"]),
+            flow_control_settings=flow,
+        )
     booking_absorb(booking, answer["booking"])
     push.synced(action)
-
-
-def _booking_get(push: Push, booking_id: str) -> Json:
-    answer = push.call(
-        extended_bookings.query_extended_bookings,
-        query={"filter": {"id": booking_id}, "cursorPaging": {"limit": 1}},
-    )
-    found = answer.get("extendedBookings") or []
-    if not found:
-        raise Attention("BOOKING_NOT_FOUND", MESSAGES["BOOKING_NOT_FOUND"])
-    return found[0]["booking"]
 
 
 def _void_plan(

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bookings_app.models import DeskAction
 from bookings_app.services.push.attendance import push_attendance
+from bookings_app.services.push.changes import push_booking_changes
 from bookings_app.services.push.contacts import push_contacts
 from bookings_app.services.push.money import push_money
 from bookings_app.services.push.plan_sales import push_plan_sales
@@ -45,6 +46,8 @@ def push_desk_actions_now(
             ((Kind.WALK_IN,), push_walk_ins),
             # Before money: a visit charged to a plan sold at the desk waits on the sale.
             ((Kind.PLAN_SALE,), push_plan_sales),
+            # Before money and attendance: a payment or a check-in follows the booking where it moved.
+            ((Kind.RESCHEDULE, Kind.WAITLIST_PROMOTE), push_booking_changes),
             (DeskAction.MONEY_KINDS, push_money),
             ((Kind.ATTENDANCE,), push_attendance),
             (DeskAction.REVERSAL_KINDS, push_reversals),

@@ -83,7 +83,7 @@ def _walk_in_request(push: Push, action: DeskAction) -> Json | None:
         }
     elif kind == "appointment":
         slot = params.get("slot") or {}
-        location: Json = {"locationType": _booking_location_type(slot.get("location_type"))}
+        location: Json = {"locationType": booking_location_type(slot.get("location_type"))}
         if slot.get("location_id"):
             location["id"] = slot["location_id"]
         if slot.get("location_name"):
@@ -97,8 +97,8 @@ def _walk_in_request(push: Push, action: DeskAction) -> Json | None:
             "slot": {
                 "serviceId": service.wix_id,
                 "scheduleId": slot.get("schedule_id") or service.schedule_id,
-                "startDate": _local(slot.get("start")),
-                "endDate": _local(slot.get("end")),
+                "startDate": local_time(slot.get("start")),
+                "endDate": local_time(slot.get("end")),
                 "timezone": slot.get("timezone") or settings.TIME_ZONE,
                 "resource": {"id": slot.get("resource_id")},
                 "location": location,
@@ -277,7 +277,7 @@ def _payment_option(action: DeskAction) -> str:
     return "MEMBERSHIP" if plan else "OFFLINE"
 
 
-def _booking_location_type(time_slot_type: str | None) -> str:
+def booking_location_type(time_slot_type: str | None) -> str:
     # Time slots say BUSINESS / CUSTOM / CUSTOMER; Create Booking wants OWNER_BUSINESS / … (CONTRACT.md §7.3).
     return {"BUSINESS": "OWNER_BUSINESS", "CUSTOM": "OWNER_CUSTOM", "CUSTOMER": "CUSTOM"}.get(
         time_slot_type or "BUSINESS", "OWNER_BUSINESS"
@@ -331,7 +331,7 @@ def _participants(booking: Json) -> int:
     return sum(int(c.get("numberOfParticipants") or 0) for c in choices)
 
 
-def _local(value: Any) -> str:
+def local_time(value: Any) -> str:
     """A slot time as Create Booking wants it: local ``YYYY-MM-DDThh:mm:ss``."""
     text = str(value or "")
     return text[:19]

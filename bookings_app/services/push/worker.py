@@ -25,8 +25,8 @@ from bookings_app.models import Booking, DeskAction
 from bookings_app.services import mirror
 from bookings_app.services.audit import audit_record
 from bookings_app.services.mirror.values import Json
-from bookings_app.services.push.messages import is_business, message
-from bookings_app.wix import WixClient, WixError
+from bookings_app.services.push.messages import MESSAGES, is_business, message
+from bookings_app.wix import WixClient, WixError, extended_bookings
 
 logger = logging.getLogger("bookings_app.services.push")
 
@@ -182,9 +182,22 @@ def booking_absorb(booking: Booking | None, found: Json) -> None:
     others = DeskAction.objects.filter(
         booking=booking,
         status__in=(Status.QUEUED, Status.NEEDS_ATTENTION),
-        kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS),
+        kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS, *DeskAction.CHANGE_KINDS),
     ).exists()
     mirror.bookings.booking_absorb(booking=booking, found=found, statuses=not others)
+
+
+def booking_read(push: Push, booking_id: str) -> Json:
+    """The booking as Wix holds it now (Query Extended Bookings by id): what a change whose answer
+    was lost looks at before it is sent again. Raises ``Attention`` BOOKING_NOT_FOUND."""
+    answer = push.call(
+        extended_bookings.query_extended_bookings,
+        query={"filter": {"id": booking_id}, "cursorPaging": {"limit": 1}},
+    )
+    found = answer.get("extendedBookings") or []
+    if not found:
+        raise Attention("BOOKING_NOT_FOUND", MESSAGES["BOOKING_NOT_FOUND"])
+    return found[0]["booking"]
 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:

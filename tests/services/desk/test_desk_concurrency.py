@@ -139,3 +139,30 @@ def test_two_desks_committing_the_same_settle_form_make_one_set_of_actions(world
     assert DeskAction.objects.filter(kind="PAYMENT").count() == 3
     assert all(isinstance(r, list) for r in results), results
     assert [a.pk for a in results[0]] == [a.pk for a in results[1]]
+
+
+def test_a_move_off_the_waiting_list_and_a_reschedule_racing_for_the_last_place_one_gets_it(
+    world: World, desk_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.services.conftest import another_session, waiting_list_booking
+
+    later = another_session(world, capacity=2)
+    waiting = waiting_list_booking(world, world.customer("Wes"), event=later)
+    world.online_booking(world.customer("Ann"), event=later)
+    mover = world.online_booking(world.customer("Mo"))
+    world.mirror()
+    target = world.session(later)
+    _slowly(monkeypatch, walk_ins, "_places_taken")
+
+    results = _race(
+        lambda: desk.waitlist_promote(user=desk_user, booking=world.booking(waiting), idempotency_key=key()),
+        lambda: desk.booking_reschedule(
+            user=desk_user, booking=world.booking(mover), session=target, idempotency_key=key()
+        ),
+    )
+
+    made = [r for r in results if isinstance(r, DeskAction)]
+    refused = [r for r in results if isinstance(r, desk.BookingError)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert refused[0].code == "session_full" and "2 of 2" in refused[0].message
+    assert Booking.objects.filter(session=target, status__in=Booking.ACTIVE_STATUSES).count() == 2

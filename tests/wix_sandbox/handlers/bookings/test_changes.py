@@ -145,3 +145,90 @@ def test_reschedule_without_slot_and_revision_is_rejected(sandbox: Sandbox, swim
 
     assert status == 400
     assert violated_fields(answer) == ["slot", "revision"]
+
+
+def test_reschedule_at_a_stale_revision_is_a_conflict(sandbox: Sandbox, swim: dict) -> None:
+    later = make_event(sandbox, swim["service"], datetime(2026, 11, 23, 7, 0), staff=swim["staff"])
+    booking = create(sandbox, class_request(swim["service"], swim["event"], status="CONFIRMED"))
+
+    status, answer = act(sandbox, booking["id"], "reschedule", revision="7", slot={"eventId": later["id"]})
+
+    assert status == 409
+    assert code(answer) == "INVALID_REVISION"
+    assert stored(sandbox, booking["id"]) == booking
+
+
+def test_reschedule_of_a_class_booking_takes_the_event_id_only(sandbox: Sandbox, swim: dict) -> None:
+    # "For classes send only slot.eventId" (CONTRACT.md §3.9): the sandbox refuses the rest.
+    later = make_event(sandbox, swim["service"], datetime(2026, 11, 23, 7, 0), staff=swim["staff"])
+    booking = create(sandbox, class_request(swim["service"], swim["event"], status="CONFIRMED"))
+    slot = {"eventId": later["id"], "serviceId": swim["service"]["id"], "startDate": "2026-11-23T07:00:00"}
+
+    status, answer = act(sandbox, booking["id"], "reschedule", revision="1", slot=slot)
+
+    assert status == 400
+    assert violated_fields(answer) == ["slot.serviceId", "slot.startDate"]
+    assert stored(sandbox, booking["id"]) == booking
+
+
+def test_reschedule_refuses_read_only_slot_and_add_on_fields(sandbox: Sandbox, massage: dict) -> None:
+    body = appointment_request(massage["service"], massage["staff"], "2026-12-01T10:00:00", "2026-12-01T11:00:00")
+    booking = create(sandbox, body)
+    slot = {
+        "startDate": "2026-12-01T12:00:00",
+        "endDate": "2026-12-01T13:00:00",
+        "durationUnitType": "MINUTES",
+        "resource": {"id": massage["staff"]["resourceId"], "type": "STAFF"},
+    }
+
+    status, answer = act(
+        sandbox, booking["id"], "reschedule", revision="1", slot=slot, bookedAddOns=[{"id": "a", "name": "Oil"}]
+    )
+
+    assert status == 400
+    assert violated_fields(answer) == ["slot.durationUnitType", "slot.resource.type", "bookedAddOns[0].name"]
+    assert stored(sandbox, booking["id"]) == booking
+
+
+def test_reschedule_of_an_appointment_needs_the_new_times_and_no_event(sandbox: Sandbox, massage: dict) -> None:
+    booking = create(sandbox, appointment_request(massage["service"], massage["staff"]))
+
+    no_end, answer = act(sandbox, booking["id"], "reschedule", revision="1", slot={"startDate": "2026-12-01T12:00:00"})
+    by_event, answer_event = act(sandbox, booking["id"], "reschedule", revision="1", slot={"eventId": "e" * 36})
+
+    assert (no_end, violated_fields(answer)) == (400, ["slot.endDate"])
+    assert (by_event, violated_fields(answer_event)) == (400, ["slot.eventId"])
+    assert stored(sandbox, booking["id"]) == booking
+
+
+def test_reschedule_appointment_onto_a_busy_staff_member_is_rejected(sandbox: Sandbox, massage: dict) -> None:
+    first = appointment_request(massage["service"], massage["staff"], "2026-12-01T10:00:00", "2026-12-01T11:00:00")
+    first["booking"]["status"] = "CONFIRMED"
+    create(sandbox, first)
+    second = appointment_request(massage["service"], massage["staff"], "2026-12-01T12:00:00", "2026-12-01T13:00:00")
+    second["booking"]["status"] = "CONFIRMED"
+    booking = create(sandbox, second)
+
+    status, answer = act(
+        sandbox,
+        booking["id"],
+        "reschedule",
+        revision="1",
+        slot={"startDate": "2026-12-01T10:30:00", "endDate": "2026-12-01T11:30:00"},
+    )
+
+    assert status == 428
+    assert code(answer) == "SLOT_NOT_AVAILABLE"
+    assert stored(sandbox, booking["id"]) == booking
+
+
+def test_reschedule_of_a_cancelled_booking_is_rejected(sandbox: Sandbox, swim: dict) -> None:
+    later = make_event(sandbox, swim["service"], datetime(2026, 11, 23, 7, 0), staff=swim["staff"])
+    booking = create(sandbox, class_request(swim["service"], swim["event"], status="CONFIRMED"))
+    act(sandbox, booking["id"], "cancel", revision="1")
+
+    status, answer = act(sandbox, booking["id"], "reschedule", revision="2", slot={"eventId": later["id"]})
+
+    assert status == 428
+    assert code(answer) == "INVALID_BOOKING_STATUS"
+    assert stored(sandbox, booking["id"])["bookedEntity"]["slot"]["eventId"] == swim["event"]["id"]

@@ -246,3 +246,60 @@ def test_mark_booking_as_pending_only_from_created(sandbox: Sandbox) -> None:
 
     assert status == 428
     assert code(answer) == "BOOKING_MARK_BOOKING_AS_PENDING"
+
+
+def _on_the_waiting_list(sandbox: Sandbox, booking: dict) -> dict:
+    """Wix puts a booking on the waiting list from its booking widget (no API makes one)."""
+    with sandbox.state.transaction():
+        stored_booking = sandbox.state.edit("bookings", booking["id"])
+        stored_booking["status"] = "WAITING_LIST"
+        sandbox.state.put("bookings", stored_booking)
+    return stored_booking
+
+
+def test_confirm_moves_a_waiting_list_booking_into_a_free_place_when_asked_to_check(
+    sandbox: Sandbox, swim: dict
+) -> None:
+    create(sandbox, class_request(swim["service"], swim["event"], participants=2, status="CONFIRMED"))
+    waiting = _on_the_waiting_list(sandbox, create(sandbox, class_request(swim["service"], swim["event"])))
+
+    status, answer = act(
+        sandbox,
+        waiting["id"],
+        "confirm",
+        revision=waiting["revision"],
+        flowControlSettings={"checkAvailabilityValidation": True},
+    )
+
+    assert status == 200
+    assert answer["booking"]["status"] == "CONFIRMED"
+
+
+def test_confirm_of_a_waiting_list_booking_into_a_full_session_is_refused_when_checked(
+    sandbox: Sandbox, swim: dict
+) -> None:
+    waiting = _on_the_waiting_list(sandbox, create(sandbox, class_request(swim["service"], swim["event"])))
+    create(sandbox, class_request(swim["service"], swim["event"], participants=3, status="CONFIRMED"))
+
+    status, answer = act(
+        sandbox,
+        waiting["id"],
+        "confirm",
+        revision=waiting["revision"],
+        flowControlSettings={"checkAvailabilityValidation": True},
+    )
+    stale, conflict = act(sandbox, waiting["id"], "confirm", revision="7")
+
+    assert status == 428
+    assert code(answer) == "NO_OPEN_SPOTS"
+    assert stored(sandbox, waiting["id"])["status"] == "WAITING_LIST"
+    assert (stale, code(conflict)) == (409, "INVALID_REVISION")
+
+
+def test_cancel_of_a_waiting_list_booking_takes_it_off_the_list(sandbox: Sandbox, swim: dict) -> None:
+    waiting = _on_the_waiting_list(sandbox, create(sandbox, class_request(swim["service"], swim["event"])))
+
+    status, answer = act(sandbox, waiting["id"], "cancel", revision=waiting["revision"])
+
+    assert status == 200
+    assert answer["booking"]["status"] == "CANCELED"
