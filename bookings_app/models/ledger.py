@@ -120,6 +120,7 @@ class DeskAction(models.Model):
         VOID_PLAN_CHARGE = "VOID_PLAN_CHARGE", "Void plan charge"
         REFUND = "REFUND", "Refund"
         PLAN_SALE = "PLAN_SALE", "Plan sold"  # a pricing plan sold offline at the desk (no booking)
+        COURSE_BUILD = "COURSE_BUILD", "Course sessions"  # a course term's Calendar V3 events (CourseBuild)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

@@ -6,7 +6,7 @@ counts come from SQL aggregates, related rows from ``select_related``/``prefetch
 one lookup by id, never from a query per row. One module per area: ``sessions`` (Today, a
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
-``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one),
+``courses`` (the course builder), ``desk`` (the desk's lookups), ``batches`` (a settle or a check in all, read as one),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site); ``queries`` holds the query pieces
 they share.
@@ -18,6 +18,18 @@ from bookings_app.selectors.batches import (
     reversed_action_ids,
     session_batches,
     session_batches_undoable,
+)
+from bookings_app.selectors.courses import (
+    Place,
+    course_build_by_key,
+    course_build_get,
+    course_build_sessions,
+    course_builds_recent,
+    course_clash_sessions,
+    course_instructors,
+    course_places,
+    course_services,
+    service_place_id,
 )
 from bookings_app.selectors.customer_card import (
     CustomerCardRead,
@@ -72,6 +84,7 @@ __all__ = [
     "CustomerCardRead",
     "OrderLine",
     "PaymentLine",
+    "Place",
     "RosterRead",
     "SheetNotes",
     "SyncStatus",
@@ -79,6 +92,14 @@ __all__ = [
     "appointment_service_list",
     "booking_orders_read",
     "contact_search",
+    "course_build_by_key",
+    "course_build_get",
+    "course_build_sessions",
+    "course_builds_recent",
+    "course_clash_sessions",
+    "course_instructors",
+    "course_places",
+    "course_services",
     "customer_alerts",
     "customer_card_read",
     "customer_contact_get",
@@ -101,6 +122,7 @@ __all__ = [
     "session_batches",
     "session_batches_undoable",
     "session_day_list",
+    "service_place_id",
     "session_get",
     "sign_in_sheet_notes",
     "site_fact",

@@ -88,6 +88,7 @@ _DONE = {
     Kind.CANCEL_BOOKING: "cancelling {who}'s booking",
     Kind.VOID_PLAN_CHARGE: "voiding {who}'s plan charge",
     Kind.REFUND: "refunding {who}",
+    Kind.COURSE_BUILD: "a course term",
 }
 
 
