@@ -83,7 +83,7 @@ def course_commit(request: HttpRequest) -> HttpResponse:
                 return _to_build(request, again)
             error, status = exc.message, REFUSED
         else:
-            messages.success(request, f"Saved. Creating {build.sessions_planned} sessions in Wix…")
+            messages.success(request, f"Saved — the {build.sessions_planned} sessions are on their way to Wix.")
             return _to_build(request, build)
     preview = courses.course_preview(term=term)
     return _builder(request, form, preview=preview, error=error, status=status)
