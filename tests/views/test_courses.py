@@ -307,6 +307,9 @@ def test_a_manager_may_look_and_preview_but_not_create(manager_client, cw) -> No
     data = {**form(cw), "idempotency_key": "abcdefgh-1234", "plan_digest": "x"}
     assert manager_client.post(COMMIT, data).status_code == 403
     assert CourseBuild.objects.count() == 0
+    build = cw.commit(cw.term())
+    assert manager_client.get(f"/courses/{build.pk}/").status_code == 200
+    assert manager_client.post(f"/courses/{build.pk}/retry/").status_code == 403
 
 
 @pytest.mark.parametrize("url", ["/courses/", NEW])

@@ -17,16 +17,25 @@ from bookings_app.services.errors import BookingError
 State = CourseBuildEvent.State
 
 
-def course_build_commit(*, user: Any, term: Term, digest: str, idempotency_key: str) -> CourseBuild:
+def course_build_commit(
+    *,
+    user: Any,
+    term: Term,
+    digest: str,
+    idempotency_key: str,
+    plan: Plan | None = None,
+    source: str = CourseBuild.Source.WEEKLY,
+) -> CourseBuild:
     """Save ``term``'s plan as a build and queue it for the worker. The same form sent again
-    (a double click, a retried POST) answers with the build it made.
+    (a double click, a retried POST) answers with the build it made. ``plan``: sessions that no
+    weekly rule describes (a term read from a spreadsheet: single events), planned by the caller.
 
     Raises ``BookingError``: ``idempotency_missing``; ``plan_changed`` when the plan is no longer
     the one previewed (``digest``); ``no_sessions``; ``key_reused`` when the form's key made
     another build; ``duplicate_request`` when the same form is being saved at this very moment.
     """
     ledger.require_key(idempotency_key)
-    plan = plan_term(term)
+    plan = plan or plan_term(term)
     done = CourseBuild.objects.filter(idempotency_key=idempotency_key).first()
     if done is not None:
         if done.plan_digest != digest:
@@ -51,7 +60,7 @@ def course_build_commit(*, user: Any, term: Term, digest: str, idempotency_key: 
             undo_window=False,
             params={"course": term.service.name, "sessions": len(plan.sessions), "events": len(plan.events)},
         )
-        build = _save(user, term, plan, digest, idempotency_key, action)
+        build = _save(user, term, plan, digest, idempotency_key, action, source)
         audit_record(
             user=user,
             action="course.build",
@@ -73,9 +82,10 @@ def course_build_commit(*, user: Any, term: Term, digest: str, idempotency_key: 
     return build
 
 
-def _save(user: Any, term: Term, plan: Plan, digest: str, key: str, action: DeskAction) -> CourseBuild:
+def _save(user: Any, term: Term, plan: Plan, digest: str, key: str, action: DeskAction, source: str) -> CourseBuild:
     build = CourseBuild.objects.create(
         idempotency_key=key,
+        source=source,
         created_by=ledger.person(user),
         service=term.service,
         instructor=term.instructor,

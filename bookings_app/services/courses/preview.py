@@ -115,9 +115,10 @@ class Preview:
         return sum(c.count for c in self.calls)
 
 
-def course_preview(*, term: Term) -> Preview:
-    """The plan of ``term`` with its clashes (one query)."""
-    plan = plan_term(term)
+def course_preview(*, term: Term, plan: Plan | None = None) -> Preview:
+    """The plan of ``term`` (or ``plan``, made by the caller: imported sessions) with its clashes
+    (one query)."""
+    plan = plan or plan_term(term)
     rows = [PreviewRow(session=s) for s in plan.sessions]
     if plan.sessions:
         nearby = selectors.course_clash_sessions(

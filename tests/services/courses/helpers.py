@@ -49,12 +49,13 @@ class CourseWorld:
         slots: tuple[Slot, ...] = (Slot(TUE, time(17), time(17, 45)), Slot(THU, time(17), time(17, 45))),
         exclusions: tuple[Exclusion, ...] = (),
         capacity: int = 12,
+        location: dict[str, Any] | None = None,
     ) -> Term:
         first = first or next_weekday(TUE)
         return courses.term_make(
             service=self.service(),
             instructor=self.instructor(),
-            location=None,
+            location=location,
             capacity=capacity,
             slots=list(enumerate(slots)),
             first=first,

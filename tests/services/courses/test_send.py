@@ -96,6 +96,22 @@ def test_the_new_sessions_are_in_the_mirror_and_on_today_at_once(cw: CourseWorld
     assert all(e.sessions_found == len(e.sessions) for e in build.events.all())
 
 
+def test_the_chosen_place_is_on_every_session_in_wix_and_in_the_mirror(cw: CourseWorld) -> None:
+    from tests.wix_sandbox.builders import make_location
+
+    boathouse = make_location(cw.sb, "The Boathouse")
+    cw.world.mirror()
+    place = {"id": boathouse["id"], "type": "BUSINESS", "name": "The Boathouse"}
+    cw.commit(cw.term(weeks=2, location=place))
+
+    cw.world.push()
+
+    assert {e["location"]["id"] for e in cw.sessions_in_wix()} == {boathouse["id"]}
+    assert set(Session.objects.filter(service=cw.service()).values_list("location_name", flat=True)) == {
+        "The Boathouse"
+    }
+
+
 def test_a_term_across_the_clocks_going_back_keeps_17_00_in_wix(cw: CourseWorld, clock) -> None:
     clock(datetime(2027, 10, 1, 9, tzinfo=UTC))
     cw.world.mirror()
