@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from bookings_app import wix
-from bookings_app.models import CourseBuild, Service, Session
+from bookings_app.models import CourseBuild, Service, Session, StaffMember
 from bookings_app.services import push, sync
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, needs_chromium, sign_in
@@ -176,3 +176,53 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     expect(page.locator(".build-list tbody tr")).to_have_count(2)
     expect(page.locator(".build-list")).not_to_contain_text("Needs attention")
     assert all(p.exists() for p in shots(page, "6-list"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_term_wix_refused_in_part_says_which_sessions_exist_and_retry_sends_the_rest(
+    tablet, admin_password, swim_club
+):
+    from playwright.sync_api import expect
+
+    from bookings_app.services import courses
+    from bookings_app.services.courses import Slot
+
+    page = tablet
+    sandbox = wix.get_sandbox()
+    lena = StaffMember.objects.get(name="Lena Fischer")
+    term = courses.term_make(
+        service=swim_club,
+        instructor=lena,
+        location=None,
+        capacity=10,
+        slots=[(0, Slot(1, time(17), time(17, 45))), (1, Slot(3, time(17), time(17, 45)))],
+        first=next_tuesday(),
+        last=None,
+        weeks=6,
+        exclusions=[],
+        today=timezone.localdate(),
+        tz="Europe/London",
+    )
+    plan = courses.plan_term(term)
+    build = courses.course_build_commit(user=None, term=term, digest=plan.digest, idempotency_key="browser-partial-1")
+    thursdays = build.events.get(position=1)
+    thursdays.payload = {**thursdays.payload, "resources": [{"id": "gone-resource", "permissionRole": "WRITER"}]}
+    thursdays.save()
+    with wix.get_wix_client() as client:
+        push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+
+    sign_in(page, username="browser-admin", password=admin_password, next_path=f"/courses/{build.pk}/")
+    status = page.locator("#course-build-status")
+    expect(status).to_contain_text("Needs attention")
+    expect(status).to_contain_text("6 of 12 sessions in Wix")
+    expect(status).to_contain_text("6 sessions were not created (the instructor's calendar resource no longer exists")
+    expect(status.locator("tr.state-failed")).to_have_count(6)
+    assert all(p.exists() for p in shots(page, "7-needs-attention"))
+
+    sandbox.state.put("resources", {"id": "gone-resource", "name": "Lena Fischer", "revision": "1"})
+    status.get_by_role("button", name="Retry the 6 missing sessions").click()
+    expect(status).to_contain_text("Waiting for the worker")
+    with wix.get_wix_client() as client:
+        push.push_desk_actions_now(wix=client, ignore_undo_window=True)
+    expect(status).to_contain_text("12 of 12 sessions in Wix", timeout=15_000)
+    expect(status.get_by_role("button", name="Retry the 6 missing sessions")).to_have_count(0)
