@@ -14,13 +14,15 @@ from bookings_app import selectors
 from bookings_app.forms import KEY_RE
 from bookings_app.models import Service, StaffMember
 from bookings_app.services.courses import WEEKDAY_LABELS, Exclusion, Slot, TermInvalid
+from bookings_app.services.courses.term import MAX_SLOTS
 
 SLOT_ROWS = 3  # rows shown at least; one more appears when they are all used (up to MAX_SLOT_ROWS)
-MAX_SLOT_ROWS = 7
+MAX_SLOT_ROWS = MAX_SLOTS
 EXCLUSION_ROWS = 2
 MAX_EXCLUSION_ROWS = 12
 DATE_FORMATS = ["%Y-%m-%d"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+WEEKDAY_CHOICES = list(enumerate(WEEKDAY_LABELS))  # 0 = Monday, as the service's Slot counts
 
 
 @dataclass
@@ -204,6 +206,3 @@ def _date(value: str) -> date | None:
 
 def valid_key(value: str) -> bool:
     return bool(KEY_RE.match(value or ""))
-
-
-WEEKDAY_CHOICES = list(enumerate(WEEKDAY_LABELS))
