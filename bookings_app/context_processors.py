@@ -25,7 +25,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("reports", "Reports", roles.VIEW_REPORTS),
     ("audit", "Audit", roles.VIEW_AUDIT),
     ("imports", "Import", roles.IMPORT_DATA),
-    ("courses", "Courses", roles.MANAGE_COURSES),
+    ("courses", "Courses", roles.VIEW_COURSES),
     ("wix_settings", "Wix", roles.MANAGE_SETTINGS),
 ]
 
@@ -40,6 +40,9 @@ _SECTION_OF = {
     "desk_appointment": "today",
     "desk_sell_plan": "today",
     "desk_sell_plan_session": "today",
+    "course_new": "courses",
+    "course_commit": "courses",
+    "course_build": "courses",
 }
 
 

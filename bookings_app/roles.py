@@ -31,6 +31,7 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("view_audit", "Read the audit trail of staff actions"),
     ("run_sync", "Start a sync with Wix now"),
     ("import_data", "Import participants from a spreadsheet"),
+    ("view_courses", "See course terms built here: their previews, progress and results"),
     ("manage_courses", "Create recurring course sessions and multi-service packages"),
     ("manage_settings", "Change the Wix connection settings"),
 ]
@@ -49,6 +50,7 @@ _MANAGER_PERMS = [
     "cancel_bookings",
     "view_audit",
     "run_sync",
+    "view_courses",
 ]
 _ADMIN_PERMS = [*_MANAGER_PERMS, "import_data", "manage_courses", "manage_settings"]
 
@@ -72,6 +74,7 @@ CANCEL_BOOKINGS = f"{APP_LABEL}.cancel_bookings"
 VIEW_AUDIT = f"{APP_LABEL}.view_audit"
 RUN_SYNC = f"{APP_LABEL}.run_sync"
 IMPORT_DATA = f"{APP_LABEL}.import_data"
+VIEW_COURSES = f"{APP_LABEL}.view_courses"
 MANAGE_COURSES = f"{APP_LABEL}.manage_courses"
 MANAGE_SETTINGS = f"{APP_LABEL}.manage_settings"
 

@@ -6,6 +6,7 @@ from bookings_app.views import (
     auth,
     batches,
     booking_change,
+    courses,
     customer,
     home,
     plan_sales,
@@ -76,6 +77,12 @@ urlpatterns = [
     path("plans/sell/", plan_sales.sell_plan, name="desk_sell_plan"),
     path("plans/sales/<int:action_id>/undo/", plan_sales.plan_sale_undo, name="desk_plan_sale_undo"),
     path("plans/sales/<int:action_id>/resolve/", plan_sales.plan_sale_resolve, name="desk_plan_sale_resolve"),
+    # the course builder: a term of course sessions, previewed, then created in Wix by the worker
+    path("courses/", courses.course_list, name="courses"),
+    path("courses/new/", courses.course_new, name="course_new"),
+    path("courses/new/commit/", courses.course_commit, name="course_commit"),
+    path("courses/<int:build_id>/", courses.course_build, name="course_build"),
+    path("courses/<int:build_id>/retry/", courses.course_retry, name="course_retry"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

@@ -258,6 +258,44 @@ class WixSiteFactFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("key",)
 
 
+class CourseBuildFactory(factory.django.DjangoModelFactory):
+    """A course term committed in the builder: ten Tuesdays at 17:00, one weekly series."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-{n:08d}")
+    service = factory.SubFactory(ServiceFactory, type=models.Service.Type.COURSE, schedule_id=factory.Faker("uuid4"))
+    instructor = factory.SubFactory(StaffMemberFactory, resource_id=factory.Faker("uuid4"))
+    resource_id = factory.SelfAttribute("instructor.resource_id")
+    capacity = 12
+    timezone = "Europe/London"
+    first_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+    last_date = factory.LazyAttribute(lambda o: o.first_date + timedelta(weeks=10, days=-1))
+    slots = factory.LazyAttribute(lambda o: [{"weekday": o.first_date.weekday(), "start": "17:00", "end": "17:45"}])
+    sessions_planned = 10
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseBuild
+
+
+class CourseBuildEventFactory(factory.django.DjangoModelFactory):
+    build = factory.SubFactory(CourseBuildFactory)
+    position = factory.Sequence(int)
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "type": "COURSE",
+            "scheduleId": o.build.service.schedule_id,
+            "externalScheduleId": o.build.service.wix_id,
+            "start": {"localDate": f"{o.build.first_date}T17:00:00"},
+            "end": {"localDate": f"{o.build.first_date}T17:45:00"},
+            "resources": [{"id": o.build.resource_id, "permissionRole": "WRITER"}],
+        }
+    )
+    sessions = factory.LazyAttribute(lambda o: [f"{o.build.first_date}T17:00:00"])
+
+    class Meta:
+        model = models.CourseBuildEvent
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

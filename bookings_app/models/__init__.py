@@ -12,13 +12,15 @@ Money is ``Decimal`` with two places, in the row's ``currency``.
 One module per area, all re-exported here (``from bookings_app.models import Booking``):
 ``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
 (contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
-``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``site_facts`` holds what
+``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``courses`` (course terms
+built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
+from .courses import CourseBuild, CourseBuildEvent
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
@@ -32,6 +34,8 @@ __all__ = [
     "BenefitBalance",
     "Booking",
     "Contact",
+    "CourseBuild",
+    "CourseBuildEvent",
     "CustomerNote",
     "DeskAction",
     "EmergencyContact",

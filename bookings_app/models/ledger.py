@@ -122,6 +122,7 @@ class DeskAction(models.Model):
         PLAN_SALE = "PLAN_SALE", "Plan sold"  # a pricing plan sold offline at the desk (no booking)
         RESCHEDULE = "RESCHEDULE", "Reschedule"  # to another session / appointment slot of the service
         WAITLIST_PROMOTE = "WAITLIST_PROMOTE", "Move from waiting list"  # confirmed into a freed place
+        COURSE_BUILD = "COURSE_BUILD", "Course sessions"  # a course term's Calendar V3 events (CourseBuild)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

@@ -7,7 +7,8 @@ one lookup by id, never from a query per row. One module per area: ``sessions`` 
 session's header), ``roster`` (a roster's bookings, their desk actions and plans),
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
 ``desk`` (the desk's lookups), ``booking_changes`` (the booking change page, the
-waiting list), ``batches`` (a settle or a check in all, read as one),
+waiting list), ``batches`` (a settle or a check in all, read as one), ``courses`` (the course
+builder),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
@@ -45,6 +46,18 @@ from bookings_app.selectors.booking_changes import (
     reschedule_sessions,
     service_policy,
     waitlist_read,
+)
+from bookings_app.selectors.courses import (
+    Place,
+    course_build_by_key,
+    course_build_get,
+    course_build_sessions,
+    course_builds_recent,
+    course_clash_sessions,
+    course_instructors,
+    course_places,
+    course_services,
+    service_place_id,
 )
 from bookings_app.selectors.customer_card import (
     CustomerCardRead,
@@ -112,6 +125,7 @@ __all__ = [
     "CustomerCardRead",
     "OrderLine",
     "PaymentLine",
+    "Place",
     "RosterRead",
     "ServicePolicy",
     "SheetNotes",
@@ -126,6 +140,14 @@ __all__ = [
     "booking_orders_read",
     "booking_walk_in",
     "contact_search",
+    "course_build_by_key",
+    "course_build_get",
+    "course_build_sessions",
+    "course_builds_recent",
+    "course_clash_sessions",
+    "course_instructors",
+    "course_places",
+    "course_services",
     "customer_alerts",
     "customer_card_read",
     "customer_contact_get",
@@ -150,6 +172,7 @@ __all__ = [
     "session_batches_undoable",
     "session_day_list",
     "service_policy",
+    "service_place_id",
     "session_get",
     "session_upcoming_list",
     "sign_in_sheet_notes",

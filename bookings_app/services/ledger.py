@@ -90,6 +90,7 @@ _DONE = {
     Kind.REFUND: "refunding {who}",
     Kind.RESCHEDULE: "moving {who}'s booking",
     Kind.WAITLIST_PROMOTE: "moving {who} off the waiting list",
+    Kind.COURSE_BUILD: "a course term",
 }
 
 

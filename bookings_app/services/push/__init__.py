@@ -15,7 +15,9 @@ and pushes them in phases, with Wix's bulk endpoints where they exist, one modul
    for up to 100 orders a call; booking-only mode (``money_booking_only``): Redeem Benefit for
    plans, then Bulk Confirm Or Decline (≤300) with the payment status;
 5. ``attendance`` — ``ATTENDANCE``: Bulk Set Attendance (≤8);
-6. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments).
+6. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments);
+7. ``course_builds`` — ``COURSE_BUILD``: a course term's sessions, Bulk Create Event (≤50 a call),
+   with the steps in ``services.courses.send``.
 
 ``run`` is the loop over the phases; ``worker`` claims under a lease, makes the calls and records
 the outcomes (through the ``DeskAction`` model methods); ``messages`` says in plain language what

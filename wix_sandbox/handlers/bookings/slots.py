@@ -93,7 +93,16 @@ def class_slot(
     event = sb.state.get("events", event_id)
     if event is None or not _is_session(event):
         raise not_found("SESSION_NOT_FOUND", "Session", event_id)
-    service = _service_for(sb, slot["serviceId"])
+    if slot.get("serviceId"):
+        service = _service_for(sb, slot["serviceId"])
+    else:
+        # Only the event named: its service is the one whose schedule the event is on. UNCONFIRMED:
+        # the reference lists the dates, time zone, resource and location as derived from the
+        # event and does not name serviceId; the sandbox derives it the same way.
+        owner = service_by_schedule(sb, event.get("scheduleId") or "")
+        if owner is None:
+            raise not_found("SESSION_NOT_FOUND", "Session", event_id)
+        service = owner
     if (service.get("schedule") or {}).get("id") != event.get("scheduleId"):
         raise invalid("VALIDATION_FAILURE", f"Session {event_id} is not a session of service {service['id']}")
     if service.get("type") != "CLASS":

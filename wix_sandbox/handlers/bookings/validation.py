@@ -125,7 +125,10 @@ def required_violations(booking: Any, prefix: str, *, multi: bool = False) -> li
                 )
             required = ("scheduleId", "startDate", "endDate", "location.locationType")
         elif slot.get("eventId") or slot.get("sessionId"):
-            required = ("serviceId",)
+            # Create Booking reference (seed 002): for a class, the event id is enough — Wix
+            # derives the rest from the event (the service from the event's schedule; see
+            # ``slots.class_slot``). A serviceId sent along must be that event's service.
+            required = ()
         else:
             required = (
                 "serviceId",

@@ -93,6 +93,18 @@ def build_event(sb: Sandbox, raw: dict[str, Any], *, check_past: bool = True) ->
     service, owner_resource = schedule_owner(sb, schedule_id)
     if service is None and owner_resource is None:
         raise not_found("SCHEDULE_NOT_FOUND", "Schedule", schedule_id)
+    if is_session and service is not None and service.get("type") in SESSION_TYPES and service["type"] != event_type:
+        # UNCONFIRMED: Calendar refuses a session whose type is not its service's (a CLASS event
+        # on a course's schedule); the recipe only ever pairs COURSE events with course schedules.
+        raise ValidationFailed(
+            [
+                violation(
+                    "event.type",
+                    f"this schedule is a {service['type']} service's: its sessions are {service['type']} events",
+                    "VALIDATION",
+                )
+            ]
+        )
     if is_session and service is not None and raw["externalScheduleId"] != service["id"]:
         raise ValidationFailed(
             [

@@ -119,14 +119,50 @@ def test_create_class_booking_for_cancelled_session_is_rejected(sandbox: Sandbox
     assert sandbox.state.count("bookings") == 0
 
 
-def test_create_class_booking_needs_the_service_id(sandbox: Sandbox, swim: dict) -> None:
-    body = class_request(swim["service"], swim["event"])
-    del body["booking"]["bookedEntity"]["slot"]["serviceId"]
+@pytest.mark.parametrize("path", [BOOKINGS, BULK_CREATE])
+def test_a_class_booking_naming_only_the_event_is_accepted_with_the_rest_from_the_event(
+    sandbox: Sandbox, swim: dict, path: str
+) -> None:
+    # Create Booking reference (seed 002): "Specifying an event ID leads to automatic calculations
+    # of slot.startDate, slot.endDate, slot.timezone, slot.resource, and slot.location."
+    booking = {"bookedEntity": {"slot": {"eventId": swim["event"]["id"]}}, "totalParticipants": 1}
+    body = {"booking": booking} if path == BOOKINGS else {"createBookingsInfo": [{"booking": booking}]}
+    body["returnFullEntity"] = True
+
+    status, answer = call(sandbox, "POST", path, body)
+
+    assert status == 200, answer
+    made = answer["booking"] if path == BOOKINGS else answer["results"][0]["item"]
+    slot = made["bookedEntity"]["slot"]
+    assert slot["serviceId"] == swim["service"]["id"]
+    assert slot["scheduleId"] == swim["service"]["schedule"]["id"]
+    assert slot["eventId"] == swim["event"]["id"]
+    assert slot["startDate"] == "2026-11-22T07:00:00.000+00:00" and slot["timezone"] == "Europe/London"
+    assert slot["resource"]["id"] == swim["staff"]["resourceId"]
+    assert slot["location"]["locationType"] == "OWNER_BUSINESS"
+    assert made["bookedEntity"]["title"] == "Open Water Swim"
+    assert sandbox.state.count("bookings") == 1
+
+
+def test_a_class_booking_naming_the_event_of_another_service_is_rejected(sandbox: Sandbox, swim: dict) -> None:
+    other = make_service(sandbox, name="Sunset Swim")
+    body = class_request(other, swim["event"])
 
     status, answer = call(sandbox, "POST", BOOKINGS, body)
 
     assert status == 400
-    assert violated_fields(answer) == ["booking.bookedEntity.slot.serviceId"]
+    assert code(answer) == "VALIDATION_FAILURE"
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_a_booking_naming_only_an_unknown_event_is_rejected(sandbox: Sandbox, swim: dict) -> None:
+    body = {"booking": {"bookedEntity": {"slot": {"eventId": "no-such-event"}}, "totalParticipants": 1}}
+
+    status, answer = call(sandbox, "POST", BOOKINGS, body)
+
+    assert status == 404
+    assert code(answer) == "SESSION_NOT_FOUND"
+    assert sandbox.state.count("bookings") == 0
 
 
 def test_create_booking_for_unknown_service_is_rejected(sandbox: Sandbox, swim: dict) -> None:

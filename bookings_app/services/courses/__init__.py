@@ -1,0 +1,67 @@
+"""The course builder: a term of course sessions created in Wix as Calendar V3 events, in one go.
+
+A Wix course booking enrols a person on the course's schedule, but the sessions only exist once
+someone creates the calendar events (seed 000 step 4, CONTRACT.md §9). Here the admin describes a
+term — course, instructor (their calendar *resource*), place, capacity, weekday slots, first and
+last date (or a number of weeks), exclusions — sees every session before anything is sent, and
+commits it; the worker creates it and never twice.
+
+- ``term`` — the term as asked and its rules (``term_make``, ``TermInvalid``);
+- ``plan`` — schedule maths: sessions, excluded days, and the events that make exactly those
+  sessions. **Exclusions split the series** (Calendar V3 cannot express an exception to a weekly
+  rule): each weekday's weeks are cut into runs around the excluded days, a run of two weeks or
+  more is one weekly series (one weekday per rule, ``until`` its last day), a run of one a
+  single event — so an excluded day is never created, not even for a moment;
+- ``preview`` — the plan with clashes from the mirror and the Wix calls the commit makes;
+  ``results`` — a build's sessions and whether each exists in Wix (its page);
+- ``commit`` — saves a ``CourseBuild`` (and its ``CourseBuildEvent`` rows, the exact bodies) with a
+  ``COURSE_BUILD`` desk action before anything is sent; ``course_build_retry`` sends again only
+  what Wix refused;
+- ``send`` — the worker's steps (called by ``services.push.course_builds``): baseline, lost answers
+  looked up (``wix_reads``), Bulk Create Event ≤50 a request, the sessions read back into the
+  mirror; ``messages`` says in plain language what Wix refused.
+
+A term read from a spreadsheet (irregular sessions) can reuse all of it: a ``CourseBuild`` whose
+events are single events (``source = IMPORT``) is previewed, committed, sent and retried the same way.
+"""
+
+from bookings_app.services.courses.commit import course_build_commit, course_build_retry
+from bookings_app.services.courses.plan import Plan, PlannedEvent, PlannedSession, SkippedSession, plan_term
+from bookings_app.services.courses.preview import Clash, Preview, PreviewRow, course_preview
+from bookings_app.services.courses.results import BuildRow, course_build_rows
+from bookings_app.services.courses.send import AnswerMissing, SendOutcome, course_build_send
+from bookings_app.services.courses.term import (
+    MAX_TERM_WEEKS,
+    WEEKDAY_LABELS,
+    Exclusion,
+    Slot,
+    Term,
+    TermInvalid,
+    term_make,
+)
+
+__all__ = [
+    "MAX_TERM_WEEKS",
+    "WEEKDAY_LABELS",
+    "AnswerMissing",
+    "BuildRow",
+    "Clash",
+    "Exclusion",
+    "Plan",
+    "PlannedEvent",
+    "PlannedSession",
+    "Preview",
+    "PreviewRow",
+    "SendOutcome",
+    "SkippedSession",
+    "Slot",
+    "Term",
+    "TermInvalid",
+    "course_build_commit",
+    "course_build_rows",
+    "course_build_retry",
+    "course_build_send",
+    "course_preview",
+    "plan_term",
+    "term_make",
+]
