@@ -51,6 +51,8 @@ def test_the_card_opens_from_a_search_hit_for_one_person_then_another(tablet, de
 
     # Ann: her hit carries the medical alert; "Customer card" opens her card under the hit.
     search.press_sequentially("Lakeside", delay=30)
+    # the answer to the whole name, not to a half-typed one still on its way (a slow machine)
+    expect(page.locator('#walk-in-results[data-q="Lakeside"]')).to_be_attached()
     hit = page.locator("#walk-in-results .hit", has_text="Ann Lakeside")
     expect(hit.locator(".badge.alert-medical")).to_have_text("Medical")
     hit.get_by_role("link", name="Customer card").click()
@@ -69,6 +71,8 @@ def test_the_card_opens_from_a_search_hit_for_one_person_then_another(tablet, de
     # Bo: a new search, his hit, his card — nothing of Ann's in it.
     search.fill("")
     search.press_sequentially("Lakewood", delay=30)
+    # the answer to the whole name, not to a half-typed one still on its way (a slow machine)
+    expect(page.locator('#walk-in-results[data-q="Lakewood"]')).to_be_attached()
     expect(page.locator("#walk-in-results .hit", has_text="Ann Lakeside")).to_have_count(0)
     hit = page.locator("#walk-in-results .hit", has_text="Bo Lakewood")
     expect(hit.locator(".badge[class*=alert-]")).to_have_count(0)

@@ -129,6 +129,7 @@ def test_a_group_of_three_walks_in_the_cash_button_shows_the_price_of_all(tablet
 
     page.get_by_text("+ Add walk-in").click()
     page.locator("#walk-in-q").press_sequentially("Gail", delay=30)
+    expect(page.locator('#walk-in-results[data-q="Gail"]')).to_be_attached()  # not a half-typed answer
     hit = page.locator("#walk-in-results .hit", has_text="Gail Gardner")
     people = hit.get_by_label("People")
     expect(people).to_have_value("1")
