@@ -179,7 +179,8 @@ def course_import_preview(*, sheet: Sheet, today: date, tz: str) -> ImportPrevie
             r.existing = made[key]
         elif key in in_mirror:
             r.existing = "Already in Wix"
-    _clashes([r for r in rows if r.is_new], nearby, zone)
+    pending = [key for key in made if key not in in_mirror]  # ours, not read back (or synced) yet
+    _clashes([r for r in rows if r.is_new], nearby, pending, zone)
     by_course: dict[int, list[ImportRow]] = defaultdict(list)
     for r in rows:
         by_course[r.row.service.pk].append(r)
@@ -237,11 +238,14 @@ def _when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     return f"{start.astimezone(zone):%a %-d %b %H:%M}–{end.astimezone(zone):%H:%M}"
 
 
-def _clashes(rows: list[ImportRow], nearby: list[Session], zone: ZoneInfo) -> None:
+def _clashes(rows: list[ImportRow], nearby: list[Session], pending: list[Key], zone: ZoneInfo) -> None:
     """Overlaps that are not the same session: flagged on the row, nothing dropped."""
     by_day: dict[date, list[Session]] = defaultdict(list)
     for s in nearby:
         by_day[s.start.astimezone(zone).date()].append(s)
+    pending_by_day: dict[date, list[Key]] = defaultdict(list)
+    for key in pending:
+        pending_by_day[key[1].astimezone(zone).date()].append(key)
     for r in rows:
         me, course, who = r.session, r.row.service, r.row.instructor
         for s in by_day.get(r.row.day, []):
@@ -252,6 +256,9 @@ def _clashes(rows: list[ImportRow], nearby: list[Session], zone: ZoneInfo) -> No
             elif s.staff_id == who.pk:
                 what = s.title or s.service.name
                 r.clashes.append(f"{who.name} teaches {what} {_when(s.start, s.end, zone)}")
+        for service_id, start, end in pending_by_day.get(r.row.day, []):
+            if service_id == course.pk and start < me.end and me.start < end:
+                r.clashes.append(f"{course.name} already has a session {_when(start, end, zone)}")
     groups: dict[tuple[str, int, date], list[ImportRow]] = defaultdict(list)
     for r in rows:
         groups[("staff", r.row.instructor.pk, r.row.day)].append(r)

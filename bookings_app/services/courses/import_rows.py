@@ -87,7 +87,10 @@ class RowChecker:
         self.staff = _Names(staff, [(m.name, m) for m in staff] + [(m.email, m) for m in staff if m.email])
         self.course_names = _Names(self.courses, [(s.name, s) for s in self.courses])
         self.places = selectors.course_places()
-        self.place_names = _Names(self.places, [(p.name, p) for p in self.places if p.name])
+        self.place_names = _Names(
+            self.places,
+            [(p.name, p) for p in self.places if p.name] + [(p.address, p) for p in self.places if p.address],
+        )
         self.problems: list[Problem] = []
         self.problem_count = 0
 
@@ -234,10 +237,10 @@ class RowChecker:
         found = self.place_names.find(text)
         if len(found) == 1:
             return found[0]
-        names = [p.name for p in self.places if p.name]
+        names = sorted({p.name for p in self.places if p.name})
         message = f"there is no place called “{text}”."
         if len(found) > 1:
-            message = f"{len(found)} places are called “{text}”."
+            message = f"{len(found)} places are called “{text}”: write the address instead."
         self.problem(
             row,
             "location",

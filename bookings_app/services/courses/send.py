@@ -161,7 +161,7 @@ def _outcome(build: CourseBuild, events: list[CourseBuildEvent]) -> SendOutcome:
         reasons=[e.message for e in failed_events],
     )
     if elsewhere:
-        text += f" ({messages.plural(elsewhere, 'session')} of them made by a later import or term.)"
+        text += f" ({elsewhere} of them made by a later import or term.)"
     short = [e for e in events if e.state == State.CREATED and (e.sessions_found or 0) != len(e.sessions)]
     if short:
         found = sum(e.sessions_found or 0 for e in events if e.state == State.CREATED)

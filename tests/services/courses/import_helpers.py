@@ -85,3 +85,16 @@ def problems(excinfo: Any) -> list[str]:
 
 
 SEVENTEEN = time(17)
+
+
+def add_aqua_fit(cw: CourseWorld) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A second course, Aqua Fit, at The Boathouse, taught by Sam Okafor (mirrored)."""
+    from tests.wix_sandbox.builders import make_location, make_service, make_staff
+
+    sam = make_staff(cw.sb, "Sam Okafor")
+    boathouse = make_location(cw.sb, "The Boathouse")
+    course = make_service(
+        cw.sb, type="COURSE", name="Aqua Fit", price="80", capacity=8, staff=[sam], location=boathouse
+    )
+    cw.world.mirror()
+    return course, sam, boathouse
