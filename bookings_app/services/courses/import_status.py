@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from bookings_app import selectors
 from bookings_app.models import CourseBuild, CourseBuildEvent, CourseImport, DeskAction
+from bookings_app.selectors.courses import service_place_id
 from bookings_app.services.courses.commit import MADE_ELSEWHERE
 from bookings_app.services.courses.import_file import template_csv
 
@@ -85,8 +86,14 @@ def course_import_template(*, today: date) -> bytes:
     """The template CSV: the columns and two example rows with a course, an instructor and a place
     this business has (or placeholders when Front Desk knows none yet), next week."""
     course = next(iter(selectors.course_services()), None)
-    teacher = next((m for m in selectors.course_instructors() if m.resource_id), None)
-    place = next((p for p in selectors.course_places() if p.name), None)
+    teaches = set((course.raw or {}).get("staffMemberIds") or []) if course else set()
+    staff = [m for m in selectors.course_instructors() if m.resource_id]
+    teacher = next((m for m in staff if m.wix_id in teaches), None) or next(iter(staff), None)
+    places = selectors.course_places()
+    own = service_place_id(course) if course else ""
+    place = next((p for p in places if p.id == own and p.name), None)
+    if place is not None and sum(1 for p in places if p.name == place.name) > 1:
+        place = None  # two places of that name: the example leaves it to the course
     day = today + timedelta(days=7 - today.weekday() + 1)  # Tuesday next week
     course_name = course.name if course else "Learn to Swim"
     teacher_name = teacher.name if teacher else "Lena Fischer"
