@@ -165,7 +165,10 @@ def test_commit_saves_then_the_worker_sends_and_the_page_follows_and_the_same_fi
     preview = upload(admin_client, data)
     html = unescape(preview.content.decode())
     assert preview.status_code == 200
-    assert "Nothing new: every session already exists" in html and html.count("Already exists") == 5
+    assert (
+        "Nothing new: every session already exists" in html
+        and html.count('<span class="badge">Already in Wix</span>') == 5
+    )
     assert "This very file was imported on" in html and "Create " not in html
 
 

@@ -47,7 +47,8 @@ Key = tuple[int, datetime, datetime]  # course, start, end (aware)
 class ImportRow:
     row: SessionRow
     session: PlannedSession
-    existing: str = ""  # why it is not created again; "" = it will be
+    existing: str = ""  # why it is not created again ("Already in Wix"); "" = it will be
+    existing_note: str = ""  # which build made it ("imported from spring.csv on 3 Mar 2027")
     clashes: list[str] = field(default_factory=list)
 
     @property
@@ -176,7 +177,7 @@ def course_import_preview(*, sheet: Sheet, today: date, tz: str) -> ImportPrevie
     for r in rows:
         key = (r.row.service.pk, r.session.start, r.session.end)
         if key in made:
-            r.existing = made[key]
+            r.existing, r.existing_note = made[key]
         elif key in in_mirror:
             r.existing = "Already in Wix"
     pending = [key for key in made if key not in in_mirror]  # ours, not read back (or synced) yet
@@ -196,9 +197,10 @@ def course_import_preview(*, sheet: Sheet, today: date, tz: str) -> ImportPrevie
     return ImportPreview(sheet=sheet, parts=parts, checked_until=window_end, earlier=earlier)
 
 
-def _made_by_builds(services: Iterable[Service], first: date, last: date) -> dict[Key, str]:
-    """Sessions our builds made or are making (any event Wix did not refuse), by course and time."""
-    made: dict[Key, str] = {}
+def _made_by_builds(services: Iterable[Service], first: date, last: date) -> dict[Key, tuple[str, str]]:
+    """Sessions our builds made or are making (any event Wix did not refuse), by course and time:
+    (in Wix or on its way, which build)."""
+    made: dict[Key, tuple[str, str]] = {}
     events = (
         CourseBuildEvent.objects.filter(
             build__service__in=list(services), build__first_date__lte=last, build__last_date__gte=first
@@ -218,9 +220,7 @@ def _made_by_builds(services: Iterable[Service], first: date, last: date) -> dic
         state = "Already in Wix" if event.state == CourseBuildEvent.State.CREATED else "Already on its way to Wix"
         for local in event.sessions:
             moment = datetime.fromisoformat(local)
-            made[(build.service_id, moment.replace(tzinfo=zone), (moment + length).replace(tzinfo=zone))] = (
-                f"{state} ({by})"
-            )
+            made[(build.service_id, moment.replace(tzinfo=zone), (moment + length).replace(tzinfo=zone))] = (state, by)
     return made
 
 
