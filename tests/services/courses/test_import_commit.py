@@ -292,3 +292,30 @@ def test_a_refused_session_made_since_by_a_new_upload_is_not_sent_again_by_retry
     assert refused.error_code == "MADE_ELSEWHERE" and refused.message.startswith("Made since by the import of term.csv")
     rows = courses.course_build_rows(build=build)
     assert sum(1 for r in rows if r.state == "ELSEWHERE") == 1
+
+
+def test_a_refused_series_partly_made_since_is_not_sent_again_and_says_why(cw: CourseWorld) -> None:
+    from datetime import time
+
+    from bookings_app.services.courses import Slot
+
+    first = next_weekday(TUE)
+    build = cw.commit(cw.term(first=first, weeks=2, slots=(Slot(TUE, time(17), time(17, 45)),)))
+    (series,) = build.events.all()
+    series.payload = {**series.payload, "resources": [{"id": "gone-resource", "permissionRole": "WRITER"}]}
+    series.save()
+    cw.world.push()
+    assert action_of(build).status == Status.NEEDS_ATTENTION and cw.starts_in_wix() == []
+    commit(csv_bytes([["Learn to Swim", uk(first), "17:00", "17:45", "Lena Fischer", "", ""]]), "import-key-0019")
+    cw.world.push()
+
+    courses.course_build_retry(user=None, build=build)
+    recording = Recorder(SandboxTransport(cw.sb))
+    push_now(trouble_client(cw.world, recording))
+
+    assert recording.bodies(BULK) == []  # re-sending the series would double its first session
+    assert cw.starts_in_wix() == [f"{first.isoformat()}T17:00:00"]
+    series.refresh_from_db()
+    assert series.state == State.FAILED and series.error_code == "PARTLY_ELSEWHERE"
+    assert series.message.startswith("1 of its 2 sessions were made since by the import of term.csv")
+    assert action_of(build).status == Status.NEEDS_ATTENTION
