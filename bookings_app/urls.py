@@ -6,6 +6,7 @@ from bookings_app.views import (
     auth,
     batches,
     booking_change,
+    course_import,
     courses,
     customer,
     home,
@@ -83,6 +84,12 @@ urlpatterns = [
     path("courses/new/commit/", courses.course_commit, name="course_commit"),
     path("courses/<int:build_id>/", courses.course_build, name="course_build"),
     path("courses/<int:build_id>/retry/", courses.course_retry, name="course_retry"),
+    # a term imported from a spreadsheet: the same preview, one build per course, the same worker
+    path("courses/import/", course_import.course_import, name="course_import"),
+    path("courses/import/template.csv", course_import.course_import_template, name="course_import_template"),
+    path("courses/import/commit/", course_import.course_import_commit, name="course_import_commit"),
+    path("courses/imports/<int:import_id>/", course_import.course_import_page, name="course_import_page"),
+    path("courses/imports/<int:import_id>/retry/", course_import.course_import_retry, name="course_import_retry"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

@@ -8,7 +8,8 @@ and what Wix answered. The worker pushes it through a ``DeskAction`` of kind ``C
 (``services.push.course_builds``), like any desk action: leases, backoff, "needs attention".
 
 A term read from a spreadsheet (irregular sessions) is the same thing with single events only,
-``source = IMPORT``; its preview, commit and retry are the same code.
+``source = IMPORT``; its preview, commit and retry are the same code. One :class:`CourseImport`
+(the file, who uploaded it, what it held) has one such build per course named in the file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,29 @@ from django.utils import timezone
 
 from .catalogue import Service, StaffMember
 from .ledger import DeskAction
+
+
+class CourseImport(models.Model):
+    """A timetable file committed: one ``CourseBuild`` per course it names (``builds``)."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_kind = models.CharField(max_length=8)  # CSV | XLSX
+    rows = models.PositiveIntegerField()
+    sessions_new = models.PositiveIntegerField()  # sent to Wix by its builds
+    sessions_existing = models.PositiveIntegerField()  # already there (an earlier import, a term, Wix): not sent
+    plan_digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%d %b %Y %H:%M})"
 
 
 class CourseBuild(models.Model):
@@ -49,6 +73,9 @@ class CourseBuild(models.Model):
     plan_digest = models.CharField(max_length=64)
     action = models.OneToOneField(
         DeskAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="course_build"
+    )
+    course_import = models.ForeignKey(
+        CourseImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="builds"
     )
     # The worker's own notes: the events the schedule had before the first send ("baseline"),
     # the Wix calls made, when the sessions were read back.

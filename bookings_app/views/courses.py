@@ -188,7 +188,7 @@ def _build_context(build: CourseBuild) -> dict[str, Any]:
     rows = courses.course_build_rows(build=build)
     first_day = next((r.day for r in rows if r.state == "CREATED"), None)
     return {
-        "created": sum(1 for r in rows if r.state == "CREATED"),
+        "created": sum(1 for r in rows if r.state in ("CREATED", "ELSEWHERE")),
         "failed": sum(1 for r in rows if r.state == "FAILED"),
         "build": build,
         "action": action,

@@ -21,11 +21,29 @@ commits it; the worker creates it and never twice.
   looked up (``wix_reads``), Bulk Create Event ≤50 a request, the sessions read back into the
   mirror; ``messages`` says in plain language what Wix refused.
 
-A term read from a spreadsheet (irregular sessions) can reuse all of it: a ``CourseBuild`` whose
+A term read from a spreadsheet (irregular sessions) reuses all of it: a ``CourseBuild`` whose
 events are single events (``source = IMPORT``) is previewed, committed, sent and retried the same way.
+
+- ``import_file`` — a CSV/XLSX file → rows of text with the admin's row numbers (``sheet_read``),
+  or ``ImportRefused`` with what is wrong; the template (``template_csv``);
+- ``import_rows`` — each row checked against the mirror (course, date, times, instructor, place,
+  capacity, duplicates), every problem with its row and column;
+- ``import_plan`` — the preview: one part per course, the sessions that already exist (not sent
+  again), clashes, the events and Wix calls;
+- ``import_commit`` — a ``CourseImport`` and one build per course with new sessions;
+  ``course_import_retry``; ``import_status`` — an import's page and the template's examples.
 """
 
 from bookings_app.services.courses.commit import course_build_commit, course_build_retry
+from bookings_app.services.courses.import_commit import course_import_commit, course_import_retry
+from bookings_app.services.courses.import_file import MAX_ROWS, ImportRefused, Problem, Sheet, sheet_read
+from bookings_app.services.courses.import_plan import CoursePart, ImportPreview, ImportRow, course_import_preview
+from bookings_app.services.courses.import_status import (
+    ImportStatus,
+    course_import_get,
+    course_import_status,
+    course_import_template,
+)
 from bookings_app.services.courses.plan import Plan, PlannedEvent, PlannedSession, SkippedSession, plan_term
 from bookings_app.services.courses.preview import Clash, Preview, PreviewRow, course_preview
 from bookings_app.services.courses.results import BuildRow, course_build_rows
@@ -41,18 +59,26 @@ from bookings_app.services.courses.term import (
 )
 
 __all__ = [
+    "MAX_ROWS",
     "MAX_TERM_WEEKS",
     "WEEKDAY_LABELS",
     "AnswerMissing",
     "BuildRow",
     "Clash",
+    "CoursePart",
     "Exclusion",
+    "ImportPreview",
+    "ImportRefused",
+    "ImportRow",
+    "ImportStatus",
     "Plan",
     "PlannedEvent",
     "PlannedSession",
     "Preview",
     "PreviewRow",
+    "Problem",
     "SendOutcome",
+    "Sheet",
     "SkippedSession",
     "Slot",
     "Term",
@@ -61,7 +87,14 @@ __all__ = [
     "course_build_rows",
     "course_build_retry",
     "course_build_send",
+    "course_import_commit",
+    "course_import_get",
+    "course_import_preview",
+    "course_import_retry",
+    "course_import_status",
+    "course_import_template",
     "course_preview",
     "plan_term",
+    "sheet_read",
     "term_make",
 ]

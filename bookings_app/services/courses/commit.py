@@ -3,6 +3,7 @@ worker through a ``COURSE_BUILD`` desk action (``services.push.course_builds``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from bookings_app.services.courses.term import Term
 from bookings_app.services.errors import BookingError
 
 State = CourseBuildEvent.State
+MADE_ELSEWHERE = "MADE_ELSEWHERE"  # a refused event whose sessions another build made since
 
 
 def course_build_commit(
@@ -68,7 +70,8 @@ def course_build_commit(
             obj_id=build.pk,
             summary=(
                 f"Built {term.service.name}: {len(plan.sessions)} sessions "
-                f"{term.first:%-d %b %Y} – {term.last:%-d %b %Y} with {term.instructor.name}"
+                f"{term.first:%-d %b %Y} – {term.last:%-d %b %Y} "
+                + (f"with {term.instructor.name}" if source == CourseBuild.Source.WEEKLY else "from a spreadsheet")
             ),
             after={
                 "service": term.service.wix_id,
@@ -113,7 +116,12 @@ def _save(user: Any, term: Term, plan: Plan, digest: str, key: str, action: Desk
 def course_build_retry(*, user: Any, build: CourseBuild) -> CourseBuild:
     """Send again only what Wix refused: the refused events go back to "not sent", the build back
     in the worker's queue. Raises ``BookingError`` ``not_retryable`` unless the build needs
-    attention (it is on its way, or done)."""
+    attention (it is on its way, or done).
+
+    A refused event whose sessions another build has made since (a timetable uploaded again after
+    the refusal) is not sent again, so they are not doubled: all of them made there → it is
+    marked ``MADE_ELSEWHERE`` (counted as in Wix); only some → it stays refused, and says why.
+    """
     with transaction.atomic():
         action = DeskAction.objects.select_for_update().filter(course_build=build).first()
         if action is None or action.status != DeskAction.Status.NEEDS_ATTENTION:
@@ -122,9 +130,25 @@ def course_build_retry(*, user: Any, build: CourseBuild) -> CourseBuild:
                 "This term is still being sent to Wix." if running else "Every session of this term is in Wix.",
                 code="not_retryable",
             )
-        refused = build.events.filter(state=State.FAILED)
-        count = sum(len(e.sessions) for e in refused)
-        refused.update(state=State.PLANNED, error_code="", message="", sent_at=None)
+        refused = list(build.events.filter(state=State.FAILED).exclude(error_code=MADE_ELSEWHERE))
+        elsewhere = made_elsewhere(build, refused)
+        again = [e for e in refused if e.pk not in elsewhere]
+        for event in refused:
+            if event.pk in elsewhere:
+                done, where = elsewhere[event.pk]
+                code = MADE_ELSEWHERE if done == len(event.sessions) else "PARTLY_ELSEWHERE"
+                message = (
+                    f"Made since by {where}: not sent again."
+                    if code == MADE_ELSEWHERE
+                    else f"{done} of its {len(event.sessions)} sessions were made since by {where}: not sent again, "
+                    "so none is doubled. Build the others again."
+                )
+                event.error_code, event.message = code, message[:500]
+                event.save(update_fields=["error_code", "message"])
+        count = sum(len(e.sessions) for e in again)
+        build.events.filter(pk__in=[e.pk for e in again]).update(
+            state=State.PLANNED, error_code="", message="", sent_at=None
+        )
         action.requeue()
         ledger.schedule_push(action.run_after)
         audit_record(
@@ -135,3 +159,46 @@ def course_build_retry(*, user: Any, build: CourseBuild) -> CourseBuild:
             summary=f"Sent {count} refused sessions of {build.service.name} to Wix again",
         )
     return build
+
+
+def made_elsewhere(build: CourseBuild, refused: list[CourseBuildEvent]) -> dict[int, tuple[int, str]]:
+    """Refused events of ``build`` some of whose sessions another build of the course has made (or
+    is making) since: event id → (how many, which build)."""
+    if not refused:
+        return {}
+    others = (
+        CourseBuildEvent.objects.filter(
+            build__service_id=build.service_id,
+            build__first_date__lte=build.last_date,
+            build__last_date__gte=build.first_date,
+        )
+        .exclude(build=build)
+        .exclude(state=State.FAILED)
+        .select_related("build", "build__course_import")
+    )
+    made: dict[tuple[str, str], str] = {}
+    for other in others:
+        where = (
+            f"the import of {other.build.course_import.file_name}"
+            if other.build.course_import is not None
+            else f"the term built on {other.build.created_at:%-d %b %Y}"
+        )
+        for start, end in _spans(other):
+            made[(start, end)] = where
+    out = {}
+    for event in refused:
+        found = [made[span] for span in _spans(event) if span in made]
+        if found:
+            out[event.pk] = (len(found), found[0])
+    return out
+
+
+def _spans(event: CourseBuildEvent) -> list[tuple[str, str]]:
+    """The local start and end of each session of ``event``."""
+    first = datetime.fromisoformat(event.payload["start"]["localDate"])
+    length = datetime.fromisoformat(event.payload["end"]["localDate"]) - first
+    out = []
+    for local in event.sessions:
+        moment = datetime.fromisoformat(local)
+        out.append((moment.isoformat(timespec="minutes"), (moment + length).isoformat(timespec="minutes")))
+    return out

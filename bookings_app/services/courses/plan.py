@@ -125,7 +125,7 @@ def plan_term(term: Term) -> Plan:
                 plan.skipped.append(SkippedSession(day, slot, exclusion))
             else:
                 kept.append(day)
-                plan.sessions.append(_session(day, slot, tz))
+                plan.sessions.append(planned_session(day, slot, tz))
             day += timedelta(weeks=1)
         for run in _runs(kept):
             plan.events.append(PlannedEvent(slot, run, event_payload(term, slot, run)))
@@ -170,7 +170,8 @@ def _runs(days: list[date]) -> list[list[date]]:
     return runs
 
 
-def _session(day: date, slot: Slot, tz: ZoneInfo) -> PlannedSession:
+def planned_session(day: date, slot: Slot, tz: ZoneInfo) -> PlannedSession:
+    """The session of ``slot`` on ``day``, in the business zone (noting a clock change)."""
     start = datetime.combine(day, slot.start, tzinfo=tz)
     end = datetime.combine(day, slot.end, tzinfo=tz)
     return PlannedSession(day, slot, start, end, _clock_note(start, tz))

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bookings_app.models import CourseBuild, CourseBuildEvent
+from bookings_app.services.courses.commit import MADE_ELSEWHERE
 from bookings_app.services.courses.term import WEEKDAY_LABELS
 
 EXCLUDED = "EXCLUDED"
+ELSEWHERE = "ELSEWHERE"  # refused here, made since by another build (``commit.MADE_ELSEWHERE``)
 LABELS = {
+    ELSEWHERE: "In Wix (made by a later import)",
     CourseBuildEvent.State.CREATED: "In Wix",
     CourseBuildEvent.State.FAILED: "Not created",
     CourseBuildEvent.State.SENT: "Sent, checking…",
@@ -43,9 +46,10 @@ def course_build_rows(*, build: CourseBuild) -> list[BuildRow]:
     for event in events:
         start = datetime.fromisoformat(event.payload["start"]["localDate"])
         length = datetime.fromisoformat(event.payload["end"]["localDate"]) - start
+        state = ELSEWHERE if event.error_code == MADE_ELSEWHERE else event.state
         for local in event.sessions:
             moment = datetime.fromisoformat(local)
-            rows.append(BuildRow(moment.date(), moment.time(), (moment + length).time(), event.state, event.message))
+            rows.append(BuildRow(moment.date(), moment.time(), (moment + length).time(), state, event.message))
     for slot in build.slots:
         begin, finish = time.fromisoformat(slot["start"]), time.fromisoformat(slot["end"])
         day = build.first_date + timedelta(days=(slot["weekday"] - build.first_date.weekday()) % 7)

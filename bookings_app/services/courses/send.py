@@ -27,6 +27,7 @@ from django.utils import timezone
 from bookings_app.models import CourseBuild, CourseBuildEvent
 from bookings_app.services import mirror
 from bookings_app.services.courses import messages, wix_reads
+from bookings_app.services.courses.commit import MADE_ELSEWHERE
 from bookings_app.services.courses.plan import EVENTS_PER_REQUEST
 from bookings_app.services.mirror.run import MirrorRun
 from bookings_app.wix import WixError, WixPermissionDenied, WixUnauthenticated, calendar
@@ -147,12 +148,20 @@ def _read_back(call: Call, build: CourseBuild, created: list[CourseBuildEvent]) 
 def _outcome(build: CourseBuild, events: list[CourseBuildEvent]) -> SendOutcome:
     total = sum(len(e.sessions) for e in events)
     created = sum(len(e.sessions) for e in events if e.state == State.CREATED)
-    failed_events = [e for e in events if e.state == State.FAILED]
+    # Refused here, then made by another build (a timetable uploaded again): in Wix, not ours to send.
+    elsewhere = sum(len(e.sessions) for e in events if e.state == State.FAILED and e.error_code == MADE_ELSEWHERE)
+    failed_events = [e for e in events if e.state == State.FAILED and e.error_code != MADE_ELSEWHERE]
     failed = sum(len(e.sessions) for e in failed_events)
-    waiting = total - created - failed
+    waiting = total - created - elsewhere - failed
     text = messages.build_summary(
-        created=created, failed=failed, waiting=waiting, total=total, reasons=[e.message for e in failed_events]
+        created=created + elsewhere,
+        failed=failed,
+        waiting=waiting,
+        total=total,
+        reasons=[e.message for e in failed_events],
     )
+    if elsewhere:
+        text += f" ({elsewhere} of them made by a later import or term.)"
     short = [e for e in events if e.state == State.CREATED and (e.sessions_found or 0) != len(e.sessions)]
     if short:
         found = sum(e.sessions_found or 0 for e in events if e.state == State.CREATED)
