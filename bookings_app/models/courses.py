@@ -101,6 +101,10 @@ class CourseBuildEvent(models.Model):
         CREATED = "CREATED", "In Wix"
         FAILED = "FAILED", "Refused by Wix"
 
+    # The error code of a refused event whose sessions another build has made since (a file
+    # uploaded again): it counts as in Wix, and Retry leaves it alone.
+    MADE_ELSEWHERE = "MADE_ELSEWHERE"
+
     build = models.ForeignKey(CourseBuild, on_delete=models.CASCADE, related_name="events")
     position = models.PositiveIntegerField()
     # The event exactly as Bulk Create Event gets it (inside its {"event": …} wrapper).

@@ -81,8 +81,16 @@ def course_clash_sessions(*, service: Service, staff: StaffMember, start: dateti
 def _with_counts(builds: QuerySet[CourseBuild]) -> QuerySet[CourseBuild]:
     return builds.select_related("service", "instructor", "action", "created_by").annotate(
         events_total=Count("events"),
-        events_created=Count("events", filter=Q(events__state=State.CREATED)),
-        events_failed=Count("events", filter=Q(events__state=State.FAILED)),
+        # A refused event whose sessions a later build made counts as in Wix, not as refused.
+        events_created=Count(
+            "events",
+            filter=Q(events__state=State.CREATED)
+            | Q(events__state=State.FAILED, events__error_code=CourseBuildEvent.MADE_ELSEWHERE),
+        ),
+        events_failed=Count(
+            "events",
+            filter=Q(events__state=State.FAILED) & ~Q(events__error_code=CourseBuildEvent.MADE_ELSEWHERE),
+        ),
     )
 
 

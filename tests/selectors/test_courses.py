@@ -97,3 +97,14 @@ def test_a_build_with_its_events_in_two_queries(django_assert_num_queries) -> No
         assert len(found.event_list) == 4
 
     assert selectors.course_build_get(build_id=build.pk + 1) is None
+
+
+def test_a_refused_event_another_build_made_since_counts_as_in_wix_not_as_refused() -> None:
+    build = factories.CourseBuildFactory()
+    State = CourseBuildEvent.State
+    factories.CourseBuildEventFactory(build=build, state=State.CREATED)
+    factories.CourseBuildEventFactory(build=build, state=State.FAILED, error_code="VALIDATION_FAILURE")
+    factories.CourseBuildEventFactory(build=build, state=State.FAILED, error_code=CourseBuildEvent.MADE_ELSEWHERE)
+
+    for read in (selectors.course_build_get(build_id=build.pk), selectors.course_builds_recent()[0]):
+        assert (read.events_total, read.events_created, read.events_failed) == (3, 2, 1)

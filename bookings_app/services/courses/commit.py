@@ -16,7 +16,7 @@ from bookings_app.services.courses.term import Term
 from bookings_app.services.errors import BookingError
 
 State = CourseBuildEvent.State
-MADE_ELSEWHERE = "MADE_ELSEWHERE"  # a refused event whose sessions another build made since
+MADE_ELSEWHERE = CourseBuildEvent.MADE_ELSEWHERE  # a refused event whose sessions another build made since
 
 
 def course_build_commit(
