@@ -8,9 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
-from bookings_app.models import CourseBuild, CourseBuildEvent, DeskAction
+from bookings_app.models import CourseBuild, CourseBuildEvent, DeskAction, Service
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
+from bookings_app.services.courses.existing import term_existing
 from bookings_app.services.courses.plan import Plan, plan_term
 from bookings_app.services.courses.term import Term
 from bookings_app.services.errors import BookingError
@@ -37,24 +38,30 @@ def course_build_commit(
     another build; ``duplicate_request`` when the same form is being saved at this very moment.
     """
     ledger.require_key(idempotency_key)
-    plan = plan or plan_term(term)
-    done = CourseBuild.objects.filter(idempotency_key=idempotency_key).first()
+    done = _done(idempotency_key, digest)
     if done is not None:
-        if done.plan_digest != digest:
-            raise BookingError(
-                "This form was already used for another course term. Nothing was changed: reload the page.",
-                code="key_reused",
-            )
         return done
-    if plan.digest != digest:
-        raise BookingError(
-            "The sessions differ from the preview you saw (the form changed since). Check the new preview, "
-            "then create them.",
-            code="plan_changed",
-        )
-    if not plan.sessions:
-        raise BookingError("This term has no sessions left to create.", code="no_sessions")
     with transaction.atomic():
+        # Two commits of one term (two tabs, two admins) one after the other: the second plans
+        # after the first is saved, finds its sessions already on their way and leaves them out.
+        list(Service.objects.select_for_update().filter(pk=term.service.pk).values_list("pk"))
+        done = _done(idempotency_key, digest)  # the same form, saved while this one waited for the lock
+        if done is not None:
+            return done
+        if plan is None:
+            existing = term_existing(service=term.service, first=term.first, last=term.last, tz=term.tz)
+            plan = plan_term(term, existing)
+        if plan.digest != digest:
+            raise BookingError(
+                "The sessions differ from the preview you saw (the form changed, or some were created since). "
+                "Check the new preview, then create them.",
+                code="plan_changed",
+            )
+        if not plan.sessions:
+            raise BookingError(
+                "This term has no sessions left to create: every one is excluded, already in Wix or on its way.",
+                code="no_sessions",
+            )
         action = ledger.new_action(
             user=user,
             kind=DeskAction.Kind.COURSE_BUILD,
@@ -83,6 +90,17 @@ def course_build_commit(
             },
         )
     return build
+
+
+def _done(key: str, digest: str) -> CourseBuild | None:
+    """The build this form's key made already (a double click, a retried POST), or None."""
+    done = CourseBuild.objects.filter(idempotency_key=key).first()
+    if done is not None and done.plan_digest != digest:
+        raise BookingError(
+            "This form was already used for another course term. Nothing was changed: reload the page.",
+            code="key_reused",
+        )
+    return done
 
 
 def _save(user: Any, term: Term, plan: Plan, digest: str, key: str, action: DeskAction, source: str) -> CourseBuild:

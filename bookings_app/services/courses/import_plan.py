@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from bookings_app.models import CourseBuildEvent, CourseImport, Service, Session
+from bookings_app.models import CourseImport, Service, Session
+from bookings_app.services.courses.existing import Key, made_by_builds
 from bookings_app.services.courses.import_file import Sheet
 from bookings_app.services.courses.import_rows import SessionRow, rows_check
 from bookings_app.services.courses.plan import Plan, PlannedEvent, PlannedSession, event_payload, planned_session
@@ -40,7 +41,6 @@ from bookings_app.services.courses.term import Slot, Term
 from bookings_app.services.sync.window import sync_window
 
 CANCELLED = ("CANCELLED", "CANCELED")
-Key = tuple[int, datetime, datetime]  # course, start, end (aware)
 
 
 @dataclass
@@ -169,7 +169,7 @@ def course_import_preview(*, sheet: Sheet, today: date, tz: str) -> ImportPrevie
     if rows:
         first, last = min(r.row.day for r in rows), max(r.row.day for r in rows)
         start, end = min(r.session.start for r in rows), max(r.session.end for r in rows)
-        made = _made_by_builds(services.values(), first, last)
+        made = made_by_builds(services.values(), first, last)
         nearby = _nearby(services.values(), {r.row.instructor.pk for r in rows}, start, end)
     else:
         made, nearby = {}, []
@@ -195,33 +195,6 @@ def course_import_preview(*, sheet: Sheet, today: date, tz: str) -> ImportPrevie
     parts.sort(key=lambda p: (p.service.name.casefold(), p.service.pk))
     earlier = list(CourseImport.objects.filter(file_sha256=sheet.sha256).select_related("created_by")[:5])
     return ImportPreview(sheet=sheet, parts=parts, checked_until=window_end, earlier=earlier)
-
-
-def _made_by_builds(services: Iterable[Service], first: date, last: date) -> dict[Key, tuple[str, str]]:
-    """Sessions our builds made or are making (any event Wix did not refuse), by course and time:
-    (in Wix or on its way, which build)."""
-    made: dict[Key, tuple[str, str]] = {}
-    events = (
-        CourseBuildEvent.objects.filter(
-            build__service__in=list(services), build__first_date__lte=last, build__last_date__gte=first
-        )
-        .exclude(state=CourseBuildEvent.State.FAILED)
-        .select_related("build", "build__course_import")
-    )
-    for event in events:
-        build = event.build
-        zone = ZoneInfo(build.timezone)
-        start = datetime.fromisoformat(event.payload["start"]["localDate"])
-        length = datetime.fromisoformat(event.payload["end"]["localDate"]) - start
-        if build.course_import is not None:
-            by = f"imported from {build.course_import.file_name} on {build.created_at:%-d %b %Y}"
-        else:
-            by = f"in the term built on {build.created_at:%-d %b %Y}"
-        state = "Already in Wix" if event.state == CourseBuildEvent.State.CREATED else "Already on its way to Wix"
-        for local in event.sessions:
-            moment = datetime.fromisoformat(local)
-            made[(build.service_id, moment.replace(tzinfo=zone), (moment + length).replace(tzinfo=zone))] = (state, by)
-    return made
 
 
 def _nearby(services: Iterable[Service], staff: set[int], start: datetime, end: datetime) -> list[Session]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -112,20 +113,28 @@ class Plan:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def plan_term(term: Term) -> Plan:
-    """Every session of ``term``, the excluded ones, and the events that make the rest."""
+def plan_term(term: Term, existing: Mapping[tuple[datetime, datetime], str] | None = None) -> Plan:
+    """Every session of ``term``, the excluded ones, and the events that make the rest.
+    ``existing``: (start, end) → why, the sessions the course has already (``existing.term_existing``);
+    such a day is left out like an excluded one, with that reason, so a term committed twice
+    creates nothing twice."""
     plan = Plan(term=term)
     tz = ZoneInfo(term.tz)
+    existing = existing or {}
     for slot in term.slots:
         kept: list[date] = []
         day = term.first + timedelta(days=(slot.weekday - term.first.weekday()) % 7)
         while day <= term.last:
             exclusion = next((e for e in term.exclusions if e.covers(day)), None)
+            session = planned_session(day, slot, tz)
+            already = existing.get((session.start, session.end))
+            if exclusion is None and already:
+                exclusion = Exclusion(day, day, already)
             if exclusion is not None:
                 plan.skipped.append(SkippedSession(day, slot, exclusion))
             else:
                 kept.append(day)
-                plan.sessions.append(planned_session(day, slot, tz))
+                plan.sessions.append(session)
             day += timedelta(weeks=1)
         for run in _runs(kept):
             plan.events.append(PlannedEvent(slot, run, event_payload(term, slot, run)))

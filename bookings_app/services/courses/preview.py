@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bookings_app import selectors
 from bookings_app.models import Session
+from bookings_app.services.courses.existing import term_existing
 from bookings_app.services.courses.plan import Plan, PlannedSession, SkippedSession, plan_term
 from bookings_app.services.courses.term import Term
 from bookings_app.services.sync.window import sync_window
@@ -118,7 +119,7 @@ class Preview:
 def course_preview(*, term: Term, plan: Plan | None = None) -> Preview:
     """The plan of ``term`` (or ``plan``, made by the caller: imported sessions) with its clashes
     (one query)."""
-    plan = plan or plan_term(term)
+    plan = plan or plan_term(term, term_existing(service=term.service, first=term.first, last=term.last, tz=term.tz))
     rows = [PreviewRow(session=s) for s in plan.sessions]
     if plan.sessions:
         nearby = selectors.course_clash_sessions(

@@ -9,7 +9,7 @@ from bookings_app.models import AuditEntry, CourseBuild, CourseBuildEvent, DeskA
 from bookings_app.services import courses
 from bookings_app.services.errors import BookingError
 from tests.services.conftest import key
-from tests.services.courses.helpers import CourseWorld, action_of
+from tests.services.courses.helpers import CourseWorld, action_of, planned_starts
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,54 @@ def test_retry_is_refused_while_it_is_on_its_way_and_once_it_is_done(cw: CourseW
     with pytest.raises(BookingError) as excinfo:
         courses.course_build_retry(user=None, build=build)
     assert "Every session of this term is in Wix." in excinfo.value.message
+
+
+def test_the_same_term_committed_again_from_a_new_form_creates_nothing_twice(cw: CourseWorld) -> None:
+    """Two tabs, or an admin who builds the same term again: the second plan leaves out every
+    session the first build made or is making, so the preview offers nothing and Wix ends up
+    with each session once."""
+    term = cw.term(weeks=10)
+    cw.commit(term)
+
+    preview = courses.course_preview(term=term)
+    assert preview.plan.sessions == [] and len(preview.plan.skipped) == 20
+    assert {s.exclusion.reason for s in preview.plan.skipped} == {"Already on its way to Wix"}
+    with pytest.raises(BookingError) as excinfo:
+        courses.course_build_commit(user=None, term=term, digest=preview.plan.digest, idempotency_key=key("course"))
+    assert excinfo.value.code == "no_sessions"
+
+    cw.world.push()
+    cw.world.mirror()
+    again = courses.course_preview(term=term)
+    assert again.plan.sessions == [] and {s.exclusion.reason for s in again.plan.skipped} == {"Already in Wix"}
+    assert len(cw.starts_in_wix()) == 20 and len(set(cw.starts_in_wix())) == 20
+    assert CourseBuild.objects.count() == 1
+
+
+def test_a_term_made_longer_creates_only_the_new_weeks(cw: CourseWorld) -> None:
+    ten = cw.term(weeks=10)
+    cw.commit(ten)
+    cw.world.push()
+    twelve = cw.term(first=ten.first, weeks=12)
+
+    preview = courses.course_preview(term=twelve)
+    assert len(preview.plan.sessions) == 4 and len(preview.plan.skipped) == 20
+    build = courses.course_build_commit(
+        user=None, term=twelve, digest=preview.plan.digest, idempotency_key=key("course")
+    )
+    cw.world.push()
+
+    assert build.sessions_planned == 4
+    assert cw.starts_in_wix() == planned_starts(twelve)  # each of the 24 sessions once
+
+
+def test_a_preview_made_before_another_tab_committed_the_same_term_is_refused(cw: CourseWorld) -> None:
+    term = cw.term(weeks=10)
+    seen_in_the_second_tab = courses.course_preview(term=term).plan.digest
+    cw.commit(term)  # the first tab
+
+    with pytest.raises(BookingError) as excinfo:
+        courses.course_build_commit(user=None, term=term, digest=seen_in_the_second_tab, idempotency_key=key("course"))
+
+    assert excinfo.value.code == "plan_changed"
+    assert CourseBuild.objects.count() == 1
