@@ -17,8 +17,14 @@ from bookings_app.services import desk, mirror, sync
 from bookings_app.services.push import PushReport, push_desk_actions_now
 from bookings_app.wix import WixClient, get_sandbox, get_wix_client
 from tests.services.conftest import tomorrow_at
-from tests.wix_sandbox.builders import make_contact, make_location, make_member, make_service, make_staff
-from tests.wix_sandbox.builders import make_working_hours
+from tests.wix_sandbox.builders import (
+    make_contact,
+    make_location,
+    make_member,
+    make_service,
+    make_staff,
+    make_working_hours,
+)
 from tests.wix_sandbox.plan_builders import make_plan, sell_plan
 from wix_sandbox import Sandbox
 
