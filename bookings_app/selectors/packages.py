@@ -124,9 +124,7 @@ class PackageRead:
     @property
     def needs_attention(self) -> bool:
         return (
-            not self.package.is_cancelled
-            and self.action is not None
-            and self.action.status == Status.NEEDS_ATTENTION
+            not self.package.is_cancelled and self.action is not None and self.action.status == Status.NEEDS_ATTENTION
         )
 
     @property

@@ -4,6 +4,7 @@ locally first — its bookings on their appointment sessions at once, one PACKAG
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -305,3 +306,83 @@ def test_in_booking_only_mode_a_package_is_not_paid_with_a_plan(spa: Spa, desk_u
 
     assert excinfo.value.code == "plan_not_eligible"
     assert desk.plans_covering([spa.balance(ash)], spa.services) == []
+
+
+# --- cancelling: who may, and what it does at the desk ------------------------------------------
+
+
+def test_the_front_desk_may_cancel_todays_unpaid_package(spa: Spa, desk_user) -> None:
+    package = spa.book(desk_user, spa.customer(), pay="LATER")
+
+    assert desk.package_cancel_refusal(user=desk_user, package=package) is None
+    action = desk.package_cancel(user=desk_user, package=package, idempotency_key=key())
+
+    package.refresh_from_db()
+    assert package.is_cancelled and package.cancel_action == action
+    assert set(Booking.objects.values_list("status", flat=True)) == {"CANCELED"}
+    assert set(Session.objects.values_list("status", flat=True)) == {"CANCELLED"}
+    assert AuditEntry.objects.filter(action="package.cancel", object_id=str(package.pk)).exists()
+
+
+def test_the_front_desk_may_not_cancel_a_paid_package_a_manager_may(spa: Spa, desk_user, manager_user) -> None:
+    package = spa.book(desk_user, spa.customer(), pay="CASH")
+
+    with pytest.raises(BookingError) as excinfo:
+        desk.package_cancel(user=desk_user, package=package, idempotency_key=key())
+
+    assert excinfo.value.code == "forbidden" and "has been paid" in excinfo.value.message
+    assert not Package.objects.get(pk=package.pk).is_cancelled
+    desk.package_cancel(user=manager_user, package=package, idempotency_key=key())
+    assert Package.objects.get(pk=package.pk).is_cancelled
+
+
+def test_the_front_desk_may_not_cancel_a_package_booked_another_day(spa: Spa, desk_user, time_machine) -> None:
+    package = spa.book(desk_user, spa.customer(), pay="LATER")
+    Package.objects.filter(pk=package.pk).update(created_at=package.created_at - timedelta(days=2))
+    package.refresh_from_db()
+
+    refusal = desk.package_cancel_refusal(user=desk_user, package=package)
+
+    assert refusal is not None and "booked on" in refusal
+
+
+def test_cancelling_twice_with_the_same_form_is_one_cancel_and_again_is_refused(spa: Spa, manager_user) -> None:
+    package = spa.book(manager_user, spa.customer(), pay="CASH")
+    form = key()
+
+    first = desk.package_cancel(user=manager_user, package=package, idempotency_key=form)
+    again = desk.package_cancel(user=manager_user, package=package, idempotency_key=form)
+    with pytest.raises(BookingError) as excinfo:
+        desk.package_cancel(user=manager_user, package=package, idempotency_key=key())
+
+    assert first == again
+    assert excinfo.value.code == "booking_cancelled"
+    assert DeskAction.objects.filter(kind=DeskAction.Kind.PACKAGE_CANCEL).count() == 1
+
+
+def test_one_booking_of_a_package_is_not_cancelled_or_moved_alone(spa: Spa, manager_user) -> None:
+    package = spa.book(manager_user, spa.customer(), pay="CASH")
+    booking = package.items.get(position=1).booking
+
+    with pytest.raises(BookingError) as cancelled:
+        desk.booking_cancel(user=manager_user, booking=booking, idempotency_key=key())
+    with pytest.raises(BookingError) as moved:
+        desk.booking_reschedule(user=manager_user, booking=booking, slot={"start": at(spa, 14)}, idempotency_key=key())
+
+    assert cancelled.value.code == moved.value.code == "in_package"
+    assert "part of a package" in desk.cancel_refusal(user=manager_user, booking=booking)
+    assert Booking.objects.get(pk=booking.pk).status == "CONFIRMED"
+
+
+def test_a_package_wix_refused_is_sent_again_on_retry(spa: Spa, desk_user) -> None:
+    package = spa.book(desk_user, spa.customer(), pay="CASH")
+    action = package.action
+    action.mark_needs_attention(code="SLOT_NOT_AVAILABLE", message="taken")
+
+    desk.package_retry(user=desk_user, package=package)
+
+    action.refresh_from_db()
+    assert action.status == Status.QUEUED and action.error_code == ""
+    with pytest.raises(BookingError) as excinfo:
+        desk.package_retry(user=desk_user, package=package)
+    assert excinfo.value.code == "not_needing_attention"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from tests.wix_sandbox.booking_builders import act, code, stored, violated_fields
-from datetime import datetime
-
 from tests.wix_sandbox.builders import call, make_location, make_service, make_staff, make_working_hours
 from wix_sandbox import Sandbox
 
