@@ -299,3 +299,37 @@ def test_cancelling_while_the_worker_sends_it_waits_then_cancels_in_wix(spa: Spa
     assert package.wix_id == msb["id"]
     assert {b["status"] for b in wix_bookings(spa, package)} == {"CANCELED"}
     assert not spa.sb.state.all("orders")  # it stopped before the money
+
+
+# --- the demo club ------------------------------------------------------------------------------------
+
+
+def test_a_three_service_spa_package_in_the_demo_club_is_booked_and_paid_once(demo, wix, desk_user) -> None:
+    # The "done when" of issue 11: massage → facial → manicure at the Boathouse Spa, one payment.
+    from datetime import date
+
+    from bookings_app.models import Contact, Service
+    from bookings_app.services import sync
+    from bookings_app.services.push import push_desk_actions_now
+
+    assert sync.sync_full(wix=wix).ok
+    services = [Service.objects.get(name=name) for name in ("Sports Massage", "Express Facial", "Classic Manicure")]
+    monday = date(2026, 11, 23)
+    chains = desk.package_chains(wix=wix, services=services, day=monday)
+    assert chains and chains[0]["location"]["name"] == "The Boathouse Spa"
+    customer = Contact.objects.filter(wix_id__isnull=False).order_by("pk").first()
+    before = len(demo.state.all("orders"))
+
+    package = desk.package_book(user=desk_user, contact=customer, chain=chains[0], pay="CASH", idempotency_key=key())
+    report = push_desk_actions_now(wix=wix, ignore_undo_window=True)
+
+    package = reload(package)
+    assert package.action.status == Status.SYNCED, package.action.message
+    found = [demo.state.get("bookings", b.wix_id) for b in Booking.objects.filter(package_item__package=package)]
+    assert [b["bookedEntity"]["title"] for b in found] == ["Sports Massage", "Express Facial", "Classic Manicure"]
+    orders = {order_of_booking(demo, b["id"])["id"] for b in found}
+    assert len(orders) == 1 and len(demo.state.all("orders")) == before + 1
+    order = demo.state.get("orders", orders.pop())
+    assert order["paymentStatus"] == "PAID"
+    assert Decimal(order["balanceSummary"]["paid"]["amount"]) == Decimal("125")
+    print(f"\n[package] demo club, three services, cash: {report.calls} Wix calls {dict(report.calls_by_operation)}")
