@@ -28,6 +28,7 @@ class PackageInfo:
     count: int
     names: tuple[str, ...]  # the services, in order
     cancelled: bool = False
+    needs_attention: bool = False  # Wix refused it: the package's page says why and what to do
 
     @property
     def label(self) -> str:
@@ -51,7 +52,7 @@ def booking_packages(*, booking_ids: list[int]) -> dict[int, PackageInfo]:
         PackageItem.objects.filter(
             package_id__in=PackageItem.objects.filter(booking_id__in=list(booking_ids)).values("package_id")
         )
-        .select_related("service", "package")
+        .select_related("service", "package", "package__action")
         .order_by("package_id", "position")
     )
     by_package: dict[int, list[PackageItem]] = defaultdict(list)
@@ -61,7 +62,9 @@ def booking_packages(*, booking_ids: list[int]) -> dict[int, PackageInfo]:
     out: dict[int, PackageInfo] = {}
     for package_id, members in by_package.items():
         names = tuple(m.service.name for m in members)
-        cancelled = members[0].package.cancelled_at is not None
+        package = members[0].package
+        cancelled = package.cancelled_at is not None
+        attention = not cancelled and package.action is not None and package.action.status == Status.NEEDS_ATTENTION
         for index, member in enumerate(members, start=1):
             if member.booking_id in wanted:
                 out[member.booking_id] = PackageInfo(
@@ -71,6 +74,7 @@ def booking_packages(*, booking_ids: list[int]) -> dict[int, PackageInfo]:
                     count=len(members),
                     names=names,
                     cancelled=cancelled,
+                    needs_attention=attention,
                 )
     return out
 

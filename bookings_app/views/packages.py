@@ -217,6 +217,8 @@ def _offer(context: dict[str, Any], *, services: list[Service], day: date) -> No
         chains = []
     by_pk = {s.pk: s for s in services}
     context["choices"] = [c for c in (_choice(chain, by_pk) for chain in chains) if c is not None]
+    # Services given at more than one common place: each start time says where.
+    context["several_places"] = len({c.location_name for c in context["choices"]}) > 1
 
 
 def _book(request: HttpRequest, *, chain: dict[str, Any], context: dict[str, Any]) -> HttpResponse | int:

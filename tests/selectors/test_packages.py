@@ -96,6 +96,8 @@ def test_a_package_page_says_what_wix_refused(spa: Spa, desk_user) -> None:
 
     assert read.state == "Needs attention" and read.needs_attention
     assert read.message == "Taken in Wix — cancel the package."
+    booking_id = package.items.get(position=2).booking_id
+    assert selectors.booking_packages(booking_ids=[booking_id])[booking_id].needs_attention is True
 
 
 def test_offered_times_the_desk_booked_are_dropped(spa: Spa, desk_user, django_assert_num_queries) -> None:
