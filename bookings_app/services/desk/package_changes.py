@@ -69,7 +69,7 @@ def package_cancel(*, user: Any, package: Package, idempotency_key: str) -> Desk
     """
     ledger.require_key(idempotency_key)
     with transaction.atomic():
-        package = Package.objects.select_for_update().select_related("contact", "action").get(pk=package.pk)
+        package = Package.objects.select_for_update(of=("self",)).select_related("contact", "action").get(pk=package.pk)
         done = ledger.existing(
             idempotency_key, Kind.PACKAGE_CANCEL, contact=package.contact, params={"package": package.pk}
         )
@@ -162,7 +162,7 @@ def _credits_back(package: Package, booked: DeskAction | None) -> int:
 def package_retry(*, user: Any, package: Package) -> DeskAction:
     """Send a package Wix refused again (after fixing things in Wix). Raises ``not_needing_attention``."""
     with transaction.atomic():
-        action = DeskAction.objects.select_for_update().filter(package=package).first()
+        action = DeskAction.objects.select_for_update(of=("self",)).filter(package=package).first()
         if action is None or action.status != Status.NEEDS_ATTENTION or package.is_cancelled:
             raise BookingError("This package doesn't need attention any more.", code="not_needing_attention")
         before = action.error_code

@@ -309,7 +309,7 @@ def package_book(
         _lock_and_check_free(read)
         if pay == Pay.PLAN:
             assert balance is not None
-            balance = BenefitBalance.objects.select_for_update().select_related("member").get(pk=balance.pk)
+            balance = BenefitBalance.objects.select_for_update(of=("self",)).select_related("member").get(pk=balance.pk)
             if balance.member.contact_id != contact.pk:
                 raise BookingError(f"{balance.name or 'This plan'} belongs to someone else.", code="plan_not_eligible")
             problem = _plan_problem(balance, read.services, balance.member)
@@ -322,7 +322,7 @@ def _lock_and_check_free(read: ChainRead) -> None:
     """Two desks booking the same time: lock every service and staff row first (as a walk-in does),
     then look for an active appointment of the same staff member (or, staff unknown, the same
     service) overlapping any of the package's times. Raises ``slot_taken``."""
-    Service.objects.select_for_update().filter(pk__in=sorted({s.pk for s in read.services})).order_by("pk").first()
+    list(Service.objects.select_for_update().filter(pk__in={s.pk for s in read.services}).order_by("pk"))
     staff = {
         s.resource_id: s
         for s in StaffMember.objects.select_for_update()
