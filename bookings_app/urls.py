@@ -10,6 +10,7 @@ from bookings_app.views import (
     courses,
     customer,
     home,
+    packages,
     plan_sales,
     roster,
     row_actions,
@@ -58,6 +59,11 @@ urlpatterns = [
     # the appointment week grid (free times per staff member, refreshed) and "next available"
     path("appointments/week/", appointment_week.appointment_week, name="desk_appointment_week"),
     path("appointments/next/", appointment_week.appointment_next, name="desk_appointment_next"),
+    # multi-service packages: 2–8 appointments back to back, booked and paid at once; cancelled whole
+    path("packages/new/", packages.package_new, name="package_new"),
+    path("packages/<int:pk>/", packages.package_detail, name="package"),
+    path("packages/<int:pk>/cancel/", packages.package_cancel, name="package_cancel"),
+    path("packages/<int:pk>/retry/", packages.package_retry, name="package_retry"),
     # the customer card (by contact pk): notes and alerts, emergency contact, plans, visits, money
     path("customers/<int:contact_id>/", customer.customer_card, name="customer_card"),
     path("customers/<int:contact_id>/notes/", customer.customer_note_add, name="customer_note_add"),

@@ -296,6 +296,40 @@ class CourseBuildEventFactory(factory.django.DjangoModelFactory):
         model = models.CourseBuildEvent
 
 
+class PackageFactory(factory.django.DjangoModelFactory):
+    """A package booked at the desk tomorrow at 10:00 (add its bookings with PackageItemFactory)."""
+
+    idempotency_key = factory.Sequence(lambda n: f"package-{n:08d}")
+    contact = factory.SubFactory(ContactFactory)
+    location_id = factory.Faker("uuid4")
+    location_name = "The Boathouse Spa"
+    location_type = "BUSINESS"
+    timezone = "Europe/London"
+    start = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + timedelta(days=1))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=105))
+    total = Decimal("95.00")
+    currency = "GBP"
+    pay = models.Package.Pay.CASH
+
+    class Meta:
+        model = models.Package
+
+
+class PackageItemFactory(factory.django.DjangoModelFactory):
+    package = factory.SubFactory(PackageFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    service = factory.SubFactory(ServiceFactory, type=models.Service.Type.APPOINTMENT)
+    booking = factory.SubFactory(
+        BookingFactory, contact=factory.SelfAttribute("..package.contact"), service=factory.SelfAttribute("..service")
+    )
+    start = factory.LazyAttribute(lambda o: o.package.start)
+    end = factory.LazyAttribute(lambda o: o.package.start + timedelta(minutes=60))
+    price = Decimal("55.00")
+
+    class Meta:
+        model = models.PackageItem
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

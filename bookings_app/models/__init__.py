@@ -15,7 +15,8 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 ``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``courses`` (course terms
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
-customer that Wix cannot hold (notes and check-in alerts, an emergency contact).
+customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
+multi-service packages booked at the desk (2–8 appointments back to back, paid once).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
@@ -24,6 +25,7 @@ from .courses import CourseBuild, CourseBuildEvent, CourseImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
+from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
 from .site_facts import WixSiteFact
 
@@ -43,6 +45,8 @@ __all__ = [
     "Member",
     "Order",
     "OrderLineItem",
+    "Package",
+    "PackageItem",
     "Payment",
     "PlanOrder",
     "Service",

@@ -123,6 +123,8 @@ class DeskAction(models.Model):
         RESCHEDULE = "RESCHEDULE", "Reschedule"  # to another session / appointment slot of the service
         WAITLIST_PROMOTE = "WAITLIST_PROMOTE", "Move from waiting list"  # confirmed into a freed place
         COURSE_BUILD = "COURSE_BUILD", "Course sessions"  # a course term's Calendar V3 events (CourseBuild)
+        PACKAGE = "PACKAGE", "Package"  # a multi-service package: its bookings and its one payment (Package)
+        PACKAGE_CANCEL = "PACKAGE_CANCEL", "Cancel package"  # Cancel Multi-Service Booking (Package)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

@@ -12,7 +12,8 @@ builder),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
-bookings laid over them); ``queries`` holds the query pieces they share.
+bookings laid over them); ``packages`` (multi-service packages: a booking's package, a package's
+page, the start times offered); ``queries`` holds the query pieces they share.
 """
 
 from bookings_app.selectors.appointment_slots import FreeSlot, appointment_availability_forget, free_slot
@@ -78,6 +79,16 @@ from bookings_app.selectors.desk import (
     roster_booking_get,
     roster_contact_ids,
 )
+from bookings_app.selectors.packages import (
+    PackageInfo,
+    PackageRead,
+    booking_packages,
+    package_chains_untaken,
+    package_read,
+    package_session_ids,
+    package_url,
+    packages_recent,
+)
 from bookings_app.selectors.plan_sales import (
     KnownPlan,
     customer_get,
@@ -124,6 +135,8 @@ __all__ = [
     "BookingMoney",
     "CustomerCardRead",
     "OrderLine",
+    "PackageInfo",
+    "PackageRead",
     "PaymentLine",
     "Place",
     "RosterRead",
@@ -138,6 +151,7 @@ __all__ = [
     "booking_changes_live",
     "booking_money_read",
     "booking_orders_read",
+    "booking_packages",
     "booking_walk_in",
     "contact_search",
     "course_build_by_key",
@@ -157,6 +171,11 @@ __all__ = [
     "desk_action_by_key",
     "desk_action_get",
     "member_of",
+    "package_chains_untaken",
+    "package_read",
+    "package_session_ids",
+    "package_url",
+    "packages_recent",
     "plan_sale_balances",
     "plan_sale_get",
     "plan_sales_recent",

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings_app import money, signals
@@ -268,10 +268,14 @@ def contact_dependency(*, user: Any, contact: Contact) -> DeskAction | None:
 
 
 def walk_in_dependency(booking: Booking) -> DeskAction | None:
+    """The action that creates ``booking`` in Wix, when it isn't there yet: its walk-in, or the
+    ``PACKAGE`` action of the package it is part of (which names no booking of its own)."""
     if booking.wix_id:
         return None
     return (
-        DeskAction.objects.filter(booking=booking, kind=Kind.WALK_IN)
+        DeskAction.objects.filter(
+            Q(booking=booking, kind=Kind.WALK_IN) | Q(kind=Kind.PACKAGE, package__items__booking=booking)
+        )
         .exclude(status__in=(Status.UNDONE, Status.REMOVED))
         .order_by("-pk")
         .first()
@@ -296,7 +300,8 @@ def money_dependency(booking: Booking) -> DeskAction | None:
 
 
 def walk_ins_by_booking(bookings: Iterable[Booking]) -> dict[int, DeskAction]:
-    """:func:`walk_in_dependency` for many bookings in one query (none when all are in Wix)."""
+    """:func:`walk_in_dependency` for many bookings in one query (none when all are in Wix; a
+    second one for those that are not walk-ins — a package's bookings)."""
     unsynced = [b.pk for b in bookings if not b.wix_id]
     walk_ins: dict[int, DeskAction] = {}
     if unsynced:
@@ -306,7 +311,25 @@ def walk_ins_by_booking(bookings: Iterable[Booking]) -> dict[int, DeskAction]:
             .order_by("pk")
         ):
             walk_ins[walk_in.booking_id] = walk_in  # the latest one wins, as in walk_in_dependency
+        # Bookings of a package: its PACKAGE action creates them (one more query, only for those).
+        rest = [pk for pk in unsynced if pk not in walk_ins]
+        if rest:
+            for booking_id, action in _package_actions(rest).items():
+                walk_ins[booking_id] = action
     return walk_ins
+
+
+def _package_actions(booking_ids: list[int]) -> dict[int, DeskAction]:
+    found: dict[int, DeskAction] = {}
+    actions = (
+        DeskAction.objects.filter(kind=Kind.PACKAGE, package__items__booking_id__in=booking_ids)
+        .exclude(status__in=(Status.UNDONE, Status.REMOVED))
+        .annotate(item_booking_id=F("package__items__booking_id"))
+        .order_by("pk")
+    )
+    for action in actions:
+        found[action.item_booking_id] = action
+    return found
 
 
 # --- small shared helpers ------------------------------------------------------------------------

@@ -49,6 +49,8 @@ def today(request: HttpRequest) -> HttpResponse:
         "next_day": next_day,
         "filters": filters,
         "sessions": sessions,
+        # Appointment sessions of a multi-service package (a "Package" marker): one query for the day.
+        "package_sessions": selectors.package_session_ids(session_ids=[s.pk for s in sessions]),
         # The filter's options as plain pairs: Django's select widget renders a template per
         # option, a third of this page's time.
         "service_choices": list(form.fields["service"].queryset.values_list("pk", "name")),

@@ -328,3 +328,32 @@ def create_multi_service_booking(
 def get_multi_service_booking(wix: WixClient, *, multi_service_booking_id: str) -> dict[str, Any]:
     """Returns ``{multiServiceBooking}``. Raises ``WixNotFound`` (MULTI_SERVICE_BOOKING_NOT_FOUND)."""
     return wix.get(f"{MULTI_SERVICE_BOOKINGS}/{path_param(multi_service_booking_id, 'multi_service_booking_id')}")
+
+
+def cancel_multi_service_booking(
+    wix: WixClient,
+    *,
+    multi_service_booking_id: str,
+    participant_notification: dict[str, Any] | None = None,
+    flow_control_settings: dict[str, Any] | None = None,
+    return_full_entity: bool | None = None,
+    waive_charges: bool | None = None,
+) -> dict[str, Any]:
+    """Cancel a multi-service booking: every one of its bookings (CancelMultiServiceBookingRequest;
+    it names no bookings and no revisions).
+
+    Returns ``{multiServiceBooking{id, bookings[{bookingId, booking?}]}}``. Raises ``WixNotFound``
+    (MULTI_SERVICE_BOOKING_NOT_FOUND), ``WixPreconditionFailed`` (ALL_BOOKINGS_ARE_ALREADY_CANCELED:
+    the call fails once every booking is cancelled or declined — how a repeat after a lost answer
+    shows it worked).
+    """
+    body = compact(
+        {
+            "participantNotification": participant_notification,
+            "flowControlSettings": flow_control_settings,
+            "returnFullEntity": return_full_entity,
+            "waiveCharges": waive_charges,
+        }
+    )
+    path = f"{MULTI_SERVICE_BOOKINGS}/{path_param(multi_service_booking_id, 'multi_service_booking_id')}/cancel"
+    return wix.post(path, body, idempotent=False)

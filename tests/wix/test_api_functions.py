@@ -272,6 +272,20 @@ CASES = [
         "/_api/bookings-service/v2/multi_service_bookings/MSB",
         True,
     ),
+    Case(
+        bookings.cancel_multi_service_booking,
+        dict(
+            multi_service_booking_id="MSB",
+            participant_notification=NOTIFY,
+            flow_control_settings={},
+            return_full_entity=True,
+            waive_charges=False,
+        ),
+        "POST /_api/bookings-service/v2/multi_service_bookings/{multiServiceBookingId}/cancel",
+        "/_api/bookings-service/v2/multi_service_bookings/MSB/cancel",
+        False,
+        body={"participantNotification", "flowControlSettings", "returnFullEntity", "waiveCharges"},
+    ),
     # -- extended bookings --
     Case(
         extended_bookings.query_extended_bookings,

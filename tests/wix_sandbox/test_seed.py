@@ -13,14 +13,14 @@ from wix_sandbox.state import COLLECTIONS
 def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
     # A week of history keeps this quick and still runs every step: plans sold and charged,
     # classes paid and attended, the course, the spa. A deliberate change to the demo changes the
-    # fingerprint (last: services carrying a bookingPolicy — cancel and reschedule rules, the
-    # spa's own words — the same counts as before).
+    # fingerprint (last: two short spa treatments, Express Facial and Classic Manicure, added as
+    # the seed's last step for packages — everything before them is as it was).
     summary = seed_demo(sandbox, weeks_back=1)
 
     state = {coll: sorted(sandbox.state.all(coll), key=lambda e: e["id"]) for coll in COLLECTIONS}
     fingerprint = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
     assert summary == {
-        "services": 5,
+        "services": 7,
         "staff": 4,
         "sessions": 264,
         "contacts": 320,
@@ -33,4 +33,4 @@ def test_the_demo_seed_is_deterministic_and_unchanged(sandbox: Sandbox) -> None:
         "attended": 426,
         "orders": 567,
     }
-    assert fingerprint == "071d86551107430875cdd0b39a7d24819bed2b44962c611e928cf89315bfc90d"
+    assert fingerprint == "d032faa8f996e9aaa1f213480b4fc20567320c956d47fe53686668ba808b942a"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from wix_sandbox.app import Sandbox
-from wix_sandbox.seed.catalog import add_places, add_services, add_staff
+from wix_sandbox.seed.catalog import add_places, add_services, add_spa_menu, add_staff
 from wix_sandbox.seed.customers import add_customers, add_members, add_plans, sell_plans
 from wix_sandbox.seed.demo import Demo, SeedError
 from wix_sandbox.seed.history import book_a_season_of_classes, book_spa_appointments, enrol_the_course
@@ -52,6 +52,7 @@ def seed_demo(sb: Sandbox, *, seed: int = 2026, today: datetime | None = None, w
     book_a_season_of_classes(demo)
     enrol_the_course(demo)
     book_spa_appointments(demo)
+    add_spa_menu(demo)
     return demo.summary()
 
 

@@ -1,4 +1,4 @@
-"""The swim club's catalog: its two places, four staff members and five services, written as entities."""
+"""The swim club's catalog: its two places, four staff members and seven services, written as entities."""
 
 from __future__ import annotations
 
@@ -40,6 +40,15 @@ def add_services(demo: Demo) -> None:
     demo.stone = _service(
         demo, "Hot Stone Spa Treatment", "APPOINTMENT", "80", 1, spa, [demo.maya, demo.ravi], 90, False
     )
+
+
+def add_spa_menu(demo: Demo) -> None:
+    """Two short spa treatments that make a package with a massage (massage → facial → manicure,
+    booked back to back at the front desk). The last step of the seed, so everything seeded before
+    it keeps its ids."""
+    spa = demo.spa
+    _service(demo, "Express Facial", "APPOINTMENT", "40", 1, spa, [demo.maya, demo.ravi], 45, False)
+    _service(demo, "Classic Manicure", "APPOINTMENT", "30", 1, spa, [demo.maya, demo.ravi], 30, False)
 
 
 def _staff(demo: Demo, name: str, email: str) -> dict[str, Any]:

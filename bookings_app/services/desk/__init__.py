@@ -17,7 +17,8 @@ contact lookup.
 One module per flow: ``walk_ins`` (walk-ins, courses, appointments, the one-tap
 :func:`walk_in_book`), ``payments``, ``plan_sales`` (a plan sold at the desk, used at once for
 today's visit), ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse), ``changes`` (reschedule,
-cancel with the business's policy shown, move someone off the waiting list). They
+cancel with the business's policy shown, move someone off the waiting list), ``packages`` and
+``package_changes`` (2–8 appointments back to back, paid once; cancelled as a whole). They
 write their actions through ``services.ledger`` (idempotency keys, new actions, what an action
 waits for, row locks), as ``services.customers`` does for a new customer. The amounts due and
 plan rules are ``bookings_app.money``'s.
@@ -43,6 +44,15 @@ from bookings_app.services.desk.corrections import (
     batch_reverse,
     batch_undo,
 )
+from bookings_app.services.desk.package_changes import package_cancel, package_cancel_refusal, package_retry
+from bookings_app.services.desk.packages import (
+    ChainRead,
+    package_book,
+    package_chain_check,
+    package_chain_read,
+    package_chains,
+    plans_covering,
+)
 from bookings_app.services.desk.payments import pay_later, payment_record, plan_charge
 from bookings_app.services.desk.plan_sales import plan_sale
 from bookings_app.services.desk.settle import (
@@ -57,6 +67,7 @@ from bookings_app.services.errors import BookingError
 
 __all__ = [
     "BookingError",
+    "ChainRead",
     "CustomerHit",
     "CustomerHits",
     "NewCustomer",
@@ -75,10 +86,18 @@ __all__ = [
     "cancel_refusal",
     "customer_create",
     "customer_search",
+    "package_book",
+    "package_cancel",
+    "package_cancel_refusal",
+    "package_chain_check",
+    "package_chain_read",
+    "package_chains",
+    "package_retry",
     "pay_later",
     "payment_record",
     "plan_charge",
     "plan_sale",
+    "plans_covering",
     "settle_check",
     "settle_commit",
     "settle_suggestions",

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings_app import roles, selectors
-from bookings_app.models import Attendance, Booking, DeskAction, Service, Session, StaffMember
+from bookings_app.models import Attendance, Booking, DeskAction, PackageItem, Service, Session, StaffMember
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk import walk_ins
@@ -52,6 +52,8 @@ NOT_CANCELLABLE_BY_DESK = (
 def cancel_refusal(*, user: Any, booking: Booking, walk_in: DeskAction | None = None) -> str | None:
     """Why ``user`` may not cancel ``booking`` (a sentence staff read), or None when they may.
     ``walk_in``: the desk's walk-in of the booking when already read (``selectors.booking_walk_in``)."""
+    if PackageItem.objects.filter(booking=booking).exists():
+        return "This booking is part of a package: cancel the whole package from its page."
     if ledger.has_perm(user, roles.CANCEL_BOOKINGS):
         return None
     if not ledger.has_perm(user, roles.USE_FRONT_DESK):
@@ -95,6 +97,7 @@ def booking_cancel(*, user: Any, booking: Booking, idempotency_key: str, refund:
         done, booking = ledger.lock_unless_done(booking, idempotency_key, Kind.CANCEL_BOOKING, params=same)
         if done is not None:
             return done
+        _not_in_a_package(booking, "cancelled")
         walk_in = selectors.booking_walk_in(booking=booking)
         refusal = cancel_refusal(user=user, booking=booking, walk_in=walk_in)
         if refusal:
@@ -187,8 +190,20 @@ def booking_reschedule(
         return _reschedule_class(user=user, booking=booking, target=session, key=idempotency_key)
 
 
+def _not_in_a_package(booking: Booking, verb: str) -> None:
+    """Wix refuses a change of one booking of a multi-service booking
+    (NOT_ALLOWED_TO_UPDATE_BOOKING_IN_MULTI_SERVICE_BOOKING): the desk says so first."""
+    if PackageItem.objects.filter(booking=booking).exists():
+        raise BookingError(
+            f"{booking.contact}'s booking is part of a package, which is {verb} as a whole: open the package "
+            "to cancel it.",
+            code="in_package",
+        )
+
+
 def _check_movable(booking: Booking) -> None:
     who = booking.contact
+    _not_in_a_package(booking, "moved and cancelled")
     if booking.service.type == Service.Type.COURSE:
         raise BookingError(
             f"{who}'s booking is for the whole course, so it can't move to another session "

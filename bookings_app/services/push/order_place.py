@@ -61,13 +61,9 @@ def order_of(push: Push, action: DeskAction) -> str | None:
 
 def order_place(push: Push, action: DeskAction) -> str:
     """Make the booking's order (Cart V2, or Checkout V1 behind its setting); its id is saved."""
-    if getattr(settings.WIX, "checkout_v1", False):
-        order_id = _checkout_v1_order(push, action)
-    else:
-        order_id = _cart_order(push, action)
-    push.save_steps(action, order_id=order_id)
     booking = action.booking
     assert booking is not None
+    order_id = order_place_for(push, action, booking_ids=[booking.wix_id or ""], contact=booking.contact)
     mirror.orders.order_placed(
         booking=booking,
         order_id=order_id,
@@ -75,6 +71,19 @@ def order_place(push: Push, action: DeskAction) -> str:
         checkout_total=action.steps.get("cart_total"),
         checkout_line=action.steps.get("cart_line") or {},
     )
+    return order_id
+
+
+def order_place_for(push: Push, action: DeskAction, *, booking_ids: list[str], contact: Contact) -> str:
+    """One order of ``booking_ids`` (each a line, quantity 1) for ``contact``: Cart V2, or Checkout
+    V1 behind its setting. The steps (cart or checkout id, "sent" markers, the order id) are saved
+    on ``action`` as they happen, so a lost answer is recovered, never placed twice. A package's
+    bookings share one order this way (``services.push.packages``)."""
+    if getattr(settings.WIX, "checkout_v1", False):
+        order_id = _checkout_v1_order(push, action, booking_ids=booking_ids, contact=contact)
+    else:
+        order_id = _cart_order(push, action, booking_ids=booking_ids, contact=contact)
+    push.save_steps(action, order_id=order_id)
     return order_id
 
 
@@ -103,23 +112,21 @@ def order_line(push: Push, action: DeskAction, order_id: str) -> str:
 # --- Cart V2 ------------------------------------------------------------------------------------
 
 
-def _cart_order(push: Push, action: DeskAction) -> str:
-    booking = action.booking
-    assert booking is not None
+def _cart_order(push: Push, action: DeskAction, *, booking_ids: list[str], contact: Contact) -> str:
     if not action.steps.get("cart_id"):
         answer = push.call(
             cart.create_cart,
             channel_type=site_fact("cart_channel", CART_CHANNEL),
-            catalog_items=[_catalog_item(booking.wix_id or "")],
-            customer_info=_customer(booking.contact),
+            catalog_items=[_catalog_item(booking_id) for booking_id in booking_ids],
+            customer_info=_customer(contact),
         )
         made = answer["cart"]
-        line = (made.get("lineItems") or [{}])[0]
+        lines = made.get("lineItems") or [{}]
         push.save_steps(
             action,
             cart_id=made["id"],
             cart_total=(made.get("subtotal") or {}).get("amount"),
-            cart_line=_line_summary(line),
+            cart_line=_line_summary(lines[0]),
         )
     cart_id = action.steps["cart_id"]
     if action.steps.get("place_sent"):
@@ -173,15 +180,12 @@ def _line_summary(line: Json) -> Json:
 # --- Checkout V1 (deprecated; behind WIX_ECOM_CHECKOUT_V1) ---------------------------------------
 
 
-def _checkout_v1_order(push: Push, action: DeskAction) -> str:
+def _checkout_v1_order(push: Push, action: DeskAction, *, booking_ids: list[str], contact: Contact) -> str:
     logger.warning(
         "Checkout V1 is in use (WIX_ECOM_CHECKOUT_V1): Wix removes it on %s — switch it off to use Cart V2",
         CHECKOUT_V1_REMOVAL,
     )
-    booking = action.booking
-    assert booking is not None
     if not action.steps.get("checkout_id"):
-        contact = booking.contact
         info: Json = {
             # Create Order refuses a checkout whose total is above zero without a billing address.
             "billingInfo": {
@@ -202,7 +206,7 @@ def _checkout_v1_order(push: Push, action: DeskAction) -> str:
         found = push.call(
             checkout.create_checkout,
             channel_type=CART_CHANNEL,
-            line_items=[_catalog_item(booking.wix_id or "")],
+            line_items=[_catalog_item(booking_id) for booking_id in booking_ids],
             checkout_info=info,
         )["checkout"]
         line = (found.get("lineItems") or [{}])[0]

@@ -14,6 +14,7 @@ from bookings_app.services.push.changes import push_booking_changes
 from bookings_app.services.push.contacts import push_contacts
 from bookings_app.services.push.course_builds import push_course_builds
 from bookings_app.services.push.money import push_money
+from bookings_app.services.push.packages import push_packages
 from bookings_app.services.push.plan_sales import push_plan_sales
 from bookings_app.services.push.reversals import push_reversals
 from bookings_app.services.push.walk_ins import push_walk_ins
@@ -45,6 +46,9 @@ def push_desk_actions_now(
         for kinds, phase in (
             ((Kind.CONTACT_CREATE,), push_contacts),
             ((Kind.WALK_IN,), push_walk_ins),
+            # A package's bookings and its one payment; before money: a later payment of one of
+            # its bookings waits on it.
+            ((Kind.PACKAGE, Kind.PACKAGE_CANCEL), push_packages),
             # Before money: a visit charged to a plan sold at the desk waits on the sale.
             ((Kind.PLAN_SALE,), push_plan_sales),
             # Before money and attendance: a payment or a check-in follows the booking where it moved.

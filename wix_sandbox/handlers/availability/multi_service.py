@@ -131,7 +131,11 @@ def _multi_params(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed([violation("services", "services is required", "REQUIRED_FIELD")])
     if len(services) > MAX_MULTI_SERVICES:
         raise ValidationFailed([violation("services", f"at most {MAX_MULTI_SERVICES} services", "MAX_SIZE")])
-    missing = [name for name in ("fromLocalDate", "toLocalDate") if body.get(name) in (None, "")]
+    # "You must specify one of: services.serviceId, fromLocalDate, toLocalDate, location, and
+    # timeZone … or cursorPaging.cursor" (List Multi-Service Availability Time Slots reference).
+    missing = [
+        name for name in ("fromLocalDate", "toLocalDate", "location", "timeZone") if body.get(name) in (None, "", {})
+    ]
     if missing:
         raise SandboxError(
             400, "MISSING_ARGUMENTS", f"{' and '.join(missing)} required unless cursorPaging.cursor is given"
@@ -139,6 +143,12 @@ def _multi_params(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     local_datetime("fromLocalDate", body["fromLocalDate"])
     local_datetime("toLocalDate", body["toLocalDate"])
     tz_name, _ = request_zone(sb, body.get("timeZone"))
+    location = body["location"]
+    if not isinstance(location, dict):
+        raise ValidationFailed([violation("location", "location must be an object", "VALIDATION")])
+    if (location.get("locationType") or location.get("type") or "BUSINESS") == "BUSINESS" and not location.get("id"):
+        # "If you filter by {"type": "BUSINESS"}, you must also specify a location ID."
+        raise ValidationFailed([violation("location.id", "a BUSINESS location needs its id", "REQUIRED_FIELD")])
     entries = []
     for i, entry in enumerate(services):
         if not isinstance(entry, dict) or not entry.get("serviceId"):
@@ -151,7 +161,7 @@ def _multi_params(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         "from": body["fromLocalDate"],
         "to": body["toLocalDate"],
         "tz": tz_name,
-        "location": (body.get("location") or {}).get("id"),
+        "location": location.get("id"),
         "bookable": bookable if isinstance(bookable, bool) else None,
         "timeSlotsPerDay": positive_int(body, "timeSlotsPerDay", 1000),
     }

@@ -7,6 +7,7 @@ from typing import Any
 from wix_sandbox.app import Sandbox, SandboxRequest
 from wix_sandbox.errors import SandboxError, ValidationFailed, invalid, not_found, precondition, violation
 from wix_sandbox.handlers.bookings.create import build_booking
+from wix_sandbox.handlers.bookings.multi_rules import check_sequence, fit_staff
 from wix_sandbox.handlers.bookings.records import (
     CONFIRMABLE_STATUSES,
     Json,
@@ -17,7 +18,7 @@ from wix_sandbox.handlers.bookings.records import (
 )
 from wix_sandbox.handlers.bookings.validation import required_violations
 from wix_sandbox.routing import route
-from wix_sandbox.rules.capacity import Holds, parse_utc
+from wix_sandbox.rules.capacity import Holds
 
 MULTI_SERVICE_TYPES = ("SEQUENTIAL_BOOKINGS", "SEPARATE_BOOKINGS", "PARALLEL_BOOKINGS")
 MULTI_SERVICE_MIN, MULTI_SERVICE_MAX = 2, 8
@@ -61,16 +62,19 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
     if problems:
         raise ValidationFailed(problems)
     flow = body.get("flowControlSettings") or {}
-    if flow.get("skipAvailabilityValidation") and any(
-        not ((item["bookedEntity"]["slot"].get("resource") or {}).get("id")) for item in items
-    ):
+    skip = bool(flow.get("skipAvailabilityValidation"))
+    if skip and any(not ((item["bookedEntity"]["slot"].get("resource") or {}).get("id")) for item in items):
         raise invalid(
             "CAN_NOT_SKIP_AVAILABILITY_VALIDATION_IF_RESOURCE_NOT_PROVIDED",
             "skipAvailabilityValidation needs a resource on every booking",
         )
+    # The package's shape first (one location, back to back), then whether its staff can take it.
+    check_sequence(sb, items)
+    holds = Holds()
+    if not skip:
+        items = fit_staff(sb, items, holds)
     msb_id = sb.state.new_id()
     multi_info = {"id": msb_id, "type": kind}
-    holds = Holds()
     built: list[Json] = []
     for item in items:
         info = {
@@ -82,15 +86,6 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
         booking = build_booking(sb, info, holds, multi_info=dict(multi_info))
         holds.add(booking)
         built.append(booking)
-    locations = {
-        (b["bookedEntity"]["slot"]["location"].get("id"), b["bookedEntity"]["slot"]["location"].get("locationType"))
-        for b in built
-    }
-    if len(locations) > 1:
-        raise invalid("VALIDATION_FAILURE", "All services of a multi-service booking must be at the same location")
-    for first, second in zip(built, built[1:], strict=False):
-        if parse_utc(first["endDate"]) != parse_utc(second["startDate"]):
-            raise invalid("VALIDATION_FAILURE", "Sequential bookings must follow each other with no gap or overlap")
     for booking in built:
         sb.state.put("bookings", booking)
     msb = {"id": msb_id, "bookings": [{"bookingId": b["id"]} for b in built]}
@@ -100,7 +95,17 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
 
 @route("GET /_api/bookings-service/v2/multi_service_bookings/{multiServiceBookingId}")
 def get_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
-    return _multi_response(sb, _get_multi(sb, req.path_params["multiServiceBookingId"]), full=True)
+    """``{multiServiceBooking, metadata{totalNumberOfScheduledBookings}}`` (GetMultiServiceBookingResponse:
+    the count of its CONFIRMED and PENDING bookings)."""
+    msb = _get_multi(sb, req.path_params["multiServiceBookingId"])
+    answer = _multi_response(sb, msb, full=True)
+    scheduled = sum(
+        1
+        for e in answer["multiServiceBooking"]["bookings"]
+        if (e.get("booking") or {}).get("status") in ("CONFIRMED", "PENDING")
+    )
+    answer["metadata"] = {"totalNumberOfScheduledBookings": scheduled}
+    return answer
 
 
 def _multi_revisions(msb: Json, infos: Any, name: str) -> dict[str, Json]:
@@ -155,15 +160,27 @@ def confirm_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
 
 @route("POST /_api/bookings-service/v2/multi_service_bookings/{multiServiceBookingId}/cancel")
 def cancel_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
+    """CancelMultiServiceBookingRequest{multiServiceBookingId, participantNotification?,
+    flowControlSettings?, returnFullEntity?, waiveCharges?}: every live booking of it CANCELED;
+    428 ALL_BOOKINGS_ARE_ALREADY_CANCELED when none is left ("The call fails if all single-service
+    bookings are already canceled or declined"). It names no bookings and no revisions: a request
+    that sends ``cancelBookingsInfo`` (a field of none of the typed requests) is refused with a 400
+    rather than ignored (UNCONFIRMED what Wix does with it), so the app is held to the typed shape."""
     msb = _get_multi(sb, req.path_params["multiServiceBookingId"])
-    # UNCONFIRMED: revisions are optional on cancel (the doc asks for none); checked when sent.
-    infos = _multi_revisions(msb, req.body.get("cancelBookingsInfo"), "cancelBookingsInfo")
+    if "cancelBookingsInfo" in req.body:
+        raise ValidationFailed(
+            [
+                violation(
+                    "cancelBookingsInfo",
+                    "Cancel Multi-Service Booking names no bookings: it cancels them all",
+                    "FIELD_NOT_ALLOWED",
+                )
+            ]
+        )
     bookings = [get_booking(sb, ref["bookingId"]) for ref in msb["bookings"]]
     live = [b for b in bookings if b["status"] not in ("CANCELED", "DECLINED")]
     if not live:
         raise precondition("ALL_BOOKINGS_ARE_ALREADY_CANCELED", "Every booking is already canceled or declined")
-    for booking in bookings:
-        _check_multi_revision(booking, infos.get(booking["id"]))
     for booking in live:
         edited = sb.state.edit("bookings", booking["id"])
         assert edited is not None

@@ -22,6 +22,7 @@ def test_multi_service_slots_are_back_to_back_sequences(sandbox: Sandbox, massag
         "fromLocalDate": "2026-11-23T00:00:00",
         "toLocalDate": "2026-11-24T00:00:00",
         "timeZone": "Europe/London",
+        "location": {"id": spa["id"], "locationType": "BUSINESS"},
     }
     status, result = call(sandbox, "POST", MULTI, body)
     assert status == 200
@@ -45,13 +46,41 @@ def test_multi_service_sequence_needs_one_location(sandbox: Sandbox, massage: di
         "services": [{"serviceId": massage["service"]["id"]}, {"serviceId": elsewhere["id"]}],
         "fromLocalDate": "2026-11-23T00:00:00",
         "toLocalDate": "2026-11-24T00:00:00",
+        "timeZone": "Europe/London",
+        "location": {"id": massage["service"]["locations"][0]["id"], "locationType": "BUSINESS"},
     }
     assert call(sandbox, "POST", MULTI, body)[1]["timeSlots"] == []
 
 
 def test_multi_service_slots_validate_the_request(sandbox: Sandbox, massage: dict) -> None:
-    dates = {"fromLocalDate": "2026-11-23T00:00:00", "toLocalDate": "2026-11-24T00:00:00"}
+    where = {"id": massage["service"]["locations"][0]["id"], "locationType": "BUSINESS"}
+    dates = {
+        "fromLocalDate": "2026-11-23T00:00:00",
+        "toLocalDate": "2026-11-24T00:00:00",
+        "timeZone": "Europe/London",
+        "location": where,
+    }
     assert call(sandbox, "POST", MULTI, {"services": [], **dates})[0] == 400
     assert call(sandbox, "POST", MULTI, {"services": [{"serviceId": "nope"}], **dates})[0] == 404
     status, body = call(sandbox, "POST", MULTI, {"services": [{"serviceId": massage["service"]["id"]}]})
     assert status == 400 and error_code(body) == "MISSING_ARGUMENTS"
+
+
+def test_multi_service_slots_need_a_location_and_a_time_zone(sandbox: Sandbox, massage: dict) -> None:
+    # "You must specify … services.serviceId, fromLocalDate, toLocalDate, location, and timeZone".
+    services = [{"serviceId": massage["service"]["id"]}, {"serviceId": massage["service"]["id"]}]
+    dates = {"services": services, "fromLocalDate": "2026-11-23T00:00:00", "toLocalDate": "2026-11-24T00:00:00"}
+    where = {"id": massage["service"]["locations"][0]["id"], "locationType": "BUSINESS"}
+
+    no_location, no_location_body = call(sandbox, "POST", MULTI, {**dates, "timeZone": "Europe/London"})
+    no_zone, no_zone_body = call(sandbox, "POST", MULTI, {**dates, "location": where})
+    no_id, no_id_body = call(
+        sandbox, "POST", MULTI, {**dates, "timeZone": "Europe/London", "location": {"locationType": "BUSINESS"}}
+    )
+
+    assert (no_location, error_code(no_location_body)) == (400, "MISSING_ARGUMENTS")
+    assert "location" in no_location_body["message"]
+    assert (no_zone, error_code(no_zone_body)) == (400, "MISSING_ARGUMENTS")
+    assert "timeZone" in no_zone_body["message"]
+    assert no_id == 400
+    assert no_id_body["details"]["validationError"]["fieldViolations"][0]["field"] == "location.id"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from tests.wix_sandbox.booking_builders import act, code, stored, violated_fields
-from tests.wix_sandbox.builders import call, make_location, make_service, make_staff
+from tests.wix_sandbox.builders import call, make_location, make_service, make_staff, make_working_hours
 from wix_sandbox import Sandbox
 
 MULTI = "/_api/bookings-service/v2/multi_service_bookings"
@@ -15,12 +16,14 @@ MULTI = "/_api/bookings-service/v2/multi_service_bookings"
 
 @pytest.fixture
 def spa(sandbox: Sandbox) -> dict[str, Any]:
+    """Two 60-minute spa services given by Lee, who works 08:00–18:00 on 2 December 2026."""
     location = make_location(sandbox, "Spa")
     staff = make_staff(sandbox, "Lee Therapist")
     services = [
         make_service(sandbox, type="APPOINTMENT", name=name, location=location, staff=[staff])
         for name in ("Sauna", "Massage")
     ]
+    make_working_hours(sandbox, staff, datetime(2026, 12, 2, 8), hours=10)
     return {"location": location, "staff": staff, "services": services}
 
 
@@ -235,3 +238,148 @@ def test_confirm_multi_service_booking_twice_is_rejected(sandbox: Sandbox, spa: 
 
     assert status == 428
     assert code(answer) == "ALL_BOOKINGS_ARE_ALREADY_CONFIRMED"
+
+
+# --- the package's shape and its staff, checked before anything is booked -----------------------------
+
+
+def test_create_multi_service_booking_with_an_overlap_is_rejected(sandbox: Sandbox, spa: dict) -> None:
+    body = spa_request(spa)
+    body["bookings"][1] = spa_booking(spa, 1, "2026-12-02T10:30:00", "2026-12-02T11:30:00")
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (400, "VALIDATION_FAILURE")
+    assert "overlap" in answer["message"]
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_create_multi_service_booking_of_another_length_than_the_service_is_rejected(
+    sandbox: Sandbox, spa: dict
+) -> None:
+    body = spa_request(spa)
+    body["bookings"] = [
+        spa_booking(spa, 0, "2026-12-02T10:00:00", "2026-12-02T10:30:00"),
+        spa_booking(spa, 1, "2026-12-02T10:30:00", "2026-12-02T11:30:00"),
+    ]
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (400, "VALIDATION_FAILURE")
+    assert "60-minute" in answer["message"]
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_create_multi_service_booking_at_a_location_the_service_is_not_given_is_rejected(
+    sandbox: Sandbox, spa: dict
+) -> None:
+    elsewhere = make_location(sandbox, "Boathouse")
+    body = spa_request(spa)
+    for item in body["bookings"]:
+        item["bookedEntity"]["slot"]["location"] = {"id": elsewhere["id"], "locationType": "OWNER_BUSINESS"}
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (400, "VALIDATION_FAILURE")
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_create_multi_service_booking_outside_working_hours_is_not_available(sandbox: Sandbox, spa: dict) -> None:
+    body = spa_request(spa)
+    body["bookings"] = [
+        spa_booking(spa, 0, "2026-12-02T17:00:00", "2026-12-02T18:00:00"),
+        spa_booking(spa, 1, "2026-12-02T18:00:00", "2026-12-02T19:00:00"),  # Lee stops at 18:00
+    ]
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (428, "SLOT_NOT_AVAILABLE")
+    assert answer["details"]["applicationError"]["data"]["index"] == 1
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_create_multi_service_booking_when_a_slot_was_taken_meanwhile_books_nothing(
+    sandbox: Sandbox, spa: dict
+) -> None:
+    taken = {"bookings": [spa_booking(spa, 1, "2026-12-02T11:00:00", "2026-12-02T12:00:00")]}
+    taken["bookings"].append(spa_booking(spa, 0, "2026-12-02T12:00:00", "2026-12-02T13:00:00"))
+    for item in taken["bookings"]:
+        item["status"] = "CONFIRMED"
+    assert call(sandbox, "POST", MULTI, taken)[0] == 200
+    before = sandbox.state.count("bookings")
+
+    status, answer = call(sandbox, "POST", MULTI, spa_request(spa))  # 10:00 sauna, 11:00 massage
+
+    assert (status, code(answer)) == (428, "SLOT_NOT_AVAILABLE")
+    assert sandbox.state.count("bookings") == before
+    assert sandbox.state.count("multi_service_bookings") == 1
+
+
+def test_create_multi_service_booking_without_a_resource_gets_a_free_staff_member(sandbox: Sandbox, spa: dict) -> None:
+    body = spa_request(spa, returnFullEntity=True)
+    for item in body["bookings"]:
+        del item["bookedEntity"]["slot"]["resource"]
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert status == 200
+    resources = {
+        e["booking"]["bookedEntity"]["slot"]["resource"]["id"] for e in answer["multiServiceBooking"]["bookings"]
+    }
+    assert resources == {spa["staff"]["resourceId"]}
+
+
+def test_create_multi_service_booking_without_a_resource_when_nobody_works_is_not_available(
+    sandbox: Sandbox, spa: dict
+) -> None:
+    body = spa_request(spa)
+    body["bookings"] = [
+        spa_booking(spa, 0, "2026-12-03T10:00:00", "2026-12-03T11:00:00"),  # Lee works on the 2nd only
+        spa_booking(spa, 1, "2026-12-03T11:00:00", "2026-12-03T12:00:00"),
+    ]
+    for item in body["bookings"]:
+        del item["bookedEntity"]["slot"]["resource"]
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (428, "SLOT_NOT_AVAILABLE")
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_create_multi_service_booking_of_a_class_is_rejected(sandbox: Sandbox, spa: dict) -> None:
+    swim = make_service(sandbox, type="CLASS", name="Swim", location=spa["location"], staff=[spa["staff"]])
+    body = spa_request(spa)
+    body["bookings"][1]["bookedEntity"]["slot"]["serviceId"] = swim["id"]
+    body["bookings"][1]["bookedEntity"]["slot"]["scheduleId"] = swim["schedule"]["id"]
+
+    status, answer = call(sandbox, "POST", MULTI, body)
+
+    assert (status, code(answer)) == (400, "VALIDATION_FAILURE")
+    assert sandbox.state.count("bookings") == 0
+
+
+def test_cancel_multi_service_booking_takes_no_booking_list(sandbox: Sandbox, spa: dict) -> None:
+    _, created = call(sandbox, "POST", MULTI, spa_request(spa))
+    msb = created["multiServiceBooking"]
+    infos = [{"bookingId": e["bookingId"], "revision": "1"} for e in msb["bookings"]]
+
+    status, answer = call(sandbox, "POST", f"{MULTI}/{msb['id']}/cancel", {"cancelBookingsInfo": infos})
+
+    assert status == 400
+    assert violated_fields(answer) == ["cancelBookingsInfo"]
+    assert {stored(sandbox, e["bookingId"])["status"] for e in msb["bookings"]} == {"CREATED"}
+
+
+def test_get_multi_service_booking_counts_its_scheduled_bookings(sandbox: Sandbox, spa: dict) -> None:
+    body = spa_request(spa)
+    for item in body["bookings"]:
+        item["status"] = "CONFIRMED"
+    _, created = call(sandbox, "POST", MULTI, body)
+    msb_id = created["multiServiceBooking"]["id"]
+
+    _, before = call(sandbox, "GET", f"{MULTI}/{msb_id}")
+    call(sandbox, "POST", f"{MULTI}/{msb_id}/cancel", {"participantNotification": {"notifyParticipants": False}})
+    _, after = call(sandbox, "GET", f"{MULTI}/{msb_id}")
+
+    assert before["metadata"] == {"totalNumberOfScheduledBookings": 2}
+    assert after["metadata"] == {"totalNumberOfScheduledBookings": 0}
