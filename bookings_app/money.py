@@ -220,18 +220,55 @@ def amounts_due_and_orders(
 ) -> tuple[dict[int, Decimal], dict[int, dict[int, Decimal]]]:
     """:func:`amounts_due`, and booking pk → its orders (order pk → balance) that it read."""
     ids = [b.pk for b in bookings]
+    wanted = set(ids)
     orders: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    on_order: dict[int, set[int]] = defaultdict(set)  # every booking on those orders, theirs too
+    # Every line of the orders these bookings are on, in one query: their own, and the other
+    # bookings an order also pays for.
     for booking_id, order_id, balance in (
-        OrderLineItem.objects.filter(booking_id__in=ids)
+        OrderLineItem.objects.filter(order__in=OrderLineItem.objects.filter(booking_id__in=ids).values("order_id"))
         .exclude(order__status="CANCELED")
         .values_list("booking_id", "order_id", "order__balance")
     ):
-        orders[booking_id][order_id] = balance
+        if booking_id in wanted:
+            orders[booking_id][order_id] = balance
+        if booking_id is not None:
+            on_order[order_id].add(booking_id)
     if inflight is None:
         inflight = inflight_by_booking(ids)
     synced = synced_payments([b for b in bookings if b.pk not in orders], inflight)
-    dues = {b.pk: due(b, orders.get(b.pk), inflight.get(b.pk, []), synced) for b in bookings}
+    others = _others_paying(orders, on_order, inflight)
+    dues = {b.pk: due(b, orders.get(b.pk), inflight.get(b.pk, []), synced) - others.get(b.pk, ZERO) for b in bookings}
     return dues, orders
+
+
+def _others_paying(
+    orders: dict[int, dict[int, Decimal]], on_order: dict[int, set[int]], inflight: dict[int, list[DeskAction]]
+) -> dict[int, Decimal]:
+    """Booking pk → desk payments on their way to Wix that other bookings on its orders took (a
+    package, an online order for two): they go to the same order, so they settle this booking's
+    share of its balance too. No query unless an order holds a booking not asked about."""
+    # The bookings asked about have their actions in ``inflight`` already (or none).
+    others = {b for booking_ids in on_order.values() if len(booking_ids) > 1 for b in booking_ids} - orders.keys()
+    if others:
+        inflight = {**inflight, **inflight_by_booking(others)}
+    paying: dict[int, Decimal] = {}
+    for booking_id, booking_orders in orders.items():
+        taken = ZERO
+        for order_id in booking_orders:
+            for other in on_order.get(order_id, ()):
+                if other != booking_id:
+                    taken += sum(
+                        (
+                            Decimal(a.params.get("amount") or "0")
+                            for a in inflight.get(other, [])
+                            if a.kind == Kind.PAYMENT
+                        ),
+                        ZERO,
+                    )
+        if taken:
+            paying[booking_id] = taken
+    return paying
 
 
 def amount_due(booking: Booking) -> Decimal:

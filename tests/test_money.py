@@ -151,6 +151,33 @@ def test_the_desk_counts_an_order_balance_less_what_is_on_its_way():
 
 
 @pytest.mark.django_db
+def test_money_taken_for_another_booking_on_the_same_order_counts_for_both():
+    """A package (or an online order for two) is one order: cash for the whole of it on one
+    booking leaves nothing due on the others while it is on its way to Wix, so the desk cannot
+    take it twice; a plan charge pays only its own line."""
+    massage = factories.BookingFactory(payment_status="NOT_PAID")
+    facial = factories.BookingFactory(payment_status="NOT_PAID", contact=massage.contact)
+    alone = factories.BookingFactory(payment_status="NOT_PAID")
+    line = factories.OrderLineItemFactory(booking=massage, order__balance=Decimal("125.00"))
+    factories.OrderLineItemFactory(booking=facial, order=line.order, line_item_id="line-2")
+    factories.OrderLineItemFactory(booking=alone, order__balance=Decimal("12.00"))
+    assert money.amounts_due([massage, facial, alone]) == {
+        massage.pk: Decimal("125.00"),
+        facial.pk: Decimal("125.00"),
+        alone.pk: Decimal("12.00"),
+    }
+
+    factories.DeskActionFactory(booking=massage, kind=Kind.PAYMENT, params={"amount": "100.00"})
+    factories.DeskActionFactory(booking=alone, kind=Kind.PAYMENT, params={"amount": "12.00"})
+    assert money.amounts_due([massage, facial, alone]) == {
+        massage.pk: Decimal("25.00"),
+        facial.pk: Decimal("25.00"),
+        alone.pk: Decimal("0.00"),
+    }
+    assert money.amount_due(facial) == Decimal("25.00")  # asked alone, too
+
+
+@pytest.mark.django_db
 def test_the_desk_ignores_a_cancelled_order_the_roster_does_not():
     booking = factories.BookingFactory(payment_status="NOT_PAID")
     factories.OrderLineItemFactory(booking=booking, order__balance=Decimal("30.00"), order__status="CANCELED")
@@ -186,3 +213,20 @@ def test_the_roster_takes_off_desk_payments_synced_ones_only_from_the_list_price
     assert money.roster_due_less_desk(ten, due_from_order=True, unsynced_paid=four, synced_paid=three) == 6
     assert money.roster_due_less_desk(ten, due_from_order=False, unsynced_paid=ten, synced_paid=0) is None
     assert money.roster_due_less_desk(None, due_from_order=False, unsynced_paid=four, synced_paid=0) is None
+
+
+@pytest.mark.django_db
+def test_the_desk_refuses_to_take_a_shared_order_twice():
+    from bookings_app.services import desk
+    from bookings_app.services.errors import BookingError
+
+    massage = factories.BookingFactory(payment_status="NOT_PAID")
+    facial = factories.BookingFactory(payment_status="NOT_PAID", contact=massage.contact, session=massage.session)
+    line = factories.OrderLineItemFactory(booking=massage, order__balance=Decimal("125.00"))
+    factories.OrderLineItemFactory(booking=facial, order=line.order, line_item_id="line-2")
+    desk.payment_record(user=None, booking=massage, method="CASH", amount=Decimal("125.00"), idempotency_key="k-1")
+
+    with pytest.raises(BookingError) as excinfo:
+        desk.payment_record(user=None, booking=facial, method="CASH", amount=Decimal("125.00"), idempotency_key="k-2")
+    assert excinfo.value.code == "already_paid"
+    assert DeskAction.objects.filter(kind=Kind.PAYMENT).count() == 1
