@@ -68,14 +68,16 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
 
     ann = row_html(content, cash)
     assert "Confirmed" in ann and ">Paid<" in ann and ">Cash<" in ann and "Checked in" in ann
-    assert 'href="tel:+44 7700 900111"' in ann and "ann.archer@example.com" in ann
+    # one line per person: the phone and email are the name link's title (and on the card)
+    assert 'title="Ann Archer · +44 7700 900111 · ann.archer@example.com"' in ann
     assert "—" in ann  # nothing due
 
     bo = row_html(content, plan)
     assert ">Plan<" in bo and "pay-plan" in bo
 
     cy = row_html(content, owes)
-    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy and "Not yet" in cy
+    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy
+    assert '<button form="rf-' in cy and 'aria-label="Check in Cy Cole">Check in</button>' in cy  # not in yet
 
     di = row_html(content, no_order)
     assert '<strong class="due">£24.00</strong>' in di and ">list price<" in di  # no order yet: 2 × the service price
@@ -346,7 +348,8 @@ def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(de
 
     row = row_html(desk_client.get(url(session)).content.decode(), booking)
 
-    assert f'<strong class="name" title="{long} X">{long} X</strong>' in row
+    assert f'<a class="name-link" href="{reverse("customer_card", args=[booking.contact.pk])}" title="{long} X' in row
+    assert f'<strong class="name">{long} X</strong>' in row
 
 
 # --- the refresh while rows wait for Wix: only what changed (issue 10, items 1 and 16) ----------------
