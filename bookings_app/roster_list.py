@@ -48,7 +48,7 @@ def name_letter(last_name: str) -> str:
     """The letter a surname is found under: its first letter as the roster sorts it ("de Vries"
     under D, "Ó'Brien" under O), or ``#``."""
     initial = normalise_text(last_name)[:1].upper()
-    return initial if initial in LETTERS else OTHER_LETTER
+    return initial if initial and initial in LETTERS else OTHER_LETTER
 
 
 def todo_rank(row: RosterRow) -> int:

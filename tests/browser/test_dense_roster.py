@@ -112,7 +112,8 @@ def _small_targets(page) -> list[str]:
             return box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < window.innerHeight
               && !el.closest('.sandbox-banner, .keys-help, .menu') && box.height < 43.5;
           })
-          .map((el) => `${el.tagName} "${(el.textContent || el.value || '').trim().slice(0, 30)}" ${el.getBoundingClientRect().height}px`)"""
+          .map((el) => `${el.tagName} "${(el.textContent || el.value || '').trim().slice(0, 30)}" `
+            + `${el.getBoundingClientRect().height}px`)"""
     )
 
 

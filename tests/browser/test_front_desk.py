@@ -253,8 +253,8 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
 
 @pytest.mark.django_db(transaction=True)
 def test_part_payment_without_javascript(desk_chromium, live_server, desk_password, mixed_class):
-    """With JavaScript off, "Part payment…" (in the row's menu, a <details>) opens the participant on a page of their own; the part
-    payment posts as a plain form and comes back to the roster with the rest still due."""
+    """With JavaScript off, "Part payment…" (in the row's menu, a <details>) opens the participant on
+    a page of their own; the part payment posts as a plain form and comes back to the roster with the rest still due."""
     from playwright.sync_api import expect
 
     session: Session = mixed_class["session"]

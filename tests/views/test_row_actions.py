@@ -129,7 +129,8 @@ def test_each_row_button_posts_to_its_own_action(desk_client, session):
     assert opened.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
     part_form = attrs(rf'<form id="part-{booking.pk}"[^>]*>', opened)
     assert f'action="{url("desk_pay", session, booking.pk)}"' in part_form and 'method="post"' in part_form
-    prompt = opened[opened.index(f'id="part-{booking.pk}"') : opened.index("</form>", opened.index(f'id="part-{booking.pk}"'))]
+    start = opened.index(f'id="part-{booking.pk}"')
+    prompt = opened[start : opened.index("</form>", start)]
     assert 'name="amount"' in prompt and "autofocus" in prompt
     assert [m for m in re.findall(r'name="method" value="(\w+)"', prompt)] == ["CASH", "CARD", "CHECK"]
     assert 'form="' not in prompt  # its own buttons: what is typed never rides along with the row's
