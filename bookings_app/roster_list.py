@@ -29,6 +29,7 @@ SORTS = {
 DEFAULT_SORT = "surname"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 OTHER_LETTER = "#"  # a surname that starts with no letter A–Z (or no surname)
+_PLAIN_LETTERS = frozenset(LETTERS)
 _GONE = (Booking.Status.CANCELED, Booking.Status.DECLINED)
 
 
@@ -47,7 +48,9 @@ def sort_from(request: HttpRequest) -> str:
 def name_letter(last_name: str) -> str:
     """The letter a surname is found under: its first letter as the roster sorts it ("de Vries"
     under D, "Ó'Brien" under O), or ``#``."""
-    initial = normalise_text(last_name)[:1].upper()
+    initial = last_name[:1].upper()
+    if initial not in _PLAIN_LETTERS:  # an accent, a space, an apostrophe first: as sorted
+        initial = normalise_text(last_name)[:1].upper()
     return initial if initial and initial in LETTERS else OTHER_LETTER
 
 

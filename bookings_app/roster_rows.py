@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django import forms
 from django.http import HttpRequest
@@ -198,7 +199,7 @@ class RosterRow:
         to reach them — one line per person, so the phone and email live here and on the card."""
         return " · ".join(part for part in (self.name, self.contact.phone, self.contact.email) if part)
 
-    @property
+    @cached_property
     def letter(self) -> str:
         """The letter the row is found under (``data-letter``, the roster's jump to a letter)."""
         return roster_list.name_letter(self.contact.last_name)

@@ -720,3 +720,38 @@ def test_the_roster_opens_with_a_skip_link_to_the_rows(desk_client, session):
     assert first_control == '<a class="skip-link" href="#roster-rows">'  # the first thing Tab reaches
     assert '<section id="roster-rows" aria-live="polite" tabindex="-1"' in content
     assert '<a class="skip-link" href="#main">Skip to content</a>' in desk_client.get(reverse("today")).content.decode()
+
+
+def test_whatever_wix_or_staff_wrote_is_escaped_on_the_row(desk_client, session):
+    """The row's line is drawn without autoescape for speed (templates/jinja2/roster/row.html):
+    every value that can hold anything — names, Wix's statuses, money, plan and order names — is
+    escaped where it is written."""
+    evil = "<b>x</b>"
+    booking = factories.BookingFactory(
+        session=session,
+        contact=factories.ContactFactory(first_name=evil, last_name=evil, phone=evil, email="a@example.com"),
+        payment_status="<i>",
+        status="<u>",
+    )
+    factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=booking.contact),
+        name=evil,
+        remaining_credits=Decimal("5"),
+        covered_service_ids=[session.service.wix_id],
+    )
+    Booking.objects.filter(pk=booking.pk).update(status="CONFIRMED")  # live again, to be offered the plan
+    other = person(session, "Bo", "Baker")
+    order = factories.OrderLineItemFactory(
+        booking=booking, order__balance=Decimal("3"), order__currency="<s>", order__number=evil
+    ).order
+    factories.OrderLineItemFactory(booking=other, order=order)  # a shared order: its number is shown
+
+    content = desk_client.get(url(session)).content.decode()
+
+    row = whole_row(content, booking)
+    assert "<b>" not in row and "<i>" not in row and "<s>" not in row
+    assert "&lt;b&gt;x&lt;/b&gt; &lt;b&gt;x&lt;/b&gt;" in row  # the name
+    assert 'title="&lt;b&gt;x&lt;/b&gt;"' in row  # the plan's name
+    assert "<S>" not in row and "Cash 3.00 &lt;S&gt;" in row  # the currency
+    assert "order &lt;b&gt;x&lt;/b&gt;" in row  # the order number
+    assert "&lt;i&gt;" in row  # Wix's payment status, shown as it came
