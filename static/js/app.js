@@ -524,6 +524,21 @@ document.addEventListener("click", (event) => {
   else line.scrollIntoView({ block: "start" });
 });
 
+// A walk-in's row comes on its own, at the top: its letter, if new, becomes one to jump to.
+document.addEventListener("htmx:load", (event) => {
+  const row = event.target;
+  if (!(row instanceof Element) || !row.matches("#roster-rows tbody.booking[data-letter]")) return;
+  const letter = row.dataset.letter;
+  const off = Array.from(document.querySelectorAll("#roster-rows .letters span")).find((s) => s.textContent === letter);
+  if (!off) return;
+  const link = document.createElement("a");
+  link.href = `#letter-${letter}`;
+  link.dataset.letter = letter;
+  link.setAttribute("aria-label", `Surnames under ${letter}`);
+  link.textContent = letter;
+  off.replaceWith(link);
+});
+
 // A row's "⋯" menu: one open at a time, closed by a tap elsewhere; it opens upwards when the
 // screen has no room below it.
 document.addEventListener(

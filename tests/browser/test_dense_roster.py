@@ -362,3 +362,29 @@ def test_jump_to_a_letter_and_sort_keep_their_place(tablet, desk_password, big_c
     page.locator("#roster-sort").select_option("arrival")
     came = [" ".join(NAMES[i]) for i in range(0, 30, 4)]
     expect(names).to_have_text(came + [" ".join(NAMES[i]) for i in range(30) if i % 4])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_walk_ins_join_the_dense_roster_and_their_letters_become_ones_to_jump_to(tablet, desk_password, big_class):
+    from playwright.sync_api import expect
+
+    page = tablet
+    page.set_viewport_size({"width": 1024, "height": 768})
+    _open(page, desk_password, big_class["session"])
+    letters = page.locator("#roster-rows .letters")
+
+    for first, last in (("Quin", "Quay"), ("Xia", "Xu")):
+        expect(letters.get_by_role("link", name=f"Surnames under {last[0]}")).to_have_count(0)
+        page.get_by_text("+ Add walk-in").click()
+        page.locator("#walk-in-panel summary", has_text="+ New customer").click()
+        page.get_by_label("First name").fill(first)
+        page.get_by_label("Last name").fill(last)
+        page.get_by_label("Email").fill(f"{first.lower()}@example.com")
+        page.locator("#walk-in-new").get_by_role("button", name="Pay later").click()
+        line = page.locator("#roster-rows tr.info", has_text=f"{first} {last}")
+        expect(line).to_be_visible()
+        assert 44 <= line.bounding_box()["height"] <= 52  # one line, like everyone else's
+        letters.get_by_role("link", name=f"Surnames under {last[0]}").click()
+        expect(line).to_be_in_viewport()
+    assert Booking.objects.filter(session=big_class["session"]).count() == 32
+    assert screenshot(page, "dense-walk-ins").exists()
