@@ -388,3 +388,46 @@ def test_walk_ins_join_the_dense_roster_and_their_letters_become_ones_to_jump_to
         expect(line).to_be_in_viewport()
     assert Booking.objects.filter(session=big_class["session"]).count() == 32
     assert screenshot(page, "dense-walk-ins").exists()
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(one: str, two: str) -> float:
+    lighter, darker = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_control_tab_reaches_shows_a_3px_focus_ring_at_3_to_1(tablet, desk_password, big_class):
+    page = tablet
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _open(page, desk_password, big_class["session"])
+    seen: set[str] = set()
+    seen_names: list[str] = []
+    for _ in range(60):  # the skip link, the header, the tools, the letters, the first rows' controls
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              const style = getComputedStyle(el);
+              let back = null;
+              for (let node = el.parentElement; node && !back; node = node.parentElement) {
+                const colour = getComputedStyle(node).backgroundColor;
+                if (colour !== 'rgba(0, 0, 0, 0)') back = colour;
+              }
+              return { what: `${el.tagName}.${el.className} ${(el.getAttribute('aria-label') || el.textContent).trim().slice(0, 30)}`,
+                       style: style.outlineStyle, width: style.outlineWidth, colour: style.outlineColor,
+                       back: back || 'rgb(255, 255, 255)' };
+            }"""
+        )
+        seen.add(ring["what"].split(".")[0])
+        seen_names.append(ring["what"])
+        assert ring["style"] == "solid" and ring["width"] == "3px", ring
+        assert _contrast(ring["colour"], ring["back"]) >= 3, ring
+        assert _contrast(ring["colour"], "rgb(255, 255, 255)") >= 3, ring  # on a white card as well
+    assert {"A", "BUTTON", "SELECT", "INPUT", "SUMMARY"} <= seen
+    assert any("Check in " in what for what in seen_names) and any("More actions for" in what for what in seen_names)
