@@ -464,7 +464,8 @@ def rows_rendered(
 ) -> list[RowHtml]:
     """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
     ``data-digest``. The digest leaves out what differs between two renders of the same row —
-    the CSRF token and the form token — so it changes exactly when what the row shows does."""
+    the CSRF token, the form token, and whether it is the first under its letter — so it changes
+    exactly when what the row shows does."""
     template = engines["jinja2"].env.get_template("roster/row.html")
     part = None
     if part_form is not None:
@@ -485,7 +486,10 @@ def rows_rendered(
     rendered = []
     for row in rows:
         html = template.render(context, row=row)
-        digest = row_digest(html.replace(csrf_input, "").replace(row.key, ""))
+        shown = html.replace(csrf_input, "").replace(row.key, "")
+        if row.anchor:  # where the row sits in the list, not what it shows: a row drawn alone has none
+            shown = shown.replace(f' id="letter-{row.letter}"', "", 1)
+        digest = row_digest(shown)
         opening = f'<tbody id="roster-row-{row.pk}"'
         stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
         rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))

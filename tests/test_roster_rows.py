@@ -266,3 +266,19 @@ def test_the_first_row_under_each_letter_is_its_anchor_in_the_lists_order(sessio
     assert [letter for letter, found in strip if found] == ["A", "B", "#"]
     assert [letter for letter, _ in strip] == [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]
     assert roster_list.letters_mark([]) == [(letter, False) for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+
+
+def test_a_rows_digest_is_the_same_drawn_alone_or_first_under_its_letter(rf, desk_user, session):
+    """The letter's anchor says where a row sits in the list, not what it shows: a row answered
+    alone after a click (no anchor) is not sent again by the next refresh for lacking it."""
+    ann = _booking(session, "Ann")
+    request = rf.get("/")
+    request.user = desk_user
+    listed = roster_rows.rows_context(request=request, session=selectors.session_get(ref=session.ref))
+    alone = roster_rows.one_row(request, selectors.session_get(ref=session.ref), ann.pk)
+
+    (in_list,) = listed["rendered"]
+    (drawn_alone,) = roster_rows.rows_rendered(request=request, session=session, rows=[alone])
+
+    assert 'id="letter-' in in_list.html and 'id="letter-' not in drawn_alone.html
+    assert in_list.digest == drawn_alone.digest

@@ -419,7 +419,8 @@ def test_every_control_tab_reaches_shows_a_3px_focus_ring_at_3_to_1(tablet, desk
                 const colour = getComputedStyle(node).backgroundColor;
                 if (colour !== 'rgba(0, 0, 0, 0)') back = colour;
               }
-              return { what: `${el.tagName}.${el.className} ${(el.getAttribute('aria-label') || el.textContent).trim().slice(0, 30)}`,
+              const name = (el.getAttribute('aria-label') || el.textContent).trim().slice(0, 30);
+              return { what: `${el.tagName}.${el.className} ${name}`,
                        style: style.outlineStyle, width: style.outlineWidth, colour: style.outlineColor,
                        back: back || 'rgb(255, 255, 255)' };
             }"""
