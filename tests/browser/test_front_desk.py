@@ -219,7 +219,7 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
         return row(first).locator("details.more .menu")
 
     row("Ann").get_by_role("button", name="Plan · 5 left").click()
-    expect(row("Ann").locator("tr.info")).to_contain_text("Plan")
+    expect(row("Ann").locator("td.paid")).to_contain_text("Plan")  # the badge (the line has a Plan button)
     expect(row("Ann").get_by_role("button", name="Undo charge to plan")).to_be_visible()
 
     more("Hal").get_by_role("button", name="Pay later").click()
@@ -239,7 +239,7 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     expect(row("Flo").locator("tr.info")).to_contain_text("Paid")
 
     more("Gus").get_by_role("button", name="No-show").click()
-    expect(row("Gus").locator("tr.info")).to_contain_text("No-show")
+    expect(row("Gus").locator("td.att")).to_contain_text("No-show")  # the badge (the menu has a No-show button)
     row("Flo").evaluate("el => el.scrollIntoView({block: 'center'})")
     assert screenshot(page, "5-row-actions").exists()
 
@@ -331,7 +331,7 @@ def test_a_plan_charge_wix_refuses_reads_plainly_and_cash_instead_pays_the_order
     for booking, balance in picked:
         row = page.locator(f"#roster-row-{booking.pk}")
         row.get_by_role("button", name="Plan").first.click()
-        expect(row.locator("tr.info")).to_contain_text("Plan")
+        expect(row.locator("td.paid")).to_contain_text("Plan")  # the badge (the line has a Plan button)
         page.wait_for_load_state("networkidle")
         with sb.state.transaction():  # the plan ended in Wix after the desk read it
             pool = sb.state.edit("pools", balance.wix_id)
