@@ -316,6 +316,7 @@ def test_a_mouse_tap_leaves_no_row_for_the_keys_to_act_on(tablet, desk_password,
     page.keyboard.type("c")  # finds people; takes nobody's cash
 
     expect(page.locator("#roster-q")).to_have_value("c")
+    expect(page.locator("#roster-count")).to_contain_text("matching “c”")
     assert not DeskAction.objects.filter(kind="PAYMENT").exists()
 
 
