@@ -16,6 +16,9 @@ Every rendered row carries what the page needs to keep it current (:func:`rows_r
 one: a refresh read before a tap loses to the tap's answer), and ``data-digest``, a digest of
 what it shows (so the roster's refresh, sending back the digests it holds, gets only the rows
 that changed: :func:`rows_changed`).
+
+The list's order (``?sort=``), its letters to jump to and its count line are
+``bookings_app.roster_list``'s.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django import forms
 from django.http import HttpRequest
@@ -39,7 +43,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from bookings_app import money, roles, selectors
+from bookings_app import money, roles, roster_list, selectors
 from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Payment, Session
 
 # The desk actions every roster row offers, by the key the template uses: ``row.urls.pay`` …
@@ -86,6 +90,7 @@ class RosterRow:
     urls: dict[str, str] = field(default_factory=dict)  # the row's desk action URLs, filled by row_actions_attach
     key: str = ""  # the row's form token (idempotency key), filled with ``urls``
     version: int = 0  # when the read it was built from began, in µs since the epoch (``data-version``)
+    anchor: bool = False  # the first row under its letter, in the list's order (``roster_list.letters_mark``)
 
     @property
     def method_labels(self) -> list[str]:
@@ -179,14 +184,25 @@ class RosterRow:
         return self.attendance == Attendance.Status.ATTENDED
 
     @property
-    def has_actions(self) -> bool:
-        """The row gets a line of desk actions: a live booking with something left to do (a
-        "quiet" row keeps its one action in the attendance cell)."""
-        return (
-            self.desk is not None
-            and not self.desk.quiet
-            and self.booking.status not in (Booking.Status.CANCELED, Booking.Status.DECLINED)
-        )
+    def can_act(self) -> bool:
+        """The desk can act on the row: a live booking with its desk state (a cancelled or
+        declined one only shows what it was)."""
+        return self.desk is not None and self.booking.status not in (Booking.Status.CANCELED, Booking.Status.DECLINED)
+
+    @property
+    def name(self) -> str:
+        return self.contact.full_name or "(no name)"
+
+    @property
+    def contact_title(self) -> str:
+        """The name link's title: the whole name (a long one is cut short on the row), then how
+        to reach them — one line per person, so the phone and email live here and on the card."""
+        return " · ".join(part for part in (self.name, self.contact.phone, self.contact.email) if part)
+
+    @cached_property
+    def letter(self) -> str:
+        """The letter the row is found under (``data-letter``, the roster's jump to a letter)."""
+        return roster_list.name_letter(self.contact.last_name)
 
     @property
     def offers_payment(self) -> bool:
@@ -216,46 +232,6 @@ class DeskRowState:
             return 0
         left = (self.undoable[-1].run_after - timezone.now()).total_seconds()
         return max(0, round(left))
-
-
-@dataclass(frozen=True)
-class RosterCount:
-    """The roster's count line, in the terms of the "Booked" figure on Today and in the header:
-    people taking a place (confirmed or pending bookings), the bookings they are on, and the rows
-    shown that take no place."""
-
-    booked: int  # people, as "Booked"
-    bookings: int
-    waiting_list: int = 0
-    not_confirmed: int = 0
-    cancelled: int = 0
-
-    def __str__(self) -> str:
-        head = f"{self.booked} booked"
-        if self.bookings != self.booked:
-            head += f" on {self.bookings} booking{'' if self.bookings == 1 else 's'}"
-        rest = [
-            f"{n} {words}"
-            for n, words in (
-                (self.waiting_list, "on the waiting list"),
-                (self.not_confirmed, "not confirmed"),
-                (self.cancelled, "cancelled"),
-            )
-            if n
-        ]
-        return " · ".join([head, *rest])
-
-
-def roster_count(rows: list[RosterRow]) -> RosterCount:
-    """What ``rows`` (a whole roster, not a search's) count, for the line above them."""
-    statuses = [row.booking.status for row in rows]
-    return RosterCount(
-        booked=sum(row.booking.total_participants for row in rows if row.booking.status in Booking.ACTIVE_STATUSES),
-        bookings=sum(status in Booking.ACTIVE_STATUSES for status in statuses),
-        waiting_list=statuses.count(Booking.Status.WAITING_LIST),
-        not_confirmed=statuses.count(Booking.Status.CREATED),
-        cancelled=sum(status in (Booking.Status.CANCELED, Booking.Status.DECLINED) for status in statuses),
-    )
 
 
 def row_list(
@@ -488,7 +464,8 @@ def rows_rendered(
 ) -> list[RowHtml]:
     """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
     ``data-digest``. The digest leaves out what differs between two renders of the same row —
-    the CSRF token and the form token — so it changes exactly when what the row shows does."""
+    the CSRF token, the form token, and whether it is the first under its letter — so it changes
+    exactly when what the row shows does."""
     template = engines["jinja2"].env.get_template("roster/row.html")
     part = None
     if part_form is not None:
@@ -509,7 +486,10 @@ def rows_rendered(
     rendered = []
     for row in rows:
         html = template.render(context, row=row)
-        digest = row_digest(html.replace(csrf_input, "").replace(row.key, ""))
+        shown = html.replace(csrf_input, "").replace(row.key, "")
+        if row.anchor:  # where the row sits in the list, not what it shows: a row drawn alone has none
+            shown = shown.replace(f' id="letter-{row.letter}"', "", 1)
+        digest = row_digest(shown)
         opening = f'<tbody id="roster-row-{row.pk}"'
         stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
         rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))
@@ -582,12 +562,18 @@ def rows_context(
     search: str = "",
     include_cancelled: bool = False,
     highlight: int | None = None,
+    sort: str | None = None,
 ) -> dict[str, object]:
-    """What the ``roster-rows`` partial needs: the rows with their desk actions, rendered (the
-    roster, and the desk views that re-render the whole list: a walk-in, check in all), and
-    each rendered row (``rendered``), for the refresh to send only those that changed."""
+    """What the ``roster-rows`` partial needs: the rows with their desk actions, in the order
+    ``sort`` asks for (by default the request's own, ``roster_list.sort_from``), rendered (the
+    roster, and the desk views that re-render the whole list: a walk-in, check in all), each
+    rendered row (``rendered``, for the refresh to send only those that changed), and the
+    letters to jump to."""
+    sort = roster_list.sort_parse(sort) if sort is not None else roster_list.sort_from(request)
     rows = row_list(session=session, search=search, include_cancelled=include_cancelled)
     desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    rows = roster_list.rows_sorted(rows=rows, sort=sort, session=session)
+    letters = roster_list.letters_mark(rows)
     row_actions_attach(rows=rows, session=session)
     rendered = rows_rendered(request=request, session=session, rows=rows, highlight=highlight)
     return {
@@ -595,7 +581,10 @@ def rows_context(
         "rows": rows,
         "rendered": rendered,
         "rows_html": _joined(rendered),
-        "count": roster_count(rows),
+        "count": roster_list.roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,
+        "sort": sort,
+        "sorts": roster_list.SORTS.items(),
+        "letters": letters,
     }

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from bookings_app import roster_rows, selectors
+from bookings_app import roster_list, roster_rows, selectors
 from bookings_app.models import Booking, DeskAction, Payment, Session
 from tests import factories
 
@@ -180,3 +180,105 @@ def test_a_rows_version_is_taken_before_its_read(rf, desk_user, session, monkeyp
     ((version, _),) = _render(rf, desk_user, session).values()
 
     assert version <= moments[0]
+
+
+# --- the list: its order, its letters (``roster_list``; issue 10, item 11) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "sort"),
+    [
+        ("surname", "surname"),
+        ("arrival", "arrival"),
+        ("status", "status"),
+        (None, "surname"),
+        ("", "surname"),
+        ("Status", "surname"),
+        ("status;drop", "surname"),
+        ("x" * 1000, "surname"),
+    ],
+)
+def test_a_sort_is_one_of_three_or_the_default(value, sort):
+    assert roster_list.sort_parse(value) == sort
+
+
+def test_a_sort_comes_from_the_query_or_from_a_post_that_carries_it(rf):
+    assert roster_list.sort_from(rf.get("/", {"sort": "arrival"})) == "arrival"
+    assert roster_list.sort_from(rf.post("/", {"sort": "status"})) == "status"
+    assert roster_list.sort_from(rf.post("/", {"sort": "bogus"})) == "surname"
+    assert roster_list.sort_from(rf.get("/")) == "surname"
+
+
+@pytest.mark.parametrize(
+    ("surname", "letter"),
+    [
+        ("Archer", "A"),
+        ("de Vries", "D"),
+        ("Ó'Brien", "O"),
+        ("Zoë", "Z"),
+        ("  Åberg", "A"),
+        ("'t Hooft", "T"),
+        ("9th", "#"),
+        ("", "#"),
+        ("Ølstad", "#"),
+        ("Шевченко", "#"),
+    ],
+)
+def test_a_surname_is_found_under_the_letter_it_sorts_by(surname, letter):
+    assert roster_list.name_letter(surname) == letter
+
+
+def test_what_needs_doing_first_ranks_refused_then_owing_then_done(session):
+    people = {
+        "refused": _booking(session, "Refused", payment_status="PAID"),
+        "owes": _booking(session, "Owes", payment_status="NOT_PAID"),
+        "owes_in": _booking(session, "OwesIn", payment_status="NOT_PAID"),
+        "owes_gone": _booking(session, "OwesNoShow", payment_status="NOT_PAID"),
+        "paid": _booking(session, "Paid", payment_status="PAID"),
+        "done": _booking(session, "Done", payment_status="PAID"),
+        "cancelled": _booking(session, "Cancelled", status="CANCELED"),
+    }
+    factories.DeskActionFactory(booking=people["refused"], kind="PLAN_CHARGE", status="NEEDS_ATTENTION", params={})
+    factories.AttendanceFactory(booking=people["owes_in"], session=session)
+    factories.AttendanceFactory(booking=people["owes_gone"], session=session, status="NOT_ATTENDED")
+    factories.AttendanceFactory(booking=people["done"], session=session)
+    rows = roster_rows.row_list(session=session, include_cancelled=True)
+    roster_rows.desk_state_attach(rows=rows)
+    ranks = {row.contact.first_name: roster_list.todo_rank(row) for row in rows}
+
+    assert ranks == {"Refused": 0, "Owes": 1, "OwesIn": 2, "OwesNoShow": 2, "Paid": 3, "Done": 4, "Cancelled": 5}
+
+
+def test_the_first_row_under_each_letter_is_its_anchor_in_the_lists_order(session):
+    for first, last in (("Bo", "Baker"), ("Ann", "Archer"), ("Al", "Adams"), ("Ed", "")):
+        factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=first, last_name=last))
+    rows = roster_rows.row_list(session=session)
+    rows.reverse()  # any order: the first in it is the anchor
+
+    strip = roster_list.letters_mark(rows)
+
+    assert [(r.contact.first_name, r.letter, r.anchor) for r in rows] == [
+        ("Bo", "B", True),
+        ("Ann", "A", True),
+        ("Al", "A", False),
+        ("Ed", "#", True),
+    ]
+    assert [letter for letter, found in strip if found] == ["A", "B", "#"]
+    assert [letter for letter, _ in strip] == [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]
+    assert roster_list.letters_mark([]) == [(letter, False) for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+
+
+def test_a_rows_digest_is_the_same_drawn_alone_or_first_under_its_letter(rf, desk_user, session):
+    """The letter's anchor says where a row sits in the list, not what it shows: a row answered
+    alone after a click (no anchor) is not sent again by the next refresh for lacking it."""
+    ann = _booking(session, "Ann")
+    request = rf.get("/")
+    request.user = desk_user
+    listed = roster_rows.rows_context(request=request, session=selectors.session_get(ref=session.ref))
+    alone = roster_rows.one_row(request, selectors.session_get(ref=session.ref), ann.pk)
+
+    (in_list,) = listed["rendered"]
+    (drawn_alone,) = roster_rows.rows_rendered(request=request, session=session, rows=[alone])
+
+    assert 'id="letter-' in in_list.html and 'id="letter-' not in drawn_alone.html
+    assert in_list.digest == drawn_alone.digest

@@ -176,6 +176,17 @@ def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
     )
 
 
+def roster_arrivals(*, session: Session, booking_ids: list[int]) -> dict[int, int]:
+    """Booking pk → the order its people were checked in to ``session``, for those checked in:
+    the attendance row's pk, made when they were first marked (the mirror keeps no check-in
+    time). The roster's "arrival" order; one query."""
+    return dict(
+        Attendance.objects.filter(
+            session_id=session.pk, booking_id__in=booking_ids, status=Attendance.Status.ATTENDED
+        ).values_list("booking_id", "pk")
+    )
+
+
 def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBalance]]:
     """Contact pk → their live plan balances (active, with credit or unlimited), the pass with
     the fewest credits first (to be used up first). One query."""

@@ -8,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap
 
-from bookings_app import roles, roster_rows, selectors
+from bookings_app import roles, roster_list, roster_rows, selectors
 from bookings_app.views.common import MAX_SEARCH_LENGTH, session_or_404
 
 
@@ -82,5 +82,5 @@ def roster_print(request: HttpRequest, ref: str) -> HttpResponse:
     """A sign-in sheet for the session: name, phone, paid?, and a column to sign."""
     session = session_or_404(ref)
     rows = roster_rows.row_list(session=session)
-    context = {"session": session, "rows": rows, "count": roster_rows.roster_count(rows)}
+    context = {"session": session, "rows": rows, "count": roster_list.roster_count(rows)}
     return TemplateResponse(request, "roster/print.html", context)

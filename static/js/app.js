@@ -23,7 +23,7 @@ document.addEventListener("click", (event) => {
 // not while a part-payment prompt or a menu is open, a field has focus, or a request is out.
 window.deskIdle = () =>
   !document.querySelector(
-    "#roster-rows details[open], #roster-rows input:focus, #walk-in-panel[open], .htmx-request",
+    "#roster-rows details[open], #roster-rows .part-pay, #roster-rows input:focus, #walk-in-panel[open], .htmx-request",
   );
 
 // The roster reloads its rows while any of them waits for Wix and nobody is busy with it.
@@ -386,4 +386,177 @@ document.addEventListener("htmx:responseError", (event) => {
 });
 document.addEventListener("click", (event) => {
   if (event.target instanceof Element && event.target.closest("[data-sign-in-again]")) keepTyped();
+});
+
+// ---- The roster from the keyboard, its letters, its rows' "⋯" menus ---------------------------
+// Typing a letter anywhere but in a field finds people (the filter box takes it); ↓ and ↑ move a
+// highlighted row (the row itself has focus); Enter checks that person in, "c" takes their cash;
+// "?" shows the keys. A key acts on a row only when the row was reached from the keyboard (or a
+// button in it was): a mouse click leaves nothing highlighted, so typing "c" then finds "Cole".
+
+const FIELD = "input, textarea, select, [contenteditable]";
+const rosterLines = () => Array.from(document.querySelectorAll("#roster-rows tbody.booking > tr.info"));
+const lineOf = (elt) => (elt instanceof Element ? elt.closest("#roster-rows tbody.booking")?.querySelector(":scope > tr.info") : null);
+
+function lineFocus(line, block = "nearest") {
+  if (!line) return;
+  line.tabIndex = -1;
+  line.focus({ preventScroll: true });
+  line.scrollIntoView({ block });
+}
+
+// The row the keys act on: the highlighted one, or the one holding a keyboard-focused button.
+function keyedLine() {
+  const active = document.activeElement;
+  if (!(active instanceof Element)) return null;
+  if (active.matches("#roster-rows tbody.booking > tr.info")) return active;
+  return active.matches(":focus-visible") ? lineOf(active) : null;
+}
+
+function closeMenus(except) {
+  document.querySelectorAll("#roster-rows details.more[open]").forEach((menu) => {
+    if (menu !== except) menu.open = false;
+  });
+}
+
+// A key's button, pressed. A row just swapped in is wired by htmx a moment later (when it
+// settles): wire it now, or the press would post the form as a page without JavaScript would.
+function pressIn(row, selector) {
+  const button = row.querySelector(selector);
+  if (!button) return;
+  if (window.htmx) window.htmx.process(row);
+  button.click();
+}
+
+function rosterKeys(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  const search = document.getElementById("roster-q");
+  const rows = document.getElementById("roster-rows");
+  if (!search || !rows) return; // not the roster
+  const target = event.target instanceof Element ? event.target : null;
+  if (target && target.closest(FIELD)) {
+    if (target === search && event.key === "ArrowDown") {
+      event.preventDefault();
+      lineFocus(rosterLines()[0]);
+    }
+    return; // typing in a field is typing
+  }
+  const line = keyedLine();
+  const key = event.key;
+  if (key === "ArrowDown" || key === "ArrowUp") {
+    const lines = rosterLines();
+    if (!lines.length) return;
+    event.preventDefault();
+    closeMenus();
+    const at = line ? lines.indexOf(line) : -1;
+    if (key === "ArrowUp" && at <= 0) {
+      if (at === 0) search.focus();
+      return;
+    }
+    lineFocus(lines[key === "ArrowDown" ? Math.min(at + 1, lines.length - 1) : at - 1]);
+  } else if (key === "Enter" && line && document.activeElement === line) {
+    event.preventDefault(); // only the highlighted row: Enter on a button presses that button
+    pressIn(line.parentElement, "button[name=status][value=ATTENDED]");
+  } else if ((key === "c" || key === "C") && line) {
+    event.preventDefault();
+    pressIn(line.parentElement, "button.pay-cash");
+  } else if (key === "Escape") {
+    const open = document.querySelector("#roster-rows details.more[open], .roster-tools details.keys[open]");
+    if (open) {
+      open.open = false;
+      open.querySelector("summary")?.focus();
+    }
+  } else if (key === "?") {
+    const keys = document.querySelector("details.keys");
+    if (keys) {
+      event.preventDefault();
+      keys.open = !keys.open;
+    }
+  } else if (key.length === 1 && /[\p{L}\p{N}@.+'-]/u.test(key)) {
+    // Type to find: the filter box takes the key, and the roster filters as it does for typing.
+    event.preventDefault();
+    closeMenus();
+    search.focus();
+    search.value += key;
+    search.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+}
+document.addEventListener("keydown", rosterKeys);
+
+// A row answered (a tap, or Enter / "c" from the keyboard), or the refresh redrew it: if the keys
+// were working on that row, they keep working on it — its new line is highlighted again, unless
+// something else took the focus meanwhile (the part-payment prompt's amount, the filter box).
+let keyedRowId = null;
+function keepKeyedRow(container) {
+  const line = keyedLine();
+  if (line && container instanceof Element && container.contains(line)) keyedRowId = line.parentElement.id;
+}
+document.addEventListener("htmx:beforeRequest", (event) => keepKeyedRow(event.detail.elt?.closest?.("tbody.booking")));
+document.addEventListener("htmx:beforeSwap", (event) => keepKeyedRow(event.detail.target));
+document.addEventListener("htmx:oobBeforeSwap", (event) => keepKeyedRow(event.detail.target));
+// (At once after the swap, before a key pressed next could find nothing highlighted.) When the
+// whole list was drawn again without that row — the filter changed under an arrow already
+// pressed — the keys go on from the first row.
+function restoreKeyedRow(event) {
+  if (!keyedRowId) return;
+  const row = document.getElementById(keyedRowId);
+  keyedRowId = null;
+  const active = document.activeElement;
+  if (active && active !== document.body) return;
+  const redrawn = event.detail.target instanceof Element && event.detail.target.id === "roster-rows";
+  const line = row ? row.querySelector(":scope > tr.info") : redrawn ? rosterLines()[0] : null;
+  if (line) lineFocus(line);
+}
+document.addEventListener("htmx:oobAfterSwap", restoreKeyedRow);
+document.addEventListener("htmx:afterSwap", restoreKeyedRow);
+document.addEventListener("htmx:afterSettle", restoreKeyedRow);
+
+// The letters: to the first row under that letter, in the rows' order as they are on the page
+// (a walk-in added since sits at the top). From the keyboard, that row is highlighted too.
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest(".letters a[data-letter]") : null;
+  if (!link) return;
+  const row = document.querySelector(`#roster-rows tbody.booking[data-letter="${CSS.escape(link.dataset.letter)}"]`);
+  if (!row) return;
+  event.preventDefault();
+  const line = row.querySelector(":scope > tr.info");
+  if (event.detail === 0) lineFocus(line, "start"); // Enter on the link
+  else line.scrollIntoView({ block: "start" });
+});
+
+// A walk-in's row comes on its own, at the top: its letter, if new, becomes one to jump to.
+document.addEventListener("htmx:load", (event) => {
+  const row = event.target;
+  if (!(row instanceof Element) || !row.matches("#roster-rows tbody.booking[data-letter]")) return;
+  const letter = row.dataset.letter;
+  const off = Array.from(document.querySelectorAll("#roster-rows .letters span")).find((s) => s.textContent === letter);
+  if (!off) return;
+  const link = document.createElement("a");
+  link.href = `#letter-${letter}`;
+  link.dataset.letter = letter;
+  link.setAttribute("aria-label", `Surnames under ${letter}`);
+  link.textContent = letter;
+  off.replaceWith(link);
+});
+
+// A row's "⋯" menu: one open at a time, closed by a tap elsewhere; it opens upwards when the
+// screen has no room below it.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.matches("details.more") || !menu.open) return;
+    closeMenus(menu);
+    const list = menu.querySelector(".menu");
+    menu.classList.remove("opens-up");
+    if (list && list.getBoundingClientRect().bottom > window.innerHeight) menu.classList.add("opens-up");
+  },
+  true,
+);
+document.addEventListener("click", (event) => {
+  if (!(event.target instanceof Element)) return;
+  const inside = event.target.closest("details.more");
+  closeMenus(inside);
+  const keys = document.querySelector("details.keys[open]");
+  if (keys && !keys.contains(event.target)) keys.open = false;
 });

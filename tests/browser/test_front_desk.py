@@ -72,7 +72,7 @@ def test_walk_in_paid_cash_and_checked_in_reaches_wix(tablet, desk_password, swi
     expect(row.locator("tr.info")).to_contain_text("Paid")
     expect(row.locator("tr.info")).to_contain_text("Cash")
     expect(row.get_by_role("button", name="Undo payment")).to_be_visible()
-    row.get_by_role("button", name="Check in", exact=True).click()
+    row.get_by_role("button", name=f"Check in {walk_in.full_name}", exact=True).click()
     expect(row).to_contain_text("Checked in")
     expect(row).to_contain_text("waiting for Wix")
     expect(page.locator("#session-header")).to_contain_text("In")
@@ -213,14 +213,19 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     def row(first: str):
         return page.locator(f"#roster-row-{people[first].pk}")
 
+    def more(first: str):
+        """The row's "⋯" menu, opened: the less common actions."""
+        row(first).get_by_label(f"More actions for {people[first].contact.full_name}").click()
+        return row(first).locator("details.more .menu")
+
     row("Ann").get_by_role("button", name="Plan · 5 left").click()
-    expect(row("Ann").locator("tr.info")).to_contain_text("Plan")
+    expect(row("Ann").locator("td.paid")).to_contain_text("Plan")  # the badge (the line has a Plan button)
     expect(row("Ann").get_by_role("button", name="Undo charge to plan")).to_be_visible()
 
-    row("Hal").get_by_role("button", name="Later").click()
+    more("Hal").get_by_role("button", name="Pay later").click()
     expect(row("Hal").get_by_role("button", name="Undo pay later")).to_be_visible()
 
-    row("Flo").get_by_text("Part…").click()  # fetches the row with its prompt open
+    more("Flo").get_by_role("link", name="Part payment").click()  # fetches the row with its prompt open
     amount = row("Flo").locator("input[name=amount]")
     expect(amount).to_be_focused()
     amount.fill("5")
@@ -228,13 +233,13 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
     amount.press("Enter")
     expect(row("Flo").locator("tr.info")).to_contain_text("£7.00")
     expect(row("Flo").get_by_role("button", name="Cash £7.00")).to_be_visible()
-    row("Flo").get_by_text("Part…").click()
+    more("Flo").get_by_role("link", name="Part payment").click()
     row("Flo").locator("input[name=amount]").fill("3")
-    row("Flo").locator(".action-group.pay").get_by_role("button", name="Card").click()
+    row("Flo").locator("tr.info").get_by_role("button", name="Card from Flo Fox", exact=True).click()
     expect(row("Flo").locator("tr.info")).to_contain_text("Paid")
 
-    row("Gus").get_by_role("button", name="No-show").click()
-    expect(row("Gus").locator("tr.info")).to_contain_text("No-show")
+    more("Gus").get_by_role("button", name="No-show").click()
+    expect(row("Gus").locator("td.att")).to_contain_text("No-show")  # the badge (the menu has a No-show button)
     row("Flo").evaluate("el => el.scrollIntoView({block: 'center'})")
     assert screenshot(page, "5-row-actions").exists()
 
@@ -248,8 +253,8 @@ def test_row_actions_plan_later_part_payment_and_no_show(tablet, desk_password, 
 
 @pytest.mark.django_db(transaction=True)
 def test_part_payment_without_javascript(desk_chromium, live_server, desk_password, mixed_class):
-    """With JavaScript off, "Part…" opens the participant on a page of their own; the part
-    payment posts as a plain form and comes back to the roster with the rest still due."""
+    """With JavaScript off, "Part payment…" (in the row's menu, a <details>) opens the participant on
+    a page of their own; the part payment posts as a plain form and comes back to the roster with the rest still due."""
     from playwright.sync_api import expect
 
     session: Session = mixed_class["session"]
@@ -261,12 +266,13 @@ def test_part_payment_without_javascript(desk_chromium, live_server, desk_passwo
     page = context.new_page()
     try:
         sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
-        page.locator(f"#roster-row-{flo.pk}").get_by_text("Part…").click()
+        page.locator(f"#roster-row-{flo.pk}").get_by_label("More actions for Flo Fox").click()  # a <details>
+        page.locator(f"#roster-row-{flo.pk}").get_by_role("link", name="Part payment").click()
         page.wait_for_url(f"**/bookings/{flo.pk}/?part=1")
         expect(page.get_by_role("heading", name="Flo Fox")).to_be_visible()
         page.get_by_label("Amount").fill("5")
         assert screenshot(page, "6-part-payment-without-javascript").exists()
-        page.locator(f"#roster-row-{flo.pk} details.part-pay").get_by_role("button", name="Cash").click()
+        page.locator(f"#roster-row-{flo.pk} form.part-pay").get_by_role("button", name="Cash").click()
         page.wait_for_url(f"**/sessions/{session.ref}/#booking-{flo.pk}")  # back on the roster, at Flo
         expect(page.locator("#messages")).to_contain_text("Flo Fox: cash taken.")
         expect(page.locator(f"#booking-{flo.pk}")).to_contain_text("£7.00")
@@ -325,7 +331,7 @@ def test_a_plan_charge_wix_refuses_reads_plainly_and_cash_instead_pays_the_order
     for booking, balance in picked:
         row = page.locator(f"#roster-row-{booking.pk}")
         row.get_by_role("button", name="Plan").first.click()
-        expect(row.locator("tr.info")).to_contain_text("Plan")
+        expect(row.locator("td.paid")).to_contain_text("Plan")  # the badge (the line has a Plan button)
         page.wait_for_load_state("networkidle")
         with sb.state.transaction():  # the plan ended in Wix after the desk read it
             pool = sb.state.edit("pools", balance.wix_id)

@@ -126,7 +126,7 @@ def test_settle_with_one_confirmation_undo_it_and_settle_again(tablet, desk_pass
     undo = page.get_by_role("button", name="Undo settle")
     expect(undo).to_have_count(1)
     expect(page.locator(".batch-undo")).to_contain_text("£19.00 cash from 2 people")
-    expect(page.locator("#roster-rows .row-actions .undo-button")).to_have_count(2)  # Hal's and Flo's own, earlier
+    expect(page.locator("#roster-rows tbody.booking .undo-button")).to_have_count(2)  # Hal's and Flo's own, earlier
     expect(page.locator(".head-count")).to_contain_text("8 of 8 in")
     assert screenshot(page, "settle-2-settled-one-undo").exists()
     batch = DeskAction.objects.exclude(batch_id="").first().batch_id

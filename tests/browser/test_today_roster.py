@@ -208,7 +208,7 @@ def test_desk_signs_in_sees_todays_counts_and_filters_a_roster(page, desk_login,
     expect(rows.first).to_contain_text("Joanne Smith")
     expect(page.locator("#roster-rows")).to_contain_text("1 matching “smi”")
     assert page.evaluate("window.__sameDocument") is True  # swapped by htmx, not a page load
-    expect(page).to_have_url(f"{page.url.split('?')[0]}?q=smi")
+    expect(page).to_have_url(f"{page.url.split('?')[0]}?q=smi&sort=surname")  # the order it is in, kept
     assert _shot(page, "3-roster-filtered").exists()
 
     # A phone fragment finds the person too; clearing the box brings everyone back.

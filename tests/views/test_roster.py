@@ -1,11 +1,12 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings_app import roster_rows
 from bookings_app.models import Attendance, Booking, DeskAction, Payment, Service
@@ -46,6 +47,12 @@ def row_html(content: str, booking: Booking) -> str:
     return content[start : content.index("</tr>", start)]
 
 
+def whole_row(content: str, booking: Booking) -> str:
+    """The row's <tbody>: its line and, when there is one, its second line."""
+    start = content.index(f'id="roster-row-{booking.pk}"')
+    return content[start : content.index("</tbody>", start)]
+
+
 def test_roster_shows_every_participant_with_status_payment_due_and_attendance(desk_client, session):
     cash = person(session, "Ann", "Archer", payment_status="PAID", phone="+44 7700 900111")
     paid_with(cash, Payment.Method.CASH)
@@ -68,14 +75,16 @@ def test_roster_shows_every_participant_with_status_payment_due_and_attendance(d
 
     ann = row_html(content, cash)
     assert "Confirmed" in ann and ">Paid<" in ann and ">Cash<" in ann and "Checked in" in ann
-    assert 'href="tel:+44 7700 900111"' in ann and "ann.archer@example.com" in ann
+    # one line per person: the phone and email are the name link's title (and on the card)
+    assert 'title="Ann Archer · +44 7700 900111 · ann.archer@example.com"' in ann
     assert "—" in ann  # nothing due
 
     bo = row_html(content, plan)
     assert ">Plan<" in bo and "pay-plan" in bo
 
     cy = row_html(content, owes)
-    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy and "Not yet" in cy
+    assert "Not paid" in cy and '<strong class="due">£12.00</strong>' in cy
+    assert '<button form="rf-' in cy and 'aria-label="Check in Cy Cole">Check in</button>' in cy  # not in yet
 
     di = row_html(content, no_order)
     assert '<strong class="due">£24.00</strong>' in di and ">list price<" in di  # no order yet: 2 × the service price
@@ -346,7 +355,8 @@ def test_a_long_name_is_cut_short_on_its_row_with_the_whole_name_in_its_title(de
 
     row = row_html(desk_client.get(url(session)).content.decode(), booking)
 
-    assert f'<strong class="name" title="{long} X">{long} X</strong>' in row
+    assert f'<a class="name-link" href="{reverse("customer_card", args=[booking.contact.pk])}" title="{long} X' in row
+    assert f'<strong class="name">{long} X</strong>' in row
 
 
 # --- the refresh while rows wait for Wix: only what changed (issue 10, items 1 and 16) ----------------
@@ -499,3 +509,249 @@ def test_each_name_opens_the_customer_card(desk_client, session):
     for booking in (ann, bo):
         card = reverse("customer_card", args=[booking.contact.pk])
         assert f'<a class="name-link" href="{card}"' in row_html(content, booking)
+
+
+# --- the dense roster: order, letters, names on buttons, one line each (issue 10, item 11) ---------
+
+
+def names_in_order(content: str, names: list[str]) -> list[str]:
+    """``names`` in the order the page shows them."""
+    return sorted((n for n in names if f">{n}</strong>" in content), key=lambda n: content.index(f">{n}</strong>"))
+
+
+@pytest.fixture
+def mixed(session) -> dict[str, Booking]:
+    """Ann paid and in (second to arrive), Bo owes and is not in, Cy owes and is in (first to
+    arrive), Di paid and not in, Ed's payment refused by Wix; Gone cancelled."""
+    people = {
+        "Ann": person(session, "Ann", "Archer", payment_status="PAID"),
+        "Bo": person(session, "Bo", "Baker"),
+        "Cy": person(session, "Cy", "Cole"),
+        "Di": person(session, "Di", "Dunn", payment_status="PAID"),
+        "Ed": person(session, "Ed", "Eve"),
+        "Gone": person(session, "Gone", "Away", status="CANCELED"),
+    }
+    factories.AttendanceFactory(booking=people["Cy"], session=session)
+    factories.AttendanceFactory(booking=people["Ann"], session=session)
+    factories.DeskActionFactory(booking=people["Ed"], status="NEEDS_ATTENTION", message="Wix said no.")
+    return people
+
+
+NAMES = ["Gone Away", "Ann Archer", "Bo Baker", "Cy Cole", "Di Dunn", "Ed Eve"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("surname", ["Ann Archer", "Gone Away", "Bo Baker", "Cy Cole", "Di Dunn", "Ed Eve"]),
+        # who is in, as they came; then everyone else as they booked
+        ("arrival", ["Cy Cole", "Ann Archer", "Bo Baker", "Di Dunn", "Ed Eve", "Gone Away"]),
+        # refused by Wix; owes, not in; owes, in; paid, not in; done; cancelled
+        ("status", ["Ed Eve", "Bo Baker", "Cy Cole", "Di Dunn", "Ann Archer", "Gone Away"]),
+    ],
+)
+def test_the_roster_comes_in_the_order_asked_for(desk_client, session, mixed, sort, expected):
+    page = desk_client.get(url(session), {"sort": sort, "cancelled": "1"}).content.decode()
+    partial = desk_client.get(url(session), {"sort": sort, "cancelled": "1"}, headers={"HX-Request": "true"})
+
+    assert names_in_order(page, NAMES) == expected
+    assert names_in_order(partial.content.decode(), NAMES) == expected
+    assert f'<option value="{sort}" selected>' in page  # the control keeps its state
+    assert page.count(" selected>") == 1
+
+
+@pytest.mark.parametrize("sort", ["", "nonsense", "SURNAME", "status ", "x" * 5000, "arrival\x00", "../status"])
+def test_a_sort_it_does_not_know_is_the_usual_order_never_an_error(desk_client, session, mixed, sort):
+    for headers in ({}, {"HX-Request": "true"}):
+        response = desk_client.get(url(session), {"sort": sort}, headers=headers)
+
+        assert response.status_code == 200
+        assert names_in_order(response.content.decode(), NAMES) == NAMES[1:]
+    assert '<option value="surname" selected>' in desk_client.get(url(session), {"sort": sort}).content.decode()
+
+
+def test_the_refresh_and_check_in_all_keep_the_order(desk_client, session, mixed):
+    by_status = ["Ed Eve", "Bo Baker", "Cy Cole", "Di Dunn", "Ann Archer"]
+    person(session, "Al", "Adams")  # someone came: the refresh sends the whole list, still in order
+
+    refreshed = desk_client.get(url(session), {"sort": "status"}, headers={**REFRESH, "X-Roster-Rows": "1.abcdefgh"})
+    checked_in = desk_client.post(
+        reverse("desk_check_in_all", args=[session.ref]),
+        {"idempotency_key": "k" * 20, "q": "", "sort": "status"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert names_in_order(refreshed.content.decode(), [*by_status, "Al Adams"]) == [
+        "Ed Eve",
+        "Al Adams",  # owes, not in: Adams before Baker
+        "Bo Baker",
+        "Cy Cole",
+        "Di Dunn",
+        "Ann Archer",
+    ]
+    assert checked_in.status_code == 200
+    # all in now: who owes, then who is done (Ed's refused payment first)
+    assert names_in_order(checked_in.content.decode(), [*by_status, "Al Adams"])[0] == "Ed Eve"
+    assert names_in_order(checked_in.content.decode(), [*by_status, "Al Adams"])[-2:] == ["Ann Archer", "Di Dunn"]
+
+
+def test_arrival_costs_one_query_more_and_the_others_none(client, desk_user):
+    session = factories.SessionFactory(start=START)
+    _fill(session, 20)
+    client.force_login(desk_user)
+    counts = {}
+    for sort in ("surname", "status", "arrival"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url(session), {"sort": sort}).status_code == 200
+        counts[sort] = len(ctx.captured_queries)
+
+    assert counts["surname"] == counts["status"] == counts["arrival"] - 1
+
+
+def test_the_letters_lead_to_the_first_surname_under_each(desk_client, session):
+    people = [
+        person(session, "Ann", "Archer"),
+        person(session, "Al", "Adams"),
+        person(session, "Ana", "de Vries"),
+        person(session, "Oona", "Ó'Brien"),
+        person(session, "Nine", "9th"),
+        person(session, "No", ""),
+    ]
+
+    content = desk_client.get(url(session)).content.decode()
+
+    strip = content[
+        content.index('<nav class="letters"') : content.index("</nav>", content.index('<nav class="letters"'))
+    ]
+    found = re.findall(r'<a href="#letter-(.)" data-letter="\1"', strip)
+    assert found == ["A", "D", "O", "#"]  # the others are shown, not links
+    assert '<span aria-hidden="true">B</span>' in strip and strip.count("<span") == 23
+    rows = {b.contact.last_name: row_html(content, b) for b in people}
+    assert 'id="letter-A"' in rows["Adams"] and 'id="letter-A"' not in rows["Archer"]
+    assert 'id="letter-D"' in rows["de Vries"] and 'id="letter-O"' in rows["Ó'Brien"]
+    assert content.count('id="letter-#"') == 1
+    letters = dict(re.findall(r'<tbody id="roster-row-(\d+)"[^>]*data-letter="(.)"', content))
+    assert [letters[str(b.pk)] for b in people] == ["A", "A", "D", "O", "#", "#"]
+
+
+def test_a_search_shows_only_the_letters_it_found(desk_client, session):
+    person(session, "Ann", "Archer")
+    person(session, "Bo", "Baker")
+
+    content = desk_client.get(url(session), {"q": "baker"}, headers={"HX-Request": "true"}).content.decode()
+
+    assert re.findall(r'<a href="#letter-(.)"', content) == ["B"]
+
+
+def _buttons(html: str) -> list[str]:
+    return re.findall(r"<(?:button|summary|a)\b[^>]*>", html)
+
+
+def test_every_control_of_a_row_names_its_person(manager_client, session):
+    owes = person(session, "Bo", "Baker", payment_status="UNDEFINED")
+    member = factories.MemberFactory(contact=owes.contact)
+    for credits in ("3", "7"):
+        factories.BenefitBalanceFactory(
+            member=member, remaining_credits=Decimal(credits), covered_service_ids=[session.service.wix_id]
+        )
+    refused = person(session, "Cy", "Cole")
+    factories.DeskActionFactory(booking=refused, kind="PLAN_CHARGE", status="NEEDS_ATTENTION", params={})
+    undoable = person(session, "Di", "Dunn")
+    factories.DeskActionFactory(booking=undoable, run_after=timezone.now() + timedelta(seconds=30))
+    paid = person(session, "Ed", "Eve", payment_status="PAID")
+    factories.DeskActionFactory(booking=paid, status="SYNCED")
+    factories.AttendanceFactory(booking=paid, session=session, status=Attendance.Status.NOT_ATTENDED)
+
+    content = manager_client.get(url(session)).content.decode()
+
+    for booking in (owes, refused, undoable, paid):
+        name = booking.contact.full_name
+        row = whole_row(content, booking)
+        controls = [c for c in _buttons(row) if 'class="name-link"' not in c]  # the name link is the name
+        assert len(controls) >= 4
+        unnamed = [c for c in controls if 'aria-label="' not in c or name not in c]
+        assert unnamed == [], name
+        assert f'aria-label="More actions for {name}"' in row
+    assert 'aria-label="Check in Bo Baker">Check in</button>' in content
+    assert 'aria-label="Plan · 3 left for Bo Baker"' in content and 'aria-label="Plan · 7 left for Bo Baker"' in content
+    assert 'aria-label="Take cash instead for Cy Cole"' in content
+    assert 'aria-label="Undo payment for Di Dunn"' in content
+    assert 'aria-label="Record a refund for Ed Eve…"' in content
+    assert 'aria-label="Check in Ed Eve">Check in</button>' in content  # a no-show who came after all
+
+
+def test_a_name_with_markup_is_escaped_in_every_accessible_name(desk_client, session):
+    booking = factories.BookingFactory(
+        session=session, contact=factories.ContactFactory(first_name='<b>"Al"</b>', last_name="O'Neil & Co")
+    )
+
+    row = row_html(desk_client.get(url(session)).content.decode(), booking)
+
+    assert "<b>" not in row
+    assert 'aria-label="Check in &lt;b&gt;&#34;Al&#34;&lt;/b&gt; O&#39;Neil &amp; Co"' in row
+
+
+def test_each_row_is_one_line_and_a_second_only_for_what_wix_refused(desk_client, session):
+    plain = [person(session, n, "Plain") for n in ("Ann", "Bo")]
+    done = person(session, "Cy", "Done", payment_status="PAID")
+    factories.AttendanceFactory(booking=done, session=session)
+    refused = person(session, "Di", "Refused")
+    factories.DeskActionFactory(booking=refused, status="NEEDS_ATTENTION", message="Wix said no.")
+
+    content = desk_client.get(url(session)).content.decode()
+
+    for booking in (*plain, done):
+        row = whole_row(content, booking)
+        assert row.count("<tr") == 1
+    row = whole_row(content, refused)
+    assert row.count("<tr") == 2 and '<tr class="extra">' in row
+    extra = row[row.index('<tr class="extra">') :]
+    # in sight, not in the menu
+    assert "Wix said no." in extra and 'value="retry"' in extra and 'value="remove"' in extra
+
+
+def test_the_roster_opens_with_a_skip_link_to_the_rows(desk_client, session):
+    person(session, "Ann", "Archer")
+
+    content = desk_client.get(url(session)).content.decode()
+
+    body = content[content.index("<body") :]
+    first_control = re.search(r"<(a|button|input|select|summary)\b[^>]*>", body[body.index(">") :]).group(0)
+    assert first_control == '<a class="skip-link" href="#roster-rows">'  # the first thing Tab reaches
+    assert '<section id="roster-rows" aria-live="polite" tabindex="-1"' in content
+    assert '<a class="skip-link" href="#main">Skip to content</a>' in desk_client.get(reverse("today")).content.decode()
+
+
+def test_whatever_wix_or_staff_wrote_is_escaped_on_the_row(desk_client, session):
+    """The row's line is drawn without autoescape for speed (templates/jinja2/roster/row.html):
+    every value that can hold anything — names, Wix's statuses, money, plan and order names — is
+    escaped where it is written."""
+    evil = "<b>x</b>"
+    booking = factories.BookingFactory(
+        session=session,
+        contact=factories.ContactFactory(first_name=evil, last_name=evil, phone=evil, email="a@example.com"),
+        payment_status="<i>",
+        status="<u>",
+    )
+    factories.BenefitBalanceFactory(
+        member=factories.MemberFactory(contact=booking.contact),
+        name=evil,
+        remaining_credits=Decimal("5"),
+        covered_service_ids=[session.service.wix_id],
+    )
+    Booking.objects.filter(pk=booking.pk).update(status="CONFIRMED")  # live again, to be offered the plan
+    other = person(session, "Bo", "Baker")
+    order = factories.OrderLineItemFactory(
+        booking=booking, order__balance=Decimal("3"), order__currency="<s>", order__number=evil
+    ).order
+    factories.OrderLineItemFactory(booking=other, order=order)  # a shared order: its number is shown
+
+    content = desk_client.get(url(session)).content.decode()
+
+    row = whole_row(content, booking)
+    assert "<b>" not in row and "<i>" not in row and "<s>" not in row
+    assert "&lt;b&gt;x&lt;/b&gt; &lt;b&gt;x&lt;/b&gt;" in row  # the name
+    assert 'title="&lt;b&gt;x&lt;/b&gt;"' in row  # the plan's name
+    assert "<S>" not in row and "Cash 3.00 &lt;S&gt;" in row  # the currency
+    assert "order &lt;b&gt;x&lt;/b&gt;" in row  # the order number
+    assert "&lt;i&gt;" in row  # Wix's payment status, shown as it came

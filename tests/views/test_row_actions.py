@@ -49,9 +49,13 @@ def test_an_unpaid_row_offers_cash_card_cheque_part_later_and_check_in(desk_clie
     row = row_of(roster(desk_client, session), booking)
 
     assert "Cash £12.00" in row and ">Card<" in row and ">Cheque<" in row
-    assert "Part…" in row and ">Later<" in row
+    assert "Part payment…" in row and ">Pay later<" in row
     assert ">Check in<" in row and ">No-show<" in row
     assert "Plan ·" not in row  # no plan to offer
+    # Cash, Card and Check in on the line; the rest behind the row's one "more" menu.
+    line, menu = row.split('<details class="more">')
+    assert "Cash £12.00" in line and ">Card<" in line and ">Check in<" in line
+    assert ">Cheque<" in menu and "Part payment…" in menu and ">Pay later<" in menu and ">No-show<" in menu
 
 
 def test_a_member_with_credit_is_offered_their_plan_with_credits_left(desk_client, session):
@@ -74,8 +78,9 @@ def test_a_paid_and_checked_in_row_is_one_line_offering_only_no_show(desk_client
 
     row = row_of(roster(desk_client, session), booking)
 
-    assert "Cash £" not in row and "Part…" not in row and ">Check in<" not in row
-    assert ">Mark no-show<" in row and 'class="actions"' not in row
+    assert "Cash £" not in row and "Part payment…" not in row and ">Check in<" not in row
+    assert ">No-show<" in row.split('<details class="more">')[1] and 'class="extra"' not in row
+    assert row.count("<tr") == 1
 
 
 def test_every_action_form_posts_with_its_own_fresh_token(desk_client, session):
@@ -108,11 +113,15 @@ def test_each_row_button_posts_to_its_own_action(desk_client, session):
     assert f'hx-post="{url("desk_attendance", session, booking.pk)}"' in row_form
     assert f'formaction="{url("desk_pay", session, booking.pk)}"' in attrs(r'<button[^>]*value="CASH" formaction[^>]*>')
     assert f'formaction="{url("desk_plan", session, booking.pk)}"' in attrs(rf'<button[^>]*value="{balance.pk}"[^>]*>')
-    assert f'formaction="{url("desk_later", session, booking.pk)}"' in attrs(r"<button[^>]*>Later<")
+    assert f'formaction="{url("desk_later", session, booking.pk)}"' in attrs(r"<button[^>]*>Pay later<")
     assert "formaction" not in attrs(r'<button[^>]*value="ATTENDED"[^>]*>')  # the form's own action
-    # Part payment: "Part…" fetches the row with its prompt (a link of its own without JS)…
+    # …every button of the row form, wherever it sits, belongs to it (form="rf-N")…
+    row_form_id = re.search(r'id="(rf-\d+)"', row_form).group(1)
+    buttons = re.findall(r"<button[^>]*>", row.split('<form class="menu-form"')[0])
+    assert len(buttons) >= 7 and all(f'form="{row_form_id}"' in b for b in buttons)
+    # Part payment: "Part payment…" fetches the row with its prompt (a link of its own without JS)…
     part_url = f"{url('roster_row', session, booking.pk)}?part=1"
-    link = attrs(r'<a class="button quiet-border part-pay-open"[^>]*>')
+    link = attrs(r'<a class="menu-item part-pay-open"[^>]*>')
     assert f'href="{part_url}"' in link and f'hx-get="{part_url}"' in link
     assert f'id="part-{booking.pk}"' not in row
     # …which is a form of its own, named by the amount and its buttons.
@@ -120,8 +129,11 @@ def test_each_row_button_posts_to_its_own_action(desk_client, session):
     assert opened.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"')
     part_form = attrs(rf'<form id="part-{booking.pk}"[^>]*>', opened)
     assert f'action="{url("desk_pay", session, booking.pk)}"' in part_form and 'method="post"' in part_form
-    assert opened.count(f'form="part-{booking.pk}"') == 4  # the amount, cash, card, cheque
-    assert '<details class="part-pay" open>' in opened and "autofocus" in opened
+    start = opened.index(f'id="part-{booking.pk}"')
+    prompt = opened[start : opened.index("</form>", start)]
+    assert 'name="amount"' in prompt and "autofocus" in prompt
+    assert [m for m in re.findall(r'name="method" value="(\w+)"', prompt)] == ["CASH", "CARD", "CHECK"]
+    assert 'form="' not in prompt  # its own buttons: what is typed never rides along with the row's
     row_key = re.search(r'class="row-form".*?name="idempotency_key" value="([^"]+)"', opened, re.S).group(1)
     part_key = re.search(rf'id="part-{booking.pk}".*?name="idempotency_key" value="([^"]+)"', opened, re.S).group(1)
     assert row_key != part_key
@@ -144,7 +156,7 @@ def test_the_row_without_part_shows_it_as_on_the_roster(desk_client, session):
     content = desk_client.get(url("roster_row", session, booking.pk), headers=HTMX).content.decode()
 
     assert content.lstrip().startswith(f'<tbody id="roster-row-{booking.pk}"') and "<html" not in content
-    assert "Part…" in content and f'id="part-{booking.pk}"' not in content
+    assert "Part payment…" in content and f'id="part-{booking.pk}"' not in content
 
 
 def test_part_is_not_offered_when_nothing_is_due(desk_client, session):
@@ -250,7 +262,7 @@ def test_a_bad_part_amount_is_422_next_to_the_field_and_changes_nothing(desk_cli
     assert response.status_code == 422
     content = response.content.decode()
     assert f'<span class="field-error" id="amount-{booking.pk}-error">{message}</span>' in content
-    assert '<details class="part-pay" open>' in content and 'aria-invalid="true"' in content
+    assert f'<form id="part-{booking.pk}" method="post"' in content and 'aria-invalid="true"' in content
     assert "HX-Trigger" not in response.headers
     assert not DeskAction.objects.exists() and reload(booking).payment_status == "NOT_PAID"
 
