@@ -44,7 +44,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from bookings_app import money, roles, roster_list, selectors
-from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Payment, Session
+from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Payment, Service, Session
 
 # The desk actions every roster row offers, by the key the template uses: ``row.urls.pay`` …
 ROW_ACTIONS = {
@@ -53,6 +53,7 @@ ROW_ACTIONS = {
     "later": "desk_later",
     "attendance": "desk_attendance",
     "row": "roster_row",
+    "change": "booking_change",  # reschedule, cancel with the policy shown
 }
 _ANY_BOOKING = 4_611_686_018_427_387_904  # a booking id no real URL contains (2**62)
 REVERSE_LABELS = {
@@ -91,6 +92,7 @@ class RosterRow:
     key: str = ""  # the row's form token (idempotency key), filled with ``urls``
     version: int = 0  # when the read it was built from began, in µs since the epoch (``data-version``)
     anchor: bool = False  # the first row under its letter, in the list's order (``roster_list.letters_mark``)
+    package: selectors.PackageInfo | None = None  # the multi-service package the booking is part of
 
     @property
     def method_labels(self) -> list[str]:
@@ -244,7 +246,12 @@ def row_list(
     read = selectors.roster_read(
         session=session, search=search, include_cancelled=include_cancelled, booking_ids=booking_ids
     )
-    return [_row(booking, read, version) for booking in read.bookings]
+    rows = [_row(booking, read, version) for booking in read.bookings]
+    if rows and session.service.type == Service.Type.APPOINTMENT:  # only appointments come in packages
+        packages = selectors.booking_packages(booking_ids=[r.booking.pk for r in rows])
+        for row in rows:
+            row.package = packages.get(row.booking.pk)
+    return rows
 
 
 def read_version() -> int:

@@ -678,6 +678,23 @@ def test_every_control_of_a_row_names_its_person(manager_client, session):
     assert 'aria-label="Undo payment for Di Dunn"' in content
     assert 'aria-label="Record a refund for Ed Eve…"' in content
     assert 'aria-label="Check in Ed Eve">Check in</button>' in content  # a no-show who came after all
+    change = reverse("booking_change", args=[session.ref, owes.pk])
+    assert f'href="{change}" aria-label="Reschedule or cancel the booking of Bo Baker…"' in content
+
+
+def test_a_booking_in_a_package_says_which_of_the_package_it_is_and_links_to_it(desk_client):
+    item = factories.PackageItemFactory(position=2, service__name="Facial")
+    factories.PackageItemFactory(package=item.package, position=1, service__name="Massage")
+    factories.PackageItemFactory(package=item.package, position=3, service__name="Manicure")
+    item.booking.session = factories.SessionFactory(service=item.service, start=START)
+    item.booking.save()
+
+    row = whole_row(desk_client.get(url(item.booking.session)).content.decode(), item.booking)
+
+    link = reverse("package", args=[item.package.pk])
+    name = item.booking.contact.full_name
+    assert f'href="{link}" title="Massage → Facial → Manicure"' in row
+    assert f'aria-label="Package 2/3 of {name}: Massage, Facial, Manicure">Package 2/3</a>' in row
 
 
 def test_a_name_with_markup_is_escaped_in_every_accessible_name(desk_client, session):
