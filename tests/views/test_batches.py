@@ -64,6 +64,8 @@ def test_undo_of_a_check_in_all_answers_with_the_rows_put_back(desk_client, sess
     content = response.content.decode()
     assert content.lstrip().startswith('<section id="roster-rows"')
     assert "Undone: check-in of 3 people." in content and ">Checked in<" not in content
+    # the message the batch left at the top of the page goes: it no longer stands
+    assert '<div id="messages" class="messages" aria-live="polite" hx-swap-oob="true"></div>' in content
     assert undo_url(session, k) not in content
     assert "rosterChanged" in response.headers["HX-Trigger"]
     assert not Attendance.objects.exists()
