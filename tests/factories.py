@@ -277,6 +277,22 @@ class CourseBuildFactory(factory.django.DjangoModelFactory):
         model = models.CourseBuild
 
 
+class CourseImportFactory(factory.django.DjangoModelFactory):
+    """A timetable file committed in the course builder (its builds: CourseBuildFactory(course_import=…))."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-import-{n:08d}")
+    file_name = "spring-term.csv"
+    file_sha256 = factory.Faker("sha256")
+    file_kind = "CSV"
+    rows = 6
+    sessions_new = 6
+    sessions_existing = 0
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseImport
+
+
 class CourseBuildEventFactory(factory.django.DjangoModelFactory):
     build = factory.SubFactory(CourseBuildFactory)
     position = factory.Sequence(int)
