@@ -471,7 +471,8 @@ def rows_rendered(
 ) -> list[RowHtml]:
     """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
     ``data-digest``. The digest leaves out what differs between two renders of the same row —
-    the CSRF token, the form token, and whether it is the first under its letter — so it changes
+    the CSRF token, the form token, whether it is the first under its letter, and the seconds left
+    to undo — so it changes
     exactly when what the row shows does."""
     template = engines["jinja2"].env.get_template("roster/row.html")
     part = None
@@ -496,6 +497,8 @@ def rows_rendered(
         shown = html.replace(csrf_input, "").replace(row.key, "")
         if row.anchor:  # where the row sits in the list, not what it shows: a row drawn alone has none
             shown = shown.replace(f' id="letter-{row.letter}"', "", 1)
+        if "data-expires-in" in shown:  # the undo's seconds left: the page counts them down itself
+            shown = _UNDO_SECONDS.sub("", shown)
         digest = row_digest(shown)
         opening = f'<tbody id="roster-row-{row.pk}"'
         stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
@@ -505,6 +508,9 @@ def rows_rendered(
 
 def _joined(rendered: list[RowHtml]) -> SafeString:
     return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (rendered autoescaped)
+
+
+_UNDO_SECONDS = re.compile(r'data-expires-in="\d+"|<span class="countdown" aria-hidden="true">\d+s</span>')
 
 
 def row_digest(html: str) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings_app import roster_list, roster_rows, selectors
 from bookings_app.models import Booking, DeskAction, Payment, Session
@@ -282,3 +284,19 @@ def test_a_rows_digest_is_the_same_drawn_alone_or_first_under_its_letter(rf, des
 
     assert 'id="letter-' in in_list.html and 'id="letter-' not in drawn_alone.html
     assert in_list.digest == drawn_alone.digest
+
+
+def test_a_row_in_its_undo_window_is_not_sent_again_for_its_seconds_ticking_down(rf, desk_user, session, time_machine):
+    """The page counts the undo down itself; a refresh sends the row again only once the undo
+    is gone (or something else on it changed)."""
+    ann = _booking(session, "Ann")
+    time_machine.move_to(timezone.now(), tick=False)
+    factories.DeskActionFactory(booking=ann, run_after=timezone.now() + timedelta(seconds=8))
+
+    with_8s = _render(rf, desk_user, session)[ann.pk][1]
+    time_machine.shift(timedelta(seconds=5))
+    with_3s = _render(rf, desk_user, session)[ann.pk][1]
+    time_machine.shift(timedelta(seconds=5))
+    undo_gone = _render(rf, desk_user, session)[ann.pk][1]
+
+    assert with_8s == with_3s != undo_gone
