@@ -294,7 +294,7 @@ def _row(booking: Booking, read: selectors.RosterRead, version: int) -> RosterRo
 
 
 def desk_state_attach(
-    *, rows: list[RosterRow], can_reverse: bool = False, now: datetime | None = None
+    *, rows: list[RosterRow], session: Session, can_reverse: bool = False, now: datetime | None = None
 ) -> list[RosterRow]:
     """Give every row its ``desk`` state — two queries however many rows: the bookings' desk
     actions that still matter, and the plan balances of the people on the rows. ``can_reverse``:
@@ -310,6 +310,8 @@ def desk_state_attach(
     reversed_ids: set[str] = set()
     by_booking: dict[int, list[DeskAction]] = {}
     for action in actions:
+        if action.kind == DeskAction.Kind.ATTENDANCE and action.session_id not in (None, session.pk):
+            continue  # a course booking's check-in at another session of the course: not this row's
         by_booking.setdefault(action.booking_id, []).append(action)
         if action.kind in DeskAction.REVERSAL_KINDS:
             reversed_ids.add(str((action.params or {}).get("reverses", "")))
@@ -563,7 +565,7 @@ def one_row(request: HttpRequest, session: Session, booking_id: int) -> RosterRo
     """One roster row with its desk state and actions, as the roster shows it (a cancelled one
     too): what a desk click answers with, built once, after acting. Seven queries."""
     rows = row_list(session=session, booking_ids=[booking_id], include_cancelled=True)
-    desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    desk_state_attach(rows=rows, session=session, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
     row_actions_attach(rows=rows, session=session)
     return rows[0] if rows else None
 
@@ -584,7 +586,7 @@ def rows_context(
     letters to jump to."""
     sort = roster_list.sort_parse(sort) if sort is not None else roster_list.sort_from(request)
     rows = row_list(session=session, search=search, include_cancelled=include_cancelled)
-    desk_state_attach(rows=rows, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
+    desk_state_attach(rows=rows, session=session, can_reverse=request.user.has_perm(roles.VOID_PAYMENTS))
     rows = roster_list.rows_sorted(rows=rows, sort=sort, session=session)
     letters = roster_list.letters_mark(rows)
     row_actions_attach(rows=rows, session=session)

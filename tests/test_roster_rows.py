@@ -49,8 +49,9 @@ def _every_kind_of_due(session: Session) -> list[Booking]:
 
 
 def _rows(session: Session) -> dict[int, roster_rows.RosterRow]:
-    rows = roster_rows.row_list(session=selectors.session_get(ref=session.ref))
-    roster_rows.desk_state_attach(rows=rows)
+    read = selectors.session_get(ref=session.ref)
+    rows = roster_rows.row_list(session=read)
+    roster_rows.desk_state_attach(rows=rows, session=read)
     return {row.booking.pk: row for row in rows}
 
 
@@ -245,7 +246,7 @@ def test_what_needs_doing_first_ranks_refused_then_owing_then_done(session):
     factories.AttendanceFactory(booking=people["owes_gone"], session=session, status="NOT_ATTENDED")
     factories.AttendanceFactory(booking=people["done"], session=session)
     rows = roster_rows.row_list(session=session, include_cancelled=True)
-    roster_rows.desk_state_attach(rows=rows)
+    roster_rows.desk_state_attach(rows=rows, session=session)
     ranks = {row.contact.first_name: roster_list.todo_rank(row) for row in rows}
 
     assert ranks == {"Refused": 0, "Owes": 1, "OwesIn": 2, "OwesNoShow": 2, "Paid": 3, "Done": 4, "Cancelled": 5}
@@ -300,3 +301,27 @@ def test_a_row_in_its_undo_window_is_not_sent_again_for_its_seconds_ticking_down
     undo_gone = _render(rf, desk_user, session)[ann.pk][1]
 
     assert with_8s == with_3s != undo_gone
+
+
+def test_a_course_bookings_check_in_at_one_session_offers_no_undo_on_the_next(rf, desk_user):
+    """Course bookings sit on every session of the course, but a check-in is one session's: its
+    undo (and its "waiting for Wix") belong to that session's row only."""
+    course = factories.ServiceFactory(type="COURSE")
+    tuesday = factories.SessionFactory(service=course)
+    thursday = factories.SessionFactory(service=course, start=tuesday.start + timedelta(days=2))
+    enrolled = factories.BookingFactory(session=None, service=course)
+    factories.DeskActionFactory(
+        booking=enrolled,
+        session=tuesday,
+        kind=DeskAction.Kind.ATTENDANCE,
+        params={"status": "ATTENDED"},
+        run_after=timezone.now() + timedelta(seconds=8),
+    )
+    request = rf.get("/")
+    request.user = desk_user
+
+    def row(session: Session) -> roster_rows.RosterRow:
+        return roster_rows.one_row(request, selectors.session_get(ref=session.ref), enrolled.pk)
+
+    assert [a.kind for a in row(tuesday).desk.undoable] == [DeskAction.Kind.ATTENDANCE]
+    assert row(thursday).desk.undoable == [] and not row(thursday).desk.waiting
