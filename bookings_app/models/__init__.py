@@ -20,7 +20,7 @@ customer that Wix cannot hold (notes and check-in alerts, an emergency contact).
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
-from .courses import CourseBuild, CourseBuildEvent, CourseImport
+from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
@@ -36,6 +36,8 @@ __all__ = [
     "Contact",
     "CourseBuild",
     "CourseBuildEvent",
+    "CourseCancel",
+    "CourseCancelSession",
     "CourseImport",
     "CustomerNote",
     "DeskAction",

@@ -123,6 +123,7 @@ class DeskAction(models.Model):
         RESCHEDULE = "RESCHEDULE", "Reschedule"  # to another session / appointment slot of the service
         WAITLIST_PROMOTE = "WAITLIST_PROMOTE", "Move from waiting list"  # confirmed into a freed place
         COURSE_BUILD = "COURSE_BUILD", "Course sessions"  # a course term's Calendar V3 events (CourseBuild)
+        COURSE_CANCEL = "COURSE_CANCEL", "Course sessions cancelled"  # Cancel Event per session (CourseCancel)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

@@ -6,7 +6,6 @@ on every session's row — paid once, not per session."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -14,36 +13,12 @@ from django.urls import reverse
 from bookings_app import roster_rows, selectors
 from bookings_app.models import Attendance, Booking, DeskAction, Session
 from bookings_app.services import desk
-from bookings_app.wix import bookings, cart
 from tests.services.conftest import key
+from tests.services.courses.edit_helpers import booked_online
 from tests.services.courses.helpers import CourseWorld
 from tests.services.desk.helpers import assert_all_synced
-from wix_sandbox import BOOKINGS_APP_ID
 
 pytestmark = pytest.mark.django_db
-
-
-def booked_online(cw: CourseWorld, first: str) -> dict[str, Any]:
-    """``first`` books the whole course on the website, to pay in person (an order NOT_PAID)."""
-    person = cw.world.customer(first)
-    booking = bookings.create_booking(
-        cw.world.wix,
-        booking={
-            "bookedEntity": {"schedule": {"scheduleId": cw.course["schedule"]["id"], "serviceId": cw.course["id"]}},
-            "contactDetails": {"contactId": person["contact"]["id"]},
-            "totalParticipants": 1,
-            "selectedPaymentOption": "OFFLINE",
-            "status": "CONFIRMED",
-        },
-    )["booking"]
-    made = cart.create_cart(
-        cw.world.wix,
-        channel_type="WEB",
-        catalog_items=[{"quantity": 1, "catalogReference": {"catalogItemId": booking["id"], "appId": BOOKINGS_APP_ID}}],
-        customer_info={"firstName": first, "lastName": "Swimmer", "email": person["contact"]["primaryInfo"]["email"]},
-    )["cart"]
-    cart.place_order(cw.world.wix, cart_id=made["id"])
-    return booking
 
 
 def run_course(cw: CourseWorld, desk_user) -> tuple[list[Session], Booking, Booking]:
