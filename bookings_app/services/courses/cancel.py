@@ -116,9 +116,10 @@ def course_shorten_plan(*, service: Service, new_last: date, now: datetime, tz: 
         if datetime.fromisoformat(day).date() > new_last
     ]
     if on_the_way:
+        verb = "is" if len(on_the_way) == 1 else "are"
         raise BookingError(
-            f"{plural(len(on_the_way), 'session')} after {new_last:%-d %b %Y} {'is' if len(on_the_way) == 1 else 'are'} "
-            "still being created in Wix: wait until they are there, then move the last date.",
+            f"{plural(len(on_the_way), 'session')} after {new_last:%-d %b %Y} {verb} still being created in Wix: "
+            "wait until they are there, then move the last date.",
             code="still_building",
         )
     sessions = list(

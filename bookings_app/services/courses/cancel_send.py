@@ -36,9 +36,7 @@ Json = dict[str, Any]
 GONE = "This session is no longer in Wix (deleted there?): there is nothing to cancel."
 
 
-def course_cancel_send(
-    *, cancel: CourseCancel, call: Call, heartbeat: Callable[[], None] | None = None
-) -> SendOutcome:
+def course_cancel_send(*, cancel: CourseCancel, call: Call, heartbeat: Callable[[], None] | None = None) -> SendOutcome:
     """Cancel ``cancel``'s sessions in Wix as far as it goes. Raises ``WixError`` (transient, or the
     key's trouble) when the worker should try again later; Wix's refusals are saved on the rows."""
     beat = heartbeat or (lambda: None)

@@ -98,7 +98,9 @@ def _timetable_from_sessions(service: Service) -> Timetable | None:
     for session in recent:
         start, end = session.start.astimezone(zone), session.end.astimezone(zone)
         if start.date() == end.date() and end > start:
-            seen[Slot(start.weekday(), start.time().replace(second=0, microsecond=0), end.time().replace(second=0))] += 1
+            seen[
+                Slot(start.weekday(), start.time().replace(second=0, microsecond=0), end.time().replace(second=0))
+            ] += 1
     # What repeats, when anything does (a one-off session moved to another time is not the timetable);
     # of two that overlap on one day, the more frequent.
     repeated = [slot for slot, n in seen.most_common() if n > 1] or [slot for slot, _ in seen.most_common()]
