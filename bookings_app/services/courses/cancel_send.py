@@ -103,7 +103,9 @@ def _cancel(call: Call, row: CourseCancelSession) -> None:
             raise  # may have applied: marked sent, read before it is sent again
         _refused(call, row, err)
         return
-    event = answer.get("event") or _read(call, row) or {}
+    event = answer.get("event") or {}
+    if not (event.get("start") and event.get("end")):  # UNCONFIRMED: what Cancel Event answers with
+        event = _read(call, row) or {}
     with transaction.atomic():
         _mirror(event)
         _mark(row, State.CANCELLED)
