@@ -296,6 +296,43 @@ class CourseBuildEventFactory(factory.django.DjangoModelFactory):
         model = models.CourseBuildEvent
 
 
+class CourseImportFactory(factory.django.DjangoModelFactory):
+    """A timetable file committed (its builds are made by ``course_import_commit``)."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-import-{n:08d}")
+    file_name = "spring-term.csv"
+    file_sha256 = "0" * 64
+    file_kind = "CSV"
+    rows = 2
+    sessions_new = 2
+    sessions_existing = 0
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseImport
+
+
+class CourseCancelFactory(factory.django.DjangoModelFactory):
+    """Sessions of a running course cancelled from its page: one session."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-cancel-{n:08d}")
+    service = factory.SubFactory(ServiceFactory, type=models.Service.Type.COURSE)
+    reason = models.CourseCancel.Reason.SESSION
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseCancel
+
+
+class CourseCancelSessionFactory(factory.django.DjangoModelFactory):
+    cancel = factory.SubFactory(CourseCancelFactory)
+    session = factory.SubFactory(SessionFactory, service=factory.SelfAttribute("..cancel.service"))
+    event_id = factory.SelfAttribute("session.wix_id")
+
+    class Meta:
+        model = models.CourseCancelSession
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True
