@@ -26,6 +26,7 @@ from django.db.models import Count, Max, Q
 from bookings_app.models import CourseBuild, CourseBuildEvent, CourseCancelSession, Service, Session, StaffMember
 from bookings_app.services.courses.term import Exclusion, Slot, Term, TermInvalid, term_make
 from bookings_app.services.errors import BookingError
+from bookings_app.services.mirror import values
 
 CANCELLED = ("CANCELLED", "CANCELED")
 TIMETABLE_SOURCES = (CourseBuild.Source.WEEKLY, CourseBuild.Source.EXTENDED)
@@ -93,7 +94,7 @@ def _timetable_from_sessions(service: Service) -> Timetable | None:
     if not sessions:
         return None
     recent = [s for s in sessions if s.start > sessions[0].start - REPEAT_WINDOW]
-    zone = ZoneInfo(recent[0].timezone or settings.TIME_ZONE)
+    zone = values.zone(recent[0].timezone or settings.TIME_ZONE)
     seen: Counter[Slot] = Counter()
     for session in recent:
         start, end = session.start.astimezone(zone), session.end.astimezone(zone)

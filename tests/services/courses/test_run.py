@@ -76,6 +76,11 @@ def test_checking_in_at_the_first_session_leaves_the_second_not_checked_in(cw: C
     cw.world.mirror()
     assert rows(first)["Ann"].attendance == Attendance.Status.ATTENDED
     assert rows(second)["Ann"].attendance == Attendance.Status.NOT_SET
+    # A no-show is per session too.
+    desk.attendance_mark(user=desk_user, booking=ben, session=second, status="NOT_ATTENDED", idempotency_key=key())
+    cw.world.push()
+    assert rows(second)["Ben"].attendance == Attendance.Status.NOT_ATTENDED
+    assert rows(first)["Ben"].attendance == Attendance.Status.NOT_SET
     # Checked in at the second session too: two attendance rows, one per session.
     desk.attendance_mark(user=desk_user, booking=ann, session=second, status="ATTENDED", idempotency_key=key())
     cw.world.push()
