@@ -6,6 +6,7 @@ from bookings_app.views import (
     auth,
     batches,
     booking_change,
+    course_edit,
     course_import,
     courses,
     customer,
@@ -96,6 +97,31 @@ urlpatterns = [
     path("courses/import/commit/", course_import.course_import_commit, name="course_import_commit"),
     path("courses/imports/<int:import_id>/", course_import.course_import_page, name="course_import_page"),
     path("courses/imports/<int:import_id>/retry/", course_import.course_import_retry, name="course_import_retry"),
+    # a running course: its sessions, one added, one cancelled, the last date moved (each previewed)
+    path("courses/course/<int:service_id>/", course_edit.course_page, name="course_page"),
+    path("courses/course/<int:service_id>/add/", course_edit.course_add, name="course_add"),
+    path("courses/course/<int:service_id>/add/commit/", course_edit.course_add_commit, name="course_add_commit"),
+    path(
+        "courses/course/<int:service_id>/sessions/<int:session_id>/cancel/",
+        course_edit.course_cancel,
+        name="course_cancel",
+    ),
+    path(
+        "courses/course/<int:service_id>/sessions/<int:session_id>/cancel/commit/",
+        course_edit.course_cancel_commit,
+        name="course_cancel_commit",
+    ),
+    path("courses/course/<int:service_id>/last-date/", course_edit.course_last_date, name="course_last_date"),
+    path(
+        "courses/course/<int:service_id>/last-date/commit/",
+        course_edit.course_last_date_commit,
+        name="course_last_date_commit",
+    ),
+    path(
+        "courses/course/<int:service_id>/cancels/<int:cancel_id>/retry/",
+        course_edit.course_cancel_retry,
+        name="course_cancel_retry",
+    ),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

@@ -277,22 +277,6 @@ class CourseBuildFactory(factory.django.DjangoModelFactory):
         model = models.CourseBuild
 
 
-class CourseImportFactory(factory.django.DjangoModelFactory):
-    """A timetable file committed in the course builder (its builds: CourseBuildFactory(course_import=…))."""
-
-    idempotency_key = factory.Sequence(lambda n: f"course-import-{n:08d}")
-    file_name = "spring-term.csv"
-    file_sha256 = factory.Faker("sha256")
-    file_kind = "CSV"
-    rows = 6
-    sessions_new = 6
-    sessions_existing = 0
-    plan_digest = "0" * 32
-
-    class Meta:
-        model = models.CourseImport
-
-
 class CourseBuildEventFactory(factory.django.DjangoModelFactory):
     build = factory.SubFactory(CourseBuildFactory)
     position = factory.Sequence(int)
@@ -344,6 +328,43 @@ class PackageItemFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = models.PackageItem
+
+
+class CourseImportFactory(factory.django.DjangoModelFactory):
+    """A timetable file committed (its builds are made by ``course_import_commit``)."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-import-{n:08d}")
+    file_name = "spring-term.csv"
+    file_sha256 = "0" * 64
+    file_kind = "CSV"
+    rows = 2
+    sessions_new = 2
+    sessions_existing = 0
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseImport
+
+
+class CourseCancelFactory(factory.django.DjangoModelFactory):
+    """Sessions of a running course cancelled from its page: one session."""
+
+    idempotency_key = factory.Sequence(lambda n: f"course-cancel-{n:08d}")
+    service = factory.SubFactory(ServiceFactory, type=models.Service.Type.COURSE)
+    reason = models.CourseCancel.Reason.SESSION
+    plan_digest = "0" * 32
+
+    class Meta:
+        model = models.CourseCancel
+
+
+class CourseCancelSessionFactory(factory.django.DjangoModelFactory):
+    cancel = factory.SubFactory(CourseCancelFactory)
+    session = factory.SubFactory(SessionFactory, service=factory.SelfAttribute("..cancel.service"))
+    event_id = factory.SelfAttribute("session.wix_id")
+
+    class Meta:
+        model = models.CourseCancelSession
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -21,7 +21,7 @@ multi-service packages booked at the desk (2–8 appointments back to back, paid
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
-from .courses import CourseBuild, CourseBuildEvent, CourseImport
+from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
@@ -38,6 +38,8 @@ __all__ = [
     "Contact",
     "CourseBuild",
     "CourseBuildEvent",
+    "CourseCancel",
+    "CourseCancelSession",
     "CourseImport",
     "CustomerNote",
     "DeskAction",

@@ -10,6 +10,12 @@ and what Wix answered. The worker pushes it through a ``DeskAction`` of kind ``C
 A term read from a spreadsheet (irregular sessions) is the same thing with single events only,
 ``source = IMPORT``; its preview, commit and retry are the same code. One :class:`CourseImport`
 (the file, who uploaded it, what it held) has one such build per course named in the file.
+
+A running course is edited with the same pieces: one session added is a build of one single event
+(``source = ADDED``), the last date moved later a build of the new weeks (``source = EXTENDED``).
+Sessions cancelled (one, or those after an earlier last date) are a :class:`CourseCancel` with one
+:class:`CourseCancelSession` per session, pushed by a ``DeskAction`` of kind ``COURSE_CANCEL``
+(``services.push.course_cancels``): Calendar V3 Cancel Event, one call a session.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .catalogue import Service, StaffMember
+from .catalogue import Service, Session, StaffMember
 from .ledger import DeskAction
 
 
@@ -49,6 +55,8 @@ class CourseBuild(models.Model):
     class Source(models.TextChoices):
         WEEKLY = "WEEKLY", "Weekly timetable"
         IMPORT = "IMPORT", "Imported sessions"
+        ADDED = "ADDED", "One session added"  # to a running course (its page)
+        EXTENDED = "EXTENDED", "Last date moved later"  # the new weeks of a running course
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -133,3 +141,58 @@ class CourseBuildEvent(models.Model):
     @property
     def sessions_found(self) -> int | None:
         return None if self.session_wix_ids is None else len(self.session_wix_ids)
+
+
+class CourseCancel(models.Model):
+    """Sessions of a running course cancelled in Wix, saved before anything is sent: one session,
+    or every session after a new, earlier last date. The people booked on the course keep their
+    bookings (a course booking books the course, not a session)."""
+
+    class Reason(models.TextChoices):
+        SESSION = "SESSION", "One session cancelled"
+        LAST_DATE = "LAST_DATE", "Last date moved earlier"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="course_cancels")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    new_last_date = models.DateField(null=True, blank=True)  # LAST_DATE: the course's new last day
+    affected = models.PositiveIntegerField(default=0)  # people booked on the course when it was saved
+    plan_digest = models.CharField(max_length=64)
+    action = models.OneToOneField(
+        DeskAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="course_cancel"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.get_reason_display()} ({self.created_at:%d %b %Y})"
+
+
+class CourseCancelSession(models.Model):
+    """One session to cancel: Cancel Event on its Wix event, and what Wix answered."""
+
+    class State(models.TextChoices):
+        PLANNED = "PLANNED", "Not sent yet"
+        SENT = "SENT", "Sent, answer not saved"  # the event is read before it is sent again
+        CANCELLED = "CANCELLED", "Cancelled in Wix"
+        FAILED = "FAILED", "Refused by Wix"
+
+    cancel = models.ForeignKey(CourseCancel, on_delete=models.CASCADE, related_name="sessions")
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="course_cancels")
+    event_id = models.CharField("Wix event id", max_length=250)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["cancel", "pk"]
+        constraints = [models.UniqueConstraint(fields=["cancel", "session"], name="course_cancel_session_once")]
+
+    def __str__(self) -> str:
+        return f"{self.cancel_id}: {self.event_id} {self.state}"

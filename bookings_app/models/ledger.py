@@ -125,6 +125,7 @@ class DeskAction(models.Model):
         COURSE_BUILD = "COURSE_BUILD", "Course sessions"  # a course term's Calendar V3 events (CourseBuild)
         PACKAGE = "PACKAGE", "Package"  # a multi-service package: its bookings and its one payment (Package)
         PACKAGE_CANCEL = "PACKAGE_CANCEL", "Cancel package"  # Cancel Multi-Service Booking (Package)
+        COURSE_CANCEL = "COURSE_CANCEL", "Course sessions cancelled"  # Cancel Event per session (CourseCancel)
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Waiting for Wix"  # in the undo window, or waiting for its turn / a retry

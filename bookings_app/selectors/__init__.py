@@ -8,7 +8,7 @@ session's header), ``roster`` (a roster's bookings, their desk actions and plans
 ``customers``, ``customer_card`` (the customer card, and check-in alerts of many customers),
 ``desk`` (the desk's lookups), ``booking_changes`` (the booking change page, the
 waiting list), ``batches`` (a settle or a check in all, read as one), ``courses`` (the course
-builder),
+builder), ``course_page`` (a running course's sessions, and its changes on their way),
 ``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
@@ -47,6 +47,15 @@ from bookings_app.selectors.booking_changes import (
     reschedule_sessions,
     service_policy,
     waitlist_read,
+)
+from bookings_app.selectors.course_page import (
+    CoursePage,
+    CourseSessionRow,
+    course_cancel_by_key,
+    course_cancel_get,
+    course_page_read,
+    course_page_service,
+    course_session_get,
 )
 from bookings_app.selectors.courses import (
     Place,
@@ -134,6 +143,8 @@ __all__ = [
     "BatchTotals",
     "BookingChangeRead",
     "BookingMoney",
+    "CoursePage",
+    "CourseSessionRow",
     "CustomerCardRead",
     "OrderLine",
     "PackageInfo",
@@ -156,6 +167,11 @@ __all__ = [
     "booking_walk_in",
     "contact_search",
     "course_build_by_key",
+    "course_cancel_by_key",
+    "course_cancel_get",
+    "course_page_read",
+    "course_page_service",
+    "course_session_get",
     "course_build_get",
     "course_build_sessions",
     "course_builds_recent",

@@ -34,8 +34,9 @@ RESULT = "courses/build.html"
 @roles.require(roles.VIEW_COURSES)
 @require_GET
 def course_list(request: HttpRequest) -> HttpResponse:
-    """The terms built so far, newest first, and the way to build another."""
-    return TemplateResponse(request, "courses/list.html", {"builds": selectors.course_builds_recent()})
+    """The terms built so far, newest first, the way to build another, and each course's own page."""
+    context = {"builds": selectors.course_builds_recent(), "courses": selectors.course_services()}
+    return TemplateResponse(request, "courses/list.html", context)
 
 
 @roles.require(roles.VIEW_COURSES)

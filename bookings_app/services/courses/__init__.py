@@ -32,9 +32,34 @@ events are single events (``source = IMPORT``) is previewed, committed, sent and
   again), clashes, the events and Wix calls;
 - ``import_commit`` — a ``CourseImport`` and one build per course with new sessions;
   ``course_import_retry``; ``import_status`` — an import's page and the template's examples.
+
+A running course is edited with the same machinery, each change with the same preview:
+
+- ``edit`` — one session added (a term of one day: a single event, ``source = ADDED``), the last
+  date moved later (a longer term from the course's timetable, only the new weeks:
+  ``source = EXTENDED``); ``course_timetable``, ``course_last_day``;
+- ``cancel`` — one session cancelled, or the sessions after an earlier last date: the people
+  affected, the exact calls, a ``CourseCancel`` saved with a ``COURSE_CANCEL`` desk action
+  (nobody's course booking is cancelled); ``cancel_send`` — the worker's steps (Cancel Event per
+  session, a lost answer read with Get Event first), called by ``services.push.course_cancels``.
 """
 
+from bookings_app.services.courses.cancel import (
+    CancelPlan,
+    course_cancel_commit,
+    course_cancel_plan,
+    course_cancel_retry,
+    course_shorten_plan,
+)
+from bookings_app.services.courses.cancel_send import course_cancel_send
 from bookings_app.services.courses.commit import course_build_commit, course_build_retry
+from bookings_app.services.courses.edit import (
+    Timetable,
+    course_add_term,
+    course_extend_term,
+    course_last_day,
+    course_timetable,
+)
 from bookings_app.services.courses.import_commit import course_import_commit, course_import_retry
 from bookings_app.services.courses.import_file import MAX_ROWS, ImportRefused, Problem, Sheet, sheet_read
 from bookings_app.services.courses.import_plan import CoursePart, ImportPreview, ImportRow, course_import_preview
@@ -64,6 +89,7 @@ __all__ = [
     "WEEKDAY_LABELS",
     "AnswerMissing",
     "BuildRow",
+    "CancelPlan",
     "Clash",
     "CoursePart",
     "Exclusion",
@@ -83,17 +109,27 @@ __all__ = [
     "Slot",
     "Term",
     "TermInvalid",
+    "Timetable",
+    "course_add_term",
     "course_build_commit",
     "course_build_rows",
     "course_build_retry",
     "course_build_send",
+    "course_cancel_commit",
+    "course_cancel_plan",
+    "course_cancel_retry",
+    "course_cancel_send",
+    "course_extend_term",
     "course_import_commit",
     "course_import_get",
     "course_import_preview",
     "course_import_retry",
     "course_import_status",
     "course_import_template",
+    "course_last_day",
     "course_preview",
+    "course_shorten_plan",
+    "course_timetable",
     "plan_term",
     "sheet_read",
     "term_make",

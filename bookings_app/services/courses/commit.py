@@ -18,6 +18,10 @@ from bookings_app.services.errors import BookingError
 
 State = CourseBuildEvent.State
 MADE_ELSEWHERE = CourseBuildEvent.MADE_ELSEWHERE  # a refused event whose sessions another build made since
+_SOURCE_NOTES = {
+    CourseBuild.Source.ADDED: " (one session added to the running course)",
+    CourseBuild.Source.EXTENDED: " (the last date moved later)",
+}
 
 
 def course_build_commit(
@@ -78,7 +82,8 @@ def course_build_commit(
             summary=(
                 f"Built {term.service.name}: {len(plan.sessions)} sessions "
                 f"{term.first:%-d %b %Y} – {term.last:%-d %b %Y} "
-                + (f"with {term.instructor.name}" if source == CourseBuild.Source.WEEKLY else "from a spreadsheet")
+                + (f"with {term.instructor.name}" if source != CourseBuild.Source.IMPORT else "from a spreadsheet")
+                + _SOURCE_NOTES.get(source, "")
             ),
             after={
                 "service": term.service.wix_id,

@@ -94,7 +94,7 @@ class Preview:
                 "Bulk Create Event",
                 requests,
                 f"{len(plan.events)} event{'s' if len(plan.events) != 1 else ''} ({', '.join(kinds)}) making "
-                f"{len(plan.sessions)} sessions, at most 50 events a request",
+                f"{len(plan.sessions)} session{'s' if len(plan.sessions) != 1 else ''}, at most 50 events a request",
             ),
             CallLine(
                 "Query Events",

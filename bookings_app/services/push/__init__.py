@@ -17,7 +17,8 @@ and pushes them in phases, with Wix's bulk endpoints where they exist, one modul
 5. ``attendance`` — ``ATTENDANCE``: Bulk Set Attendance (≤8);
 6. ``reversals`` — cancel booking, void a plan charge and refund (ecom: Refund Payments);
 7. ``course_builds`` — ``COURSE_BUILD``: a course term's sessions, Bulk Create Event (≤50 a call),
-   with the steps in ``services.courses.send``.
+   with the steps in ``services.courses.send``; ``course_cancels`` — ``COURSE_CANCEL``: sessions of a
+   running course, Cancel Event each (``services.courses.cancel_send``).
 
 ``run`` is the loop over the phases; ``worker`` claims under a lease, makes the calls and records
 the outcomes (through the ``DeskAction`` model methods); ``messages`` says in plain language what

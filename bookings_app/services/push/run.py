@@ -13,6 +13,7 @@ from bookings_app.services.push.attendance import push_attendance
 from bookings_app.services.push.changes import push_booking_changes
 from bookings_app.services.push.contacts import push_contacts
 from bookings_app.services.push.course_builds import push_course_builds
+from bookings_app.services.push.course_cancels import push_course_cancels
 from bookings_app.services.push.money import push_money
 from bookings_app.services.push.packages import push_packages
 from bookings_app.services.push.plan_sales import push_plan_sales
@@ -57,6 +58,7 @@ def push_desk_actions_now(
             ((Kind.ATTENDANCE,), push_attendance),
             (DeskAction.REVERSAL_KINDS, push_reversals),
             ((Kind.COURSE_BUILD,), push_course_builds),
+            ((Kind.COURSE_CANCEL,), push_course_cancels),
         ):
             room = None if limit is None else limit - report.claimed
             if room is not None and room <= 0:
