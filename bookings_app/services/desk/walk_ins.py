@@ -16,6 +16,7 @@ from django.db.models import Q, Sum
 
 from bookings_app import roles
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Service, Session, StaffMember
+from bookings_app.selectors.appointment_slots import slots_of_answer
 from bookings_app.services import customers, ledger
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk import payments
@@ -379,25 +380,5 @@ def appointment_slots(*, wix: WixClient, service: Service, day: date) -> list[di
             f"Wix can't be reached to list free slots right now ({exc.code}). Try again in a moment.",
             code="wix_unreachable",
         ) from exc
-    tz_name = answer.get("timeZone") or tz_name
-    slots: list[dict[str, Any]] = []
-    for ts in answer.get("timeSlots") or []:
-        location = ts.get("location") or {}
-        resources = [r for group in ts.get("availableResources") or [] for r in group.get("resources") or []]
-        for resource in resources or [{}]:
-            slots.append(
-                {
-                    "start": ts.get("localStartDate"),
-                    "end": ts.get("localEndDate"),
-                    "resource_id": resource.get("id") or "",
-                    "staff_name": resource.get("name") or "",
-                    "location_id": location.get("id") or "",
-                    "location_name": location.get("name") or "",
-                    "location_type": location.get("locationType") or "BUSINESS",
-                    "timezone": tz_name,
-                    # The slot's own schedule, which Create Booking's bookedEntity.slot.scheduleId
-                    # takes (bookings_availability-time-slots TimeSlot.scheduleId).
-                    "schedule_id": ts.get("scheduleId") or "",
-                }
-            )
+    slots, _ = slots_of_answer(answer, tz_name)  # the same slots as the week grid's
     return slots

@@ -58,23 +58,15 @@ def ecom_money(push: Push, action: DeskAction, charging: list[DeskAction]) -> No
 # --- offline money: Add Payments ---------------------------------------------------------------
 
 
-def _add_payment(push: Push, action: DeskAction, order_id: str) -> None:
-    """Record the amount taken at the desk (the whole amount due, or a part) as an APPROVED offline
-    payment: ``AddPaymentsRequest{payments[{amount{amount}, regularPaymentDetails{offlinePayment:
-    true, paymentMethodName{userDefinedName{predefined: CASH|CHECK | custom}}}, status}]}``."""
-    amount = decimal_or_zero(action.params.get("amount"))
-    order = Order.objects.filter(wix_id=order_id).first()
-    if action.steps.get("add_sent"):
-        # Our Add Payments may have landed without its answer: the order's paid amount tells.
-        found = push.call(orders.get_order, order_id=order_id)["order"]
-        paid = decimal_or_zero(((found.get("balanceSummary") or {}).get("paid") or {}).get("amount"))
-        if paid >= decimal_or_zero(action.steps.get("paid_before")) + amount:
-            mirror.orders.order_absorb(found)
-            push.synced(action)
-            return
+def offline_payment_add(
+    push: Push, action: DeskAction, *, order: Order | None, order_id: str, amount: Decimal, method: str
+) -> list[str]:
+    """Add Payments: ``amount`` taken at the desk in ``method`` (CASH, CARD, CHECK) as one APPROVED
+    offline payment on the order; the new payment ids. Saves ``add_sent`` (with the order's paid
+    amount before) first, so a lost answer is looked for in the order's paid amount, not sent
+    again; a call that surely did not land clears it."""
     paid_before = order.paid if order is not None else Decimal("0")
     push.save_steps(action, add_sent=True, paid_before=str(paid_before))
-    method = action.params.get("method") or "CASH"
     name = {"custom": "Card"} if method == "CARD" else {"predefined": method}
     try:
         answer = push.call(
@@ -92,7 +84,25 @@ def _add_payment(push: Push, action: DeskAction, order_id: str) -> None:
         if not err.maybe_applied:
             push.save_steps(action, add_sent=False)
         raise
-    ids = answer.get("paymentsIds") or []
+    return answer.get("paymentsIds") or []
+
+
+def _add_payment(push: Push, action: DeskAction, order_id: str) -> None:
+    """Record the amount taken at the desk (the whole amount due, or a part) as an APPROVED offline
+    payment: ``AddPaymentsRequest{payments[{amount{amount}, regularPaymentDetails{offlinePayment:
+    true, paymentMethodName{userDefinedName{predefined: CASH|CHECK | custom}}}, status}]}``."""
+    amount = decimal_or_zero(action.params.get("amount"))
+    order = Order.objects.filter(wix_id=order_id).first()
+    if action.steps.get("add_sent"):
+        # Our Add Payments may have landed without its answer: the order's paid amount tells.
+        found = push.call(orders.get_order, order_id=order_id)["order"]
+        paid = decimal_or_zero(((found.get("balanceSummary") or {}).get("paid") or {}).get("amount"))
+        if paid >= decimal_or_zero(action.steps.get("paid_before")) + amount:
+            mirror.orders.order_absorb(found)
+            push.synced(action)
+            return
+    method = action.params.get("method") or "CASH"
+    ids = offline_payment_add(push, action, order=order, order_id=order_id, amount=amount, method=method)
     if order is None:
         order = Order.objects.filter(wix_id=order_id).first()
     if order is not None:

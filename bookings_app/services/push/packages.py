@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ from bookings_app.models import Booking, Contact, DeskAction, Order, OrderLineIt
 from bookings_app.services import mirror, package_slots
 from bookings_app.services.mirror.values import Json, decimal_or_zero
 from bookings_app.services.push.messages import is_business, message
-from bookings_app.services.push.money_ecom import REFUSED, SETTLED, membership_id
+from bookings_app.services.push.money_ecom import REFUSED, SETTLED, membership_id, offline_payment_add
 from bookings_app.services.push.order_place import order_place_for
 from bookings_app.services.push.walk_ins import booking_location_type
 from bookings_app.services.push.worker import Attention, Later, Push, booking_absorb
@@ -343,26 +342,7 @@ def _add_payment(push: Push, action: DeskAction, package: Package, items: list[P
             _done(push, action, items)
             return
     order = Order.objects.filter(wix_id=order_id).first()
-    paid_before = order.paid if order is not None else Decimal("0")
-    push.save_steps(action, add_sent=True, paid_before=str(paid_before))
-    name = {"custom": "Card"} if package.pay == Pay.CARD else {"predefined": package.pay}
-    try:
-        answer = push.call(
-            order_transactions.add_payments,
-            order_id=order_id,
-            payments=[
-                {
-                    "amount": {"amount": str(amount)},
-                    "regularPaymentDetails": {"offlinePayment": True, "paymentMethodName": {"userDefinedName": name}},
-                    "status": "APPROVED",
-                }
-            ],
-        )
-    except WixUnavailable as err:
-        if not err.maybe_applied:
-            push.save_steps(action, add_sent=False)
-        raise
-    ids = answer.get("paymentsIds") or []
+    ids = offline_payment_add(push, action, order=order, order_id=order_id, amount=amount, method=package.pay)
     if order is not None:
         mirror.payments.offline_payments_record(order=order, payment_ids=ids, amount=amount, method=package.pay)
     _done(push, action, items, payment_ids=ids)
