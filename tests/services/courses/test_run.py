@@ -46,7 +46,7 @@ def names(session: Session) -> list[str]:
 
 def rows(session: Session) -> dict[str, roster_rows.RosterRow]:
     session = selectors.session_get(ref=session.ref)
-    found = roster_rows.desk_state_attach(rows=roster_rows.row_list(session=session))
+    found = roster_rows.desk_state_attach(rows=roster_rows.row_list(session=session), session=session)
     return {r.contact.first_name: r for r in found}
 
 
