@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import F
 
 from bookings_app.models import Attendance, Booking, DeskAction, Payment, Service, Session
+from bookings_app.selectors.packages import PackageInfo, booking_packages
 from bookings_app.selectors.queries import session_roster_q
 from bookings_app.selectors.sessions import session_upcoming_list
 
@@ -151,6 +152,7 @@ class BookingChangeRead:
     money: BookingMoney
     checked_in: bool  # at its session (a checked-in booking stays where it is)
     walk_in: DeskAction | None  # the desk's walk-in that made the booking, if the desk made it
+    package: PackageInfo | None = None  # the multi-service package it is part of: changed only as a whole
 
     @property
     def is_course(self) -> bool:
@@ -231,7 +233,7 @@ def reschedule_sessions(*, booking: Booking, now: datetime) -> list[Session]:
 
 def booking_change_read(*, booking: Booking, now: datetime) -> BookingChangeRead:
     """Everything the booking change page shows of ``booking`` (loaded with its contact, service
-    and session): seven queries at most."""
+    and session): eight queries at most."""
     sessions: list[Session] = []
     if booking.service.type == Service.Type.CLASS:
         sessions = reschedule_sessions(booking=booking, now=now)
@@ -249,6 +251,11 @@ def booking_change_read(*, booking: Booking, now: datetime) -> BookingChangeRead
         money=booking_money_read(booking=booking),
         checked_in=checked_in,
         walk_in=booking_walk_in(booking=booking),
+        package=(
+            booking_packages(booking_ids=[booking.pk]).get(booking.pk)
+            if booking.service.type == Service.Type.APPOINTMENT  # only appointments come in packages
+            else None
+        ),
     )
 
 

@@ -219,7 +219,7 @@ def _page(
         "page_url": change_url(session, booking.pk),
         **errors,
     }
-    if read.is_appointment and booking.status in Booking.ACTIVE_STATUSES and booking.wix_id:
+    if read.is_appointment and booking.status in Booking.ACTIVE_STATUSES and booking.wix_id and not read.package:
         context.update(_appointment_times(booking, day or _booking_day(booking)))
     response = TemplateResponse(request, "desk/booking_change.html", context, status=status)
     patch_vary_headers(response, ("HX-Request",))

@@ -121,6 +121,21 @@ def test_an_appointment_whose_times_wix_cannot_give_says_so(desk_client):
     assert desk_client.get(change(session, booking) + "?day=23-11-2026").status_code == 422
 
 
+def test_a_booking_in_a_package_points_to_the_package_and_offers_no_move_or_cancel(manager_client):
+    item = factories.PackageItemFactory(position=2, service__name="Facial", booking__wix_id="wix-facial")
+    factories.PackageItemFactory(package=item.package, position=1, service__name="Massage")
+    session = factories.SessionFactory(service=item.service, start=NOW + timedelta(days=1))
+    item.booking.session = session
+    item.booking.save()
+
+    content = manager_client.get(change(session, item.booking)).content.decode()
+
+    package = reverse("package", args=[item.package.pk])
+    assert "This booking is 2 of 2 in a package (Massage → Facial)" in content
+    assert f'cancel the whole package from <a href="{package}">its page</a>' in content
+    assert "Cancel the booking</button>" not in content and "Wix can&#x27;t be reached" not in content
+
+
 @pytest.mark.parametrize("name", ["booking_change", "booking_reschedule", "booking_cancel", "booking_promote"])
 def test_bad_ids_are_404(manager_client, session, later, name):
     booking = person(session, "Jo", "Jones")
