@@ -63,6 +63,27 @@ class NewCustomer:
     phone: str = ""
 
 
+def customer_chosen(
+    *, user: Any, contact: Contact | None, new_customer: NewCustomer | None, idempotency_key: str
+) -> Contact:
+    """The customer a desk form books for: the one found, or the new one it names, created with
+    the form's key (``-contact``) so the same form sent again makes them once. Call it inside the
+    booking's transaction. Raises ``BookingError`` ``contact_invalid`` when there is neither (and
+    what ``customer_create`` raises)."""
+    if new_customer is not None:
+        contact = customer_create(
+            user=user,
+            first_name=new_customer.first_name,
+            last_name=new_customer.last_name,
+            email=new_customer.email,
+            phone=new_customer.phone,
+            idempotency_key=idempotency_key + "-contact",
+        )
+    if contact is None:
+        raise BookingError("Choose a customer.", code="contact_invalid")
+    return contact
+
+
 def customer_create(
     *,
     user: Any,

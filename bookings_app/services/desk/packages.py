@@ -291,17 +291,9 @@ def package_book(
     if pay == Pay.PLAN and balance is None:
         raise BookingError("Choose one of their plans.", code="plan_not_eligible")
     with transaction.atomic():
-        if new_customer is not None:
-            contact = customers.customer_create(
-                user=user,
-                first_name=new_customer.first_name,
-                last_name=new_customer.last_name,
-                email=new_customer.email,
-                phone=new_customer.phone,
-                idempotency_key=idempotency_key + "-contact",
-            )
-        if contact is None:
-            raise BookingError("Choose a customer.", code="contact_invalid")
+        contact = customers.customer_chosen(
+            user=user, contact=contact, new_customer=new_customer, idempotency_key=idempotency_key
+        )
         done = ledger.existing(idempotency_key, Kind.PACKAGE, contact=contact, params={"chain": chain, "pay": pay})
         if done is not None:
             return Package.objects.get(action=done)

@@ -64,17 +64,9 @@ def walk_in_book(
     else:
         where = {"session": session}
     with transaction.atomic():
-        if new_customer is not None:
-            contact = customers.customer_create(
-                user=user,
-                first_name=new_customer.first_name,
-                last_name=new_customer.last_name,
-                email=new_customer.email,
-                phone=new_customer.phone,
-                idempotency_key=idempotency_key + "-contact",
-            )
-        if contact is None:
-            raise BookingError("Choose a customer.", code="contact_invalid")
+        contact = customers.customer_chosen(
+            user=user, contact=contact, new_customer=new_customer, idempotency_key=idempotency_key
+        )
         booking = walk_in_create(
             user=user,
             contact=contact,
