@@ -64,17 +64,20 @@ def cancel_refusal(*, user: Any, booking: Booking, walk_in: DeskAction | None = 
     if timezone.localdate(walk_in.created_at) != timezone.localdate():
         day = timezone.localdate(walk_in.created_at)
         return f"{NOT_CANCELLABLE_BY_DESK}, and this one was booked on {day.day} {day:%b}."
-    paid = (
-        booking.payment_status not in UNPAID
-        or DeskAction.objects.filter(
-            booking=booking,
-            kind__in=(Kind.PAYMENT, Kind.PLAN_CHARGE),
-            status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
-        ).exists()
-    )
-    if paid:
+    if booking.payment_status not in UNPAID or desk_money_taken([booking.pk]):
         return f"{NOT_CANCELLABLE_BY_DESK}, and this one has been paid."
     return None
+
+
+def desk_money_taken(booking_ids: list[int]) -> bool:
+    """Whether the desk took money for any of these bookings: a payment or plan charge on its way
+    to Wix or in it (what the front desk's cancel rule looks at besides the payment status). One
+    query."""
+    return DeskAction.objects.filter(
+        booking_id__in=booking_ids,
+        kind__in=(Kind.PAYMENT, Kind.PLAN_CHARGE),
+        status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
+    ).exists()
 
 
 # --- cancel ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from bookings_app import roles
 from bookings_app.models import BenefitBalance, Booking, DeskAction, Package, Session
 from bookings_app.services import ledger
 from bookings_app.services.audit import audit_record
+from bookings_app.services.desk.changes import UNPAID, desk_money_taken
 from bookings_app.services.desk.packages import PAY_METHODS
 from bookings_app.services.errors import BookingError
 
@@ -24,7 +25,6 @@ Pay = Package.Pay
 
 # --- cancelling it --------------------------------------------------------------------------------
 
-UNPAID = (PS.UNDEFINED, PS.NOT_PAID)
 NOT_CANCELLABLE_BY_DESK = (
     "Only a manager can cancel this package: the front desk may cancel only packages booked here today "
     "with nothing paid"
@@ -46,11 +46,7 @@ def package_cancel_refusal(*, user: Any, package: Package) -> str | None:
     paid = (
         package.pay in (*PAY_METHODS, Pay.PLAN)
         or Booking.objects.filter(pk__in=booking_ids).exclude(payment_status__in=UNPAID).exists()
-        or DeskAction.objects.filter(
-            booking_id__in=booking_ids,
-            kind__in=(Kind.PAYMENT, Kind.PLAN_CHARGE),
-            status__in=(*DeskAction.LIVE_STATUSES, Status.SYNCED),
-        ).exists()
+        or desk_money_taken(booking_ids)
     )
     if paid:
         return f"{NOT_CANCELLABLE_BY_DESK}, and this one has been paid."
