@@ -82,6 +82,15 @@ def close_db_connections() -> None:
 
 
 @pytest.fixture
+def admin_password() -> str:
+    """The roles, and an Admin user "browser-admin" with this password."""
+    password = "browser-admin-2026"
+    call_command("setup_roles", stdout=io.StringIO())
+    factories.UserFactory(username="browser-admin", password=password, roles=["Admin"])
+    return password
+
+
+@pytest.fixture
 def desk_password() -> str:
     """The roles, and a Front desk user "browser-desk" with this password."""
     password = "browser-desk-2026"
@@ -103,3 +112,20 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"front-desk-{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+SIZES = {"desk": (1366, 768), "tablet": (768, 1024)}
+
+
+def shots(page, name: str) -> list[Path]:
+    """The whole page at the desk and tablet sizes (``test-artifacts/<name>-desk.png``, …),
+    back at the desk size after."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    paths = []
+    for label, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        path = ARTIFACTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    page.set_viewport_size({"width": SIZES["desk"][0], "height": SIZES["desk"][1]})
+    return paths

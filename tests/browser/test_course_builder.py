@@ -5,40 +5,22 @@ Screens are saved under test-artifacts/ at 1366×768 and 768×1024."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, time, timedelta
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from bookings_app import wix
 from bookings_app.models import CourseBuild, Service, Session, StaffMember
 from bookings_app.services import push, sync
-from tests import factories
-from tests.browser.conftest import ARTIFACTS, needs_chromium, sign_in
+from tests.browser.conftest import needs_chromium, shots, sign_in
 from wix_sandbox.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
-SIZES = {"desk": (1366, 768), "tablet": (768, 1024)}
 COURSE = "Learn to Swim Outdoors (8 weeks)"
 BUILD_PAGE = re.compile(r"/courses/\d+/$")
-
-
-def shots(page, name: str) -> list[Path]:
-    """The page at both sizes (the whole page), back at the desk size after."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    paths = []
-    for label, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        path = ARTIFACTS / f"course-builder-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-    page.set_viewport_size({"width": SIZES["desk"][0], "height": SIZES["desk"][1]})
-    return paths
 
 
 @pytest.fixture
@@ -48,14 +30,6 @@ def swim_club() -> Service:
     with wix.get_wix_client() as client:
         sync.sync_full(wix=client)
     return Service.objects.get(name=COURSE)
-
-
-@pytest.fixture
-def admin_password() -> str:
-    password = "browser-admin-2026"
-    call_command("setup_roles", stdout=io.StringIO())
-    factories.UserFactory(username="browser-admin", password=password, roles=["Admin"])
-    return password
 
 
 def next_tuesday(weeks_ahead: int = 1) -> date:
@@ -95,7 +69,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     page.wait_for_url("**/courses/")
     page.get_by_role("link", name="Build a course term").click()
     page.wait_for_url("**/courses/new/")
-    assert all(p.exists() for p in shots(page, "1-builder"))
+    assert all(p.exists() for p in shots(page, "course-builder-1-builder"))
 
     first = next_tuesday()
     week5 = first - timedelta(days=first.weekday()) + timedelta(weeks=4)
@@ -122,7 +96,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     expect(preview.locator("tr.is-excluded").first).to_contain_text("Half-term")
     expect(preview).to_contain_text("1 × Bulk Create Event")
     expect(preview).to_contain_text("4 events (4 weekly series) making 18 sessions")
-    assert all(p.exists() for p in shots(page, "2-preview"))
+    assert all(p.exists() for p in shots(page, "course-builder-2-preview"))
     assert CourseBuild.objects.count() == 0
 
     preview.get_by_role("button", name="Create 18 sessions in Wix").click()
@@ -130,7 +104,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     status = page.locator("#course-build-status")
     expect(status).to_contain_text("0 of 18 sessions in Wix")
     expect(status).to_contain_text("Waiting for the worker")
-    assert all(p.exists() for p in shots(page, "3-waiting"))
+    assert all(p.exists() for p in shots(page, "course-builder-3-waiting"))
     assert commits == ["POST"]  # one click, one request
 
     # The worker pushes (synchronously here); the page follows by itself.
@@ -139,7 +113,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     assert report.synced == 1, report.as_dict()
     expect(status).to_contain_text("18 of 18 sessions in Wix", timeout=15_000)
     expect(status).to_contain_text("All 18 sessions are in Wix.")
-    assert all(p.exists() for p in shots(page, "4-done"))
+    assert all(p.exists() for p in shots(page, "course-builder-4-done"))
 
     made = [e for e in sandbox.state.all("events") if e["id"] not in before and e["recurrenceType"] != "MASTER"]
     assert len(made) == 18
@@ -158,7 +132,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     session = page.locator(".session", has_text=COURSE)
     expect(session).to_contain_text("17:00")
     expect(session).to_contain_text("Lena Fischer")
-    assert all(p.exists() for p in shots(page, "5-today"))
+    assert all(p.exists() for p in shots(page, "course-builder-5-today"))
 
     # A second term right after the first: Wednesdays at 17:00 for 4 weeks.
     page.goto("/courses/new/")
@@ -175,7 +149,7 @@ def test_build_a_ten_week_course_preview_18_sessions_create_them_and_find_them_o
     page.get_by_role("link", name="‹ Course terms").click()
     expect(page.locator(".build-list tbody tr")).to_have_count(2)
     expect(page.locator(".build-list")).not_to_contain_text("Needs attention")
-    assert all(p.exists() for p in shots(page, "6-list"))
+    assert all(p.exists() for p in shots(page, "course-builder-6-list"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -217,7 +191,7 @@ def test_a_term_wix_refused_in_part_says_which_sessions_exist_and_retry_sends_th
     expect(status).to_contain_text("6 of 12 sessions in Wix")
     expect(status).to_contain_text("6 sessions were not created (the instructor's calendar resource no longer exists")
     expect(status.locator("tr.state-failed")).to_have_count(6)
-    assert all(p.exists() for p in shots(page, "7-needs-attention"))
+    assert all(p.exists() for p in shots(page, "course-builder-7-needs-attention"))
 
     sandbox.state.put("resources", {"id": "gone-resource", "name": "Lena Fischer", "revision": "1"})
     status.get_by_role("button", name="Retry the 6 missing sessions").click()

@@ -5,13 +5,10 @@ first. Screens are saved under test-artifacts/ at 1366×768 and 768×1024."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, time, timedelta
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from bookings_app import wix
@@ -19,28 +16,13 @@ from bookings_app.models import CourseBuild, CourseCancel, Service, Session, Sta
 from bookings_app.services import courses, push, sync
 from bookings_app.services.courses import Slot
 from bookings_app.wix import bookings as wix_bookings
-from tests import factories
-from tests.browser.conftest import ARTIFACTS, needs_chromium, sign_in
+from tests.browser.conftest import needs_chromium, shots, sign_in
 from tests.wix_sandbox.builders import make_contact, make_service, make_staff
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
-SIZES = {"desk": (1366, 768), "tablet": (768, 1024)}
 BUILD_PAGE = re.compile(r"/courses/\d+/$")
 COURSE = "Learn to Swim"
-
-
-def shots(page, name: str) -> list[Path]:
-    """The page at both sizes (the whole page), back at the desk size after."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    paths = []
-    for label, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        path = ARTIFACTS / f"course-edit-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-    page.set_viewport_size({"width": SIZES["desk"][0], "height": SIZES["desk"][1]})
-    return paths
 
 
 def pushed() -> None:
@@ -98,14 +80,6 @@ def running() -> Service:
     return service
 
 
-@pytest.fixture
-def admin_password() -> str:
-    password = "browser-admin-2026"
-    call_command("setup_roles", stdout=io.StringIO())
-    factories.UserFactory(username="browser-admin", password=password, roles=["Admin"])
-    return password
-
-
 @pytest.mark.django_db(transaction=True)
 def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_password, running):
     from playwright.sync_api import expect
@@ -120,7 +94,7 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
     expect(sessions).to_have_count(6)
     expect(sessions.first).to_contain_text("3 / 12")  # everyone booked on the course, on every session
     expect(page.locator(".course-edit-note")).to_contain_text("does not cancel anyone's course booking")
-    assert all(p.exists() for p in shots(page, "1-page"))
+    assert all(p.exists() for p in shots(page, "course-edit-1-page"))
 
     # Add one session, twice: a Wednesday, then a Friday.
     for n, day in enumerate((next_weekday(2), next_weekday(4)), 1):
@@ -133,7 +107,7 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
         expect(preview.get_by_role("heading", level=2)).to_be_focused()
         expect(preview).to_contain_text("1 × Bulk Create Event")
         if n == 1:
-            assert all(p.exists() for p in shots(page, "2-add-preview"))
+            assert all(p.exists() for p in shots(page, "course-edit-2-add-preview"))
         preview.get_by_role("button", name="Create this session in Wix").click()
         page.wait_for_url(BUILD_PAGE)
         pushed()
@@ -160,7 +134,7 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
         expect(preview).to_contain_text("Ann Archer")
         expect(preview).to_contain_text(f"POST /calendar/v3/events/{target.wix_id}/cancel")
         if n == 1:
-            assert all(p.exists() for p in shots(page, "3-cancel-preview"))
+            assert all(p.exists() for p in shots(page, "course-edit-3-cancel-preview"))
         preview.get_by_role("button", name="Cancel this session in Wix").click()
         expect(row).to_contain_text("Cancelling…")
         pushed()
@@ -172,7 +146,7 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
         expect(on_today).to_have_class(re.compile("is-cancelled"))
         expect(on_today).to_contain_text("Cancelled")
         if n == 1:
-            assert all(p.exists() for p in shots(page, "4-today-cancelled"))
+            assert all(p.exists() for p in shots(page, "course-edit-4-today-cancelled"))
         page.goto(course_url)
     assert CourseCancel.objects.count() == 2
     assert [b["status"] for b in sandbox.state.all("bookings")] == ["CONFIRMED"] * 3  # nobody's booking
@@ -186,7 +160,7 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
         preview = page.locator("#course_last_date_commit-preview")
         expect(preview.get_by_role("heading", level=2)).to_have_text(f"New weeks: {2 * weeks} sessions")
         if n == 1:
-            assert all(p.exists() for p in shots(page, "5-later-preview"))
+            assert all(p.exists() for p in shots(page, "course-edit-5-later-preview"))
         preview.get_by_role("button", name="Create the new sessions in Wix").click()
         page.wait_for_url(BUILD_PAGE)
         pushed()
@@ -196,4 +170,4 @@ def test_add_cancel_and_move_the_last_date_of_a_running_course(tablet, admin_pas
         page.goto(course_url)
     assert CourseBuild.objects.filter(source="EXTENDED").count() == 2
     expect(page.locator("#course-sessions tbody tr.state-cancelled")).to_have_count(2)
-    assert all(p.exists() for p in shots(page, "6-after"))
+    assert all(p.exists() for p in shots(page, "course-edit-6-after"))

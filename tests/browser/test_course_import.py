@@ -12,33 +12,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from bookings_app import wix
 from bookings_app.models import CourseBuild, CourseImport, Service
 from bookings_app.services import push, sync
-from tests import factories
-from tests.browser.conftest import ARTIFACTS, needs_chromium, sign_in
+from tests.browser.conftest import needs_chromium, shots, sign_in
 from wix_sandbox.seed import seed_demo
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
-SIZES = {"desk": (1366, 768), "tablet": (768, 1024)}
 COURSE = "Learn to Swim Outdoors (8 weeks)"
 IMPORT_PAGE = re.compile(r"/courses/imports/\d+/$")
-
-
-def shots(page, name: str) -> list[Path]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    paths = []
-    for label, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        path = ARTIFACTS / f"course-import-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        paths.append(path)
-    page.set_viewport_size({"width": SIZES["desk"][0], "height": SIZES["desk"][1]})
-    return paths
 
 
 @pytest.fixture
@@ -47,14 +32,6 @@ def swim_club() -> Service:
     with wix.get_wix_client() as client:
         sync.sync_full(wix=client)
     return Service.objects.get(name=COURSE)
-
-
-@pytest.fixture
-def admin_password() -> str:
-    password = "browser-admin-2026"
-    call_command("setup_roles", stdout=io.StringIO())
-    factories.UserFactory(username="browser-admin", password=password, roles=["Admin"])
-    return password
 
 
 def timetable(tmp_path: Path, rows: list[list[str]], name: str = "summer-timetable.csv") -> Path:
@@ -87,7 +64,7 @@ def test_upload_preview_commit_then_the_same_file_again_creates_nothing(tablet, 
     sign_in(page, username="browser-admin", password=admin_password, next_path="/courses/")
     page.get_by_role("link", name="Import a timetable (CSV/XLSX)").click()
     page.wait_for_url("**/courses/import/")
-    assert all(p.exists() for p in shots(page, "1-upload"))
+    assert all(p.exists() for p in shots(page, "course-import-1-upload"))
 
     # A slip first: a teacher Front Desk doesn't know. Row and column named; nothing saved.
     bad = irregular(first)
@@ -101,7 +78,7 @@ def test_upload_preview_commit_then_the_same_file_again_creates_nothing(tablet, 
     )
     expect(problems).to_be_focused()
     expect(page.locator("#course-preview")).to_have_count(0)
-    assert all(p.exists() for p in shots(page, "2-problems"))
+    assert all(p.exists() for p in shots(page, "course-import-2-problems"))
 
     path = timetable(tmp_path, irregular(first))
     page.get_by_label("Timetable file (CSV or XLSX)").set_input_files(path)
@@ -112,14 +89,14 @@ def test_upload_preview_commit_then_the_same_file_again_creates_nothing(tablet, 
     expect(preview.locator("tbody tr")).to_have_count(6)
     expect(preview).to_contain_text("1 × Bulk Create Event")
     expect(preview).to_contain_text("Sam Rivers")
-    assert all(p.exists() for p in shots(page, "3-preview"))
+    assert all(p.exists() for p in shots(page, "course-import-3-preview"))
     assert not CourseImport.objects.exists()
 
     preview.get_by_role("button", name="Create 6 sessions in Wix").click()
     page.wait_for_url(IMPORT_PAGE)
     status = page.locator("#course-import-status")
     expect(status).to_contain_text("0 of 6 sessions in Wix")
-    assert all(p.exists() for p in shots(page, "4-sending"))
+    assert all(p.exists() for p in shots(page, "course-import-4-sending"))
 
     with wix.get_wix_client() as client:  # the worker, synchronously here; the page follows by itself
         report = push.push_desk_actions_now(wix=client, ignore_undo_window=True)
@@ -127,7 +104,7 @@ def test_upload_preview_commit_then_the_same_file_again_creates_nothing(tablet, 
     expect(status).to_contain_text("6 of 6 sessions in Wix", timeout=15_000)
     expect(status).to_contain_text("All 6 new sessions are in Wix.")
     expect(status.get_by_role("link", name=COURSE)).to_be_visible()
-    assert all(p.exists() for p in shots(page, "5-done"))
+    assert all(p.exists() for p in shots(page, "course-import-5-done"))
     made = [e for e in sandbox.state.all("events") if e["id"] not in before]
     assert len(made) == 6 and all(e["recurrenceType"] == "NONE" for e in made)
     assert sorted(e["start"]["localDate"][:16] for e in made) == sorted(
@@ -143,7 +120,7 @@ def test_upload_preview_commit_then_the_same_file_again_creates_nothing(tablet, 
     expect(preview.locator("tr.is-existing")).to_have_count(6)
     expect(preview).to_contain_text("This very file was imported on")
     expect(preview.get_by_role("button", name=re.compile("^Create"))).to_have_count(0)
-    assert all(p.exists() for p in shots(page, "6-again"))
+    assert all(p.exists() for p in shots(page, "course-import-6-again"))
     with wix.get_wix_client() as client:
         push.push_desk_actions_now(wix=client, ignore_undo_window=True)
     assert len([e for e in sandbox.state.all("events") if e["id"] not in before]) == 6
