@@ -168,25 +168,12 @@ class UndoForm(forms.Form):
 # --- customers and walk-ins -------------------------------------------------------------------
 
 
-class PayChoiceMixin(forms.Form):
-    """How a new booking is paid, chosen in the same tap that books it: the button's value is
-    CASH, CARD, CHECK, LATER, PLAN:<balance pk>, or empty (decide later)."""
+class PayFieldMixin(forms.Form):
+    """How a new booking (or package) is paid, chosen in the same tap that books it: the button's
+    value is CASH, CARD, CHECK, LATER, PLAN:<balance pk> (``cleaned_data["balance"]``), or empty
+    (decide later)."""
 
     pay = forms.CharField(required=False, max_length=40)
-    participants = forms.IntegerField(
-        min_value=1,
-        max_value=50,
-        required=False,
-        error_messages={
-            "min_value": "At least one person.",
-            "max_value": "At most 50 people at once.",
-            "invalid": "Enter how many people, like 2.",
-        },
-    )
-    override_capacity = forms.BooleanField(required=False)
-
-    def clean_participants(self) -> int:
-        return self.cleaned_data.get("participants") or 1
 
     def clean_pay(self) -> str:
         pay = self.cleaned_data.get("pay", "").strip().upper()
@@ -206,6 +193,26 @@ class PayChoiceMixin(forms.Form):
         cleaned = super().clean()
         cleaned.setdefault("balance", None)
         return cleaned
+
+
+class PayChoiceMixin(PayFieldMixin):
+    """:class:`PayFieldMixin` for a walk-in or an appointment, with the group size and the
+    manager's override of a full session."""
+
+    participants = forms.IntegerField(
+        min_value=1,
+        max_value=50,
+        required=False,
+        error_messages={
+            "min_value": "At least one person.",
+            "max_value": "At most 50 people at once.",
+            "invalid": "Enter how many people, like 2.",
+        },
+    )
+    override_capacity = forms.BooleanField(required=False)
+
+    def clean_participants(self) -> int:
+        return self.cleaned_data.get("participants") or 1
 
 
 class CustomerSearchForm(forms.Form):

@@ -109,11 +109,10 @@ def services_edited(services: list[Service], edit: tuple[str, Any]) -> tuple[lis
     return out, ""
 
 
-class PackagePayMixin(django_forms.Form):
-    """How the package is paid, chosen with the tap that books it: CASH, CARD, CHECK, LATER,
-    PLAN:<balance pk>, or empty (only when there is nothing to pay)."""
+class PackagePayMixin(forms.PayFieldMixin):
+    """How the package is paid, chosen with the tap that books it (empty only when there is
+    nothing to pay), and the chain of times it books (signed)."""
 
-    pay = django_forms.CharField(required=False, max_length=40)
     chain = django_forms.CharField(error_messages={"required": "Choose a start time."})
 
     def clean_chain(self) -> dict[str, Any]:
@@ -121,27 +120,6 @@ class PackagePayMixin(django_forms.Form):
         if chain is None:
             raise django_forms.ValidationError(STALE_CHAIN)
         return chain
-
-    def clean_pay(self) -> str:
-        pay = (self.cleaned_data.get("pay") or "").strip().upper()
-        self.cleaned_data["balance"] = None
-        if pay in ("", "CASH", "CARD", "CHECK", "LATER"):
-            return pay
-        kind, _, pk = pay.partition(":")
-        if kind == "PLAN" and pk.isdigit():
-            from bookings_app.models import BenefitBalance
-
-            balance = BenefitBalance.objects.filter(pk=int(pk)).first()
-            if balance is None:
-                raise django_forms.ValidationError("That plan no longer exists.")
-            self.cleaned_data["balance"] = balance
-            return "PLAN"
-        raise django_forms.ValidationError("Choose how they pay.")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        cleaned.setdefault("balance", None)
-        return cleaned
 
 
 class PackageBookForm(PackagePayMixin, forms.DeskActionForm):
