@@ -224,6 +224,7 @@ class DeskRowState:
     method_labels: list[str] = field(default_factory=list)  # how it was paid: the mirror's payments, then the desk's
     unsynced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has not heard of yet
     synced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has
+    live_kinds: set[str] = field(default_factory=set)  # kinds of its actions not yet done (queued, running, attention)
 
     quiet: bool = False  # nothing to do on the row: paid (or nothing due) and checked in, nothing pending
 
@@ -318,6 +319,8 @@ def desk_state_attach(
     for booking_id, booking_actions in by_booking.items():
         state = states[booking_id]
         for action in booking_actions:
+            if action.status in DeskAction.LIVE_STATUSES:
+                state.live_kinds.add(action.kind)
             if action.status == DeskAction.Status.NEEDS_ATTENTION:
                 state.attention.append(action)
             elif action.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING):

@@ -119,6 +119,7 @@ from bookings_app.selectors.roster import (
     roster_desk_actions,
     roster_read,
 )
+from bookings_app.selectors.sessions import Numbers as SessionNumbers
 from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get, session_upcoming_list
 from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_facts_forget
 from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
@@ -210,6 +211,7 @@ __all__ = [
     "session_day_list",
     "service_policy",
     "service_place_id",
+    "SessionNumbers",
     "session_get",
     "session_upcoming_list",
     "sign_in_sheet_notes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from django.db.models import Case, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -45,7 +46,10 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
         status__in=Booking.ACTIVE_STATUSES,
     )
     plan = _plan_q()
-    attended = Attendance.objects.filter(session_id=OuterRef("pk"), status=Attendance.Status.ATTENDED)
+    # Checked in among the people on the roster: a booking cancelled after its check-in is not.
+    attended = Attendance.objects.filter(
+        session_id=OuterRef("pk"), status=Attendance.Status.ATTENDED, booking__status__in=Booking.ROSTER_STATUSES
+    )
     pending = Booking.objects.filter(outer_roster_q(), pending_sync=True)
     return sessions.select_related("service", "staff").annotate(
         places=Coalesce("capacity", "service__default_capacity"),
@@ -70,6 +74,28 @@ def _sessions_with_stats() -> QuerySet[Session]:
     only derive querysets from it (``filter``, ``order_by``), which copies it; it is never
     evaluated itself, so it holds no rows and is safe to share between threads."""
     return _with_stats(Session.objects.all())
+
+
+@functools.cache
+def _sessions_with_booked() -> QuerySet[Session]:
+    """Sessions with ``places`` and ``booked`` only: what the walk-in search needs to say
+    "full" (the other numbers' subqueries cost more to plan than the search itself)."""
+    active = Booking.objects.filter(outer_roster_q(), status__in=Booking.ACTIVE_STATUSES)
+    return Session.objects.select_related("service", "staff").annotate(
+        places=Coalesce("capacity", "service__default_capacity"), booked=_sum(active, "total_participants")
+    )
+
+
+@functools.cache
+def _sessions_plain() -> QuerySet[Session]:
+    """Sessions with ``places`` but no roster numbers: the roster works those out from its rows
+    (``roster_list.numbers_from_rows``)."""
+    return Session.objects.select_related("service", "staff").annotate(
+        places=Coalesce("capacity", "service__default_capacity")
+    )
+
+
+Numbers = Literal["all", "booked", "none"]
 
 
 def _with_unpaid(sessions: list[Session]) -> list[Session]:
@@ -99,14 +125,19 @@ def session_day_list(*, day: date, service_id: int | None = None, staff_id: int 
     return _with_unpaid(list(sessions.order_by("start", "pk")))
 
 
-def session_get(*, ref: str) -> Session | None:
-    """A session by Wix event id, or by our pk for one not yet in Wix, with its roster numbers."""
+def session_get(*, ref: str, numbers: Numbers = "all") -> Session | None:
+    """A session by Wix event id, or by our pk for one not yet in Wix, with its roster numbers
+    (``numbers="all"``), with ``places`` and ``booked`` only (``"booked"``), or with ``places``
+    only (``"none"``: the caller works the numbers out itself)."""
     match = Q(wix_id=ref)
     if ref.isdigit() and len(ref) < 19:  # fits a 64-bit primary key
         match |= Q(pk=int(ref))
     exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
-    session = _sessions_with_stats().filter(match).order_by(exact_wix_id_first).first()
-    return _with_unpaid([session])[0] if session else None
+    base = {"all": _sessions_with_stats, "booked": _sessions_with_booked, "none": _sessions_plain}[numbers]()
+    session = base.filter(match).order_by(exact_wix_id_first).first()
+    if session is None or numbers != "all":
+        return session
+    return _with_unpaid([session])[0]
 
 
 def session_upcoming_list(

@@ -21,12 +21,15 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
     The refresh while rows wait for Wix sends the rows its page holds (``X-Roster-Rows``: each
     row's pk and digest) and gets only what changed: 204 when nothing did; the changed rows and
     the counts as out-of-band swaps; the whole list when someone came or went."""
-    session = session_or_404(ref)
     search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     include_cancelled = request.GET.get("cancelled") == "1"
+    # The whole roster's rows give the header its numbers; a search's rows are only some of it.
+    session = session_or_404(ref, numbers="all" if search else "none")
     context = roster_rows.rows_context(
         request=request, session=session, search=search, include_cancelled=include_cancelled
     )
+    if not search:
+        roster_list.numbers_from_rows(session, context["rows"])
     partial = request.htmx and not request.htmx.history_restore_request
     page_rows = roster_rows.page_rows_parse(request.headers.get(roster_rows.PAGE_ROWS_HEADER)) if partial else None
     changed = roster_rows.rows_changed(context["rendered"], page_rows) if page_rows is not None else None

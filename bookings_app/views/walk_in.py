@@ -59,7 +59,8 @@ def _walk_in_context(session: Session, *, q: str, ask_wix: bool = True, **extra:
 def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: find the customer as you type (?q=). POST: book the chosen customer into this session
     (a course: its schedule) and take the payment chosen in the same tap."""
-    session = session_or_404(ref)
+    # The search as you type only needs to know whether the session is full.
+    session = session_or_404(ref, numbers="booked" if request.method == "GET" and request.htmx else "all")
     if session.service.type == Service.Type.APPOINTMENT:
         return redirect(f"{reverse('desk_appointment')}?service={session.service.pk}")
     if request.method == "GET":
