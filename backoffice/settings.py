@@ -47,8 +47,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
-    "django_tasks_db",
+    # Before django_tasks_db: its ``db_worker`` command is ours (a heartbeat, recovery at start).
     "bookings_app",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

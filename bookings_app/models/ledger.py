@@ -175,6 +175,9 @@ class DeskAction(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     # QUEUED: not before this (backoff). RUNNING: the worker's lease; past it, the claim is dead.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # RUNNING: the worker process that claimed it ("" outside a worker), so its claims can be
+    # taken over as soon as that worker is known dead, not only when the lease runs out.
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     message = models.CharField(max_length=500, blank=True)  # the plain-language "needs attention" text

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings_app import workers
 from bookings_app.models import Booking, DeskAction
 from bookings_app.services import mirror
 from bookings_app.services.audit import audit_record
@@ -107,7 +108,10 @@ class Push:
             was = dict(due.values_list("pk", "status")[:limit])
             if was:
                 DeskAction.objects.filter(pk__in=list(was)).update(
-                    status=Status.RUNNING, next_attempt_at=now + lease(), updated_at=now
+                    status=Status.RUNNING,
+                    next_attempt_at=now + lease(),
+                    claimed_by=workers.current_worker_id(),
+                    updated_at=now,
                 )
         if not was:
             return []
