@@ -162,20 +162,24 @@ def workers_reap(*, now: datetime | None = None) -> Reaped:
     from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
-    running = list(DBTaskResult.objects.filter(status="RUNNING").only("id", "task_path", "worker_ids", "started_at"))
-    # A row claimed a moment ago may belong to a worker whose first beat is on its way.
-    settled = [t for t in running if t.started_at is None or t.started_at < now - timedelta(seconds=BEAT_SECONDS)]
-    claimers = {t.worker_ids[-1] for t in settled if t.worker_ids}
+    running = [
+        t
+        for t in DBTaskResult.objects.filter(status="RUNNING").only("id", "task_path", "worker_ids", "started_at")
+        if t.worker_ids
+    ]
+    # A worker with no heartbeat on record is taken for dead only once its task has run a while:
+    # it may be one that beats from elsewhere (another version) and whose row is on its way.
+    settled = {t.worker_ids[-1] for t in running if t.started_at is None or t.started_at < now - DEAD_AFTER}
     claimed_by = set(
         DeskAction.objects.filter(status=DeskAction.Status.RUNNING)
         .exclude(claimed_by="")
         .values_list("claimed_by", flat=True)
     )
-    dead = workers_dead(now=now, claimers=claimers | claimed_by)
+    dead = workers_dead(now=now, claimers=settled | claimed_by)
     reaped = Reaped(workers=sorted(dead))
     if not dead:
         return reaped
-    lost = [t for t in settled if t.worker_ids and t.worker_ids[-1] in dead]
+    lost = [t for t in running if t.worker_ids[-1] in dead]
     with transaction.atomic():
         for task in lost:
             changed = DBTaskResult.objects.filter(pk=task.pk, status="RUNNING").update(

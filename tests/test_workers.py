@@ -109,11 +109,20 @@ def test_reaping_fails_a_dead_workers_task_and_ends_its_claims_but_leaves_a_live
     assert not workers.workers_reap()  # nothing left to take up
 
 
-def test_a_task_claimed_a_moment_ago_is_not_taken_for_orphaned():
-    _running_task("starting", started_ago=timedelta(seconds=2))
-
+def test_a_task_of_a_worker_with_no_heartbeat_is_orphaned_only_once_it_has_run_a_while():
+    _running_task("unknown", started_ago=timedelta(seconds=20))
     assert workers.workers_reap().tasks == []
     assert DBTaskResult.objects.get().status == "RUNNING"
+
+    DBTaskResult.objects.update(started_at=timezone.now() - workers.DEAD_AFTER - timedelta(seconds=1))
+    assert workers.workers_reap().tasks == [PUSH]
+
+
+def test_a_task_a_worker_killed_here_began_a_moment_ago_is_orphaned_at_once():
+    _worker("killed", pid=_dead_pid(), place=workers.process_place())
+    _running_task("killed", started_ago=timedelta(seconds=2))
+
+    assert workers.workers_reap().tasks == [PUSH]
 
 
 def test_a_worker_never_reaps_itself(monkeypatch):
