@@ -121,6 +121,8 @@ DESK_UNDO_SECONDS = env.int("DESK_UNDO_SECONDS", default=8)
 # How long the worker's claim on a desk action holds: past it, the worker is taken for dead and
 # the next push takes the action over, resuming from its saved steps.
 DESK_PUSH_LEASE_SECONDS = env.int("DESK_PUSH_LEASE_SECONDS", default=600)
+# The header warns staff when desk actions have waited longer than this past their undo window.
+DESK_BACKLOG_WARN_SECONDS = env.int("DESK_BACKLOG_WARN_SECONDS", default=120)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
