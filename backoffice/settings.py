@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from backoffice.logs import logging_config
 from bookings_app.wix.config import WixConfigError, resolve_wix_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,8 +47,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
-    "django_tasks_db",
+    # Before django_tasks_db: its ``db_worker`` command is ours (a heartbeat, recovery at start).
     "bookings_app",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +118,11 @@ TASKS = {
 
 # How long a desk action can be undone before the worker pushes it to Wix.
 DESK_UNDO_SECONDS = env.int("DESK_UNDO_SECONDS", default=8)
+# How long the worker's claim on a desk action holds: past it, the worker is taken for dead and
+# the next push takes the action over, resuming from its saved steps.
+DESK_PUSH_LEASE_SECONDS = env.int("DESK_PUSH_LEASE_SECONDS", default=600)
+# The header warns staff when desk actions have waited longer than this past their undo window.
+DESK_BACKLOG_WARN_SECONDS = env.int("DESK_BACKLOG_WARN_SECONDS", default=120)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -146,10 +153,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG and not WIX.is_sandbox)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line with the structured fields (every Wix call, every
+# desk-action state change); text otherwise. Secrets are redacted either way (backoffice/logs.py).
+try:
+    LOGGING = logging_config(
+        log_format=env.str("LOG_FORMAT", default="text").strip().lower(), level=env.str("LOG_LEVEL", default="INFO")
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None

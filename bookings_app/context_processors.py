@@ -67,11 +67,13 @@ def _navigation(request: HttpRequest) -> list[NavItem]:
 
 def wix(request: HttpRequest) -> dict[str, Any]:
     """What every page needs: the Wix connection (sandbox banner), how fresh the mirror is,
-    and the navigation for this user. Lazy, so a fragment that shows neither costs no query."""
+    whether desk actions wait too long for Wix, and the navigation for this user. Lazy, so a
+    fragment that shows none of them costs no query."""
     signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
     return {
         "wix_sandbox": settings.WIX.is_sandbox,
         "wix_mode": settings.WIX.mode,
         "sync_status": SimpleLazyObject(selectors.sync_status_get) if signed_in else None,
+        "desk_backlog": SimpleLazyObject(selectors.desk_backlog_get) if signed_in else None,
         "nav_items": SimpleLazyObject(lambda: _navigation(request)),
     }

@@ -14,6 +14,13 @@ queues one push for when the earliest of them is due (:func:`push_schedule`, whi
 whether one is queued by then already), and every push run queues the next for when the next
 waiting action becomes due (:func:`push_schedule_next`).
 
+Nothing waits on the next click. A worker killed mid-task (SIGKILL, OOM, a host gone) queues no
+follow-up and leaves its task RUNNING; so :func:`worker_recover` runs when a worker starts
+(``manage.py db_worker``, this app's version) and after every poll: it takes up what dead workers
+left (``workers.workers_reap``: their RUNNING task rows fail, their desk-action claims end), keeps
+the poll chain alive, and queues a push for when the earliest waiting action is due — a QUEUED
+one now, a RUNNING one whose worker is gone now, one a live worker holds when its lease ends.
+
 Backends that cannot defer (the immediate backend in tests) run tasks inline and never schedule.
 """
 
@@ -31,7 +38,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
-from bookings_app import signals
+from bookings_app import signals, workers
 from bookings_app.models import SyncState
 from bookings_app.services import audit, push, sync, webhooks
 from bookings_app.wix import WixConfigError, get_wix_client
@@ -62,6 +69,7 @@ def sync_incremental_task() -> dict[str, Any]:
         return {"error": str(exc)}
     finally:
         sync_schedule_ensure(delay=poll_interval())
+        worker_recover()
 
 
 @task(queue_name=SYNC_QUEUE)
@@ -223,3 +231,39 @@ def push_schedule_next() -> datetime | None:
 @receiver(signals.desk_actions_queued)
 def _desk_actions_queued(sender: Any, *, run_after: datetime, **kwargs: Any) -> None:
     push_schedule(run_after=run_after)
+
+
+# --- after a crash --------------------------------------------------------------------------------
+
+
+def worker_recover() -> workers.Reaped:
+    """Take up what dead workers left, then queue the push for when the earliest waiting action
+    is due (see the module docstring). Every poll runs it; it never raises (a hiccup here must
+    not break the poll chain, and the next poll tries again)."""
+    reaped = workers.Reaped()
+    try:
+        if _uses_database(push_desk_actions.get_backend()):
+            reaped = workers.workers_reap()
+        if push_desk_actions.get_backend().supports_defer:
+            push_schedule_next()
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception("worker recovery failed; the next poll tries again")
+    return reaped
+
+
+def worker_started(worker_id: str) -> workers.Reaped:
+    """A worker process starts (``manage.py db_worker``): from now on it beats, and before it
+    takes its first task it takes up what a killed worker left, restarts the poll chain if that
+    died with it (a poll due now: the mirror may be minutes old) and queues the waiting push."""
+    reaped = worker_recover()
+    try:
+        sync_schedule_ensure()
+    except Exception:  # noqa: BLE001 - the worker must start all the same
+        logger.exception("worker %s: could not queue the poll", worker_id)
+    logger.info(
+        "worker %s started: %s",
+        worker_id,
+        "nothing to take up" if not reaped else f"took up {len(reaped.tasks)} task(s), {reaped.actions} desk action(s)",
+        extra={"event": "worker.started", "worker_id": worker_id},
+    )
+    return reaped

@@ -33,6 +33,19 @@ def site_facts_fresh():
 
 
 @pytest.fixture(autouse=True)
+def desk_backlog_fresh(monkeypatch):
+    """The header keeps its desk-backlog count for a few seconds; tests ask every time (a page's
+    query count stays the same from one render to the next; ``tests/selectors/test_sync.py``
+    tests the keeping)."""
+    from bookings_app.selectors import desk_backlog_forget, sync
+
+    monkeypatch.setattr(sync, "DESK_BACKLOG_CACHE_SECONDS", 0)
+    desk_backlog_forget()
+    yield
+    desk_backlog_forget()
+
+
+@pytest.fixture(autouse=True)
 def plans_for_sale_fresh():
     """The desk keeps Wix's plan list for a couple of minutes: never carry it from one test's
     sandbox to the next."""

@@ -391,3 +391,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         """``UserFactory(roles=["Front desk"])`` — the groups must exist (``setup_roles``)."""
         if create and extracted:
             self.groups.set(Group.objects.filter(name__in=extracted))
+
+
+class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
+    """A background worker that beat a moment ago."""
+
+    worker_id = factory.Sequence(lambda n: f"worker-{n}")
+    place = "desk-host:4026531836"
+    pid = 4242
+
+    class Meta:
+        model = models.WorkerHeartbeat

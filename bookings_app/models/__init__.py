@@ -16,7 +16,8 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
-multi-service packages booked at the desk (2–8 appointments back to back, paid once).
+multi-service packages booked at the desk (2–8 appointments back to back, paid once);
+``workers`` the background workers' heartbeats.
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
@@ -28,6 +29,7 @@ from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
 from .site_facts import WixSiteFact
+from .workers import WorkerHeartbeat
 
 __all__ = [
     "MONEY",
@@ -61,6 +63,7 @@ __all__ = [
     "WixMirror",
     "WixMirrorQuerySet",
     "WixSiteFact",
+    "WorkerHeartbeat",
     "is_newer",
     "normalise_phone",
     "normalise_text",

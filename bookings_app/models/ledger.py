@@ -1,8 +1,14 @@
 """Our own ledger: desk actions (what staff did, on its way to Wix), the audit trail, received
-webhooks, the sync's state, and the anchor of the role permissions."""
+webhooks, the sync's state, and the anchor of the role permissions.
+
+Every state change of a desk action is one log line on ``bookings_app.desk_actions``
+(:func:`log_state_change`, ``event: desk_action.state``): the model methods below write it, and
+so do the few bulk updates elsewhere (a new action, the worker's claim, undo / remove).
+"""
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +22,8 @@ from bookings_app import roles
 from .bookings import Booking
 from .catalogue import Session
 from .people import Contact
+
+state_log = logging.getLogger("bookings_app.desk_actions")
 
 
 class AuditEntry(models.Model):
@@ -167,6 +175,9 @@ class DeskAction(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     # QUEUED: not before this (backoff). RUNNING: the worker's lease; past it, the claim is dead.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # RUNNING: the worker process that claimed it ("" outside a worker), so its claims can be
+    # taken over as soon as that worker is known dead, not only when the lease runs out.
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     message = models.CharField(max_length=500, blank=True)  # the plain-language "needs attention" text
@@ -193,6 +204,7 @@ class DeskAction(models.Model):
     def mark_synced(self, **steps: Any) -> None:
         """Wix has it: keep the last step results, clear any error, and the booking's
         ``pending_sync`` once nothing else of it is on the way."""
+        was = self.status
         self.steps = {**self.steps, **steps}
         self.status = self.Status.SYNCED
         self.next_attempt_at = None
@@ -200,11 +212,13 @@ class DeskAction(models.Model):
         self.save(
             update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
         )
+        log_state_change(self, was=was)
         if self.booking_id:
             DeskAction.refresh_pending(self.booking_id)
 
     def mark_needs_attention(self, *, code: str, message: str, detail: str = "") -> None:
         """Wix said no for a business reason: staff decide (``message`` is what the roster shows)."""
+        was = self.status
         self.status = self.Status.NEEDS_ATTENTION
         self.next_attempt_at = None
         self.error_code = code[:64]
@@ -213,21 +227,25 @@ class DeskAction(models.Model):
         self.save(
             update_fields=["steps", "status", "next_attempt_at", "message", "error_code", "last_error", "updated_at"]
         )
+        log_state_change(self, was=was, reason=code)
 
     def retry_later(self, *, detail: str, count: bool = True) -> None:
         """Back in the queue after a backoff: 2^n seconds plus jitter, capped at
         ``MAX_BACKOFF_SECONDS``; at once when the attempt is not ``count``ed."""
         if count:
             self.attempts += 1
+        was = self.status
         delay = min(2 ** min(self.attempts, 12) + random.random(), self.MAX_BACKOFF_SECONDS) if count else 0
         self.status = self.Status.QUEUED
         self.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         self.last_error = detail[:2000]
         self.save(update_fields=["steps", "status", "attempts", "next_attempt_at", "last_error", "updated_at"])
+        log_state_change(self, was=was, reason=f"retry in {delay:.0f} s: {detail[:200]}")
 
     def requeue(self) -> None:
         """Staff chose to send it again (retry, override): due now, the refusal forgotten.
         ``params`` is saved too, for a choice that changed them."""
+        was = self.status
         self.status = self.Status.QUEUED
         self.next_attempt_at = None
         self.run_after = min(self.run_after, timezone.now())
@@ -235,6 +253,11 @@ class DeskAction(models.Model):
         self.save(
             update_fields=["status", "next_attempt_at", "run_after", "message", "error_code", "params", "updated_at"]
         )
+        log_state_change(self, was=was, reason="sent again by staff")
+
+    def log_change(self, *, was: str | None, reason: str = "") -> None:
+        """The log line of a state change made outside these methods (a bulk update)."""
+        log_state_change(self, was=was, reason=reason)
 
     @staticmethod
     def refresh_pending(booking_id: int) -> None:
@@ -254,3 +277,29 @@ class DeskAction(models.Model):
         )
         Booking.objects.filter(pk__in=live, pending_sync=False).update(pending_sync=True)
         Booking.objects.filter(pk__in=booking_ids - live, pending_sync=True).update(pending_sync=False)
+
+
+def log_state_change(action: DeskAction, *, was: str | None, reason: str = "") -> None:
+    """One log line for ``action`` having moved from ``was`` (None: just made) to its status now,
+    with structured fields for a JSON log (ids, kind and codes only: never params or a customer's
+    details)."""
+    state_log.info(
+        "desk action %s (%s) %s -> %s%s",
+        action.pk,
+        action.kind,
+        was or "new",
+        action.status,
+        f": {reason}" if reason else "",
+        extra={
+            "event": "desk_action.state",
+            "action_id": action.pk,
+            "kind": str(action.kind),
+            "status_from": str(was) if was else None,
+            "status_to": str(action.status),
+            "attempts": action.attempts,
+            "error_code": action.error_code or None,
+            "booking_id": action.booking_id,
+            "batch_id": action.batch_id or None,
+            "reason": reason or None,
+        },
+    )

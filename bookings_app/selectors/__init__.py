@@ -9,7 +9,7 @@ session's header), ``roster`` (a roster's bookings, their desk actions and plans
 ``desk`` (the desk's lookups), ``booking_changes`` (the booking change page, the
 waiting list), ``batches`` (a settle or a check in all, read as one), ``courses`` (the course
 builder), ``course_page`` (a running course's sessions, and its changes on their way),
-``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status), ``site_facts``
+``plan_sales`` (selling a plan at the desk), ``sync`` (the header's sync status and desk backlog), ``site_facts``
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
 bookings laid over them); ``packages`` (multi-service packages: a booking's package, a package's
@@ -122,7 +122,14 @@ from bookings_app.selectors.roster import (
 from bookings_app.selectors.sessions import Numbers as SessionNumbers
 from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get, session_upcoming_list
 from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_facts_forget
-from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
+from bookings_app.selectors.sync import (
+    DEFAULT_SYNC_INTERVAL_SECONDS,
+    DeskBacklog,
+    SyncStatus,
+    desk_backlog_forget,
+    desk_backlog_get,
+    sync_status_get,
+)
 
 __all__ = [
     "AppointmentWeek",
@@ -137,6 +144,9 @@ __all__ = [
     "appointments_taken",
     "free_slot",
     "DEFAULT_SYNC_INTERVAL_SECONDS",
+    "DeskBacklog",
+    "desk_backlog_forget",
+    "desk_backlog_get",
     "KnownPlan",
     "OPEN_ACTION_STATUSES",
     "REVERSIBLE_KINDS",

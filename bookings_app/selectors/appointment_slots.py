@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from bookings_app.models import Service
-from bookings_app.wix import WixClient, WixError, WixUnavailable, time_slots
+from bookings_app.wix import WixClient, WixError, WixRateBudgetExhausted, WixUnavailable, time_slots
 from bookings_app.wix.dates import wix_local_parse
 from bookings_app.wix.ids import STAFF_RESOURCE_TYPE_ID
 
@@ -119,6 +119,11 @@ class WixSlots:
 
 
 def _wix_problem(exc: WixError) -> str:
+    if isinstance(exc, WixRateBudgetExhausted):
+        return (
+            "Wix is busy right now (this minute's calls are used up), so it can't list free times. "
+            "Try again in a minute."
+        )
     if isinstance(exc, WixUnavailable) or exc.status in (None, 429):
         return f"Wix can't be reached to list free times right now ({exc.code}). Try again in a moment."
     return f"Wix did not list the free times ({exc.code}: {exc.message})."

@@ -1,4 +1,4 @@
-"""How fresh the mirror is, for the header."""
+"""How fresh the mirror is, and whether desk actions wait too long for Wix: for the header."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Q
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
-from bookings_app.models import SyncState
+from bookings_app.models import DeskAction, SyncState
 
 # How often the sync polls Wix; the header warns when the last success is older than twice this.
 DEFAULT_SYNC_INTERVAL_SECONDS = 120
+# A desk action normally reaches Wix seconds after its undo window; past this it "waits too long".
+DEFAULT_DESK_BACKLOG_WARN_SECONDS = 120
+DESK_BACKLOG_CACHE_KEY = "bookings_app:desk-backlog"
+DESK_BACKLOG_CACHE_SECONDS = 5  # every page asks: one query per process per few seconds at most
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,46 @@ def sync_status_get(*, now: datetime | None = None) -> SyncStatus:
         last_error=last_error,
         running=bool(agg["running"]),
     )
+
+
+@dataclass(frozen=True)
+class DeskBacklog:
+    """Desk actions that have waited too long to reach Wix (see :func:`desk_backlog_get`)."""
+
+    count: int
+    oldest: datetime | None  # when the longest-waiting one became due
+    warn_after: timedelta
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    @property
+    def minutes(self) -> int:
+        return max(int(self.warn_after.total_seconds() // 60), 1)
+
+
+def desk_backlog_get(*, now: datetime | None = None, fresh: bool = False) -> DeskBacklog:
+    """The desk actions still on their way to Wix (QUEUED or RUNNING) that became due (their undo
+    window over) more than ``DESK_BACKLOG_WARN_SECONDS`` ago — not those waiting on one that needs
+    attention (staff decide those first). The header's warning that the worker may have stopped
+    or Wix is down. One query on the ``deskaction_due`` index, kept ``DESK_BACKLOG_CACHE_SECONDS``
+    (``fresh``: ask the database)."""
+    if not fresh and (kept := cache.get(DESK_BACKLOG_CACHE_KEY)) is not None:
+        return kept
+    now = now or timezone.now()
+    warn_after = timedelta(seconds=getattr(settings, "DESK_BACKLOG_WARN_SECONDS", DEFAULT_DESK_BACKLOG_WARN_SECONDS))
+    found = (
+        DeskAction.objects.filter(
+            status__in=(DeskAction.Status.QUEUED, DeskAction.Status.RUNNING), run_after__lt=now - warn_after
+        )
+        .exclude(depends_on__status=DeskAction.Status.NEEDS_ATTENTION)
+        .aggregate(count=Count("pk"), oldest=Min("run_after"))
+    )
+    backlog = DeskBacklog(count=found["count"], oldest=found["oldest"], warn_after=warn_after)
+    cache.set(DESK_BACKLOG_CACHE_KEY, backlog, DESK_BACKLOG_CACHE_SECONDS)
+    return backlog
+
+
+def desk_backlog_forget() -> None:
+    """Drop the kept answer (tests)."""
+    cache.delete(DESK_BACKLOG_CACHE_KEY)

@@ -21,7 +21,7 @@ from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Me
 from bookings_app.services import ledger, mirror
 from bookings_app.services.audit import audit_record
 from bookings_app.services.errors import BookingError
-from bookings_app.wix import WixClient, WixError
+from bookings_app.wix import WixClient, WixError, WixRateBudgetExhausted
 from bookings_app.wix import contacts as wix_contacts
 from bookings_app.wix import members as wix_members
 
@@ -48,9 +48,22 @@ class CustomerHit:
 
 
 class CustomerHits(list[CustomerHit]):
-    """The hits, plus whether Wix could be asked (``wix_unreachable``: mirror-only result)."""
+    """The hits, plus whether Wix could be asked (``wix_unreachable``: mirror-only result;
+    ``wix_busy``: because the minute's budget of Wix calls was used up, not because Wix is down)."""
 
     wix_unreachable: bool = False
+    wix_busy: bool = False
+
+    @property
+    def wix_note(self) -> str:
+        """What the screen says under a mirror-only result ("" when Wix answered)."""
+        if self.wix_busy:
+            return (
+                "Wix is busy right now (this minute's calls are used up): these are the customers already on this desk."
+            )
+        if self.wix_unreachable:
+            return "Wix did not answer: these are the customers already on this desk."
+        return ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,7 @@ def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20
         except WixError as exc:
             logger.info("customer search: Wix unreachable (%s); mirror-only result", exc)
             hits.wix_unreachable = True
+            hits.wix_busy = isinstance(exc, WixRateBudgetExhausted)
         else:
             found_in_wix = {c.pk for c in extra}
             contacts = (contacts + extra)[:limit]

@@ -202,6 +202,7 @@ def save_action(action: DeskAction, *, schedule: bool = True) -> DeskAction:
     except IntegrityError:
         # The same form posted twice at the same moment: the other request made it.
         raise BookingError("This was just done from another screen.", code="duplicate_request") from None
+    action.log_change(was=None)
     if schedule:
         schedule_push(action.run_after)
     return action
@@ -211,10 +212,13 @@ def save_actions(actions: list[DeskAction]) -> list[DeskAction]:
     """Bulk-insert a batch's actions (``duplicate_request`` when another request just made them)."""
     try:
         with transaction.atomic():
-            return DeskAction.objects.bulk_create(actions)
+            saved = DeskAction.objects.bulk_create(actions)
     except IntegrityError:
         # The same rows committed with another form at the same moment: the other request made them.
         raise BookingError("This was just done from another screen.", code="duplicate_request") from None
+    for action in saved:
+        action.log_change(was=None)
+    return saved
 
 
 def new_action(*, user: Any, kind: str, key: str, schedule: bool = True, **fields: Any) -> DeskAction:

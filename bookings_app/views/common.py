@@ -147,16 +147,18 @@ def hit_choices(hits: list[customers.CustomerHit], service: Service, session: Se
     ]
 
 
-def customer_hits(query: str, *, ask_wix: bool) -> tuple[list[customers.CustomerHit], bool]:
-    """Customer hits and whether Wix could not be asked (mirror-only result)."""
+def customer_hits(query: str, *, ask_wix: bool) -> tuple[list[customers.CustomerHit], str]:
+    """Customer hits and, when Wix could not be asked (a mirror-only result), the note that says
+    why ("" otherwise). The Wix lookup is bounded: the interactive client's read timeout and its
+    wait for the rate budget."""
     if not query:
-        return [], False
+        return [], ""
     if not ask_wix:
         hits = customers.customer_search(query=query)
     else:
         with wix.get_wix_client(interactive=True) as client:
             hits = customers.customer_search(query=query, wix=client)
-    return list(hits), bool(getattr(hits, "wix_unreachable", False))
+    return list(hits), hits.wix_note
 
 
 PAY_DONE = {

@@ -217,7 +217,7 @@ def _context(
     request: HttpRequest, session: Session | None, *, q: str, contact: Contact | None, ask_wix: bool, **extra: Any
 ) -> dict[str, Any]:
     hits: list[SaleHit] = []
-    wix_unreachable = False
+    wix_unreachable = ""  # or the note that says why the hits are only the mirror's
     if q and contact is None:
         found, wix_unreachable = customer_hits(q, ask_wix=ask_wix)
         visits = (

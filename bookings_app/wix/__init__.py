@@ -23,6 +23,7 @@ from .errors import (
     WixNotFound,
     WixPermissionDenied,
     WixPreconditionFailed,
+    WixRateBudgetExhausted,
     WixRateLimited,
     WixUnauthenticated,
     WixUnavailable,
@@ -50,6 +51,7 @@ __all__ = [
     "WixNotFound",
     "WixPermissionDenied",
     "WixPreconditionFailed",
+    "WixRateBudgetExhausted",
     "WixRateLimited",
     "WixUnauthenticated",
     "WixUnavailable",
@@ -78,7 +80,10 @@ def get_wix_client(*, interactive: bool = False) -> WixClient:
 
     ``interactive``: for the few reads a person waits on (as-you-type customer search, free
     appointment slots): a short read timeout and no retries, so a slow or absent Wix costs the
-    desk seconds, not minutes, and the screen falls back to the mirror.
+    desk seconds, not minutes, and the screen falls back to the mirror. It may use the whole rate
+    budget but waits at most ``WIX_RATE_LIMIT_INTERACTIVE_WAIT`` seconds for a slot (then
+    ``WixRateBudgetExhausted``); any other client is background work, which waits as long as it
+    takes but leaves ``1 - WIX_RATE_LIMIT_BACKGROUND_SHARE`` of the budget to the desk.
 
     Raises ``WixConfigError`` when the settings cannot make a working client.
     """
@@ -93,7 +98,7 @@ def get_wix_client(*, interactive: bool = False) -> WixClient:
         "connect_timeout": config.connect_timeout,
         "read_timeout": min(config.read_timeout, INTERACTIVE_READ_TIMEOUT) if interactive else config.read_timeout,
         "max_retries": 0 if interactive else config.max_retries,
-        "rate_limiter": _rate_limiter(config, var_dir),
+        "rate_limiter": _rate_limiter(config, var_dir, interactive=interactive),
     }
 
     if config.mode == "sandbox":
@@ -162,20 +167,26 @@ def _app_token_auth(config: WixConfig) -> AppTokenAuth:
         return _app_auth[key]
 
 
-def _rate_limiter(config: WixConfig, var_dir: Path) -> RateLimiter:
+def _rate_limiter(config: WixConfig, var_dir: Path, *, interactive: bool) -> RateLimiter:
     budget = config.rate_limit_per_minute
+    share = 1.0 if interactive else config.rate_limit_background_share
+    max_wait = config.rate_limit_interactive_wait if interactive else None
     if config.rate_limit_url:
         if not config.rate_limit_url.startswith(("redis://", "rediss://", "unix://")):
             raise WixConfigError("WIX_RATE_LIMIT_URL must be a redis:// (or rediss://, unix://) URL.")
         # One window per Wix site / app instance: that is what Wix's budget is counted against.
         owner = config.site_id or config.instance_id or "sandbox"
-        key: tuple[object, ...] = ("redis", config.rate_limit_url, owner, budget)
+        key: tuple[object, ...] = ("redis", config.rate_limit_url, owner, budget, share, max_wait)
         with _lock:
             if key not in _limiters:
                 _limiters[key] = RedisRateLimiter(
-                    config.rate_limit_url, key=f"wix:rate-limit:{owner}", per_minute=budget
+                    config.rate_limit_url,
+                    key=f"wix:rate-limit:{owner}",
+                    per_minute=budget,
+                    share=share,
+                    max_wait=max_wait,
                 )
             return _limiters[key]
     if config.is_sandbox and not config.sandbox_faults:
         return NoopRateLimiter()  # the fault-free sandbox never throttles
-    return FileRateLimiter(var_dir / RATE_LIMIT_FILE, per_minute=budget)
+    return FileRateLimiter(var_dir / RATE_LIMIT_FILE, per_minute=budget, share=share, max_wait=max_wait)

@@ -31,6 +31,10 @@ class WixConfig:
     read_timeout: float = 20.0
     rate_limit_per_minute: int = 200
     rate_limit_url: str = ""  # redis://… shares the budget across hosts; else a lock file
+    # How full background work may fill the window (the rest is kept for the desk's lookups), and
+    # how long a desk lookup waits for a slot before the screen answers from the mirror.
+    rate_limit_background_share: float = 0.8
+    rate_limit_interactive_wait: float = 1.5
     max_retries: int = 4
     payment_mode: str = "ecom"  # "ecom" | "booking_only"
     # Checkout V1 instead of Cart V2 for new orders: off by default; Wix removes it on 2027-02-01.
@@ -118,6 +122,8 @@ def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "
         read_timeout=number("WIX_READ_TIMEOUT", 20.0),
         rate_limit_per_minute=int(number("WIX_RATE_LIMIT_PER_MINUTE", 200, int)),
         rate_limit_url=get("WIX_RATE_LIMIT_URL"),
+        rate_limit_background_share=_share(get("WIX_RATE_LIMIT_BACKGROUND_SHARE")),
+        rate_limit_interactive_wait=number("WIX_RATE_LIMIT_INTERACTIVE_WAIT", 1.5),
         max_retries=int(number("WIX_MAX_RETRIES", 4, int, minimum=-1)),
         payment_mode=payment_mode,
         checkout_v1=checkout_v1_raw in ("1", "true", "yes", "on"),
@@ -125,3 +131,15 @@ def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "
         sandbox_state=get("WIX_SANDBOX_STATE") or default_sandbox_state,
         sandbox_faults=get("WIX_SANDBOX_FAULTS"),
     )
+
+
+def _share(raw: str) -> float:
+    if not raw:
+        return 0.8
+    try:
+        value = float(raw)
+    except ValueError:
+        raise WixConfigError(f"WIX_RATE_LIMIT_BACKGROUND_SHARE must be a number, not {raw!r}.") from None
+    if not 0 < value <= 1:
+        raise WixConfigError("WIX_RATE_LIMIT_BACKGROUND_SHARE must be more than 0 and at most 1 (e.g. 0.8).")
+    return value

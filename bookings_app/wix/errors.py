@@ -125,6 +125,16 @@ class WixRateLimited(WixError):
         self.retry_after = retry_after
 
 
+class WixRateBudgetExhausted(WixRateLimited):
+    """Our own limiter refused to wait any longer for a slot in the shared budget: nothing was
+    sent. An interactive call (a person waiting) gets this after ``max_wait`` instead of
+    sleeping until the minute frees up; the caller answers from the mirror and says so."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, waited: float = 0.0) -> None:
+        super().__init__(message, retry_after=retry_after, code="RATE_BUDGET_EXHAUSTED")
+        self.waited = waited
+
+
 class WixUnavailable(WixError):
     """5xx, timeout or connection failure.
 

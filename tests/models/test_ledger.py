@@ -112,3 +112,26 @@ def test_refresh_pending_follows_the_live_actions_of_the_booking():
     factories.DeskActionFactory(booking=booking, status=Status.QUEUED)
     DeskAction.refresh_pending(booking.pk)
     assert Booking.objects.get(pk=booking.pk).pending_sync is True
+
+
+def test_each_state_change_is_logged_with_its_codes_but_never_its_params(caplog):
+    import logging
+
+    action = _failed(params={"note": "card ending 4242"})
+    with caplog.at_level(logging.INFO, logger="bookings_app.desk_actions"):
+        action.requeue()
+        action.retry_later(detail="UNAVAILABLE: Wix is down (HTTP 503)")
+        action.mark_needs_attention(code="SESSION_FULL", message="The class is full.")
+        action.mark_synced()
+
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "desk_action.state"]
+    assert [(r.status_from, r.status_to) for r in lines] == [
+        ("NEEDS_ATTENTION", "QUEUED"),
+        ("QUEUED", "QUEUED"),
+        ("QUEUED", "NEEDS_ATTENTION"),
+        ("NEEDS_ATTENTION", "SYNCED"),
+    ]
+    assert lines[1].reason.startswith("retry in ") and "HTTP 503" in lines[1].reason and lines[1].attempts == 1
+    assert lines[2].error_code == "SESSION_FULL"
+    assert all(r.action_id == action.pk and r.kind == action.kind for r in lines)
+    assert "4242" not in caplog.text

@@ -129,3 +129,30 @@ def test_customer_search_survives_wix_being_down(world: World) -> None:
     )
     hits = customers.customer_search(query="jon", wix=client)
     assert [h.contact.first_name for h in hits] == ["Jonah"] and hits.wix_unreachable
+    assert not hits.wix_busy and hits.wix_note.startswith("Wix did not answer")
+
+
+def test_customer_search_with_the_wix_budget_used_up_answers_from_the_mirror_and_says_wix_is_busy(
+    world: World, tmp_path
+) -> None:
+    from bookings_app.wix import WixClient
+    from bookings_app.wix.client import ApiKeyAuth
+    from bookings_app.wix.ratelimit import FileRateLimiter
+    from wix_sandbox.transport import SandboxTransport
+
+    jo = world.customer("Jonah")
+    world.mirror(jo)
+    spent = FileRateLimiter(tmp_path / "w", per_minute=1, max_wait=1.5, clock=lambda: 100.0, sleep=lambda s: None)
+    spent.acquire()
+    client = WixClient(
+        base_url="https://www.wixapis.com",
+        auth=ApiKeyAuth(world.sb.api_key, world.sb.site_id),
+        transport=SandboxTransport(world.sb),
+        rate_limiter=spent,
+    )
+    before = world.calls()
+
+    hits = customers.customer_search(query="jon", wix=client)
+
+    assert [h.contact.first_name for h in hits] == ["Jonah"] and hits.wix_unreachable and hits.wix_busy
+    assert hits.wix_note.startswith("Wix is busy right now") and world.calls() == before

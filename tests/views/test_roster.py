@@ -252,10 +252,11 @@ def test_roster_queries_do_not_grow_with_participants(client, desk_user, path, h
     hundred = _roster_queries(client, desk_user, big, path=path, htmx=htmx)
 
     assert ten == hundred
-    # session, user, permissions (2), the session row, 5 for the rows, the sync status; the
-    # roster itself adds 2 for the desk actions (the rows' desk actions, the people's plan balances),
-    # the sign-in sheet 1 for the emergency contacts and alerts (customer card)
-    assert hundred <= (12 if path == "roster_print" else 13)
+    # session, user, permissions (2), the session row, 5 for the rows, the sync status, the desk
+    # backlog (the header's; kept a few seconds outside tests); the roster itself adds 2 for the
+    # desk actions (the rows' desk actions, the people's plan balances), the sign-in sheet 1 for
+    # the emergency contacts and alerts (customer card)
+    assert hundred <= (13 if path == "roster_print" else 14)
 
 
 def test_roster_selector_costs_five_queries(django_assert_num_queries):

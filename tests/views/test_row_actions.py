@@ -695,4 +695,4 @@ def test_roster_queries_with_desk_actions_do_not_grow_with_rows(client, desk_use
 
     ten, hundred = _count(client, small, htmx=htmx), _count(client, big, htmx=htmx)
 
-    assert ten == hundred <= 13
+    assert ten == hundred <= 14  # the full page: with the header's sync status and desk backlog

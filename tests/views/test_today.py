@@ -255,6 +255,44 @@ def test_header_warns_when_wix_is_unreachable(desk_client):
 
 
 @pytest.mark.django_db
+def test_header_tells_staff_when_desk_actions_wait_too_long_for_wix(desk_client):
+    from bookings_app.models import DeskAction
+
+    factories.SyncStateFactory(kind="bookings", last_success_at=NOW - timedelta(minutes=1))
+    for minutes in (3, 12):
+        factories.DeskActionFactory(run_after=NOW - timedelta(minutes=minutes))
+    factories.DeskActionFactory(run_after=NOW - timedelta(seconds=30))  # just due: not late yet
+    factories.DeskActionFactory(run_after=NOW - timedelta(minutes=30), status=DeskAction.Status.SYNCED)
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "2 desk actions have waited more than 2 minutes to reach Wix (the oldest since 08:48)" in content
+    assert "The background worker may have stopped" in content
+
+
+@pytest.mark.django_db
+def test_header_says_late_desk_actions_go_when_wix_answers_while_wix_is_down(desk_client):
+    factories.SyncStateFactory(
+        kind="bookings", last_success_at=NOW - timedelta(minutes=9), last_error_at=NOW - timedelta(minutes=1)
+    )
+    factories.DeskActionFactory(run_after=NOW - timedelta(minutes=5))
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "1 desk action has waited more than 2 minutes" in content
+    assert "They are kept and go to Wix as soon as it answers." in content
+
+
+@pytest.mark.django_db
+def test_header_says_nothing_of_desk_actions_that_go_in_time(desk_client):
+    factories.DeskActionFactory(run_after=NOW - timedelta(seconds=20))
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "desk-backlog" not in content
+
+
+@pytest.mark.django_db
 def test_navigation_only_links_to_screens_that_exist(manager_client):
     content = manager_client.get(TODAY_URL).content.decode()
 

@@ -527,3 +527,32 @@ def test_a_group_bigger_than_the_places_left_is_409_and_changes_nothing(desk_cli
     assert response.status_code == 409
     assert "No room for 2 people: 2 of 3 places are taken, 1 left." in response.content.decode()
     assert not Booking.objects.filter(contact=contact).exists() and not DeskAction.objects.exists()
+
+
+def test_with_the_wix_budget_used_up_the_search_answers_from_the_mirror_at_once_and_says_so(
+    desk_client, session, settings, tmp_path
+):
+    """The minute's 200 Wix calls are spent (by the worker, other desks): the as-you-type search
+    does not wait a minute for a slot — it answers from the mirror with a note, sending nothing."""
+    import dataclasses
+    import time
+
+    from bookings_app import wix
+
+    settings.BASE_DIR = tmp_path
+    settings.WIX = dataclasses.replace(settings.WIX, sandbox_faults="latency_ms=0", rate_limit_per_minute=20)
+    wix.clear_cached_state()
+    window = tmp_path / "var" / wix.RATE_LIMIT_FILE
+    window.parent.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    window.write_text("".join(f"{now - 0.5 + i / 1000!r}\n" for i in range(20)))
+    person(session, "Ann", "Archer")
+
+    response = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Ann Archer" in content
+    assert "Wix is busy right now (this minute&#x27;s calls are used up)" in content
+    assert wix.get_sandbox().call_log == []  # nothing was sent
+    assert len(window.read_text().splitlines()) == 20

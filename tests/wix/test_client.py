@@ -145,7 +145,7 @@ def test_context_manager_closes_the_http_client() -> None:
     assert client._http.is_closed
 
 
-def test_each_call_is_logged_at_debug_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+def test_each_call_is_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     wire = Wire(ok(**{"x-wix-request-id": "req-42"}))
     client, _ = make_client(wire)
 

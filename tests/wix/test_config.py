@@ -47,8 +47,18 @@ def test_both_modes_at_once_is_refused() -> None:
         ({"WIX_RATE_LIMIT_PER_MINUTE": "-5"}, "WIX_RATE_LIMIT_PER_MINUTE"),
         ({"WIX_PAYMENT_MODE": "cash"}, "WIX_PAYMENT_MODE"),
         ({"WIX_BASE_URL": "www.wixapis.com"}, "WIX_BASE_URL"),
+        ({"WIX_RATE_LIMIT_BACKGROUND_SHARE": "1.2"}, "more than 0 and at most 1"),
+        ({"WIX_RATE_LIMIT_BACKGROUND_SHARE": "most"}, "WIX_RATE_LIMIT_BACKGROUND_SHARE must be a number"),
+        ({"WIX_RATE_LIMIT_INTERACTIVE_WAIT": "0"}, "WIX_RATE_LIMIT_INTERACTIVE_WAIT must be greater than 0"),
     ],
 )
 def test_bad_values_say_what_to_set(env: dict[str, str], message: str) -> None:
     with pytest.raises(WixConfigError, match=message):
         resolve_wix_config(env)
+
+
+def test_the_budget_split_has_defaults_and_can_be_tuned() -> None:
+    default = resolve_wix_config({})
+    assert (default.rate_limit_background_share, default.rate_limit_interactive_wait) == (0.8, 1.5)
+    tuned = resolve_wix_config({"WIX_RATE_LIMIT_BACKGROUND_SHARE": "0.5", "WIX_RATE_LIMIT_INTERACTIVE_WAIT": "2.5"})
+    assert (tuned.rate_limit_background_share, tuned.rate_limit_interactive_wait) == (0.5, 2.5)

@@ -96,6 +96,23 @@ def test_interactive_client_waits_briefly_and_never_retries(wix_settings: Any) -
         assert patient._http.timeout.read == 20.0
 
 
+def test_the_interactive_client_may_use_the_whole_budget_but_waits_briefly_background_work_keeps_a_share(
+    wix_settings: Any, tmp_path: Path
+) -> None:
+    wix_settings.WIX = WixConfig(mode="api_key", api_key="k", site_id="s", rate_limit_per_minute=200)
+
+    with wix_pkg.get_wix_client(interactive=True) as desk, wix_pkg.get_wix_client() as worker:
+        assert (desk.rate_limiter.limit, desk.rate_limiter.max_wait) == (200, 1.5)
+        assert (worker.rate_limiter.limit, worker.rate_limiter.max_wait) == (160, None)
+        assert desk.rate_limiter.path == worker.rate_limiter.path  # one window, two shares of it
+
+    wix_settings.WIX = WixConfig(mode="api_key", api_key="k", site_id="s", rate_limit_url=REDIS_URL)
+    with wix_pkg.get_wix_client(interactive=True) as desk, wix_pkg.get_wix_client() as worker:
+        assert (desk.rate_limiter.limit, desk.rate_limiter.max_wait) == (200, 1.5)
+        assert (worker.rate_limiter.limit, worker.rate_limiter.max_wait) == (160, None)
+        assert desk.rate_limiter.key == worker.rate_limiter.key
+
+
 def test_get_wix_client_refuses_a_misconfiguration(wix_settings: Any) -> None:
     wix_settings.WIX = WixConfig(mode="api_key", api_key="k", site_id="")
     with pytest.raises(WixConfigError):

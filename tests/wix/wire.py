@@ -46,8 +46,9 @@ class CountingLimiter:
     def __init__(self) -> None:
         self.calls = 0
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
         self.calls += 1
+        return 0.0
 
 
 def ok(body: dict[str, Any] | None = None, **headers: str) -> httpx.Response:

@@ -391,6 +391,7 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
     the bookings, attendance and plan balances are read (row-locked) at once, changed in memory,
     and written with one UPDATE per distinct new state."""
     latest_first = sorted(actions, key=lambda a: a.pk, reverse=True)
+    was = {a.pk: a.status for a in actions}
     booking_ids = {a.booking_id for a in actions if a.booking_id}
     bookings = {
         b.pk: b for b in Booking.objects.select_for_update(of=("self",)).filter(pk__in=booking_ids).order_by("pk")
@@ -475,4 +476,6 @@ def _unwind(actions: list[DeskAction], *, status: str) -> None:
     DeskAction.objects.filter(pk__in=[a.pk for a in actions]).update(
         status=status, next_attempt_at=None, updated_at=timezone.now()
     )
+    for action in latest_first:
+        action.log_change(was=was[action.pk])
     DeskAction.refresh_pending_all(booking_ids)

@@ -137,7 +137,9 @@ def _stop(booked: DeskAction) -> None:
     DeskAction.objects.filter(pk__in=[a.pk for a in chain]).update(
         status=Status.REMOVED, next_attempt_at=None, message="The package was cancelled.", updated_at=timezone.now()
     )
-    booked.status = Status.REMOVED
+    for action in chain:
+        was, action.status = action.status, Status.REMOVED
+        action.log_change(was=was, reason="the package was cancelled")
 
 
 def _credits_back(package: Package, booked: DeskAction | None) -> int:

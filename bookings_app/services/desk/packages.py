@@ -45,7 +45,7 @@ from bookings_app.models import (
 )
 from bookings_app.services import customers, ledger, package_slots
 from bookings_app.services.audit import audit_record
-from bookings_app.services.errors import BookingError
+from bookings_app.services.errors import BookingError, wix_unreachable
 from bookings_app.wix import WixClient, WixError
 from bookings_app.wix.dates import wix_local_parse
 
@@ -212,10 +212,7 @@ def package_chains(*, wix: WixClient, services: list[Service], day: date) -> lis
                 to_local=f"{(day + timedelta(days=1)).isoformat()}T00:00:00",
             )
         except WixError as exc:
-            raise BookingError(
-                f"Wix can't be reached to list free times right now ({exc.code}). Try again in a moment.",
-                code="wix_unreachable",
-            ) from exc
+            raise wix_unreachable(exc, listing="free times") from exc
         chains += package_slots.chains_from(answer, services=services, location=location, timezone=tz)
     chains.sort(key=lambda c: (c["items"][0]["start"], c["location"]["id"]))
     return selectors.package_chains_untaken(chains=chains)

@@ -20,7 +20,7 @@ from bookings_app.selectors.appointment_slots import slots_of_answer
 from bookings_app.services import customers, ledger
 from bookings_app.services.audit import audit_record
 from bookings_app.services.desk import payments
-from bookings_app.services.errors import BookingError
+from bookings_app.services.errors import BookingError, wix_unreachable
 from bookings_app.wix import WixClient, WixError, time_slots
 from bookings_app.wix.dates import wix_local_parse
 from bookings_app.wix.ids import STAFF_RESOURCE_TYPE_ID
@@ -368,9 +368,6 @@ def appointment_slots(*, wix: WixClient, service: Service, day: date) -> list[di
             bookable=True,
         )
     except WixError as exc:
-        raise BookingError(
-            f"Wix can't be reached to list free slots right now ({exc.code}). Try again in a moment.",
-            code="wix_unreachable",
-        ) from exc
+        raise wix_unreachable(exc, listing="free slots") from exc
     slots, _ = slots_of_answer(answer, tz_name)  # the same slots as the week grid's
     return slots

@@ -121,10 +121,11 @@ def _stopped(action: DeskAction, package: Package) -> bool:
     package.refresh_from_db(fields=["cancelled_at", "wix_id"])
     if not package.is_cancelled:
         return False
-    action.status = Status.REMOVED
+    was, action.status = action.status, Status.REMOVED
     action.message = "The package was cancelled."
     action.next_attempt_at = None
     action.save(update_fields=["steps", "status", "message", "next_attempt_at", "updated_at"])
+    action.log_change(was=was, reason="the package was cancelled")
     return True
 
 

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings_app import workers
 from bookings_app.models import Booking, DeskAction
 from bookings_app.services import mirror
 from bookings_app.services.audit import audit_record
@@ -35,6 +36,13 @@ Status = DeskAction.Status
 T = TypeVar("T")
 
 LEASE = timedelta(minutes=10)  # a RUNNING claim older than this belonged to a worker that died
+
+
+def lease() -> timedelta:
+    """How long a claim holds (``DESK_PUSH_LEASE_SECONDS``, default ``LEASE``): past it, the
+    worker that claimed the action is taken for dead and the next push takes it over."""
+    seconds = getattr(settings, "DESK_PUSH_LEASE_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds else LEASE
 
 
 class Attention(Exception):
@@ -97,18 +105,27 @@ class Push:
             )
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True, of=("self",))
-            ids = list(due.values_list("pk", flat=True)[:limit])
-            if ids:
-                DeskAction.objects.filter(pk__in=ids).update(
-                    status=Status.RUNNING, next_attempt_at=now + LEASE, updated_at=now
+            was = dict(due.values_list("pk", "status")[:limit])
+            if was:
+                DeskAction.objects.filter(pk__in=list(was)).update(
+                    status=Status.RUNNING,
+                    next_attempt_at=now + lease(),
+                    claimed_by=workers.current_worker_id(),
+                    updated_at=now,
                 )
-        if not ids:
+        if not was:
             return []
-        return list(
-            DeskAction.objects.filter(pk__in=ids)
+        claimed = list(
+            DeskAction.objects.filter(pk__in=list(was))
             .select_related("booking__service", "booking__contact", "booking__session", "session", "contact")
             .order_by("created_at", "pk")
         )
+        for action in claimed:
+            # RUNNING before too: a worker died holding it, and its lease ran out. The saved steps
+            # say where it stopped; the phase resumes from there.
+            taken_over = was[action.pk] == Status.RUNNING
+            action.log_change(was=was[action.pk], reason="lease expired: taken over" if taken_over else "")
+        return claimed
 
     def call(self, fn: Callable[..., T], **kwargs: Any) -> T:
         self.report.calls += 1
@@ -164,7 +181,7 @@ class Push:
 
     def extend_lease(self, actions: Iterable[DeskAction]) -> None:
         DeskAction.objects.filter(pk__in=[a.pk for a in actions], status=Status.RUNNING).update(
-            next_attempt_at=timezone.now() + LEASE
+            next_attempt_at=timezone.now() + lease()
         )
 
     def guarded(self, action: DeskAction, fn: Callable[[], None]) -> None:

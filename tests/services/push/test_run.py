@@ -174,3 +174,42 @@ def test_nothing_is_pushed_inside_the_undo_window(world: World, desk_user) -> No
     walk_in_with_cash(world, desk_user)
     report = push.push_desk_actions_now(wix=world.wix)
     assert report.claimed == 0 and report.calls == 0
+
+
+# --- one log line per state change -----------------------------------------------------------
+
+
+def test_every_state_change_is_one_log_line_and_a_dead_workers_claim_is_taken_over(
+    world: World, desk_user, caplog
+) -> None:
+    import logging
+
+    def changes() -> list[tuple[str, str | None, str]]:
+        return [
+            (r.kind, r.status_from, r.status_to)
+            for r in caplog.records
+            if getattr(r, "event", None) == "desk_action.state"
+        ]
+
+    with caplog.at_level(logging.INFO, logger="bookings_app.desk_actions"):
+        walk_in_with_cash(world, desk_user)
+        assert changes() == [("WALK_IN", None, "QUEUED"), ("PAYMENT", None, "QUEUED")]
+        caplog.clear()
+
+        with pytest.raises(Crash):
+            push_now(trouble_client(world, Trouble(world, "/place-order", "crash")))
+        assert changes() == [
+            ("WALK_IN", "QUEUED", "RUNNING"),
+            ("WALK_IN", "RUNNING", "SYNCED"),
+            ("PAYMENT", "QUEUED", "RUNNING"),  # ... and the worker died
+        ]
+        caplog.clear()
+
+        DeskAction.objects.filter(kind="PAYMENT").update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        push_now(world.wix)
+
+    assert changes() == [("PAYMENT", "RUNNING", "RUNNING"), ("PAYMENT", "RUNNING", "SYNCED")]
+    taken = next(r for r in caplog.records if getattr(r, "status_from", None) == "RUNNING")
+    assert taken.reason == "lease expired: taken over" and "taken over" in taken.getMessage()
+    logged = [r for r in caplog.records if hasattr(r, "action_id")]
+    assert all(isinstance(r.action_id, int) and r.levelname == "INFO" for r in logged)
