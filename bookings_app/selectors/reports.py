@@ -1,0 +1,239 @@
+"""The manager's payment report: per session and in total, how many booked, how they stand (paid
+by which way, part paid, unpaid, refunded, free), who came, and the money due and collected —
+counted in the database from the facts rows (``selectors.reports_facts``), one query grouped by
+session, whatever the range holds.
+
+Every figure is a :class:`Metric`: a condition on the facts rows and what it counts or sums. The
+report adds up each metric's rows per session; the drill-down (``selectors.reports_rows``) lists
+the rows of one metric under the same conditions — so its totals are the report's number.
+
+The chart's figures (collected per day by method) are the per-session figures added up by the
+day the session is on, in the business's time zone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from bookings_app.models import Attendance, Booking, Payment, Service, Session
+from bookings_app.selectors import reports_facts as facts
+from bookings_app.selectors.reports_facts import Scope, lit
+
+CENT = Decimal("0.01")
+MAX_DAYS = 93  # a quarter: the longest range the report adds up at once
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure: the rows it stands for (``condition``, SQL over a facts row ``f``) and what it
+    adds up of them (``measure``: ``"1"`` counts them, a money column sums it)."""
+
+    name: str
+    label: str
+    condition: str
+    measure: str = "1"
+    hint: str = ""
+
+    @property
+    def is_money(self) -> bool:
+        return self.measure != "1" and self.measure != "f.people"
+
+
+_W = {way: f"f.way = '{way}'" for way in facts.WAYS}
+_ACTIVE = lit(*Booking.ACTIVE_STATUSES)
+_NO_SHOW_UNPAID = f"f.att = '{Attendance.Status.NOT_ATTENDED}' AND f.way IN ({lit(facts.UNPAID, facts.PART)})"
+METHOD_LABELS = dict(Payment.Method.choices)
+
+METRICS: tuple[Metric, ...] = (
+    Metric("booked", "Booked", "1 = 1", hint="Every booking of the sessions, whatever its status"),
+    Metric("people", "People", "1 = 1", "f.people", hint="The participants of those bookings"),
+    Metric("confirmed", "Confirmed", f"f.status = '{Booking.Status.CONFIRMED}'"),
+    Metric("not_yet", "Not yet confirmed", f"f.status IN ({lit(*facts.NOT_YET)})", hint="Pending, waiting list"),
+    Metric("cancelled", "Cancelled", f"f.status IN ({lit(*facts.CANCELLED)})", hint="Cancelled or declined"),
+    *(
+        Metric(
+            f"paid_{m.lower()}", METHOD_LABELS[m], _W[m], hint=f"Paid in full, most of it by {METHOD_LABELS[m].lower()}"
+        )
+        for m in (facts.CASH, facts.CARD, facts.CHECK, facts.ONLINE, facts.OTHER)
+    ),
+    Metric("paid_plan", "Plan", _W[facts.PLAN], hint="Charged to a pricing plan (class pass, membership)"),
+    Metric("part", "Part paid", _W[facts.PART]),
+    Metric("unpaid", "Unpaid", _W[facts.UNPAID], hint="Holding a place with nothing paid"),
+    Metric("refunded", "Refunded", _W[facts.REFUNDED]),
+    Metric("free", "Free", _W[facts.FREE]),
+    Metric("nothing_due", "Nothing due", _W[facts.NOTHING], hint="Cancelled, declined or waiting, nothing paid"),
+    Metric("attended", "Attended", f"f.att = '{Attendance.Status.ATTENDED}'"),
+    Metric("no_show", "No-show", f"f.att = '{Attendance.Status.NOT_ATTENDED}'"),
+    Metric(
+        "unmarked",
+        "Not marked",
+        f"f.att = '{Attendance.Status.NOT_SET}' AND f.status IN ({_ACTIVE})",
+        hint="Holding a place, attendance not marked",
+    ),
+    Metric("due", "Due", "f.due > 0", "f.due", hint="Still to collect from bookings holding a place"),
+    Metric("collected", "Collected", "f.collected <> 0", "f.collected", hint="Money in, every way"),
+    *(
+        Metric(f"collected_{m.lower()}", METHOD_LABELS[m], f"f.c_{m.lower()} <> 0", f"f.c_{m.lower()}")
+        for m in facts.METHODS
+    ),
+    Metric("no_show_unpaid", "No-shows who did not pay", _NO_SHOW_UNPAID, hint="No-show, unpaid or part paid"),
+    Metric("no_show_unpaid_due", "Owed by no-shows", _NO_SHOW_UNPAID, "f.due"),
+)
+METRIC_BY_NAME = {m.name: m for m in METRICS}
+WAY_METRICS = ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")
+STATE_METRICS = ("part", "unpaid", "refunded", "free", "nothing_due")
+COLLECTED_METRICS = tuple(f"collected_{m.lower()}" for m in facts.METHODS)
+WAY_LABELS = {
+    **{way: f"Paid · {METHOD_LABELS[way].lower()}" for way in facts.METHODS if way != facts.PLAN},
+    facts.PLAN: "Plan",
+    facts.PART: "Part paid",
+    facts.UNPAID: "Unpaid",
+    facts.REFUNDED: "Refunded",
+    facts.FREE: "Free",
+    facts.NOTHING: "Nothing due",
+}
+
+
+@dataclass(frozen=True)
+class RowFilters:
+    """Filters on the rows themselves (the session filters are the :class:`Scope`'s)."""
+
+    status: str = ""
+    payment_status: str = ""
+    attendance: str = ""
+    method: str = ""  # some money in by it (or, a plan, charged to one)
+
+    def where(self) -> str:
+        """The filters as SQL over a facts row ``f`` (only our constants, validated by the form)."""
+        parts = ["1 = 1"]
+        if self.status:
+            parts.append(f"f.status = {lit(self.status)}")
+        if self.payment_status:
+            parts.append(f"f.payment_status = {lit(self.payment_status)}")
+        if self.attendance:
+            parts.append(f"f.att = {lit(self.attendance)}")
+        if self.method:
+            parts.append(f"(f.c_{self.method.lower()} <> 0 OR f.way = {lit(self.method)})")
+        return " AND ".join(parts)
+
+
+@dataclass
+class Figures:
+    """A metric name → its number (an int, or a Decimal of money)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values.get(name, Decimal("0") if METRIC_BY_NAME[name].is_money else 0)
+
+    def add(self, other: Figures) -> None:
+        for name, value in other.values.items():
+            self.values[name] = self.values.get(name, 0) + value
+
+
+@dataclass
+class SessionLine:
+    session: Session
+    figures: Figures
+
+
+@dataclass
+class DayMoney:
+    day: date
+    by_method: dict[str, Decimal]  # Payment.Method value → collected
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_method.values(), Decimal("0"))
+
+    @property
+    def amounts(self) -> list[tuple[str, Decimal]]:
+        """(method, collected) in the report's order of methods."""
+        return [(m, self.by_method.get(m, Decimal("0"))) for m in facts.METHODS]
+
+
+@dataclass
+class Report:
+    scope: Scope
+    filters: RowFilters
+    lines: list[SessionLine]
+    total: Figures
+    days: list[DayMoney]
+    currency: str
+
+
+def report_read(*, scope: Scope, filters: RowFilters) -> Report:
+    """The report of ``scope``'s sessions: every metric per session and in total, and the money
+    collected per day by method. Three queries: the figures grouped by session, the sessions, and
+    the currency."""
+    sql, params = facts.facts_sql(scope)
+    sums = ", ".join(f"SUM(CASE WHEN {m.condition} THEN {m.measure} ELSE 0 END) AS {m.name}" for m in METRICS)
+    query = f"WITH f AS MATERIALIZED ({sql}) SELECT f.sess, {sums} FROM f WHERE {filters.where()} GROUP BY f.sess"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        by_session = {row[0]: _figures(row[1:]) for row in cursor.fetchall()}
+    sessions = (
+        Session.objects.filter(pk__in=by_session)
+        .select_related("service", "staff")
+        .defer("raw", "service__raw", "staff__raw")
+        .order_by("start", "pk")
+    )
+    lines = [SessionLine(session=s, figures=by_session[s.pk]) for s in sessions]
+    total = Figures()
+    for line in lines:
+        total.add(line.figures)
+    return Report(
+        scope=scope,
+        filters=filters,
+        lines=lines,
+        total=total,
+        days=_days(lines, scope),
+        currency=report_currency(),
+    )
+
+
+def report_currency() -> str:
+    """The currency the report writes amounts in: the one most services are sold in. One query."""
+    most = (
+        Service.objects.exclude(currency="")
+        .values("currency")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "currency")
+        .values_list("currency", flat=True)
+        .first()
+    )
+    return most or ""
+
+
+def money_value(value: Any) -> Decimal:
+    """An amount as the database gave it (SQLite: a float or an int) to the penny."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def _figures(values: tuple[Any, ...]) -> Figures:
+    figures = Figures()
+    for metric, value in zip(METRICS, values, strict=True):
+        figures.values[metric.name] = money_value(value) if metric.is_money else int(value or 0)
+    return figures
+
+
+def _days(lines: list[SessionLine], scope: Scope) -> list[DayMoney]:
+    """Money collected per day of the range (every day, empty ones too) by method."""
+    by_day: dict[date, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(facts.METHODS, Decimal("0")))
+    for line in lines:
+        day = timezone.localdate(line.session.start)
+        for method in facts.METHODS:
+            by_day[day][method] += line.figures[f"collected_{method.lower()}"]
+    days, day = [], scope.first_day
+    while day <= scope.last_day:
+        days.append(DayMoney(day=day, by_method=by_day[day]))
+        day += timedelta(days=1)
+    return days
