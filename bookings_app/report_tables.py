@@ -27,12 +27,33 @@ from bookings_app.services import exports
 # (heading, metric names): the table's column groups, left to right.
 COLUMN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
+    ("Money", ("due", "collected")),
     ("Paid in full", ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")),
     ("Not paid in full", ("part", "unpaid", "refunded", "free", "nothing_due")),
     ("Attendance", ("attended", "no_show", "unmarked")),
-    ("Money", ("due", "collected")),
 )
 COLUMNS = tuple(name for _, names in COLUMN_GROUPS for name in names)
+_GROUP_STARTS = frozenset(names[0] for _, names in COLUMN_GROUPS)
+# Shorter words for the table's narrow columns (the full ones are their titles).
+_TABLE_LABELS = {"not_yet": "Not yet", "part": "Part", "nothing_due": "None due", "unmarked": "Unmarked"}
+
+
+@dataclass(frozen=True)
+class Column:
+    metric: str
+    label: str
+    hint: str
+    group_start: bool
+
+
+def columns() -> list[Column]:
+    """The table's numeric columns, left to right."""
+    out = []
+    for name in COLUMNS:
+        metric = METRIC_BY_NAME[name]
+        hint = metric.hint or (metric.label if name in _TABLE_LABELS else "")
+        out.append(Column(name, _TABLE_LABELS.get(name, metric.label), hint, name in _GROUP_STARTS))
+    return out
 
 
 # The report's totals, in the cards above the table: (heading, metric names).
@@ -40,7 +61,7 @@ SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
     (
         "How they stand",
-        ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other", *COLUMN_GROUPS[2][1]),
+        ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other", *COLUMN_GROUPS[3][1]),
     ),
     ("Attendance", ("attended", "no_show", "unmarked")),
     ("Money", ("due", "collected", *(f"collected_{m.lower()}" for m in METHODS))),
@@ -61,6 +82,12 @@ class Cell:
     zero: bool
 
     @property
+    def css(self) -> str:
+        """The table cell's classes (every cell is a number): dimmed when 0, a rule before each
+        column group."""
+        return " ".join(c for c, on in (("zero", self.zero), ("group-start", self.metric in _GROUP_STARTS)) if on)
+
+    @property
     def label(self) -> str:
         return _SUMMARY_LABELS.get(self.metric) or METRIC_BY_NAME[self.metric].label
 
@@ -79,7 +106,7 @@ def cells(figures: Figures, *, link: str, currency: str, names: tuple[str, ...] 
     out = []
     for name in names:
         value = figures[name]
-        text = format_money(value, currency) if isinstance(value, Decimal) else str(value)
+        text = format_money(value, currency) if isinstance(value, Decimal) else f"{value:,}"
         out.append(Cell(metric=name, text=text, href=link + name, zero=not value))
     return out
 
@@ -98,18 +125,20 @@ def summary(totals: dict[str, Cell]) -> list[tuple[str, list[Cell]]]:
 
 
 def session_rows_html(*, report: Report, rows_url: str, query: str, roster_url: str) -> SafeString:
-    """The table's body: a row per session. ``rows_url`` is the drill-down's URL, ``query`` the
-    report's query string, ``roster_url`` a roster URL whose session ref is ``__ref__``."""
+    """The table's body: a row per session. ``rows_url`` is the drill-down's URL (relative to the
+    report's, to keep a month's 6,000 links short), ``query`` the report's query string without
+    its days, ``roster_url`` a roster URL whose session ref is ``__ref__``."""
     template = engines["jinja2"].env.get_template("reports/session_rows.html")
     lines = []
     for line in report.lines:
         session = line.session
-        ref = quote(session.ref, safe="")
-        link = f"{rows_url}?{query}&session={ref}&show="
+        # The session by our pk, and no range (the session's day is its range): a month's table
+        # has 6,000 of these links, and a Wix id is three times longer than our pk.
+        link = f"{rows_url}?{query}{'&' if query else ''}session={session.pk}&show="
         lines.append(
             {
                 "session": session,
-                "roster": roster_url.replace("__ref__", ref),
+                "roster": roster_url.replace("__ref__", quote(session.ref, safe="")),
                 "cells": cells(line.figures, link=link, currency=report.currency),
             }
         )

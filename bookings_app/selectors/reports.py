@@ -13,6 +13,7 @@ day the session is on, in the business's time zone.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,64 +34,86 @@ MAX_DAYS = 93  # a quarter: the longest range the report adds up at once
 
 @dataclass(frozen=True)
 class Metric:
-    """One figure: the rows it stands for (``condition``, SQL over a facts row ``f``) and what it
-    adds up of them (``measure``: ``"1"`` counts them, a money column sums it)."""
+    """One figure: the rows it stands for — those whose ``status``, ``way`` and ``att`` are among
+    the ones given (any, when none are) — and what it adds up of them: ``measure`` ("" counts
+    them; ``people`` or a money column sums it). A money figure's rows are those with some of
+    it (``f.<measure> <> 0``): the rows behind "£120 collected by cash" are those that paid cash.
+
+    The report adds up every metric from rows grouped by those three words (:func:`matches`);
+    the drill-down lists the rows of one with the same conditions in SQL (:attr:`condition`)."""
 
     name: str
     label: str
-    condition: str
-    measure: str = "1"
+    status: tuple[str, ...] = ()
+    way: tuple[str, ...] = ()
+    att: tuple[str, ...] = ()
+    measure: str = ""
     hint: str = ""
 
     @property
     def is_money(self) -> bool:
-        return self.measure != "1" and self.measure != "f.people"
+        return self.measure not in ("", "people")
+
+    @property
+    def measure_sql(self) -> str:
+        return f"f.{self.measure}" if self.measure else "1"
+
+    @property
+    def condition(self) -> str:
+        """The metric's rows as SQL over a facts row ``f`` (only our own constants)."""
+        parts = [f"f.{name} IN ({lit(*values)})" for name, values in self._words() if values]
+        if self.is_money:
+            parts.append(f"f.{self.measure} <> 0")
+        return " AND ".join(parts) or "1 = 1"
+
+    def matches(self, status: str, way: str, att: str) -> bool:
+        words = zip(self._words(), (status, way, att), strict=True)
+        return all(not values or value in values for (_, values), value in words)
+
+    def _words(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return (("status", self.status), ("way", self.way), ("att", self.att))
 
 
-_W = {way: f"f.way = '{way}'" for way in facts.WAYS}
-_ACTIVE = lit(*Booking.ACTIVE_STATUSES)
-_NO_SHOW_UNPAID = f"f.att = '{Attendance.Status.NOT_ATTENDED}' AND f.way IN ({lit(facts.UNPAID, facts.PART)})"
+A = Attendance.Status
 METHOD_LABELS = dict(Payment.Method.choices)
+_NO_SHOW_UNPAID = {"att": (A.NOT_ATTENDED,), "way": (facts.UNPAID, facts.PART)}
 
 METRICS: tuple[Metric, ...] = (
-    Metric("booked", "Booked", "1 = 1", hint="Every booking of the sessions, whatever its status"),
-    Metric("people", "People", "1 = 1", "f.people", hint="The participants of those bookings"),
-    Metric("confirmed", "Confirmed", f"f.status = '{Booking.Status.CONFIRMED}'"),
-    Metric("not_yet", "Not yet confirmed", f"f.status IN ({lit(*facts.NOT_YET)})", hint="Pending, waiting list"),
-    Metric("cancelled", "Cancelled", f"f.status IN ({lit(*facts.CANCELLED)})", hint="Cancelled or declined"),
+    Metric("booked", "Booked", hint="Every booking of the sessions, whatever its status"),
+    Metric("people", "People", measure="people", hint="The participants of those bookings"),
+    Metric("confirmed", "Confirmed", status=(Booking.Status.CONFIRMED,)),
+    Metric("not_yet", "Not yet confirmed", status=facts.NOT_YET, hint="Pending, created, waiting list"),
+    Metric("cancelled", "Cancelled", status=facts.CANCELLED, hint="Cancelled or declined"),
     *(
         Metric(
-            f"paid_{m.lower()}", METHOD_LABELS[m], _W[m], hint=f"Paid in full, most of it by {METHOD_LABELS[m].lower()}"
+            f"paid_{m.lower()}", METHOD_LABELS[m], way=(m,), hint=f"Paid in full, most by {METHOD_LABELS[m].lower()}"
         )
         for m in (facts.CASH, facts.CARD, facts.CHECK, facts.ONLINE, facts.OTHER)
     ),
-    Metric("paid_plan", "Plan", _W[facts.PLAN], hint="Charged to a pricing plan (class pass, membership)"),
-    Metric("part", "Part paid", _W[facts.PART]),
-    Metric("unpaid", "Unpaid", _W[facts.UNPAID], hint="Holding a place with nothing paid"),
-    Metric("refunded", "Refunded", _W[facts.REFUNDED]),
-    Metric("free", "Free", _W[facts.FREE]),
-    Metric("nothing_due", "Nothing due", _W[facts.NOTHING], hint="Cancelled, declined or waiting, nothing paid"),
-    Metric("attended", "Attended", f"f.att = '{Attendance.Status.ATTENDED}'"),
-    Metric("no_show", "No-show", f"f.att = '{Attendance.Status.NOT_ATTENDED}'"),
+    Metric("paid_plan", "Plan", way=(facts.PLAN,), hint="Charged to a pricing plan (class pass, membership)"),
+    Metric("part", "Part paid", way=(facts.PART,)),
+    Metric("unpaid", "Unpaid", way=(facts.UNPAID,), hint="Holding a place with nothing paid"),
+    Metric("refunded", "Refunded", way=(facts.REFUNDED,)),
+    Metric("free", "Free", way=(facts.FREE,)),
+    Metric("nothing_due", "Nothing due", way=(facts.NOTHING,), hint="Cancelled, declined or waiting, nothing paid"),
+    Metric("attended", "Attended", att=(A.ATTENDED,)),
+    Metric("no_show", "No-show", att=(A.NOT_ATTENDED,)),
     Metric(
         "unmarked",
         "Not marked",
-        f"f.att = '{Attendance.Status.NOT_SET}' AND f.status IN ({_ACTIVE})",
+        status=Booking.ACTIVE_STATUSES,
+        att=(A.NOT_SET,),
         hint="Holding a place, attendance not marked",
     ),
-    Metric("due", "Due", "f.due > 0", "f.due", hint="Still to collect from bookings holding a place"),
-    Metric("collected", "Collected", "f.collected <> 0", "f.collected", hint="Money in, every way"),
-    *(
-        Metric(f"collected_{m.lower()}", METHOD_LABELS[m], f"f.c_{m.lower()} <> 0", f"f.c_{m.lower()}")
-        for m in facts.METHODS
-    ),
-    Metric("no_show_unpaid", "No-shows who did not pay", _NO_SHOW_UNPAID, hint="No-show, unpaid or part paid"),
-    Metric("no_show_unpaid_due", "Owed by no-shows", _NO_SHOW_UNPAID, "f.due"),
+    Metric("due", "Due", measure="due", hint="Still to collect from bookings holding a place"),
+    Metric("collected", "Collected", measure="collected", hint="Money in, every way"),
+    *(Metric(f"collected_{m.lower()}", METHOD_LABELS[m], measure=f"c_{m.lower()}") for m in facts.METHODS),
+    Metric("no_show_unpaid", "No-shows who did not pay", **_NO_SHOW_UNPAID, hint="No-show, unpaid or part paid"),
+    Metric("no_show_unpaid_due", "Owed by no-shows", **_NO_SHOW_UNPAID, measure="due"),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
-WAY_METRICS = ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")
-STATE_METRICS = ("part", "unpaid", "refunded", "free", "nothing_due")
-COLLECTED_METRICS = tuple(f"collected_{m.lower()}" for m in facts.METHODS)
+# What the report sums per group of rows: the measures of the metrics.
+_MEASURES = ("people", "due", "collected", *(f"c_{m.lower()}" for m in facts.METHODS))
 WAY_LABELS = {
     **{way: f"Paid · {METHOD_LABELS[way].lower()}" for way in facts.METHODS if way != facts.PLAN},
     facts.PLAN: "Plan",
@@ -172,14 +195,20 @@ class Report:
 
 def report_read(*, scope: Scope, filters: RowFilters) -> Report:
     """The report of ``scope``'s sessions: every metric per session and in total, and the money
-    collected per day by method. Three queries: the figures grouped by session, the sessions, and
-    the currency."""
+    collected per day by method. Three queries: the rows counted and summed by session and by
+    their status, way and attendance (each metric is then some of those groups added up), the
+    sessions, and the currency."""
     sql, params = facts.facts_sql(scope)
-    sums = ", ".join(f"SUM(CASE WHEN {m.condition} THEN {m.measure} ELSE 0 END) AS {m.name}" for m in METRICS)
-    query = f"WITH f AS MATERIALIZED ({sql}) SELECT f.sess, {sums} FROM f WHERE {filters.where()} GROUP BY f.sess"  # noqa: S608
+    sums = ", ".join(f"SUM(f.{m})" for m in _MEASURES)
+    query = (
+        f"SELECT f.sess, f.status, f.way, f.att, COUNT(*), {sums} FROM ({sql}) f"  # noqa: S608 - constants
+        f" WHERE {filters.where()} GROUP BY f.sess, f.status, f.way, f.att"
+    )
+    by_session: dict[int, Figures] = defaultdict(Figures)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        by_session = {row[0]: _figures(row[1:]) for row in cursor.fetchall()}
+        for sess, status, way, att, count, *measures in cursor.fetchall():
+            _add(by_session[sess], (status, way, att), count, measures)
     sessions = (
         Session.objects.filter(pk__in=by_session)
         .select_related("service", "staff")
@@ -218,11 +247,23 @@ def money_value(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-def _figures(values: tuple[Any, ...]) -> Figures:
-    figures = Figures()
-    for metric, value in zip(METRICS, values, strict=True):
-        figures.values[metric.name] = money_value(value) if metric.is_money else int(value or 0)
-    return figures
+@functools.cache
+def _metrics_of(words: tuple[str, str, str]) -> tuple[Metric, ...]:
+    """The metrics a group of rows with these (status, way, att) counts towards."""
+    return tuple(m for m in METRICS if m.matches(*words))
+
+
+def _add(figures: Figures, words: tuple[str, str, str], count: int, measures: list[Any]) -> None:
+    """Add a group of rows (their ``count`` and their sums of :data:`_MEASURES`) to ``figures``."""
+    sums = dict(zip(_MEASURES, measures, strict=True))
+    for metric in _metrics_of(words):
+        if not metric.measure:
+            value: Any = count
+        elif metric.is_money:
+            value = money_value(sums[metric.measure])
+        else:
+            value = int(sums[metric.measure] or 0)
+        figures.values[metric.name] = figures.values.get(metric.name, 0) + value
 
 
 def _days(lines: list[SessionLine], scope: Scope) -> list[DayMoney]:

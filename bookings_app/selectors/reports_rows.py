@@ -92,16 +92,26 @@ def drill_page(
     *, scope: facts.Scope, filters: RowFilters, metric: Metric, page: int = 1, per_page: int = PER_PAGE
 ) -> DrillPage:
     """Page ``page`` of the rows behind ``metric`` (by session start, then surname), and the
-    totals of all of them. Two queries. A page past the last is the last (an empty list has one)."""
+    totals of all of them — one query: the totals are window sums over every row, taken before
+    the page is cut. A page past the last is the last (one more query); an empty list has one."""
     sql, params = facts.facts_sql(scope, display=True)
     where = f"{filters.where()} AND {metric.condition}"
+    totals_sql = (
+        f"COUNT(*) OVER (), SUM(f.people) OVER (), SUM(f.due) OVER (), SUM(f.collected) OVER (),"
+        f" SUM({metric.measure_sql}) OVER ()"
+    )
+    query = f"{_rows_sql(sql, where, extra=totals_sql)} LIMIT %s OFFSET %s"
+    page = max(page, 1)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), SUM(f.people), SUM(f.due), SUM(f.collected), SUM({metric.measure})"  # noqa: S608
-            f" FROM ({sql}) f WHERE {where}",
-            params,
-        )
-        count, people, due, collected, measure = cursor.fetchone()
+        cursor.execute(query, (*params, per_page, (page - 1) * per_page))
+        found = cursor.fetchall()
+        if not found and page > 1:  # past the last page: count, then read the last one
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) f WHERE {where}", params)  # noqa: S608
+            page = max(1, -(-cursor.fetchone()[0] // per_page))
+            cursor.execute(query, (*params, per_page, (page - 1) * per_page))
+            found = cursor.fetchall()
+    width = len(_COLUMNS)
+    count, people, due, collected, measure = found[0][width:] if found else (0, 0, 0, 0, 0)
     totals = DrillTotals(
         rows=count or 0,
         people=int(people or 0),
@@ -109,12 +119,8 @@ def drill_page(
         collected=money_value(collected),
         measure=money_value(measure) if metric.is_money else int(measure or 0),
     )
-    pages = max(1, -(-totals.rows // per_page))
-    page = min(max(page, 1), pages)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{_rows_sql(sql, where)} LIMIT %s OFFSET %s", (*params, per_page, (page - 1) * per_page))
-        rows = [_row(values, metric) for values in cursor.fetchall()]
-    return DrillPage(metric=metric, rows=rows, totals=totals, page=page, pages=pages)
+    rows = [_row(values[:width], metric) for values in found]
+    return DrillPage(metric=metric, rows=rows, totals=totals, page=page, pages=max(1, -(-totals.rows // per_page)))
 
 
 def drill_rows_all(*, scope: facts.Scope, filters: RowFilters, metric: Metric, chunk: int = 2000) -> Iterator[DrillRow]:
@@ -132,8 +138,8 @@ def drill_rows_all(*, scope: facts.Scope, filters: RowFilters, metric: Metric, c
         cursor.close()
 
 
-def _rows_sql(sql: str, where: str) -> str:
-    columns = ", ".join(f"f.{c}" for c in _COLUMNS)
+def _rows_sql(sql: str, where: str, extra: str = "") -> str:
+    columns = ", ".join(f"f.{c}" for c in _COLUMNS) + (f", {extra}" if extra else "")
     order = "f.start, f.last_name, f.first_name, f.booking_id, f.sess"
     return f"SELECT {columns} FROM ({sql}) f WHERE {where} ORDER BY {order}"  # noqa: S608 - our constants
 
@@ -143,7 +149,7 @@ def _row(values: tuple[Any, ...], metric: Metric) -> DrillRow:
     for name in _MONEY:
         row[name] = money_value(row[name])
     row["start"] = _aware(row["start"])
-    amount = row[metric.measure.removeprefix("f.")] if metric.is_money else None
+    amount = row[metric.measure] if metric.is_money else None
     return DrillRow(values=row, amount=amount)
 
 

@@ -30,7 +30,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return _refused(request, form, "reports/report.html")
     query = form.query()
     data = selectors.report_read(scope=query.scope, filters=query.filters)
-    rows_url = reverse("report_rows")
+    rows_url = _relative(reverse("report_rows"), to=reverse("reports"))
     link = f"{rows_url}?{query.query_string()}&show="
     totals = report_tables.cells_by_name(data.total, link=link, currency=data.currency)
     context = {
@@ -39,22 +39,22 @@ def report(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "summary": report_tables.summary(totals),
         "column_groups": [(heading, len(names)) for heading, names in report_tables.COLUMN_GROUPS],
-        "columns": [selectors.METRIC_BY_NAME[name] for name in report_tables.COLUMNS],
+        "columns": report_tables.columns(),
         "total_cells": report_tables.cells(data.total, link=link, currency=data.currency),
         "session_rows": report_tables.session_rows_html(
             report=data,
             rows_url=rows_url,
-            query=query.query_string(),
+            query=query.query_string(drop=("start", "end")),
             roster_url=reverse("roster", args=[_MARKER]),
         ),
         "chart": report_chart.chart_build(
             days=data.days,
             currency=data.currency,
-            link=f"{rows_url}?{query.query_string(drop=('start', 'end'))}&",
+            link=_joined(rows_url, query.query_string(drop=("start", "end"))),
             methods=reports_facts.METHODS,
         ),
         "methods": [(m, selectors.METHOD_LABELS[m]) for m in reports_facts.METHODS],
-        "day_link": f"{rows_url}?{query.query_string(drop=('start', 'end'))}&",
+        "day_link": _joined(rows_url, query.query_string(drop=("start", "end"))),
     }
     return TemplateResponse(request, "reports/report.html", context)
 
@@ -153,3 +153,13 @@ def _shown_filters(form: ReportForm) -> list[tuple[str, str]]:
         if data.get(name):
             shown.append((str(form.fields[name].label), dict(form.fields[name].choices)[data[name]]))
     return shown
+
+
+def _relative(url: str, *, to: str) -> str:
+    """``url`` relative to the page at ``to`` when it lies under it ("rows/" from "/reports/")."""
+    return url[len(to) :] if url.startswith(to) and to.endswith("/") else url
+
+
+def _joined(url: str, query: str) -> str:
+    """``url?query&``, ready for more parameters (``url?`` when there is no query)."""
+    return f"{url}?{query}&" if query else f"{url}?"

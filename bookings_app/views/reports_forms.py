@@ -90,6 +90,11 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        session = data.get("session")
+        if session is not None and not (data.get("range") or self.data.get("start") or self.data.get("end")):
+            # One session and no range: the session's day (the report's per-session links say no more).
+            day = timezone.localdate(session.start)
+            data.update(range="custom", start=day, end=day)
         preset = data.get("range") or ("custom" if data.get("start") or data.get("end") else DEFAULT_RANGE)
         data["range"] = preset
         if preset != "custom":

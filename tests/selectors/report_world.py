@@ -108,7 +108,9 @@ def build() -> World:
     bookings = {}
     for status in STATUSES:
         for scenario in SCENARIOS:
-            contact = factories.ContactFactory(first_name=scenario.name.replace("_", " ").title(), last_name=status.title())
+            contact = factories.ContactFactory(
+                first_name=scenario.name.replace("_", " ").title(), last_name=status.title()
+            )
             booking = factories.BookingFactory(session=dawn, status=status, contact=contact)
             _BUILDERS[scenario.name](booking)
             bookings[(status, scenario.name)] = booking
