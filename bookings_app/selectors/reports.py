@@ -204,11 +204,12 @@ def report_read(*, scope: Scope, filters: RowFilters) -> Report:
         f"SELECT f.sess, f.status, f.way, f.att, COUNT(*), {sums} FROM ({sql}) f"  # noqa: S608 - constants
         f" WHERE {filters.where()} GROUP BY f.sess, f.status, f.way, f.att"
     )
-    by_session: dict[int, Figures] = defaultdict(Figures)
+    raw: dict[int, dict[str, Any]] = defaultdict(dict)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        for sess, status, way, att, count, *measures in cursor.fetchall():
-            _add(by_session[sess], (status, way, att), count, measures)
+        for sess, status, way, att, *values in cursor.fetchall():
+            _add(raw[sess], (status, way, att), values)
+    by_session = {sess: _figures(values) for sess, values in raw.items()}
     sessions = (
         Session.objects.filter(pk__in=by_session)
         .select_related("service", "staff")
@@ -248,22 +249,24 @@ def money_value(value: Any) -> Decimal:
 
 
 @functools.cache
-def _metrics_of(words: tuple[str, str, str]) -> tuple[Metric, ...]:
-    """The metrics a group of rows with these (status, way, att) counts towards."""
-    return tuple(m for m in METRICS if m.matches(*words))
+def _metrics_of(words: tuple[str, str, str]) -> tuple[tuple[str, int], ...]:
+    """What a group of rows with these (status, way, att) adds to: (metric name, the index of
+    its measure among the group's values — 0 is the count, then :data:`_MEASURES`)."""
+    return tuple((m.name, _MEASURES.index(m.measure) + 1 if m.measure else 0) for m in METRICS if m.matches(*words))
 
 
-def _add(figures: Figures, words: tuple[str, str, str], count: int, measures: list[Any]) -> None:
-    """Add a group of rows (their ``count`` and their sums of :data:`_MEASURES`) to ``figures``."""
-    sums = dict(zip(_MEASURES, measures, strict=True))
-    for metric in _metrics_of(words):
-        if not metric.measure:
-            value: Any = count
-        elif metric.is_money:
-            value = money_value(sums[metric.measure])
-        else:
-            value = int(sums[metric.measure] or 0)
-        figures.values[metric.name] = figures.values.get(metric.name, 0) + value
+def _add(sums: dict[str, Any], words: tuple[str, str, str], values: list[Any]) -> None:
+    """Add a group of rows (its count, then its sums of :data:`_MEASURES`, as the database gave
+    them) to the metrics' running sums; :func:`_figures` makes numbers of them once, at the end."""
+    for name, index in _metrics_of(words):
+        sums[name] = sums.get(name, 0) + (values[index] or 0)
+
+
+def _figures(sums: dict[str, Any]) -> Figures:
+    figures = Figures()
+    for name, value in sums.items():
+        figures.values[name] = money_value(value) if METRIC_BY_NAME[name].is_money else int(value)
+    return figures
 
 
 def _days(lines: list[SessionLine], scope: Scope) -> list[DayMoney]:
