@@ -22,19 +22,22 @@ session only: the course's first that the mirror holds (``money_here``).
   payments, ``money.roster_due_less_desk``) for a booking holding a place (confirmed, pending);
 * ``c_cash`` … ``c_plan`` and ``collected`` — the money in, by method: the mirror's standing
   payments on the booking's orders (a plan payment for its own line only; a payment for a whole
-  order that holds several lines split by each line's share of their value, rounded to the
-  penny per booking), the desk's payments still on their way (and, for a booking with no order,
+  order that holds several lines — a family's, a package's — split by each line's part of the
+  order's total, rounded to the penny per booking), the desk's payments still on their way (and, for a booking with no order,
   those Wix has: booking-only mode keeps no payment rows), a plan charge on its way (at what it
   settles) and — charged to a plan, no order mirrored — the list price. Due plus collected is
   what the roster counts as the price.
 
-**Cost.** The row's money comes from joins (its order lines, their orders and payments,
-its attendance at the session), grouped by booking; the desk's actions from subqueries that
-run only for a booking that has some on their way (or, order-less, was paid). About 50 ms for
-a month of 14,000 bookings on SQLite; the rows of one session are an index lookup.
+**Cost.** A row's money comes from joins (its order lines, their orders and payments, its
+attendance at the session) grouped by booking, not from a subquery per figure (those cost
+several times more); the desk's actions from one grouped query over the actions of the rows'
+bookings, joined in. The rows of one session are an index lookup (a few ms); a month of the
+bench's season (14,000 bookings) takes about 100–200 ms of SQLite, most of it reading the
+bookings' orders and payments — see the report's figures in ``bench/README.md``.
 
 These are twins of the Python rules in ``bookings_app.money`` and ``bookings_app.roster_rows``:
-``tests/selectors/test_reports_facts.py`` holds them to the same answers, booking by booking.
+``tests/selectors/test_reports.py`` holds them to the same answers (the roster's amount due,
+Today's plan count) and to a week worked out by hand, booking by booking.
 """
 
 from __future__ import annotations
@@ -473,20 +476,3 @@ def _share() -> ExpressionWrapper:
         output_field=MONEY,
     )
     return ExpressionWrapper(share, output_field=MONEY)
-
-
-def _desk_sum(actions: QuerySet[DeskAction], method: str) -> Coalesce:
-    """What the desk's payments among ``actions`` took in ``method``."""
-    payments = actions.filter(kind=Kind.PAYMENT, params__method=method).order_by()
-    summed = payments.values(v=Func(Cast(KT("params__amount"), MONEY), function="SUM", output_field=MONEY))
-    return Coalesce(Subquery(summed, output_field=MONEY), ZERO)
-
-
-def _desk_plan_value(live: QuerySet[DeskAction]) -> Coalesce:
-    """What a plan charge on its way settles: what was due when it was made."""
-    charge = live.filter(kind=Kind.PLAN_CHARGE).order_by("-pk").values(v=Cast(KT("params__due"), MONEY))[:1]
-    return Coalesce(Subquery(charge, output_field=MONEY), ZERO)
-
-
-def _when(condition: Q, value: object) -> Case:
-    return Case(When(condition, then=value), default=ZERO, output_field=MONEY)
