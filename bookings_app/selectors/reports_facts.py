@@ -23,10 +23,10 @@ session only: the course's first that the mirror holds (``money_here``).
 * ``c_cash`` … ``c_plan`` and ``collected`` — the money in, by method: the mirror's standing
   payments on the booking's orders (a plan payment for its own line only; a payment for a whole
   order that holds several lines — a family's, a package's — split by each line's part of the
-  order's total, rounded to the penny per booking), the desk's payments still on their way (and, for a booking with no order,
-  those Wix has: booking-only mode keeps no payment rows), a plan charge on its way (at what it
-  settles) and — charged to a plan, no order mirrored — the list price. Due plus collected is
-  what the roster counts as the price.
+  order's total, rounded to the penny per booking), the desk's payments still on their way
+  (and, for a booking with no order, those Wix has: booking-only mode keeps no payment rows), a
+  plan charge on its way (at what it settles) and — charged to a plan, no order mirrored — the
+  list price. Due plus collected is what the roster counts as the price.
 
 **Cost.** A row's money comes from joins (its order lines, their orders and payments, its
 attendance at the session) grouped by booking, not from a subquery per figure (those cost

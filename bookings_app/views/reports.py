@@ -34,7 +34,7 @@ def report(request: HttpRequest) -> HttpResponse:
     link = f"{rows_url}?{query.query_string()}&show="
     totals = report_tables.cells_by_name(data.total, link=link, currency=data.currency)
     context = {
-        **_form_context(request, form, query),
+        **_filter_context(form, query),
         "report": data,
         "totals": totals,
         "summary": report_tables.summary(totals),
@@ -75,7 +75,7 @@ def report_rows(request: HttpRequest) -> HttpResponse:
     show = {"show": metric.name}
     roster_url = reverse("roster", args=[_MARKER])
     context = {
-        **_form_context(request, form, query),
+        "query": query,
         "page": page,
         "metric": metric,
         "shown_filters": _shown_filters(form),
@@ -123,14 +123,15 @@ def _refused(request: HttpRequest, form: ReportForm, template: str) -> HttpRespo
     return TemplateResponse(request, template, context, status=400)
 
 
-def _form_context(request: HttpRequest, form: ReportForm, query: ReportQuery) -> dict[str, object]:
+def _filter_context(form: ReportForm, query: ReportQuery) -> dict[str, object]:
+    """What the report's filter form needs (``templates/reports/filters.html``)."""
     return {
         "form": form,
         "query": query,
         "ranges": RANGES,
         # A preset means the days around today (whatever days are shown now), with the filters kept.
         "preset_links": [
-            (value, label, f"{reverse('reports')}?range={value}&{query.query_string(drop=('start', 'end'))}")
+            (value, label, f"{_joined(reverse('reports'), query.query_string(drop=('start', 'end')))}range={value}")
             for value, label in RANGES
             if value != "custom"
         ],
