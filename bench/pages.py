@@ -714,6 +714,40 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     info["roster_matches"] = len(roster_rows.row_list(session=big, search=query))
     info["contact_matches"] = len(selectors.contact_search(query=query, limit=10_000))
     info["today_sessions"] = len(selectors.session_day_list(day=builder.today))
+
+    # --- issue 12, the manager's payment report (h12a): this month's report, the rows behind one
+    # number of the big session, and the rows behind a month's number (cash collected), as a
+    # signed-in Manager. Target: p95 <= 100 ms, queries flat as the season grows.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from bookings_app import roles
+    from bookings_app.models import Session
+
+    manager = get_user_model().objects.filter(username="bench-manager").first()
+    if manager is None:
+        manager = get_user_model().objects.create_user("bench-manager", password=None)
+        manager.groups.set([Group.objects.get(name=roles.MANAGER)])
+    manager_client = Client()
+    manager_client.force_login(manager)
+    first = builder.today.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    month = {"start": first.isoformat(), "end": last.isoformat()}
+    results["report month"] = measure(
+        lambda: manager_client.get(reverse("reports"), month), check=ok_with('class="report-table"', "Per session")
+    )
+    results["report rows"] = measure(
+        lambda: manager_client.get(reverse("report_rows"), {"session": big.pk, "show": "paid_cash"}),
+        check=ok_with('id="drill-totals"'),
+    )
+    results["report rows month"] = measure(
+        lambda: manager_client.get(reverse("report_rows"), {**month, "show": "collected_cash"}),
+        check=ok_with('id="drill-totals"', "Page 1 of"),
+    )
+    month_sessions = Session.objects.filter(start__date__gte=first, start__date__lte=last)
+    info["report_month_sessions"] = month_sessions.count()
+    info["report_month_bookings"] = Booking.objects.filter(session__in=month_sessions).count()
     return results, info
 
 

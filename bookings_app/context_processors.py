@@ -43,6 +43,8 @@ _SECTION_OF = {
     "course_new": "courses",
     "course_commit": "courses",
     "course_build": "courses",
+    "report_rows": "reports",
+    "report_rows_export": "reports",
 }
 
 

@@ -13,6 +13,7 @@ from bookings_app.views import (
     home,
     packages,
     plan_sales,
+    reports,
     roster,
     row_actions,
     settle,
@@ -122,6 +123,10 @@ urlpatterns = [
         course_edit.course_cancel_retry,
         name="course_cancel_retry",
     ),
+    # manager reports (issue 12): the payment report, the rows behind any of its numbers, their export
+    path("reports/", reports.report, name="reports"),
+    path("reports/rows/", reports.report_rows, name="report_rows"),
+    path("reports/rows/export/", reports.report_rows_export, name="report_rows_export"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

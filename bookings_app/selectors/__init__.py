@@ -13,7 +13,9 @@ builder), ``course_page`` (a running course's sessions, and its changes on their
 (what ``manage.py wix_check`` settled about the live site), ``appointments`` (the appointment
 week grid and "next available": Wix's free slots from ``appointment_slots`` with the desk's own
 bookings laid over them); ``packages`` (multi-service packages: a booking's package, a package's
-page, the start times offered); ``queries`` holds the query pieces they share.
+page, the start times offered); ``reports`` (the manager's payment report, counted in SQL from the
+facts rows of ``reports_facts``) and ``reports_rows`` (the rows behind any of its numbers);
+``queries`` holds the query pieces they share.
 """
 
 from bookings_app.selectors.appointment_slots import FreeSlot, appointment_availability_forget, free_slot
@@ -108,6 +110,18 @@ from bookings_app.selectors.plan_sales import (
     plans_known,
     visit_bookings,
 )
+from bookings_app.selectors.reports import (
+    METHOD_LABELS,
+    METRIC_BY_NAME,
+    METRICS,
+    Figures,
+    Metric,
+    Report,
+    RowFilters,
+    report_currency,
+    report_read,
+)
+from bookings_app.selectors.reports_rows import DrillPage, DrillRow, drill_page, drill_rows_all
 from bookings_app.selectors.roster import (
     OPEN_ACTION_STATUSES,
     REVERSIBLE_KINDS,
@@ -132,6 +146,19 @@ from bookings_app.selectors.sync import (
 )
 
 __all__ = [
+    "METHOD_LABELS",
+    "METRICS",
+    "METRIC_BY_NAME",
+    "DrillPage",
+    "DrillRow",
+    "Figures",
+    "Metric",
+    "Report",
+    "RowFilters",
+    "drill_page",
+    "drill_rows_all",
+    "report_currency",
+    "report_read",
     "AppointmentWeek",
     "FreeSlot",
     "NextFree",

@@ -6,7 +6,16 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.lookups import Exact
 
-from bookings_app.models import Booking, OrderLineItem, Payment, Service, Session, normalise_phone, normalise_text
+from bookings_app.models import (
+    Booking,
+    DeskAction,
+    OrderLineItem,
+    Payment,
+    Service,
+    Session,
+    normalise_phone,
+    normalise_text,
+)
 
 PLAN_OPTIONS = (Booking.PaymentOption.MEMBERSHIP, Booking.PaymentOption.MEMBERSHIP_OFFLINE)
 
@@ -71,3 +80,14 @@ def search_q(search: str, prefix: str = "") -> Q | None:
     if len(digits) >= 3:
         match |= Q(**{f"{prefix}search_phone__contains": digits})
     return match
+
+
+def desk_plan_q() -> Q:
+    """A booking paid with a plan as the desk sees it: a plan charge of the desk's still on its
+    way to Wix; else, with no money change of the desk's on its way (a void, a refund, a payment
+    instead), what the mirror says (``charged_to_plan_q``). A charge Wix has is the mirror's to
+    count, so nothing is counted twice; a void on its way makes the booking unpaid at once."""
+    live = DeskAction.objects.filter(booking_id=OuterRef("pk"), status__in=DeskAction.LIVE_STATUSES)
+    charging = live.filter(kind=DeskAction.Kind.PLAN_CHARGE)
+    money_moving = live.filter(kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS))
+    return Q(Exists(charging)) | (~Q(Exists(money_moving)) & charged_to_plan_q())

@@ -6,29 +6,18 @@ import functools
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from django.db.models import Case, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bookings_app.models import Attendance, Booking, DeskAction, Session
-from bookings_app.selectors.queries import charged_to_plan_q, outer_roster_q
+from bookings_app.models import Attendance, Booking, Session
+from bookings_app.selectors.queries import desk_plan_q, outer_roster_q
 
 
 def _sum(queryset: QuerySet, column: str) -> Coalesce:
     """SUM(column) over ``queryset`` as a scalar subquery (no GROUP BY), 0 when empty."""
     total = queryset.order_by().values(total=Func(F(column), function="SUM", output_field=IntegerField()))
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
-
-
-def _plan_q() -> Q:
-    """A booking paid with a plan as the desk sees it: a plan charge of the desk's still on its
-    way to Wix; else, with no money change of the desk's on its way (a void, a refund, a payment
-    instead), what the mirror says (``charged_to_plan_q``). A charge Wix has is the mirror's to
-    count, so nothing is counted twice; a void on its way makes the booking unpaid at once."""
-    live = DeskAction.objects.filter(booking_id=OuterRef("pk"), status__in=DeskAction.LIVE_STATUSES)
-    charging = live.filter(kind=DeskAction.Kind.PLAN_CHARGE)
-    money_moving = live.filter(kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS))
-    return Q(Exists(charging)) | (~Q(Exists(money_moving)) & charged_to_plan_q())
 
 
 def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
@@ -39,13 +28,13 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
     those one-to-many paths at once would multiply rows and inflate the sums.
 
     The desk's own changes count before Wix has them: the mirror changed optimistically (payment
-    status, attendance), and a plan charge on its way counts as plan (``_plan_q``).
+    status, attendance), and a plan charge on its way counts as plan (``queries.desk_plan_q``).
     """
     active = Booking.objects.filter(
         outer_roster_q(),
         status__in=Booking.ACTIVE_STATUSES,
     )
-    plan = _plan_q()
+    plan = desk_plan_q()
     # Checked in among the people on the roster: a booking cancelled after its check-in is not.
     attended = Attendance.objects.filter(
         session_id=OuterRef("pk"), status=Attendance.Status.ATTENDED, booking__status__in=Booking.ROSTER_STATUSES

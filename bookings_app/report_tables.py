@@ -1,0 +1,193 @@
+"""The payment report's table as the page shows it: its columns, and every session's cells —
+each number with the link to the rows behind it (the drill-down, same query, that session,
+that number). A month is some 300 sessions × 21 numbers, so the rows are drawn by a Jinja2
+template (``templates/jinja2/reports/session_rows.html``), as the roster's rows are, and each
+link is the session's query joined to the metric's name rather than a URL reversed per cell.
+The drill-down's rows as an export are here too (:func:`export_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.template import engines
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from bookings_app.money import format_money
+from bookings_app.selectors.reports import METHOD_LABELS, METRIC_BY_NAME, METRICS, Figures, Metric, Report
+from bookings_app.selectors.reports_facts import METHODS
+from bookings_app.selectors.reports_rows import DrillRow
+from bookings_app.services import exports
+
+# (heading, metric names): the table's column groups, left to right.
+COLUMN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
+    ("Money", ("due", "collected")),
+    ("Paid in full", ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")),
+    ("Not paid in full", ("part", "unpaid", "refunded", "free", "nothing_due")),
+    ("Attendance", ("attended", "no_show", "unmarked")),
+)
+COLUMNS = tuple(name for _, names in COLUMN_GROUPS for name in names)
+_GROUP_STARTS = frozenset(names[0] for _, names in COLUMN_GROUPS)
+# Shorter words for the table's narrow columns (the full ones are their titles).
+_TABLE_LABELS = {"not_yet": "Not yet", "part": "Part", "nothing_due": "None due", "unmarked": "Unmarked"}
+
+
+@dataclass(frozen=True)
+class Column:
+    metric: str
+    label: str
+    hint: str
+    group_start: bool
+
+
+def columns() -> list[Column]:
+    """The table's numeric columns, left to right."""
+    out = []
+    for name in COLUMNS:
+        metric = METRIC_BY_NAME[name]
+        hint = metric.hint or (metric.label if name in _TABLE_LABELS else "")
+        out.append(Column(name, _TABLE_LABELS.get(name, metric.label), hint, name in _GROUP_STARTS))
+    return out
+
+
+# The report's totals, in the cards above the table: (heading, metric names).
+SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
+    (
+        "How they stand",
+        ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other", *COLUMN_GROUPS[3][1]),
+    ),
+    ("Attendance", ("attended", "no_show", "unmarked")),
+    ("Money", ("due", "collected", *(f"collected_{m.lower()}" for m in METHODS))),
+)
+_SHOWN_WHEN_ZERO = frozenset(COLUMNS) - {"paid_other"}
+_SUMMARY_LABELS = {
+    **{f"paid_{m.lower()}": f"Paid · {METHOD_LABELS[m].lower()}" for m in METHODS if m != "PLAN"},
+    "paid_plan": "Plan",
+    **{f"collected_{m.lower()}": f"by {METHOD_LABELS[m].lower()}" for m in METHODS},
+}
+
+
+class Cell:
+    """One number with the link to its rows. ``css``: the table cell's classes (every cell is a
+    number): dimmed when 0, a rule before each column group. Slotted and made once per cell:
+    a month's table has 6,000 of them."""
+
+    __slots__ = ("css", "href", "metric", "text", "zero")
+
+    def __init__(self, *, metric: str, text: str, href: str, zero: bool) -> None:
+        self.metric, self.text, self.href, self.zero = metric, text, href, zero
+        self.css = " ".join(c for c, on in (("zero", zero), ("group-start", metric in _GROUP_STARTS)) if on)
+
+    @property
+    def label(self) -> str:
+        return _SUMMARY_LABELS.get(self.metric) or METRIC_BY_NAME[self.metric].label
+
+    @property
+    def hint(self) -> str:
+        return METRIC_BY_NAME[self.metric].hint
+
+    @property
+    def minor(self) -> bool:
+        """A breakdown of the line above it (money collected by one method)."""
+        return self.metric.startswith("collected_")
+
+
+def cells(figures: Figures, *, link: str, currency: str, names: tuple[str, ...] = COLUMNS) -> list[Cell]:
+    """``figures`` as cells; ``link`` is the drill-down URL with the query, ending in ``show=``."""
+    out = []
+    for name in names:
+        value = figures[name]
+        text = format_money(value, currency) if isinstance(value, Decimal) else f"{value:,}"
+        out.append(Cell(metric=name, text=text, href=link + name, zero=not value))
+    return out
+
+
+def cells_by_name(figures: Figures, *, link: str, currency: str) -> dict[str, Cell]:
+    """Every metric of ``figures`` as a cell, by metric name (the report's totals)."""
+    return {c.metric: c for c in cells(figures, link=link, currency=currency, names=tuple(m.name for m in METRICS))}
+
+
+def summary(totals: dict[str, Cell]) -> list[tuple[str, list[Cell]]]:
+    """The totals' cards: (heading, cells), leaving out a way nobody paid by that is rarely one."""
+    return [
+        (heading, [totals[n] for n in names if not totals[n].zero or n in _SHOWN_WHEN_ZERO or n == "collected"])
+        for heading, names in SUMMARY_GROUPS
+    ]
+
+
+def session_rows_html(*, report: Report, rows_url: str, query: str, roster_url: str) -> SafeString:
+    """The table's body: a row per session. ``rows_url`` is the drill-down's URL (relative to the
+    report's, to keep a month's 6,000 links short), ``query`` the report's query string without
+    its days, ``roster_url`` a roster URL whose session ref is ``__ref__``."""
+    template = engines["jinja2"].env.get_template("reports/session_rows.html")
+    lines = []
+    for line in report.lines:
+        session = line.session
+        # The session by our pk, and no range (the session's day is its range): a month's table
+        # has 6,000 of these links, and a Wix id is three times longer than our pk.
+        link = f"{rows_url}?{query}{'&' if query else ''}session={session.pk}&show="
+        lines.append(
+            {
+                "session": session,
+                "roster": roster_url.replace("__ref__", quote(session.ref, safe="")),
+                "cells": cells(line.figures, link=link, currency=report.currency),
+            }
+        )
+    return mark_safe(template.render({"lines": lines}))  # noqa: S308 - rendered autoescaped
+
+
+EXPORT_HEADERS = (
+    "Session date",
+    "Time",
+    "Session",
+    "Service",
+    "First name",
+    "Last name",
+    "Booking status",
+    "Payment status",
+    "How it stands",
+    "Attendance",
+    "People",
+    "Due",
+    "Collected",
+    *(f"Collected by {METHOD_LABELS[m].lower()}" for m in METHODS),
+    "Booking id",
+    "Session id",
+)
+
+
+def export_table(*, rows: Iterable[DrillRow], metric: Metric, first_day: date, last_day: date) -> exports.Table:
+    """The drill-down's rows as an export (``services.exports``): one line per booking at a session,
+    the three states side by side, read lazily from ``rows``."""
+
+    def lines() -> Iterator[tuple[object, ...]]:
+        for row in rows:
+            start = timezone.localtime(row.start) if row.start else None
+            yield (
+                start.date() if start else None,
+                f"{start:%H:%M}" if start else "",
+                row.title,
+                row.service_name,
+                row.first_name,
+                row.last_name,
+                row.status_label,
+                row.payment_label,
+                row.way_label,
+                row.attendance_label,
+                row.people,
+                row.due,
+                row.collected,
+                *(row.values[f"c_{m.lower()}"] for m in METHODS),
+                row.booking_id,
+                row.session_ref,
+            )
+
+    name = f"payments-{metric.name.replace('_', '-')}-{first_day:%Y-%m-%d}-to-{last_day:%Y-%m-%d}"
+    return exports.Table(name=name, headers=EXPORT_HEADERS, rows=lines(), sheet_title=metric.label)
