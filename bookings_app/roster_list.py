@@ -131,7 +131,7 @@ _MONEY_MOVING = frozenset((*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS))
 
 
 def on_plan_now(row: RosterRow) -> bool:
-    """Whether ``row`` counts as paid with a plan, as Today counts it (``selectors.sessions._plan_q``):
+    """Whether ``row`` counts as paid with a plan, as Today counts it (``selectors.queries.desk_plan_q``):
     a plan charge of the desk's on its way; else, with no other money change of the desk's on its
     way, what the mirror says. Needs the row's desk state (``desk_state_attach``)."""
     live = row.desk.live_kinds if row.desk else set()
