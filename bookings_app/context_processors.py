@@ -43,6 +43,17 @@ _SECTION_OF = {
     "course_new": "courses",
     "course_commit": "courses",
     "course_build": "courses",
+    "owes_settle": "owes",
+    "owes_print": "owes",
+    "owes_write_off": "owes",
+    "owes_written_off": "owes",
+    "owes_write_off_reverse": "owes",
+    "owes_batch_undo": "owes",
+    "cashups": "owes",
+    "cashup_day": "owes",
+    "cashup_staff": "owes",
+    "cashup_session": "today",
+    "cashup_sign_off": "owes",
 }
 
 

@@ -16,10 +16,13 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
-multi-service packages booked at the desk (2–8 appointments back to back, paid once).
+multi-service packages booked at the desk (2–8 appointments back to back, paid once);
+``write_offs`` a manager's decision not to collect what a booking owes (never sent to Wix);
+``cashup`` the money counted at the end of a session, a staff member's day or the day.
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
+from .cashup import CashUp
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
@@ -28,6 +31,7 @@ from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
 from .site_facts import WixSiteFact
+from .write_offs import WriteOff
 
 __all__ = [
     "MONEY",
@@ -35,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "BenefitBalance",
     "Booking",
+    "CashUp",
     "Contact",
     "CourseBuild",
     "CourseBuildEvent",
@@ -61,6 +66,7 @@ __all__ = [
     "WixMirror",
     "WixMirrorQuerySet",
     "WixSiteFact",
+    "WriteOff",
     "is_newer",
     "normalise_phone",
     "normalise_text",

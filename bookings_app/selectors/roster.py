@@ -206,8 +206,14 @@ def booking_orders_read(*, booking: Booking) -> RosterRead:
     """What a row's amount due is made of, for one booking already loaded (with its contact and
     service): its order lines and their orders' payments — two queries (one with no order) —
     rather than the whole row's reads."""
-    lines, payments = _lines_and_payments([booking.pk])
-    return RosterRead(bookings=[booking], lines=lines, payments=payments)
+    return bookings_orders_read(bookings=[booking])
+
+
+def bookings_orders_read(*, bookings: list[Booking]) -> RosterRead:
+    """:func:`booking_orders_read` for bookings of any sessions at once (the owes list): two
+    queries however many (one when none has an order)."""
+    lines, payments = _lines_and_payments([b.pk for b in bookings])
+    return RosterRead(bookings=bookings, lines=lines, payments=payments)
 
 
 def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:

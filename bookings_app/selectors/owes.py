@@ -1,0 +1,309 @@
+"""The owes list: everyone with a booking that still owes money, grouped by person, oldest first.
+
+Which bookings: taking a place (confirmed or pending), on a session in the range that has begun
+(a booking for Friday's class is not owed on Tuesday) and is not cancelled — or a course booking
+(booked onto the course, no session of its own) whose course's first session is in the range
+and has begun — not paid or free, and not written off by a manager (``queries.written_off_q``).
+
+What each owes is the amount the roster row and Settle show (``money.roster_due`` less the
+desk's actions on their way, ``money.due_from_roster``): an order's balance as mirrored, else
+the list price; less what the desk took that Wix has not heard of yet. A booking that owes
+nothing by that rule is left out. An order that pays for several bookings (a family's, a
+package's) is owed once: by the oldest of its bookings in the list, which says so.
+
+A fixed number of queries however long the list: the bookings (two: on sessions, on courses),
+their order lines and payments, the desk's actions on their way (and its payments Wix has, for
+part-paid bookings without an order), then for the people shown — one page, or everyone for
+the printout and the export — their contacts, attendance, plans and "pay later" marks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from bookings_app import money
+from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Service, Session, WriteOff
+from bookings_app.selectors.queries import search_q, written_off_q
+from bookings_app.selectors.roster import bookings_orders_read
+
+PER_PAGE = 50
+ZERO = Decimal("0")
+_CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")
+_BOOKING_FIELDS = (
+    "id",
+    "wix_id",
+    "session_id",
+    "service_id",
+    "contact_id",
+    "status",
+    "payment_status",
+    "selected_payment_option",
+    "total_participants",
+    "pending_sync",
+    "wix_created_at",
+)
+_SESSION_FIELDS = ("session__id", "session__wix_id", "session__title", "session__start", "session__status")
+_SERVICE_FIELDS = (
+    "service__id",
+    "service__wix_id",
+    "service__name",
+    "service__type",
+    "service__price",
+    "service__currency",
+)
+_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+
+
+@dataclass
+class OwedBooking:
+    booking: Booking  # its session (None for a course booking) and service loaded
+    due: Decimal
+    when: datetime  # the session's start; a course booking: the course's first session
+    shares_order: bool = False  # its order also pays for other bookings: they owe nothing more
+    attendance: str = Attendance.Status.NOT_SET
+    marked_later: bool = False  # the desk marked it "pays later"
+    plan: BenefitBalance | None = None  # a plan of theirs that can pay it (credits counted across their list)
+
+    @property
+    def currency(self) -> str:
+        return self.booking.service.currency
+
+    @property
+    def what(self) -> str:
+        session = self.booking.session
+        return (session.title if session else "") or self.booking.service.name
+
+    @property
+    def attendance_label(self) -> str:
+        return Attendance.Status(self.attendance).label
+
+
+@dataclass
+class Debtor:
+    """One person on the list: their owed bookings, oldest first."""
+
+    contact_id: int
+    bookings: list[OwedBooking]
+    contact: Contact | None = None  # loaded for the people shown
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.due for b in self.bookings), ZERO)
+
+    @property
+    def oldest(self) -> datetime:
+        return self.bookings[0].when
+
+    @property
+    def currency(self) -> str:
+        return self.bookings[0].currency
+
+    @property
+    def booking_ids(self) -> str:
+        return ",".join(str(b.booking.pk) for b in self.bookings)
+
+    @property
+    def on_plan(self) -> list[OwedBooking]:
+        return [b for b in self.bookings if b.plan is not None]
+
+
+@dataclass
+class OwesRead:
+    people: list[Debtor]  # the page asked for (everyone without a page)
+    people_total: int = 0
+    bookings_total: int = 0
+    total: Decimal = ZERO
+    currency: str = ""
+    page: int = 1
+    pages: int = 1
+
+
+def owes_read(
+    *, start: datetime, end: datetime, search: str = "", page: int | None = 1, now: datetime | None = None
+) -> OwesRead:
+    """The owes list for sessions starting in [``start``, ``end``) (and before ``now``), by person,
+    the person owing longest first; ``search`` by name, email or phone; ``page`` of
+    :data:`PER_PAGE` people (past the last: the last), None for everyone."""
+    now = now or timezone.now()
+    owed = _owed(start=start, stop=min(end, now), search=search)
+    by_person: dict[int, list[OwedBooking]] = defaultdict(list)
+    for item in owed:
+        by_person[item.booking.contact_id].append(item)
+    people = sorted(
+        (Debtor(contact_id=contact_id, bookings=items) for contact_id, items in by_person.items()),
+        key=lambda d: (d.oldest, d.contact_id),
+    )
+    pages = max(1, math.ceil(len(people) / PER_PAGE))
+    read = OwesRead(
+        people=people,
+        people_total=len(people),
+        bookings_total=len(owed),
+        total=sum((item.due for item in owed), ZERO),
+        currency=_currency(owed),
+        pages=1 if page is None else pages,
+    )
+    if page is not None:
+        read.page = min(max(page, 1), pages)
+        read.people = people[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
+    _attach(read.people)
+    return read
+
+
+def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
+    """Every booking owing in the range with what it owes, oldest first."""
+    if stop <= start:
+        return []
+    base = (
+        Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES)
+        .exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES)
+        .exclude(written_off_q())
+        .select_related("session", "service")
+        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
+    )
+    match = search_q(search, prefix="contact__")
+    if match is not None:
+        base = base.filter(match)
+    on_sessions = list(
+        base.filter(session__start__gte=start, session__start__lt=stop).exclude(session__status__in=_CANCELLED)
+    )
+    course_starts = dict(
+        Session.objects.filter(service__type=Service.Type.COURSE)
+        .exclude(status__in=_CANCELLED)
+        .values("service_id")
+        .annotate(first=Min("start"))
+        .filter(first__gte=start, first__lt=stop)
+        .values_list("service_id", "first")
+    )
+    on_courses = list(base.filter(session__isnull=True, service_id__in=list(course_starts))) if course_starts else []
+    bookings = on_sessions + on_courses
+    if not bookings:
+        return []
+    read = bookings_orders_read(bookings=bookings)
+    inflight = money.inflight_by_booking([b.pk for b in bookings])
+    synced = money.synced_payments([b for b in bookings if not read.order_balances(b.pk)], inflight)
+
+    def when(booking: Booking) -> datetime:
+        return booking.session.start if booking.session else course_starts[booking.service_id]
+
+    owed: list[OwedBooking] = []
+    claimed: set[int] = set()  # orders already owed by an older booking in the list
+    for booking in sorted(bookings, key=lambda b: (when(b), b.pk)):
+        charged_to_plan = read.charged_to_plan(booking)
+        orders = read.orders(booking.pk)
+        balances = [line.balance for line in orders.values()]
+        due = money.due_from_roster(
+            booking,
+            roster_amount=money.roster_due(
+                booking=booking,
+                order_balances=balances,
+                settled=charged_to_plan or booking.payment_status in Booking.SETTLED_PAYMENT_STATUSES,
+            ),
+            due_from_order=bool(balances),
+            charged_to_plan=charged_to_plan,
+            inflight=inflight.get(booking.pk, []),
+            synced=synced,
+        )
+        if due <= 0 or claimed & orders.keys():
+            continue
+        shared = {pk for pk, line in orders.items() if line.order_lines > 1}
+        claimed |= shared
+        owed.append(OwedBooking(booking=booking, due=due, when=when(booking), shares_order=bool(shared)))
+    return owed
+
+
+def _attach(people: list[Debtor]) -> None:
+    """What the people shown need: their contacts, each booking's attendance at its session, the
+    desk's "pays later" marks and a plan that can pay (four queries)."""
+    if not people:
+        return
+    items = [item for person in people for item in person.bookings]
+    ids = [item.booking.pk for item in items]
+    contacts = Contact.objects.only(*_CONTACT_FIELDS).in_bulk([p.contact_id for p in people])
+    attendance = {
+        (booking_id, session_id): status
+        for booking_id, session_id, status in Attendance.objects.filter(booking_id__in=ids).values_list(
+            "booking_id", "session_id", "status"
+        )
+    }
+    later = set(
+        DeskAction.objects.filter(booking_id__in=ids, kind=DeskAction.Kind.PAY_LATER)
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .values_list("booking_id", flat=True)
+    )
+    balances = owes_plan_balances(contact_ids=list(contacts))
+    cache_contact = Booking._meta.get_field("contact").set_cached_value
+    for person in people:
+        person.contact = contacts.get(person.contact_id)
+        used: dict[int, int] = defaultdict(int)
+        for item in person.bookings:
+            if person.contact is not None:
+                cache_contact(item.booking, person.contact)
+            item.attendance = attendance.get((item.booking.pk, item.booking.session_id), Attendance.Status.NOT_SET)
+            item.marked_later = item.booking.pk in later
+            item.plan = owes_plan_for(item.booking, balances.get(person.contact_id, []), used)
+
+
+def owes_bookings_due(*, booking_ids: list[int]) -> list[tuple[Booking, Decimal]]:
+    """The bookings (each once, with contact, service and session) and what each owes by the
+    desk's rule (``money.amounts_due``: what a settle or a write-off takes), by session start.
+    Three queries."""
+    bookings = list(
+        Booking.objects.filter(pk__in=booking_ids)
+        .select_related("contact", "service", "session")
+        .order_by("session__start", "pk")
+    )
+    dues = money.amounts_due(bookings)
+    return [(b, dues[b.pk]) for b in bookings]
+
+
+def written_off_list(*, start: datetime, end: datetime, limit: int = 200) -> list[WriteOff]:
+    """Write-offs made in [``start``, ``end``), newest first (taken back ones too), at most
+    ``limit``. One query."""
+    return list(
+        WriteOff.objects.filter(created_at__gte=start, created_at__lt=end)
+        .select_related("contact", "booking__session", "booking__service", "created_by", "reversed_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def write_off_get(*, pk: int) -> WriteOff | None:
+    return WriteOff.objects.filter(pk=pk).first()
+
+
+def owes_plan_balances(*, contact_ids: list[int]) -> dict[int, list[BenefitBalance]]:
+    """Contact pk → their live plan balances (active, with credit or unlimited), with what
+    ``money.best_balance`` ranks them by. One query."""
+    balances: dict[int, list[BenefitBalance]] = defaultdict(list)
+    for balance in (
+        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member", "plan_order")
+        .order_by("pk")
+    ):
+        balances[balance.member.contact_id].append(balance)
+    return balances
+
+
+def owes_plan_for(booking: Booking, balances: list[BenefitBalance], used: dict[int, int]) -> BenefitBalance | None:
+    """The plan ``money.best_balance`` would suggest, with the credits the person's older bookings
+    in the list would take from it already counted (``used``: balance pk → credits; updated)."""
+    fitting = [b for b in balances if money.plan_problem(booking, b, b.member, already_used=used[b.pk]) is None]
+    best = money.best_balance(booking, fitting)
+    if best is not None and not best.unlimited:
+        used[best.pk] += money.credits_needed(booking)
+    return best
+
+
+def _currency(owed: list[OwedBooking]) -> str:
+    """The currency the list's money is in: the one most of it is in (a site sells in one)."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in owed:
+        counts[item.currency] += 1
+    return max(counts, key=counts.__getitem__) if counts else ""
