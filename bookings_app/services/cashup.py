@@ -44,8 +44,21 @@ DENOMINATIONS: dict[str, list[str]] = {
 }
 
 
+# How a coin below the unit is written: 50p, 20c, 25¢.
+_SUBUNIT = {"GBP": "{}p", "EUR": "{}c", "USD": "{}¢", "AUD": "{}c", "CAD": "{}¢", "NZD": "{}c"}
+
+
 def denominations(currency: str) -> list[Decimal]:
     return [Decimal(d) for d in DENOMINATIONS.get((currency or "").upper(), [])]
+
+
+def denomination_label(value: Decimal, currency: str) -> str:
+    """A note or coin as it is called: "£20", "£2", "50p"; "€5", "20c"."""
+    currency = (currency or "").upper()
+    if value < 1 and currency in _SUBUNIT:
+        return _SUBUNIT[currency].format(int(value * 100))
+    whole = money.format_money(value, currency)
+    return whole[:-3] if whole.endswith(".00") else whole
 
 
 @dataclass

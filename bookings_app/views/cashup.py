@@ -47,6 +47,7 @@ class CountForm(django_forms.Form):
 
     def __init__(self, *args: Any, currency: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.currency = currency
         self.pieces = cashup_service.denominations(currency)
         for value in self.pieces:
             self.fields[self.piece_name(value)] = django_forms.IntegerField(
@@ -60,8 +61,12 @@ class CountForm(django_forms.Form):
     def piece_name(value: Decimal) -> str:
         return "n_" + str(value).replace(".", "_")
 
-    def piece_rows(self) -> list[tuple[Decimal, Any]]:
-        return [(value, self[self.piece_name(value)]) for value in self.pieces]
+    def piece_rows(self) -> list[tuple[Decimal, str, Any]]:
+        """(value, what it is called, its field) for each note and coin."""
+        return [
+            (value, cashup_service.denomination_label(value, self.currency), self[self.piece_name(value)])
+            for value in self.pieces
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -69,6 +74,14 @@ class CountForm(django_forms.Form):
         data["pieces"] = {v: n for v, n in pieces.items() if n} if any(n is not None for n in pieces.values()) else None
         if data["pieces"] is None and data.get("cash") is None and not self.errors:
             raise django_forms.ValidationError("Enter the cash counted: notes and coins, or the total (0 if none).")
+        if data["pieces"] is not None and data.get("cash") is not None:
+            pieces = sum((v * n for v, n in data["pieces"].items()), Decimal("0"))
+            if pieces != data["cash"]:
+                counted = money.format_money(pieces, self.currency)
+                typed = money.format_money(data["cash"], self.currency)
+                raise django_forms.ValidationError(
+                    f"The notes and coins come to {counted} but the cash total says {typed}: clear one of them."
+                )
         for name in ("cash", "card", "check"):
             if (data.get(name) or Decimal("0")) < 0:
                 self.add_error(name, "Enter 0 or more.")

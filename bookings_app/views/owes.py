@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings_app import forms, roles, selectors
 from bookings_app.date_ranges import PRESETS, DateRange, DateRangeForm
+from bookings_app.money import format_money
 from bookings_app.services import desk, exports
 from bookings_app.services.errors import BookingError
-from bookings_app.templatetags.batches import batch_summary
 from bookings_app.views.common import INVALID, MAX_SEARCH_LENGTH, REFUSED, int_or_none
 
 METHOD_LABELS = {"cash": "cash", "card": "card", "check": "cheque", "plan": "their plan"}
@@ -79,7 +79,7 @@ def _page(
         "next_url": owes_url(query, page=read.page + 1) if read.page < read.pages else "",
         "error": error,
         "batch": batch if batch is not None and batch.undoable() else None,
-        "batch_currency": read.currency,
+        "batch_words": settled_words(batch.totals, read.currency) if batch is not None else "",
         "can_write_off": request.user.has_perm(roles.WRITE_OFF),
         "can_export": request.user.has_perm(roles.EXPORT_DATA),
         "export_links": exports.export_links(request) if data is None else {},
@@ -140,9 +140,22 @@ def owes_settle(request: HttpRequest) -> HttpResponse:
         )
     batch = selectors.batch_read(batch_id=key)
     currency = actions[0].booking.service.currency if actions and actions[0].booking else ""
-    summary = batch_summary(batch.totals, currency) if batch else ""
+    summary = settled_words(batch.totals, currency) if batch else ""
     messages.success(request, f"Settled {len(actions)} booking{'s' if len(actions) != 1 else ''}: {summary}.")
     return redirect(owes_url(query, batch=key))
+
+
+def settled_words(totals: selectors.BatchTotals, currency: str) -> str:
+    """What a settle from the owes list took: "£24.00 cash, £12.00 by card, 2 plan charges" (one
+    person may have several bookings in it, so no "from N people")."""
+    parts = [
+        f"{format_money(getattr(totals, kind), currency)} {words}"
+        for kind, words in (("cash", "cash"), ("card", "by card"), ("check", "by cheque"))
+        if getattr(totals, f"{kind}_count")
+    ]
+    if totals.plan_count:
+        parts.append(f"{totals.plan_count} plan charge{'s' if totals.plan_count != 1 else ''}")
+    return ", ".join(parts) or "nothing"
 
 
 def _confirm(request: HttpRequest, *, preview: desk.OwesPreview, query: dict[str, str], key: str) -> HttpResponse:

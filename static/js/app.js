@@ -578,14 +578,26 @@ document.addEventListener("change", (event) => {
 });
 
 // Cash-up: the notes and coins counted, added up as they are typed (the server adds them again).
-document.addEventListener("input", (event) => {
-  const form = event.target instanceof HTMLInputElement ? event.target.closest("[data-cashup]") : null;
-  const out = form && form.querySelector("[data-pieces-total]");
+function addUpPieces(form) {
+  const out = form.querySelector("[data-pieces-total]");
   if (!out) return;
-  let pence = 0;
+  let cents = 0;
   form.querySelectorAll("[data-piece]").forEach((input) => {
     const n = Number.parseInt(input.value, 10);
-    if (n > 0) pence += n * Math.round(Number(input.dataset.piece) * 100);
+    if (n > 0) cents += n * Math.round(Number(input.dataset.piece) * 100);
   });
-  out.textContent = (pence / 100).toFixed(2);
+  out.textContent = (cents / 100).toFixed(2);
+}
+document.addEventListener("input", (event) => {
+  const form = event.target instanceof HTMLInputElement ? event.target.closest("[data-cashup]") : null;
+  if (form) addUpPieces(form);
+});
+document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("[data-cashup]").forEach(addUpPieces));
+
+// The owes list's range: typing a day makes it a custom range.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "date" || !input.closest(".owes-filters")) return;
+  const select = input.form && input.form.elements.namedItem("range");
+  if (select instanceof HTMLSelectElement) select.value = "custom";
 });

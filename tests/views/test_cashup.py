@@ -72,6 +72,7 @@ def test_the_desk_counts_a_session_and_sees_over_short_traced_to_the_rows(desk_c
         ({"n_20": "-1"}, "Count 0 or more."),
         ({"cash": "12", "card": "-3"}, "Enter 0 or more."),
         ({"cash": "12", "note": "x" * 1001}, "at most 1000 characters"),
+        ({"n_10": "1", "cash": "12"}, "The notes and coins come to £10.00 but the cash total says £12.00"),
     ],
 )
 def test_a_count_that_cannot_be_read_is_422_and_nothing_is_kept(desk_client, swim, data, message) -> None:
