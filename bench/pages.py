@@ -714,7 +714,55 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     info["roster_matches"] = len(roster_rows.row_list(session=big, search=query))
     info["contact_matches"] = len(selectors.contact_search(query=query, limit=10_000))
     info["today_sessions"] = len(selectors.session_day_list(day=builder.today))
+    # --- issue 12 (h12b): the owes list and the cash-up, as a manager -----------------------------
+    # The owes list over the 30 days up to today (about a quarter of the season's sessions have
+    # begun in it) and last week, the printable list and the CSV of the 30 days (every person, no
+    # pages), and today's cash-up of the whole day. Target: p95 ≤ 100 ms (issue 12), queries flat.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from bookings_app import roles as bench_roles
+
+    manager, _ = get_user_model().objects.get_or_create(username="bench-manager")
+    manager.groups.set([Group.objects.get(name=bench_roles.MANAGER)])
+    managing = Client()
+    managing.force_login(manager)
+    month = {
+        "range": "custom",
+        "start": (builder.today - timedelta(days=29)).isoformat(),
+        "end": builder.today.isoformat(),
+    }
+    owes_url, owes_check = reverse("owes"), ok_with('class="owes-summary"', "owe ")
+    results["owes 30 days"] = measure(lambda: managing.get(owes_url, month), check=owes_check)
+    results["owes last week"] = measure(lambda: managing.get(owes_url, {"range": "last_week"}), check=owes_check)
+    results["owes print 30d"] = measure(
+        lambda: managing.get(reverse("owes_print"), month), check=ok_with('class="reminders"')
+    )
+
+    def owes_csv() -> Any:
+        response = managing.get(reverse("owes_export"), {**month, "format": "csv"})
+        response.body = b"".join(response.streaming_content)  # the whole file, as a download reads it
+        return response
+
+    results["owes CSV 30 days"] = measure(owes_csv, check=ok_with_status(200))
+    results["cash-up today"] = measure(
+        lambda: managing.get(reverse("cashup_day"), {"date": builder.today.isoformat()}),
+        check=ok_with("What makes up the expected figure"),
+    )
+    start, end = selectors.day_bounds(builder.today - timedelta(days=29))[0], selectors.day_bounds(builder.today)[1]
+    owed = selectors.owes_read(start=start, end=end, page=None)
+    info["owes_people"], info["owes_bookings"] = owed.people_total, owed.bookings_total
+    print(f"  owes, 30 days: {owed.people_total:,} people owe for {owed.bookings_total:,} bookings")
     return results, info
+
+
+def ok_with_status(status: int) -> Callable[[Any], None]:
+    def check(response: Any) -> None:
+        if response.status_code != status:
+            raise SystemExit(f"{response.request['PATH_INFO']} answered {response.status_code}")
+
+    return check
 
 
 def _no_hits(query: str) -> None:

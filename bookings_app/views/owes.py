@@ -81,6 +81,7 @@ def _page(
         "batch": batch if batch is not None and batch.undoable() else None,
         "batch_words": settled_words(batch.totals, read.currency) if batch is not None else "",
         "can_write_off": request.user.has_perm(roles.WRITE_OFF),
+        "write_off_url": reverse("owes_write_off"),
         "can_export": request.user.has_perm(roles.EXPORT_DATA),
         "export_links": exports.export_links(request) if data is None else {},
         "undo_seconds": settings.DESK_UNDO_SECONDS,

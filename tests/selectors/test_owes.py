@@ -216,3 +216,45 @@ def test_the_list_costs_the_same_queries_for_3_or_30_people():
     few = count()
     make(27, 18)
     assert count() == few
+
+
+def test_the_fast_amount_is_the_rosters_rule_for_every_kind_of_booking():
+    """``selectors.owes`` answers most bookings from SQL values (``_plain_due``); what it says each
+    owes must be what ``money.due_from_roster`` says, as Settle reads it."""
+    from bookings_app import money
+
+    session = _class(18, price="9.50")
+    cases = [
+        {},  # no order: the list price
+        {"total_participants": 3},
+        {"payment_status": PS.UNDEFINED},
+        {"payment_status": PS.FAILED},
+        {"payment_status": PS.REFUNDED},
+    ]
+    made = [factories.BookingFactory(session=session, **fields) for fields in cases]
+    for balance, status in (("9.50", "APPROVED"), ("0", "APPROVED"), ("4.25", "CANCELED"), ("-2", "APPROVED")):
+        booking = factories.BookingFactory(session=session)
+        factories.OrderLineItemFactory(booking=booking, order__balance=Decimal(balance), order__status=status)
+        made.append(booking)
+    two_orders = factories.BookingFactory(session=session, payment_status=PS.PARTIALLY_PAID)
+    factories.OrderLineItemFactory(booking=two_orders, order__balance=Decimal("3.00"))
+    order = factories.OrderLineItemFactory(booking=two_orders, order__balance=Decimal("2.00")).order
+    factories.OrderLineItemFactory(booking=two_orders, order=order)  # twice on one order: counted once
+    made.append(two_orders)
+    free = factories.BookingFactory(session=factories.SessionFactory(start=session.start, service__price=None))
+    made.append(free)
+
+    owed = {i.booking_id: i.due for p in _read(page=None).people for i in p.bookings}
+
+    read = selectors.bookings_orders_read(bookings=made)
+    for booking in made:
+        balances = read.order_balances(booking.pk)
+        expected = money.due_from_roster(
+            booking,
+            roster_amount=money.roster_due(booking=booking, order_balances=balances, settled=False),
+            due_from_order=bool(balances),
+            charged_to_plan=read.charged_to_plan(booking),
+            inflight=[],
+        )
+        assert owed.get(booking.pk, Decimal("0")) == max(expected, Decimal("0")), booking
+    assert owed[two_orders.pk] == Decimal("5.00") and free.pk not in owed
