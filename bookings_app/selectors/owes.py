@@ -83,7 +83,7 @@ _SERVICE_FIELDS = (
 _CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
 
 
-@dataclass
+@dataclass(slots=True)
 class OwedBooking:
     booking_id: int
     contact_id: int
@@ -330,12 +330,17 @@ def _attach(people: list[Debtor]) -> None:
         return
     items = [item for person in people for item in person.bookings]
     ids = [item.booking_id for item in items]
-    bookings = (
-        Booking.objects.select_related("session", "service")
+    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(pk__in=ids)
+        .select_related("session", "service")
         .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
-        .in_bulk(ids)
-    )
-    contacts = Contact.objects.only(*_CONTACT_FIELDS).in_bulk([p.contact_id for p in people])
+        .order_by()
+    }
+    contacts = {
+        c.pk: c for c in Contact.objects.filter(pk__in=[p.contact_id for p in people]).only(*_CONTACT_FIELDS).order_by()
+    }
     attendance = {
         (booking_id, session_id): status
         for booking_id, session_id, status in Attendance.objects.filter(booking_id__in=ids).values_list(
@@ -375,10 +380,13 @@ def owes_bookings_due(*, booking_ids: list[int]) -> list[tuple[Booking, Decimal]
 
 
 def written_off_list(*, start: datetime, end: datetime, limit: int = 200) -> list[WriteOff]:
-    """Write-offs made in [``start``, ``end``), newest first (taken back ones too), at most
-    ``limit``. One query."""
+    """Write-offs of bookings on sessions in [``start``, ``end``) — the owes list's range — or made
+    in it, newest first (taken back ones too), at most ``limit``. One query."""
     return list(
-        WriteOff.objects.filter(created_at__gte=start, created_at__lt=end)
+        WriteOff.objects.filter(
+            Q(booking__session__start__gte=start, booking__session__start__lt=end)
+            | Q(created_at__gte=start, created_at__lt=end)
+        )
         .select_related("contact", "booking__session", "booking__service", "created_by", "reversed_by")
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -139,3 +139,37 @@ def test_owes_settle_two_then_a_persons_then_cash_up_a_session_twice(tablet, man
     shots(page, "cashup-3-signed-off")
     cashup = CashUp.objects.get()
     assert cashup.is_signed_off and cashup.counted_cash == Decimal("12.00") and cashup.over_short == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_off_with_a_reason_take_it_back_and_print_the_reminders(tablet, manager_password, club):
+    from playwright.sync_api import expect
+
+    page = tablet
+    sign_in(page, username="browser-manager", password=manager_password, next_path="/owes/?range=last_week")
+    row = page.locator(f"#owed-{club['bob'].pk}")
+    row.get_by_role("link", name="Write off…").click()
+    expect(page.locator("h1")).to_contain_text("Write off what this booking owes")
+    page.get_by_role("button", name="Write off £12.00").click()  # no reason: the browser asks for one
+    expect(page.locator("h1")).to_contain_text("Write off")
+    page.get_by_label("Why is it written off?").fill("Moved abroad, agreed with the owner")
+    shots(page, "owes-5-write-off")
+    page.get_by_role("button", name="Write off £12.00").click()
+    expect(page.locator("#messages")).to_contain_text("Written off: 1 booking. Nothing is sent to Wix.")
+    expect(page.locator(".owes-summary")).to_contain_text("2 people owe £36.00")
+
+    page.get_by_role("link", name="Written off").click()
+    expect(page.locator(".written-off")).to_contain_text("Moved abroad")
+    shots(page, "owes-6-written-off")
+    page.get_by_role("button", name="Take back").click()
+    expect(page.locator("#messages")).to_contain_text("Taken back")
+    expect(page.locator(".written-off .badge")).to_contain_text("Taken back")
+    page.get_by_role("link", name="‹ The owes list").click()
+    expect(page.locator(".owes-summary")).to_contain_text("3 people owe £48.00")
+
+    page.get_by_role("link", name="Print reminder list").click()
+    expect(page.locator("tbody.reminder")).to_have_count(3)
+    expect(page.locator(".reminders")).to_contain_text("ann@example.com")
+    page.emulate_media(media="print")
+    expect(page.locator(".topbar")).to_be_hidden()
+    shots(page, "owes-7-reminders-print")
