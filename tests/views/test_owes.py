@@ -244,3 +244,20 @@ def test_the_export_has_the_screens_rows_and_neutralises_formulas(manager_client
     assert xlsx.status_code == 200 and xlsx["Content-Disposition"].endswith('.xlsx"')
     bad = manager_client.get(reverse("owes_export"), {"format": "pdf"})
     assert bad.status_code == 400 and "CSV or XLSX" in bad.content.decode()
+
+
+def test_write_off_from_the_ticked_bookings_asks_for_the_reason_first(manager_client, owing) -> None:
+    ticked = {"idempotency_key": key(), "booking": [owing["bob"].pk, owing["ann_tue"].pk], "range": "this_week"}
+
+    asked = manager_client.post(reverse("owes_write_off"), ticked)
+    body = asked.content.decode()
+    assert asked.status_code == 200 and "Write off £24.00" in body and "Why is it written off?" in body
+    assert not WriteOff.objects.exists()
+    nothing = manager_client.post(reverse("owes_write_off"), {"idempotency_key": key(), "range": "this_week"})
+    assert nothing.status_code == 422 and "Choose at least one booking to write off." in nothing.content.decode()
+    paid = manager_client.post(
+        reverse("owes_write_off"),
+        {"idempotency_key": key(), "booking": [owing["cy"].pk], "reason": "Goodwill"},
+    )
+    assert paid.status_code == 409 and "has nothing left to pay" in paid.content.decode()
+    assert not WriteOff.objects.exists()
