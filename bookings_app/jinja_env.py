@@ -1,5 +1,6 @@
 """The Jinja2 environment for the few templates rendered too often for Django's template
-language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``."""
+language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``;
+the owes list's people and its printed reminders, ``templates/jinja2/owes/``."""
 
 from typing import Any
 
