@@ -45,6 +45,17 @@ _SECTION_OF = {
     "course_build": "courses",
     "report_rows": "reports",
     "report_rows_export": "reports",
+    "owes_settle": "owes",
+    "owes_print": "owes",
+    "owes_write_off": "owes",
+    "owes_written_off": "owes",
+    "owes_write_off_reverse": "owes",
+    "owes_batch_undo": "owes",
+    "cashups": "owes",
+    "cashup_day": "owes",
+    "cashup_staff": "owes",
+    "cashup_session": "today",
+    "cashup_sign_off": "owes",
 }
 
 

@@ -1,6 +1,7 @@
 """The Jinja2 environment for the few templates rendered too often for Django's template
-language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``,
-and the payment report's table, ``templates/jinja2/reports/session_rows.html``."""
+language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``;
+the payment report's table, ``templates/jinja2/reports/session_rows.html``; the owes list's people
+and its printed reminders, ``templates/jinja2/owes/``."""
 
 from datetime import datetime
 from typing import Any

@@ -34,6 +34,8 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("view_courses", "See course terms built here: their previews, progress and results"),
     ("manage_courses", "Create recurring course sessions and multi-service packages"),
     ("manage_settings", "Change the Wix connection settings"),
+    ("write_off", "Write off what a customer owes (with a reason), and take a write-off back"),
+    ("sign_off_cashups", "Sign off a cash-up: its count becomes read-only"),
 ]
 
 FRONT_DESK = "Front desk"
@@ -51,6 +53,8 @@ _MANAGER_PERMS = [
     "view_audit",
     "run_sync",
     "view_courses",
+    "write_off",
+    "sign_off_cashups",
 ]
 _ADMIN_PERMS = [*_MANAGER_PERMS, "import_data", "manage_courses", "manage_settings"]
 
@@ -77,6 +81,8 @@ IMPORT_DATA = f"{APP_LABEL}.import_data"
 VIEW_COURSES = f"{APP_LABEL}.view_courses"
 MANAGE_COURSES = f"{APP_LABEL}.manage_courses"
 MANAGE_SETTINGS = f"{APP_LABEL}.manage_settings"
+WRITE_OFF = f"{APP_LABEL}.write_off"
+SIGN_OFF_CASHUPS = f"{APP_LABEL}.sign_off_cashups"
 
 
 def smallest_role_with(permission: str) -> str:

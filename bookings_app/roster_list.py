@@ -142,14 +142,15 @@ def on_plan_now(row: RosterRow) -> bool:
 
 def numbers_from_rows(session: Session, rows: list[RosterRow]) -> Session:
     """Give ``session`` the roster numbers ``selectors.session_get`` would (``booked``,
-    ``paid_count``, ``plan_count``, ``unpaid_count``, ``checked_in``, ``pending_count``) from
+    ``paid_count``, ``plan_count``, ``written_off_count``, ``unpaid_count``, ``checked_in``,
+    ``pending_count``) from
     ``rows``, which must be its whole roster (no search; cancelled rows may be among them) with
     their desk state: the roster loads them anyway, and the seven subqueries of the session's
     own numbers cost a fifth of the roster's time. ``tests/test_roster_list.py`` holds the two to
     the same answers. ``pending_count`` counts the rows given: without cancelled rows, a
     cancellation still on its way to Wix is not among them (the roster only asks it whether a
     batch — check-ins and payments, never cancellations — may still be waiting)."""
-    booked = paid = plan = checked_in = pending = 0
+    booked = paid = plan = written_off = checked_in = pending = 0
     for row in rows:
         booking = row.booking
         pending += booking.pending_sync
@@ -164,8 +165,11 @@ def numbers_from_rows(session: Session, rows: list[RosterRow]) -> Session:
             plan += booking.total_participants
         elif booking.payment_status in Booking.SETTLED_PAYMENT_STATUSES:
             paid += booking.total_participants
+        elif row.written_off:
+            written_off += booking.total_participants
     session.booked, session.paid_count, session.plan_count = booked, paid, plan
-    session.unpaid_count = booked - paid - plan
+    session.written_off_count = written_off
+    session.unpaid_count = booked - paid - plan - written_off
     session.checked_in, session.pending_count = checked_in, pending
     return session
 

@@ -93,6 +93,7 @@ class RosterRow:
     version: int = 0  # when the read it was built from began, in µs since the epoch (``data-version``)
     anchor: bool = False  # the first row under its letter, in the list's order (``roster_list.letters_mark``)
     package: selectors.PackageInfo | None = None  # the multi-service package the booking is part of
+    written_off: bool = False  # a manager wrote off what it owes: nothing to collect (Wix still says unpaid)
 
     @property
     def method_labels(self) -> list[str]:
@@ -166,6 +167,8 @@ class RosterRow:
             return "Refused by Wix"
         if self.charged_to_plan:
             return "Plan"
+        if self.written_off and not self.is_settled:
+            return "Written off"
         return _PAYMENT_STATUS_LABELS.get(self.booking.payment_status, self.booking.payment_status)
 
     @property
@@ -271,6 +274,7 @@ def _row(booking: Booking, read: selectors.RosterRead, version: int) -> RosterRo
         charged_to_plan=read.charged_to_plan(booking),
         currency=booking.service.currency,
         version=version,
+        written_off=booking.pk in read.written_off,
     )
     orders: dict[int, selectors.OrderLine] = {}
     for line in lines:
@@ -289,6 +293,8 @@ def _row(booking: Booking, read: selectors.RosterRead, version: int) -> RosterRo
     row.amount_due = money.roster_due(
         booking=booking, order_balances=[o.balance for o in orders.values()], settled=row.is_settled
     )
+    if row.written_off:
+        row.amount_due = None  # the manager decided not to collect it (``models.write_offs``)
     if orders:
         row.currency = next(iter(orders.values())).currency or row.currency
     return row

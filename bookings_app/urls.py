@@ -6,11 +6,13 @@ from bookings_app.views import (
     auth,
     batches,
     booking_change,
+    cashup,
     course_edit,
     course_import,
     courses,
     customer,
     home,
+    owes,
     packages,
     plan_sales,
     reports,
@@ -21,6 +23,7 @@ from bookings_app.views import (
     today,
     walk_in,
     webhooks,
+    write_offs,
 )
 
 urlpatterns = [
@@ -127,6 +130,20 @@ urlpatterns = [
     path("reports/", reports.report, name="reports"),
     path("reports/rows/", reports.report_rows, name="report_rows"),
     path("reports/rows/export/", reports.report_rows_export, name="report_rows_export"),
+    # issue 12 (h12b): the owes list (settle, write off, print, export) and the cash-up
+    path("owes/", owes.owes, name="owes"),
+    path("owes/settle/", owes.owes_settle, name="owes_settle"),
+    path("owes/batches/<str:batch_id>/undo/", owes.owes_batch_undo, name="owes_batch_undo"),
+    path("owes/print/", owes.owes_print, name="owes_print"),
+    path("owes/export/", owes.owes_export, name="owes_export"),
+    path("owes/write-off/", write_offs.owes_write_off, name="owes_write_off"),
+    path("owes/written-off/", write_offs.owes_written_off, name="owes_written_off"),
+    path("owes/written-off/<int:pk>/reverse/", write_offs.owes_write_off_reverse, name="owes_write_off_reverse"),
+    path("cash-up/", cashup.cashups, name="cashups"),
+    path("cash-up/day/", cashup.cashup_day, name="cashup_day"),
+    path("cash-up/sessions/<str:ref>/", cashup.cashup_session, name="cashup_session"),
+    path("cash-up/staff/<int:user_id>/", cashup.cashup_staff, name="cashup_staff"),
+    path("cash-up/<int:pk>/sign-off/", cashup.cashup_sign_off, name="cashup_sign_off"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

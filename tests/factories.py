@@ -367,6 +367,32 @@ class CourseCancelSessionFactory(factory.django.DjangoModelFactory):
         model = models.CourseCancelSession
 
 
+class WriteOffFactory(factory.django.DjangoModelFactory):
+    """A manager's write-off of what a booking owes (standing unless ``reversed_at``)."""
+
+    booking = factory.SubFactory(BookingFactory)
+    contact = factory.SelfAttribute("booking.contact")
+    amount = Decimal("12.00")
+    currency = "GBP"
+    reason = "Goodwill"
+    idempotency_key = factory.Sequence(lambda n: f"write-off-{n:08d}:1")
+
+    class Meta:
+        model = models.WriteOff
+
+
+class CashUpFactory(factory.django.DjangoModelFactory):
+    """The count of one session's takings on its day."""
+
+    scope = models.CashUp.Scope.SESSION
+    session = factory.SubFactory(SessionFactory)
+    day = factory.LazyAttribute(lambda o: timezone.localdate(o.session.start) if o.session else timezone.localdate())
+    currency = "GBP"
+
+    class Meta:
+        model = models.CashUp
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

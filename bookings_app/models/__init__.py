@@ -18,9 +18,12 @@ built here and the Calendar V3 events they send); ``site_facts`` holds what
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
 multi-service packages booked at the desk (2–8 appointments back to back, paid once);
 ``workers`` the background workers' heartbeats.
+``write_offs`` a manager's decision not to collect what a booking owes (never sent to Wix);
+``cashup`` the money counted at the end of a session, a staff member's day or the day.
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
+from .cashup import CashUp
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
@@ -30,6 +33,7 @@ from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
 from .site_facts import WixSiteFact
 from .workers import WorkerHeartbeat
+from .write_offs import WriteOff
 
 __all__ = [
     "MONEY",
@@ -37,6 +41,7 @@ __all__ = [
     "AuditEntry",
     "BenefitBalance",
     "Booking",
+    "CashUp",
     "Contact",
     "CourseBuild",
     "CourseBuildEvent",
@@ -64,6 +69,7 @@ __all__ = [
     "WixMirrorQuerySet",
     "WixSiteFact",
     "WorkerHeartbeat",
+    "WriteOff",
     "is_newer",
     "normalise_phone",
     "normalise_text",

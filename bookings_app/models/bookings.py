@@ -62,6 +62,12 @@ class Booking(WixMirror):
             models.Index(fields=["session", "status"], name="booking_session_status"),
             models.Index(fields=["service", "session"], name="booking_service_session"),
             models.Index(fields=["pending_sync"], name="booking_pending", condition=models.Q(pending_sync=True)),
+            # Who owes what on a range of sessions (the owes list), answered from the index alone:
+            # a month of a season is thousands of bookings, and their rows carry the Wix payload.
+            models.Index(
+                fields=["session", "status", "payment_status", "contact", "service", "total_participants"],
+                name="booking_session_money",
+            ),
         ]
 
     def __str__(self) -> str:

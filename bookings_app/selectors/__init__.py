@@ -15,7 +15,8 @@ week grid and "next available": Wix's free slots from ``appointment_slots`` with
 bookings laid over them); ``packages`` (multi-service packages: a booking's package, a package's
 page, the start times offered); ``reports`` (the manager's payment report, counted in SQL from the
 facts rows of ``reports_facts``) and ``reports_rows`` (the rows behind any of its numbers);
-``queries`` holds the query pieces they share.
+``owes`` (the owes list: who still owes, by person);
+``cashup`` (what the desk took, to count against); ``queries`` holds the query pieces they share.
 """
 
 from bookings_app.selectors.appointment_slots import FreeSlot, appointment_availability_forget, free_slot
@@ -32,6 +33,7 @@ from bookings_app.selectors.appointments import (
 from bookings_app.selectors.batches import (
     Batch,
     BatchTotals,
+    batch_read,
     reversed_action_ids,
     session_batches,
     session_batches_undoable,
@@ -49,6 +51,19 @@ from bookings_app.selectors.booking_changes import (
     reschedule_sessions,
     service_policy,
     waitlist_read,
+)
+from bookings_app.selectors.cashup import (
+    CashLine,
+    CashupScope,
+    DayCashups,
+    DayEntry,
+    Takings,
+    cashup_by_pk,
+    cashup_day_read,
+    cashup_get,
+    cashup_takings,
+    site_currency,
+    staff_user_get,
 )
 from bookings_app.selectors.course_page import (
     CoursePage,
@@ -90,6 +105,17 @@ from bookings_app.selectors.desk import (
     roster_booking_get,
     roster_contact_ids,
 )
+from bookings_app.selectors.owes import (
+    Debtor,
+    OwedBooking,
+    OwesRead,
+    owes_bookings_due,
+    owes_plan_balances,
+    owes_plan_for,
+    owes_read,
+    write_off_get,
+    written_off_list,
+)
 from bookings_app.selectors.packages import (
     PackageInfo,
     PackageRead,
@@ -128,6 +154,7 @@ from bookings_app.selectors.roster import (
     OrderLine,
     RosterRead,
     booking_orders_read,
+    bookings_orders_read,
     roster_arrivals,
     roster_balances,
     roster_desk_actions,
@@ -181,9 +208,16 @@ __all__ = [
     "BatchTotals",
     "BookingChangeRead",
     "BookingMoney",
+    "CashLine",
+    "CashupScope",
     "CoursePage",
     "CourseSessionRow",
     "CustomerCardRead",
+    "DayCashups",
+    "DayEntry",
+    "Debtor",
+    "OwedBooking",
+    "OwesRead",
     "OrderLine",
     "PackageInfo",
     "PackageRead",
@@ -193,16 +227,23 @@ __all__ = [
     "ServicePolicy",
     "SheetNotes",
     "SyncStatus",
+    "Takings",
     "Visit",
     "WaitingEntry",
     "WaitingList",
     "appointment_service_list",
+    "batch_read",
     "booking_change_read",
     "booking_changes_live",
     "booking_money_read",
     "booking_orders_read",
+    "bookings_orders_read",
     "booking_packages",
     "booking_walk_in",
+    "cashup_by_pk",
+    "cashup_day_read",
+    "cashup_get",
+    "cashup_takings",
     "contact_search",
     "course_build_by_key",
     "course_cancel_by_key",
@@ -226,6 +267,10 @@ __all__ = [
     "desk_action_by_key",
     "desk_action_get",
     "member_of",
+    "owes_bookings_due",
+    "owes_plan_balances",
+    "owes_plan_for",
+    "owes_read",
     "package_chains_untaken",
     "package_read",
     "package_session_ids",
@@ -252,10 +297,14 @@ __all__ = [
     "session_get",
     "session_upcoming_list",
     "sign_in_sheet_notes",
+    "site_currency",
     "site_fact",
     "site_facts_all",
     "site_facts_forget",
+    "staff_user_get",
     "sync_status_get",
     "visit_bookings",
     "waitlist_read",
+    "write_off_get",
+    "written_off_list",
 ]

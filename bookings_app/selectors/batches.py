@@ -92,6 +92,13 @@ def session_batches(*, session: Session, batch_id: str | None = None) -> list[Ba
     return _batches(actions)
 
 
+def batch_read(*, batch_id: str) -> Batch | None:
+    """One batch of any sessions (a settle from the owes list) with what it did, or None. Two
+    queries."""
+    found = _batches(DeskAction.objects.filter(batch_id=batch_id)) if batch_id else []
+    return found[0] if found else None
+
+
 def session_batches_undoable(*, session: Session, now: datetime | None = None) -> list[Batch]:
     """The session's batches still in their undo window, newest first. One query."""
     now = now or timezone.now()

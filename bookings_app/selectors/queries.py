@@ -1,5 +1,5 @@
 """The query pieces the selectors share: which bookings are on a session's roster, which are
-paid with a plan, which contacts match a search."""
+paid with a plan, which are written off, which contacts match a search."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bookings_app.models import (
     Payment,
     Service,
     Session,
+    WriteOff,
     normalise_phone,
     normalise_text,
 )
@@ -65,6 +66,12 @@ def charged_to_plan_q() -> Q:
         selected_payment_option__in=PLAN_OPTIONS,
         payment_status__in=Booking.SETTLED_PAYMENT_STATUSES,
     )
+
+
+def written_off_q() -> Q:
+    """A booking whose debt a manager wrote off (a standing write-off, not reversed): off the
+    owes list and out of the "unpaid" counts, though Wix still says NOT_PAID (models.write_offs)."""
+    return Q(Exists(WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)))
 
 
 def search_q(search: str, prefix: str = "") -> Q | None:

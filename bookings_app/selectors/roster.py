@@ -22,6 +22,7 @@ from bookings_app.models import (
     Payment,
     Service,
     Session,
+    WriteOff,
     normalise_text,
 )
 from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
@@ -65,6 +66,7 @@ class RosterRead:
     attendance: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)  # booking pk → status, attendees
     lines: dict[int, list[OrderLine]] = field(default_factory=dict)  # booking pk → its order lines
     payments: Payments = field(default_factory=dict)
+    written_off: set[int] = field(default_factory=set)  # booking pks a manager wrote off (standing)
 
     def attendance_status(self, booking_id: int) -> str:
         return self.attendance.get(booking_id, (None, 0))[0] or Attendance.Status.NOT_SET
@@ -90,15 +92,15 @@ def roster_read(
     """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
     ``booking_ids``, for re-rendering rows after a desk action).
 
-    Five plain queries however many rows — the bookings, their contacts, their attendance at
-    this session, their order lines with the orders' balances, and those orders' counted
-    payments (and one for the service, unless the session comes with it) — each a simple
-    lookup by id, rather than one query with joins and correlated subqueries: those cost more
-    to build in Python and to plan in PostgreSQL than the lookups cost to run, and a join to
-    every contact grows with the contact list. Whether a booking is charged to a plan is worked
-    out from the lines and payments already loaded (:func:`on_plan`). The money comes as plain
-    values, not model instances, and the bookings share the session's service rather than each
-    loading a copy.
+    Six plain queries however many rows — the bookings, their contacts, their attendance at this
+    session, their order lines with the orders' balances, those orders' counted payments, and
+    the standing write-offs among them (and one for the service, unless the session comes with
+    it) — each a simple lookup by id, rather than one query with joins and correlated
+    subqueries: those cost more to build in Python and to plan in PostgreSQL than the lookups
+    cost to run, and a join to every contact grows with the contact list. Whether a booking is
+    charged to a plan is worked out from the lines and payments already loaded
+    (:func:`on_plan`). The money comes as plain values, not model instances, and the bookings
+    share the session's service rather than each loading a copy.
     """
     bookings_qs = Booking.objects.filter(session_roster_q(session)).defer(*_ROSTER_DEFERRED)
     if booking_ids is not None:
@@ -124,10 +126,13 @@ def roster_read(
         ).values_list("booking_id", "status", "number_of_attendees")
     }
     lines, payments = _lines_and_payments(ids)
+    written_off = set(
+        WriteOff.objects.filter(booking_id__in=ids, reversed_at__isnull=True).values_list("booking_id", flat=True)
+    )
     # By surname, then first name, the same on every database: case, accents and punctuation
     # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
     bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
-    return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments)
+    return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments, written_off=written_off)
 
 
 def on_plan(booking: Booking, lines: list[OrderLine], payments: Payments) -> bool:
@@ -206,8 +211,14 @@ def booking_orders_read(*, booking: Booking) -> RosterRead:
     """What a row's amount due is made of, for one booking already loaded (with its contact and
     service): its order lines and their orders' payments — two queries (one with no order) —
     rather than the whole row's reads."""
-    lines, payments = _lines_and_payments([booking.pk])
-    return RosterRead(bookings=[booking], lines=lines, payments=payments)
+    return bookings_orders_read(bookings=[booking])
+
+
+def bookings_orders_read(*, bookings: list[Booking]) -> RosterRead:
+    """:func:`booking_orders_read` for bookings of any sessions at once (the owes list): two
+    queries however many (one when none has an order)."""
+    lines, payments = _lines_and_payments([b.pk for b in bookings])
+    return RosterRead(bookings=bookings, lines=lines, payments=payments)
 
 
 def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:

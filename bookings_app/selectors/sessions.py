@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, Session
-from bookings_app.selectors.queries import desk_plan_q, outer_roster_q
+from bookings_app.selectors.queries import desk_plan_q, outer_roster_q, written_off_q
 
 
 def _sum(queryset: QuerySet, column: str) -> Coalesce:
@@ -28,7 +28,8 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
     those one-to-many paths at once would multiply rows and inflate the sums.
 
     The desk's own changes count before Wix has them: the mirror changed optimistically (payment
-    status, attendance), and a plan charge on its way counts as plan (``queries.desk_plan_q``).
+    status, attendance), and a plan charge on its way counts as plan (``queries.desk_plan_q``). A booking a
+    manager wrote off is not "unpaid" any more (``written_off_count``), though Wix still says so.
     """
     active = Booking.objects.filter(
         outer_roster_q(),
@@ -46,6 +47,10 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
         plan_count=_sum(active.filter(plan), "total_participants"),
         paid_count=_sum(
             active.filter(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES).exclude(plan),
+            "total_participants",
+        ),
+        written_off_count=_sum(
+            active.exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES).exclude(plan).filter(written_off_q()),
             "total_participants",
         ),
         checked_in=_sum(attended, "number_of_attendees"),
@@ -90,7 +95,7 @@ Numbers = Literal["all", "booked", "none"]
 def _with_unpaid(sessions: list[Session]) -> list[Session]:
     # Derived here rather than in SQL, where it would evaluate the three subqueries again.
     for session in sessions:
-        session.unpaid_count = session.booked - session.paid_count - session.plan_count
+        session.unpaid_count = session.booked - session.paid_count - session.plan_count - session.written_off_count
     return sessions
 
 
@@ -104,7 +109,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 def session_day_list(*, day: date, service_id: int | None = None, staff_id: int | None = None) -> list[Session]:
     """The day's sessions (classes, course sessions, appointments) in start order, each
     annotated with ``places``, ``booked``, ``paid_count``, ``plan_count``, ``unpaid_count``,
-    ``checked_in`` and ``pending_count`` — one query."""
+    ``written_off_count``, ``checked_in`` and ``pending_count`` — one query."""
     start, end = day_bounds(day)
     sessions = _sessions_with_stats().filter(start__gte=start, start__lt=end)
     if service_id is not None:

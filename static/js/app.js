@@ -560,3 +560,44 @@ document.addEventListener("click", (event) => {
   const keys = document.querySelector("details.keys[open]");
   if (keys && !keys.contains(event.target)) keys.open = false;
 });
+
+// The owes list: a person's box ticks all of their bookings; the bar counts what is ticked.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  const form = box instanceof HTMLInputElement ? box.closest("[data-owes]") : null;
+  if (!form) return;
+  if (box.dataset.person) {
+    form.querySelectorAll(`input[data-of="${box.dataset.person}"]`).forEach((b) => { b.checked = box.checked; });
+  } else if (box.dataset.of) {
+    const all = form.querySelectorAll(`input[data-of="${box.dataset.of}"]`);
+    const person = form.querySelector(`input[data-person="${box.dataset.of}"]`);
+    if (person) person.checked = [...all].every((b) => b.checked);
+  }
+  const count = form.querySelector("[data-selected-count]");
+  if (count) count.textContent = String(form.querySelectorAll("input[name=booking]:checked").length);
+});
+
+// Cash-up: the notes and coins counted, added up as they are typed (the server adds them again).
+function addUpPieces(form) {
+  const out = form.querySelector("[data-pieces-total]");
+  if (!out) return;
+  let cents = 0;
+  form.querySelectorAll("[data-piece]").forEach((input) => {
+    const n = Number.parseInt(input.value, 10);
+    if (n > 0) cents += n * Math.round(Number(input.dataset.piece) * 100);
+  });
+  out.textContent = (cents / 100).toFixed(2);
+}
+document.addEventListener("input", (event) => {
+  const form = event.target instanceof HTMLInputElement ? event.target.closest("[data-cashup]") : null;
+  if (form) addUpPieces(form);
+});
+document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("[data-cashup]").forEach(addUpPieces));
+
+// The owes list's range: typing a day makes it a custom range.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "date" || !input.closest(".owes-filters")) return;
+  const select = input.form && input.form.elements.namedItem("range");
+  if (select instanceof HTMLSelectElement) select.value = "custom";
+});

@@ -18,7 +18,9 @@ One module per flow: ``walk_ins`` (walk-ins, courses, appointments, the one-tap
 :func:`walk_in_book`), ``payments``, ``plan_sales`` (a plan sold at the desk, used at once for
 today's visit), ``attendance``, ``settle``, ``corrections`` (undo, resolve, reverse), ``changes`` (reschedule,
 cancel with the business's policy shown, move someone off the waiting list), ``packages`` and
-``package_changes`` (2–8 appointments back to back, paid once; cancelled as a whole). They
+``package_changes`` (2–8 appointments back to back, paid once; cancelled as a whole), ``owes``
+(settle many people's debts in one commit, from the owes list) and ``write_offs`` (a manager's
+decision not to collect, never sent to Wix). They
 write their actions through ``services.ledger`` (idempotency keys, new actions, what an action
 waits for, row locks), as ``services.customers`` does for a new customer. The amounts due and
 plan rules are ``bookings_app.money``'s.
@@ -31,7 +33,7 @@ stable: ``contact_invalid``, ``contact_duplicate``, ``session_full``, ``slot_tak
 ``not_reversible``, ``already_reversed``, ``wix_unreachable``, ``duplicate_request``,
 ``participants_invalid``, ``idempotency_missing``, ``batch_not_found``, ``not_a_member``,
 ``plan_invalid``, ``course_not_reschedulable``, ``not_in_wix``, ``already_checked_in``,
-``refund_waiting``.
+``refund_waiting``, ``reason_required``, ``already_written_off``, ``not_written_off``.
 """
 
 from bookings_app.services.customers import CustomerHit, CustomerHits, NewCustomer, customer_create, customer_search
@@ -44,6 +46,8 @@ from bookings_app.services.desk.corrections import (
     batch_reverse,
     batch_undo,
 )
+from bookings_app.services.desk.owes import Preview as OwesPreview
+from bookings_app.services.desk.owes import owes_choices, owes_settle, owes_settle_check
 from bookings_app.services.desk.package_changes import package_cancel, package_cancel_refusal, package_retry
 from bookings_app.services.desk.packages import (
     ChainRead,
@@ -58,11 +62,14 @@ from bookings_app.services.desk.plan_sales import plan_sale
 from bookings_app.services.desk.settle import (
     SettleChoice,
     SettleRow,
+    bookings_settle_check,
+    bookings_settle_commit,
     settle_check,
     settle_commit,
     settle_suggestions,
 )
 from bookings_app.services.desk.walk_ins import appointment_slots, walk_in_book, walk_in_create
+from bookings_app.services.desk.write_offs import write_off, write_off_reverse
 from bookings_app.services.errors import BookingError
 
 __all__ = [
@@ -71,6 +78,7 @@ __all__ = [
     "CustomerHit",
     "CustomerHits",
     "NewCustomer",
+    "OwesPreview",
     "SettleChoice",
     "SettleRow",
     "action_resolve",
@@ -83,9 +91,14 @@ __all__ = [
     "batch_undo",
     "booking_cancel",
     "booking_reschedule",
+    "bookings_settle_check",
+    "bookings_settle_commit",
     "cancel_refusal",
     "customer_create",
     "customer_search",
+    "owes_choices",
+    "owes_settle",
+    "owes_settle_check",
     "package_book",
     "package_cancel",
     "package_cancel_refusal",
@@ -104,4 +117,6 @@ __all__ = [
     "walk_in_book",
     "waitlist_promote",
     "walk_in_create",
+    "write_off",
+    "write_off_reverse",
 ]

@@ -189,19 +189,24 @@ def action_reverse(*, user: Any, action: DeskAction, idempotency_key: str) -> De
     return reverse
 
 
-def batch_undo(*, user: Any, session: Session, batch_id: str) -> list[DeskAction]:
+def batch_undo(*, user: Any, session: Session | None, batch_id: str) -> list[DeskAction]:
     """Take back a whole batch — a settle, a check in all — while its undo window lasts: every
     action of it, and what was built on them (what waits on them, a later check-in or no-show of
     the same person), is dropped and the mirror put back, with one audit entry. All or nothing;
-    returns the batch's actions undone (empty when it was undone already).
+    returns the batch's actions undone (empty when it was undone already). ``session`` None: a
+    batch of many sessions (a settle from the owes list), all of it.
 
     Raises ``BookingError`` ``batch_not_found`` (no such batch on this session),
     ``too_late_to_undo`` (some of it has gone to Wix, or its window has passed).
     """
     with transaction.atomic():
-        actions = list(DeskAction.objects.select_for_update().filter(session=session, batch_id=batch_id).order_by("pk"))
+        found = DeskAction.objects.select_for_update().filter(batch_id=batch_id)
+        if session is not None:
+            found = found.filter(session=session)
+        actions = list(found.order_by("pk"))
         if not batch_id or not actions:
-            raise BookingError("There is no such batch of changes on this session.", code="batch_not_found")
+            where = "on this session" if session is not None else "to undo"
+            raise BookingError(f"There is no such batch of changes {where}.", code="batch_not_found")
         standing = [a for a in actions if a.status not in (Status.UNDONE, Status.REMOVED)]
         if not standing:
             return []
@@ -214,12 +219,13 @@ def batch_undo(*, user: Any, session: Session, batch_id: str) -> list[DeskAction
         built_on = [*_waiting_on(standing), *_later_attendance(standing)]
         chain = [*standing, *{a.pk: a for a in built_on}.values()]
         _unwind(chain, status=Status.UNDONE)
+        where = f"to {session.title or session}" if session is not None else "from the owes list"
         audit_record(
             user=user,
             action="desk.undo_batch",
-            obj_type="session",
-            obj_id=session.pk,
-            summary=f"Undo: {len(standing)} changes to {session.title or session} made at once",
+            obj_type="session" if session is not None else "batch",
+            obj_id=session.pk if session is not None else batch_id,
+            summary=f"Undo: {len(standing)} changes {where} made at once",
             before={"actions": [a.pk for a in chain]},
             after={"batch": batch_id, "undone": len(standing)},
         )

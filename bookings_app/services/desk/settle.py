@@ -2,7 +2,11 @@
 before staff confirm (:func:`settle_check`), then the whole roster committed in one transaction
 (:func:`settle_commit`: validate every row, build each row's changes with the same builders as
 the single-row services, write them in bulk). The commit's actions share a ``batch_id``: undone
-or reversed as one (``corrections.batch_undo``, ``batch_reverse``)."""
+or reversed as one (``corrections.batch_undo``, ``batch_reverse``).
+
+The owes list settles bookings of many sessions at once the same way (:func:`bookings_settle_check`,
+:func:`bookings_settle_commit`): the same read, rules, builders and bulk writes, money only (no
+check-ins), its batch undone as one by ``corrections.batch_undo`` without a session."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings_app import money, selectors
@@ -182,16 +186,61 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
     :func:`payment_record`, :func:`plan_charge`, :func:`pay_later` and the check-in all, then
     written with bulk inserts and updates.
     """
+    return _commit(user=user, session=session, rows=rows, idempotency_key=idempotency_key)
+
+
+def bookings_settle_commit(*, user: Any, rows: list[SettleChoice], idempotency_key: str) -> list[DeskAction]:
+    """:func:`settle_commit` for bookings of any sessions (the owes list): the money choice of
+    every row (``cash``, ``card``, ``check``, ``plan``; no check-ins), all or nothing, one batch
+    (``batch_id = idempotency_key``) that ``corrections.batch_undo`` takes back as one.
+
+    Raises ``BookingError`` ``settle_invalid`` (``.row_errors``), ``key_reused``,
+    ``duplicate_request``, as :func:`settle_commit` does.
+    """
+    _money_only(rows)
+    return _commit(user=user, session=None, rows=rows, idempotency_key=idempotency_key)
+
+
+def bookings_settle_check(*, rows: list[SettleChoice]) -> None:
+    """What :func:`bookings_settle_commit` would refuse, found before staff confirm (reads only)."""
+    _money_only(rows)
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(pk__in=[r.booking_id for r in rows]).select_related(
+            "contact", "service", "session"
+        )
+    }
+    _validate(rows, _read(None, rows, bookings, lock=False))
+
+
+def _money_only(rows: list[SettleChoice]) -> None:
+    errors = {
+        r.booking_id: "Choose cash, card, cheque or their plan."
+        for r in rows
+        if (r.resolution or "").lower() not in (*METHOD_RESOLUTIONS, "plan") or r.check_in is not None
+    }
+    if not rows:
+        raise BookingError("Choose at least one booking to settle.", code="settle_invalid")
+    if errors:
+        exc = BookingError(
+            "Nothing was saved — only cash, card, cheque or a plan can be taken here.", code="settle_invalid"
+        )
+        exc.row_errors = errors  # type: ignore[attr-defined]
+        raise exc
+
+
+def _commit(*, user: Any, session: Session | None, rows: list[SettleChoice], idempotency_key: str) -> list[DeskAction]:
     ledger.require_key(idempotency_key)
     digest = _choices_digest(rows)
     with transaction.atomic():
         done = _done_unless_changed(idempotency_key, session, digest)
         if done:
             return done
+        where = ledger.roster_q(session) if session is not None else Q()
         bookings = {
             b.pk: b
             for b in Booking.objects.select_for_update(of=("self",))
-            .filter(ledger.roster_q(session), pk__in=[r.booking_id for r in rows])
+            .filter(where, pk__in=[r.booking_id for r in rows])
             .select_related("contact", "service", "session")
             .order_by("pk")  # one lock order everywhere: no deadlock between two settles
         }
@@ -199,7 +248,7 @@ def settle_commit(*, user: Any, session: Session, rows: list[SettleChoice], idem
         if done:  # the same form, committed from another screen while we waited for the rows
             return done
         locked = _read(session, rows, bookings)
-        _validate(rows, locked)
+        _validate(rows, locked, on_roster=session is not None)
         batch = _build(user=user, session=session, rows=rows, locked=locked, batch_id=idempotency_key)
         if not batch.actions:
             return []
@@ -218,7 +267,7 @@ def _choices_digest(rows: list[SettleChoice]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _done_unless_changed(key: str, session: Session, digest: str) -> list[DeskAction]:
+def _done_unless_changed(key: str, session: Session | None, digest: str) -> list[DeskAction]:
     """What an earlier commit of this form made; refused (``key_reused``) when the form now chooses
     otherwise — a repeated key with other content is never answered as done."""
     done = ledger.batch_done(key, session=session)
@@ -243,16 +292,23 @@ def settle_check(*, session: Session, rows: list[SettleChoice]) -> None:
     _validate(rows, _read(session, rows, bookings, lock=False))
 
 
-def _read(session: Session, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True) -> _Locked:
+def _read(
+    session: Session | None, rows: list[SettleChoice], bookings: dict[int, Booking], *, lock: bool = True
+) -> _Locked:
     """What a settle reads: the plan balances the rows name (row-locked with ``lock``), the
-    attendance, what is due and what the desk chose before."""
+    attendance at ``session`` (none without one), what is due and what the desk chose before."""
     balances_qs = BenefitBalance.objects.filter(pk__in={r.balance_id for r in rows if r.balance_id})
     if lock:
         balances_qs = balances_qs.select_for_update(of=("self",))
     balances = {b.pk: b for b in balances_qs.select_related("member").order_by("pk")}
-    attendance = {
-        a.booking_id: a for a in Attendance.objects.filter(session=session, booking_id__in=[r.booking_id for r in rows])
-    }
+    attendance = (
+        {
+            a.booking_id: a
+            for a in Attendance.objects.filter(session=session, booking_id__in=[r.booking_id for r in rows])
+        }
+        if session is not None
+        else {}
+    )
     inflight = money.inflight_by_booking(list(bookings))
     dues = money.amounts_due(list(bookings.values()), inflight=inflight)
     return _Locked(
@@ -265,7 +321,7 @@ def _read(session: Session, rows: list[SettleChoice], bookings: dict[int, Bookin
     )
 
 
-def _validate(rows: list[SettleChoice], locked: _Locked) -> None:
+def _validate(rows: list[SettleChoice], locked: _Locked, *, on_roster: bool = True) -> None:
     """Every row's choice against the locked rows; ``settle_invalid`` listing those that are wrong."""
     errors: dict[int, str] = {}
     credits_used: dict[int, int] = defaultdict(int)
@@ -273,7 +329,9 @@ def _validate(rows: list[SettleChoice], locked: _Locked) -> None:
     for choice in rows:
         booking = locked.bookings.get(choice.booking_id)
         if booking is None or choice.booking_id in seen:
-            errors[choice.booking_id] = "Not on this roster (or listed twice)."
+            errors[choice.booking_id] = (
+                "Not on this roster (or listed twice)." if on_roster else "No such booking (or listed twice)."
+            )
             continue
         seen.add(choice.booking_id)
         who = str(booking.contact)
@@ -311,7 +369,7 @@ def _validate(rows: list[SettleChoice], locked: _Locked) -> None:
         raise exc
 
 
-def _build(*, user: Any, session: Session, rows: list[SettleChoice], locked: _Locked, batch_id: str) -> _Batch:
+def _build(*, user: Any, session: Session | None, rows: list[SettleChoice], locked: _Locked, batch_id: str) -> _Batch:
     """Every row's changes, in memory: a money change (the single-row services' builders) and
     the check-in; what each action waits for as ``ledger.money_dependency`` /
     ``ledger.walk_in_dependency`` would say."""
@@ -348,7 +406,7 @@ def _build(*, user: Any, session: Session, rows: list[SettleChoice], locked: _Lo
             batch.actions.append(change.action)
             batch.audits.append(change.audit)
             batch.money_changed[booking.pk] = booking
-        if choice.check_in is not None and booking.status in Booking.ACTIVE_STATUSES:
+        if session is not None and choice.check_in is not None and booking.status in Booking.ACTIVE_STATUSES:
             checked = attendance_flow.attendance_change(
                 user=user,
                 booking=booking,
@@ -368,7 +426,7 @@ def _build(*, user: Any, session: Session, rows: list[SettleChoice], locked: _Lo
 
 
 def _write(
-    *, user: Any, session: Session, rows: list[SettleChoice], batch: _Batch, locked: _Locked, batch_id: str
+    *, user: Any, session: Session | None, rows: list[SettleChoice], batch: _Batch, locked: _Locked, batch_id: str
 ) -> None:
     """The batch in bulk: one UPDATE per distinct new state (a handful, however many rows) —
     cheaper than bulk_update's CASE per row, and the rows are locked, so nothing else changed them."""
@@ -390,13 +448,17 @@ def _write(
             by_credits_used[batch.credits_used[balance.pk]].append(balance.pk)
     for used, pks in by_credits_used.items():
         BenefitBalance.objects.filter(pk__in=pks).update(remaining_credits=F("remaining_credits") - used)
+    if session is not None:
+        what, obj_type, obj_id = f"Settled {session.title or session}", "session", session.pk
+    else:
+        what, obj_type, obj_id = "Settled from the owes list", "batch", batch_id
     batch.audits.append(
         audit_entry(
             user=user,
             action="settle.commit",
-            obj_type="session",
-            obj_id=session.pk,
-            summary=f"Settled {session.title or session}: {len(rows)} rows, {len(batch.actions)} actions",
+            obj_type=obj_type,
+            obj_id=obj_id,
+            summary=f"{what}: {len(rows)} rows, {len(batch.actions)} actions",
             after={"batch": batch_id, "actions": len(batch.actions)},
         )
     )

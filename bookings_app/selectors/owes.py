@@ -1,0 +1,428 @@
+"""The owes list: everyone with a booking that still owes money, grouped by person, oldest first.
+
+Which bookings: taking a place (confirmed or pending), on a session in the range that has begun
+(a booking for Friday's class is not owed on Tuesday) and is not cancelled — or a course booking
+(booked onto the course, no session of its own) whose course's first session is in the range
+and has begun — not paid or free, and not written off by a manager (``queries.written_off_q``).
+
+What each owes is the amount the roster row and Settle show (``money.roster_due`` less the
+desk's actions on their way, ``money.due_from_roster``): an order's balance as mirrored, else
+the list price; less what the desk took that Wix has not heard of yet. A booking that owes
+nothing by that rule is left out. An order that pays for several bookings (a family's, a
+package's) is owed once: by the oldest of its bookings in the list, which says so.
+
+A month of a busy season is thousands of bookings, and the page must total them all to order
+the people and say what is owed in all, in well under a tenth of a second. So the bookings come
+as plain values with their orders' balance summed in SQL (:data:`_ORDER_BALANCE`): for a
+booking with nothing of the desk's on its way and no part payment without an order, the rule
+above is just that balance, else the list price (:func:`_plain_due`, held to ``money``'s answers
+by ``tests/selectors/test_owes.py``). The others — a payment or plan charge still on its way,
+money the desk took before Wix had an order — are few, and go through ``money`` itself. Only
+the people shown (one page; everyone for the printout and the export) are loaded as rows.
+
+A fixed number of queries however long the list: the bookings (two: on sessions, on courses),
+the orders shared by several of them, the desk's money on its way (and, for the few concerned,
+their rows, orders and payments), then for the people shown their bookings, contacts,
+attendance, plans and "pay later" marks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import DecimalField, Exists, F, Func, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from bookings_app import money
+from bookings_app.models import (
+    Attendance,
+    BenefitBalance,
+    Booking,
+    Contact,
+    DeskAction,
+    Order,
+    OrderLineItem,
+    Service,
+    Session,
+    WriteOff,
+)
+from bookings_app.selectors.queries import search_q, written_off_q
+from bookings_app.selectors.roster import bookings_orders_read
+
+PER_PAGE = 30
+ZERO = Decimal("0")
+PS = Booking.PaymentStatus
+_CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")
+_BOOKING_FIELDS = (
+    "id",
+    "wix_id",
+    "session_id",
+    "service_id",
+    "contact_id",
+    "status",
+    "payment_status",
+    "selected_payment_option",
+    "total_participants",
+    "pending_sync",
+    "wix_created_at",
+)
+_SESSION_FIELDS = ("session__id", "session__wix_id", "session__title", "session__start", "session__status")
+_SERVICE_FIELDS = (
+    "service__id",
+    "service__wix_id",
+    "service__name",
+    "service__type",
+    "service__price",
+    "service__currency",
+)
+_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+
+
+@dataclass(slots=True)
+class OwedBooking:
+    booking_id: int
+    contact_id: int
+    due: Decimal
+    when: datetime  # the session's start; a course booking: the course's first session
+    currency: str
+    shares_order: bool = False  # its order also pays for other bookings: they owe nothing more
+    booking: Booking | None = None  # loaded for the people shown: its session (None: a course's) and service
+    attendance: str = Attendance.Status.NOT_SET
+    marked_later: bool = False  # the desk marked it "pays later"
+    plan: BenefitBalance | None = None  # a plan of theirs that can pay it (credits counted across their list)
+    error: str = ""  # why a settle refused it (the screen sets it)
+
+    @property
+    def what(self) -> str:
+        if self.booking is None:
+            return ""
+        session = self.booking.session
+        return (session.title if session else "") or self.booking.service.name
+
+    @property
+    def attendance_label(self) -> str:
+        return Attendance.Status(self.attendance).label
+
+
+@dataclass
+class Debtor:
+    """One person on the list: their owed bookings, oldest first."""
+
+    contact_id: int
+    bookings: list[OwedBooking]
+    contact: Contact | None = None  # loaded for the people shown
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.due for b in self.bookings), ZERO)
+
+    @property
+    def oldest(self) -> datetime:
+        return self.bookings[0].when
+
+    @property
+    def currency(self) -> str:
+        return self.bookings[0].currency
+
+    @property
+    def booking_ids(self) -> str:
+        return ",".join(str(b.booking_id) for b in self.bookings)
+
+    @property
+    def on_plan(self) -> list[OwedBooking]:
+        return [b for b in self.bookings if b.plan is not None]
+
+
+@dataclass
+class OwesRead:
+    people: list[Debtor]  # the page asked for (everyone without a page)
+    people_total: int = 0
+    bookings_total: int = 0
+    total: Decimal = ZERO
+    currency: str = ""
+    page: int = 1
+    pages: int = 1
+
+
+def owes_read(
+    *, start: datetime, end: datetime, search: str = "", page: int | None = 1, now: datetime | None = None
+) -> OwesRead:
+    """The owes list for sessions starting in [``start``, ``end``) (and before ``now``), by person,
+    the person owing longest first; ``search`` by name, email or phone; ``page`` of
+    :data:`PER_PAGE` people (past the last: the last), None for everyone."""
+    now = now or timezone.now()
+    owed = _owed(start=start, stop=min(end, now), search=search)
+    by_person: dict[int, list[OwedBooking]] = defaultdict(list)
+    for item in owed:
+        by_person[item.contact_id].append(item)
+    people = sorted(
+        (Debtor(contact_id=contact_id, bookings=items) for contact_id, items in by_person.items()),
+        key=lambda d: (d.oldest, d.contact_id),
+    )
+    pages = max(1, math.ceil(len(people) / PER_PAGE))
+    read = OwesRead(
+        people=people,
+        people_total=len(people),
+        bookings_total=len(owed),
+        total=sum((item.due for item in owed), ZERO),
+        currency=_currency(owed),
+        pages=1 if page is None else pages,
+    )
+    if page is not None:
+        read.page = min(max(page, 1), pages)
+        read.people = people[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
+    _attach(read.people)
+    return read
+
+
+# The orders a booking is on, its balance summed over them (cancelled ones too, each order once:
+# what ``money.roster_due`` sums; NULL with no order), and whether they pay for another booking.
+_ORDERS = OrderLineItem.objects.filter(booking_id=OuterRef(OuterRef("pk"))).values("order_id")
+_ORDER_BALANCE = Subquery(
+    Order.objects.filter(pk__in=_ORDERS)
+    .order_by()
+    .values(balances=Func(F("balance"), function="SUM", output_field=DecimalField(max_digits=12, decimal_places=2))),
+    output_field=DecimalField(max_digits=12, decimal_places=2),
+)
+_SHARED_ORDER = Exists(OrderLineItem.objects.filter(order_id__in=_ORDERS).exclude(booking_id=OuterRef("pk")))
+_ROW = ("pk", "contact_id", "service_id", "session_id", "payment_status", "total_participants", "balance", "shared")
+
+
+class _Row(NamedTuple):
+    pk: int
+    contact_id: int
+    service_id: int
+    session_id: int | None
+    payment_status: str
+    participants: int
+    balance: Decimal | None  # None: no order
+    shared: bool  # an order of it pays for another booking too
+
+    @property
+    def has_order(self) -> bool:
+        return self.balance is not None
+
+
+def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
+    """Every booking owing in the range with what it owes, oldest first."""
+    if stop <= start:
+        return []
+    base = (
+        Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES)
+        .exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES)
+        .exclude(written_off_q())
+    )
+    match = search_q(search, prefix="contact__")
+    if match is not None:
+        base = base.filter(match)
+    # The sessions and services as their own small reads: a start or a price per booking would be
+    # thousands of values to read and convert.
+    starts = dict(
+        Session.objects.filter(start__gte=start, start__lt=stop)
+        .exclude(status__in=_CANCELLED)
+        .values_list("pk", "start")
+    )
+    course_starts = dict(
+        Session.objects.filter(service__type=Service.Type.COURSE)
+        .exclude(status__in=_CANCELLED)
+        .values("service_id")
+        .annotate(first=Min("start"))
+        .filter(first__gte=start, first__lt=stop)
+        .values_list("service_id", "first")
+    )
+    where = Q(session_id__in=list(starts))
+    if course_starts:
+        where |= Q(session__isnull=True, service_id__in=list(course_starts))
+    rows = [
+        _Row(*r) for r in base.filter(where).annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW)
+    ]
+    if not rows:
+        return []
+    prices = {pk: (price, currency) for pk, price, currency in Service.objects.values_list("pk", "price", "currency")}
+
+    def when(row: _Row) -> datetime:
+        return starts[row.session_id] if row.session_id else course_starts[row.service_id]
+
+    shared: dict[int, set[int]] = defaultdict(set)  # booking pk → its orders (one pays for others too)
+    sharing = [r.pk for r in rows if r.shared]
+    if sharing:
+        for booking_id, order_id in OrderLineItem.objects.filter(booking_id__in=sharing).values_list(
+            "booking_id", "order_id"
+        ):
+            shared[booking_id].add(order_id)
+    dues = _money_dues(rows)
+    owed: list[OwedBooking] = []
+    claimed: set[int] = set()  # orders already owed by an older booking in the list
+    for row in sorted(rows, key=lambda r: (when(r), r.pk)):
+        price, currency = prices[row.service_id]
+        due = dues[row.pk] if row.pk in dues else _plain_due(row, price)
+        orders = shared.get(row.pk, set())
+        if due <= 0 or claimed & orders:
+            continue
+        claimed |= orders
+        owed.append(
+            OwedBooking(
+                booking_id=row.pk,
+                contact_id=row.contact_id,
+                due=due,
+                when=when(row),
+                currency=currency,
+                shares_order=bool(orders),
+            )
+        )
+    return owed
+
+
+def _plain_due(row: _Row, price: Decimal | None) -> Decimal:
+    """``money.due_from_roster`` of a booking that is not paid, free or charged to a plan, with
+    nothing of the desk's on its way and no part payment without an order: its orders' balance
+    (``money.roster_due``: 0 when not above it), else its list price (``money.list_price``)."""
+    if row.has_order:
+        return max(row.balance or ZERO, ZERO)
+    return (price or ZERO) * row.participants
+
+
+def _money_dues(rows: list[_Row]) -> dict[int, Decimal]:
+    """What the bookings :func:`_plain_due` cannot answer for owe, by ``money``'s own rule: those
+    with the desk's money on its way, and those part paid with no order (the desk's payments Wix
+    has count). A handful of queries, and only when there are such bookings."""
+    live = set(
+        DeskAction.objects.filter(kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES).values_list(
+            "booking_id", flat=True
+        )
+    )
+    ids = [r.pk for r in rows if r.pk in live or (r.payment_status == PS.PARTIALLY_PAID and not r.has_order)]
+    if not ids:
+        return {}
+    bookings = list(Booking.objects.filter(pk__in=ids).select_related("service"))
+    read = bookings_orders_read(bookings=bookings)
+    inflight = money.inflight_by_booking(ids)
+    synced = money.synced_payments([b for b in bookings if not read.order_balances(b.pk)], inflight)
+    dues = {}
+    for booking in bookings:
+        charged_to_plan = read.charged_to_plan(booking)
+        balances = read.order_balances(booking.pk)
+        dues[booking.pk] = money.due_from_roster(
+            booking,
+            roster_amount=money.roster_due(
+                booking=booking,
+                order_balances=balances,
+                settled=charged_to_plan or booking.payment_status in Booking.SETTLED_PAYMENT_STATUSES,
+            ),
+            due_from_order=bool(balances),
+            charged_to_plan=charged_to_plan,
+            inflight=inflight.get(booking.pk, []),
+            synced=synced,
+        )
+    return dues
+
+
+def _attach(people: list[Debtor]) -> None:
+    """What the people shown need: their bookings (with session and service), contacts, each
+    booking's attendance at its session, the desk's "pays later" marks and a plan that can pay
+    (five queries)."""
+    if not people:
+        return
+    items = [item for person in people for item in person.bookings]
+    ids = [item.booking_id for item in items]
+    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(pk__in=ids)
+        .select_related("session", "service")
+        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
+        .order_by()
+    }
+    contacts = {
+        c.pk: c for c in Contact.objects.filter(pk__in=[p.contact_id for p in people]).only(*_CONTACT_FIELDS).order_by()
+    }
+    attendance = {
+        (booking_id, session_id): status
+        for booking_id, session_id, status in Attendance.objects.filter(booking_id__in=ids).values_list(
+            "booking_id", "session_id", "status"
+        )
+    }
+    later = set(
+        DeskAction.objects.filter(booking_id__in=ids, kind=DeskAction.Kind.PAY_LATER)
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .values_list("booking_id", flat=True)
+    )
+    balances = owes_plan_balances(contact_ids=list(contacts))
+    cache_contact = Booking._meta.get_field("contact").set_cached_value
+    for person in people:
+        person.contact = contacts.get(person.contact_id)
+        used: dict[int, int] = defaultdict(int)
+        for item in person.bookings:
+            item.booking = booking = bookings[item.booking_id]
+            if person.contact is not None:
+                cache_contact(booking, person.contact)
+            item.attendance = attendance.get((booking.pk, booking.session_id), Attendance.Status.NOT_SET)
+            item.marked_later = booking.pk in later
+            item.plan = owes_plan_for(booking, balances.get(person.contact_id, []), used)
+
+
+def owes_bookings_due(*, booking_ids: list[int]) -> list[tuple[Booking, Decimal]]:
+    """The bookings (each once, with contact, service and session) and what each owes by the
+    desk's rule (``money.amounts_due``: what a settle or a write-off takes), by session start.
+    Three queries."""
+    bookings = list(
+        Booking.objects.filter(pk__in=booking_ids)
+        .select_related("contact", "service", "session")
+        .order_by("session__start", "pk")
+    )
+    dues = money.amounts_due(bookings)
+    return [(b, dues[b.pk]) for b in bookings]
+
+
+def written_off_list(*, start: datetime, end: datetime, limit: int = 200) -> list[WriteOff]:
+    """Write-offs of bookings on sessions in [``start``, ``end``) — the owes list's range — or made
+    in it, newest first (taken back ones too), at most ``limit``. One query."""
+    return list(
+        WriteOff.objects.filter(
+            Q(booking__session__start__gte=start, booking__session__start__lt=end)
+            | Q(created_at__gte=start, created_at__lt=end)
+        )
+        .select_related("contact", "booking__session", "booking__service", "created_by", "reversed_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def write_off_get(*, pk: int) -> WriteOff | None:
+    return WriteOff.objects.filter(pk=pk).first()
+
+
+def owes_plan_balances(*, contact_ids: list[int]) -> dict[int, list[BenefitBalance]]:
+    """Contact pk → their live plan balances (active, with credit or unlimited), with what
+    ``money.best_balance`` ranks them by. One query."""
+    balances: dict[int, list[BenefitBalance]] = defaultdict(list)
+    for balance in (
+        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member", "plan_order")
+        .order_by("pk")
+    ):
+        balances[balance.member.contact_id].append(balance)
+    return balances
+
+
+def owes_plan_for(booking: Booking, balances: list[BenefitBalance], used: dict[int, int]) -> BenefitBalance | None:
+    """The plan ``money.best_balance`` would suggest, with the credits the person's older bookings
+    in the list would take from it already counted (``used``: balance pk → credits; updated)."""
+    fitting = [b for b in balances if money.plan_problem(booking, b, b.member, already_used=used[b.pk]) is None]
+    best = money.best_balance(booking, fitting)
+    if best is not None and not best.unlimited:
+        used[best.pk] += money.credits_needed(booking)
+    return best
+
+
+def _currency(owed: list[OwedBooking]) -> str:
+    """The currency the list's money is in: the one most of it is in (a site sells in one)."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in owed:
+        counts[item.currency] += 1
+    return max(counts, key=counts.__getitem__) if counts else ""
