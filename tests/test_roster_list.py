@@ -102,6 +102,27 @@ def test_the_desks_changes_on_their_way_count_the_same_from_the_rows(django_user
 
 
 @pytest.mark.django_db
+def test_a_written_off_booking_is_not_unpaid_in_either_and_its_row_offers_no_payment():
+    from bookings_app.models import WriteOff
+
+    session = busy_class(at(7))
+    owing = Booking.objects.filter(session=session, status="CONFIRMED", payment_status="NOT_PAID").first()
+    WriteOff.objects.create(
+        booking=owing, contact=owing.contact, reason="Hardship", idempotency_key="wo-1", amount=Decimal("12")
+    )
+    booked, paid, plan, unpaid, checked_in = _agree(session)
+    assert (booked, unpaid) == (8, 3 - owing.total_participants)
+
+    plain = selectors.session_get(ref=session.ref, numbers="none")
+    [row] = roster_rows.row_list(session=plain, booking_ids=[owing.pk])
+    assert row.written_off and row.payment_label == "Written off"
+    assert row.amount_due is None and not row.offers_payment
+
+    WriteOff.objects.update(reversed_at=NOW)  # taken back: unpaid again, in both
+    assert _agree(session)[3] == 3
+
+
+@pytest.mark.django_db
 def test_an_empty_roster_counts_nothing():
     session = factories.SessionFactory(start=at(9))
     assert _agree(session) == (0, 0, 0, 0, 0)

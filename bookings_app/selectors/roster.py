@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from bookings_app.models import (
     Attendance,
@@ -92,10 +92,10 @@ def roster_read(
     """Everyone on ``session``'s roster, by surname, filtered by name/email/phone (or just
     ``booking_ids``, for re-rendering rows after a desk action).
 
-    Six plain queries however many rows — the bookings, their contacts, their attendance at this
-    session, their order lines with the orders' balances, those orders' counted payments, and
-    the standing write-offs among them (and one for the service, unless the session comes with
-    it) — each a simple lookup by id, rather than one query with joins and correlated
+    Five plain queries however many rows — the bookings (each with whether a manager wrote it
+    off), their contacts, their attendance at this session, their order lines with the orders'
+    balances, and those orders' counted payments (and one for the service, unless the session
+    comes with it) — each a simple lookup by id, rather than one query with joins and correlated
     subqueries: those cost more to build in Python and to plan in PostgreSQL than the lookups
     cost to run, and a join to every contact grows with the contact list. Whether a booking is
     charged to a plan is worked out from the lines and payments already loaded
@@ -110,7 +110,8 @@ def roster_read(
     match = search_q(search, prefix="contact__")
     if match is not None:
         bookings_qs = bookings_qs.filter(match)
-    bookings = list(bookings_qs)
+    standing_write_off = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
+    bookings = list(bookings_qs.annotate(written_off=Exists(standing_write_off)))
     if not bookings:
         return RosterRead(bookings=[])
     ids = [b.pk for b in bookings]
@@ -126,9 +127,7 @@ def roster_read(
         ).values_list("booking_id", "status", "number_of_attendees")
     }
     lines, payments = _lines_and_payments(ids)
-    written_off = set(
-        WriteOff.objects.filter(booking_id__in=ids, reversed_at__isnull=True).values_list("booking_id", flat=True)
-    )
+    written_off = {b.pk for b in bookings if b.written_off}
     # By surname, then first name, the same on every database: case, accents and punctuation
     # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
     bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
