@@ -119,6 +119,9 @@ DESK_UNDO_SECONDS = env.int("DESK_UNDO_SECONDS", default=8)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Every sign-in (the desk's page, /admin/login/, any authenticate()) is throttled per username and
+# address, counted in the database so all web processes share it (services/sign_ins.py).
+AUTHENTICATION_BACKENDS = ["bookings_app.auth_backend.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -16,7 +16,8 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
-multi-service packages booked at the desk (2–8 appointments back to back, paid once).
+multi-service packages booked at the desk (2–8 appointments back to back, paid once);
+``sign_ins`` counts sign-in attempts per username and address (the throttle).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
@@ -27,6 +28,7 @@ from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer,
 from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
+from .sign_ins import SignInAttempts
 from .site_facts import WixSiteFact
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "PlanOrder",
     "Service",
     "Session",
+    "SignInAttempts",
     "StaffMember",
     "StaffPermissions",
     "SyncState",
