@@ -149,10 +149,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG and not WIX.is_sandbox)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Secrets never reach an error page (DEBUG's included) or a log line: bookings_app/redaction.py.
+# Any handler added below needs the "redact_secrets" filter too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bookings_app.redaction.SecretsFilter"
+DEFAULT_EXCEPTION_REPORTER = "bookings_app.redaction.SecretsReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "bookings_app.redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}},
 }
