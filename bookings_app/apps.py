@@ -7,3 +7,7 @@ class BookingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings_app import checks, tasks  # noqa: F401 - registers the checks; connects the task receivers
+        from bookings_app.services.wix_reachability import wix_reachability_record
+        from bookings_app.wix import reachability
+
+        reachability.listen(wix_reachability_record)

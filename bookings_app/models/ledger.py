@@ -1,5 +1,5 @@
 """Our own ledger: desk actions (what staff did, on its way to Wix), the audit trail, received
-webhooks, the sync's state, and the anchor of the role permissions."""
+webhooks, the sync's state, whether Wix answers, and the anchor of the role permissions."""
 
 from __future__ import annotations
 
@@ -87,6 +87,29 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+
+class WixReachability(models.Model):
+    """Whether Wix answers, as the latest HTTP attempts of every process saw it: one row (pk 1).
+
+    Written by ``services.wix_reachability`` on each attempt's outcome (a few times a minute at
+    most per process), read by the header: Wix is "unreachable" from the first failed attempt
+    until the next answer, not only once a whole sync has failed after its retries.
+    """
+
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "Wix reachability"
+
+    def __str__(self) -> str:
+        return "Wix unreachable" if self.failing else "Wix answering"
+
+    @property
+    def failing(self) -> bool:
+        return self.last_failure_at is not None and (self.last_ok_at is None or self.last_failure_at > self.last_ok_at)
 
 
 class StaffPermissions(models.Model):

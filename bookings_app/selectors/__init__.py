@@ -121,7 +121,7 @@ from bookings_app.selectors.roster import (
 )
 from bookings_app.selectors.sessions import day_bounds, session_day_list, session_get, session_upcoming_list
 from bookings_app.selectors.site_facts import site_fact, site_facts_all, site_facts_forget
-from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get
+from bookings_app.selectors.sync import DEFAULT_SYNC_INTERVAL_SECONDS, SyncStatus, sync_status_get, wix_not_answering
 
 __all__ = [
     "AppointmentWeek",
@@ -217,6 +217,7 @@ __all__ = [
     "site_facts_all",
     "site_facts_forget",
     "sync_status_get",
+    "wix_not_answering",
     "visit_bookings",
     "waitlist_read",
 ]

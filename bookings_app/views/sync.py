@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from bookings_app import roles, tasks
+from bookings_app import roles, selectors, tasks
 from bookings_app.models import SyncState
 from bookings_app.services import sync
 
@@ -45,14 +45,15 @@ class SyncWidget:
 
 def _widget() -> SyncWidget:
     progress = sync.sync_progress_get()
+    not_answering = selectors.wix_not_answering()
     return SyncWidget(
         running=progress.running,
         queued=not progress.running and tasks.sync_full_queued(),
         percent=progress.percent,
         phase=progress.phase,
         last_success_at=progress.last_success_at,
-        last_error=progress.last_error,
-        failing=progress.failing,
+        last_error=progress.last_error if not_answering is None else not_answering,
+        failing=progress.failing or not_answering is not None,
     )
 
 

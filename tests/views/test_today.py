@@ -255,6 +255,18 @@ def test_header_warns_when_wix_is_unreachable(desk_client):
 
 
 @pytest.mark.django_db
+def test_header_warns_as_soon_as_a_wix_call_went_unanswered(desk_client):
+    """Before any sync has failed: the latest Wix call of any process got no answer."""
+    factories.SyncStateFactory(kind="sessions", last_success_at=NOW - timedelta(minutes=1))
+    factories.WixReachabilityFactory()
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "Wix unreachable" in content
+    assert "Wix is not answering (No answer from Wix (ConnectError))" in content
+
+
+@pytest.mark.django_db
 def test_navigation_only_links_to_screens_that_exist(manager_client):
     content = manager_client.get(TODAY_URL).content.decode()
 
