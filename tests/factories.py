@@ -230,19 +230,6 @@ class SyncStateFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("kind",)
 
 
-class WixReachabilityFactory(factory.django.DjangoModelFactory):
-    """Wix not answering since a minute ago (its one row)."""
-
-    id = 1
-    last_ok_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=2))
-    last_failure_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
-    last_failure = "No answer from Wix (ConnectError)"
-
-    class Meta:
-        model = models.WixReachability
-        django_get_or_create = ("id",)
-
-
 class SignInAttemptsFactory(factory.django.DjangoModelFactory):
     """Failed sign-ins for one username from one address, in an open window."""
 

@@ -12,7 +12,7 @@ Money is ``Decimal`` with two places, in the row's ``currency``.
 One module per area, all re-exported here (``from bookings_app.models import Booking``):
 ``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
 (contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
-``ledger`` (desk actions, audit, webhooks, sync state, Wix reachability, permissions); ``courses`` (course terms
+``ledger`` (desk actions, audit, webhooks, sync state and whether Wix answers, permissions); ``courses`` (course terms
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
@@ -23,7 +23,7 @@ multi-service packages booked at the desk (2–8 appointments back to back, paid
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
-from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent, WixReachability
+from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
@@ -63,7 +63,6 @@ __all__ = [
     "WebhookEvent",
     "WixMirror",
     "WixMirrorQuerySet",
-    "WixReachability",
     "WixSiteFact",
     "is_newer",
     "normalise_phone",

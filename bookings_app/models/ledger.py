@@ -1,5 +1,5 @@
 """Our own ledger: desk actions (what staff did, on its way to Wix), the audit trail, received
-webhooks, the sync's state, whether Wix answers, and the anchor of the role permissions."""
+webhooks, the sync's state (and whether Wix answers), and the anchor of the role permissions."""
 
 from __future__ import annotations
 
@@ -61,7 +61,12 @@ class WebhookEvent(models.Model):
 
 
 class SyncState(models.Model):
-    """Progress and health of syncing one kind of entity from Wix."""
+    """Progress and health of syncing one kind of entity from Wix.
+
+    One more row, ``WIX_CALLS``, is no sync: whether the latest Wix call of any process got an
+    answer (``last_success_at``) or none (``last_error_at``, ``last_error``), written by
+    ``services.wix_reachability``. Being a row here, the header's one query about the sync sees it.
+    """
 
     class Kind(models.TextChoices):
         SERVICES = "services"
@@ -73,6 +78,7 @@ class SyncState(models.Model):
         ORDERS = "orders"
         PLAN_ORDERS = "plan_orders"
         BALANCES = "balances"
+        WIX_CALLS = "wix_calls", "Wix calls"  # not synced: whether Wix answers at all
 
     kind = models.CharField(max_length=32, unique=True, choices=Kind.choices)
     cursor = models.TextField(blank=True)
@@ -87,29 +93,6 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return self.kind
-
-
-class WixReachability(models.Model):
-    """Whether Wix answers, as the latest HTTP attempts of every process saw it: one row (pk 1).
-
-    Written by ``services.wix_reachability`` on each attempt's outcome (a few times a minute at
-    most per process), read by the header: Wix is "unreachable" from the first failed attempt
-    until the next answer, not only once a whole sync has failed after its retries.
-    """
-
-    last_ok_at = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-    last_failure = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        verbose_name_plural = "Wix reachability"
-
-    def __str__(self) -> str:
-        return "Wix unreachable" if self.failing else "Wix answering"
-
-    @property
-    def failing(self) -> bool:
-        return self.last_failure_at is not None and (self.last_ok_at is None or self.last_failure_at > self.last_ok_at)
 
 
 class StaffPermissions(models.Model):

@@ -102,7 +102,7 @@ def session_day_list(*, day: date, service_id: int | None = None, staff_id: int 
 def session_get(*, ref: str) -> Session | None:
     """A session by Wix event id, or by our pk for one not yet in Wix, with its roster numbers."""
     match = Q(wix_id=ref)
-    if ref.isdigit() and len(ref) < 19:  # fits a 64-bit primary key
+    if ref.isascii() and ref.isdigit() and len(ref) < 19:  # our pk: ASCII digits that fit a 64-bit key
         match |= Q(pk=int(ref))
     exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
     session = _sessions_with_stats().filter(match).order_by(exact_wix_id_first).first()

@@ -258,7 +258,12 @@ def test_header_warns_when_wix_is_unreachable(desk_client):
 def test_header_warns_as_soon_as_a_wix_call_went_unanswered(desk_client):
     """Before any sync has failed: the latest Wix call of any process got no answer."""
     factories.SyncStateFactory(kind="sessions", last_success_at=NOW - timedelta(minutes=1))
-    factories.WixReachabilityFactory()
+    factories.SyncStateFactory(
+        kind="wix_calls",
+        last_success_at=NOW - timedelta(minutes=2),
+        last_error="No answer from Wix (ConnectError)",
+        last_error_at=NOW - timedelta(seconds=20),
+    )
 
     content = desk_client.get(TODAY_URL).content.decode()
 
