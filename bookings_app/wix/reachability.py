@@ -21,7 +21,16 @@ import httpx
 
 logger = logging.getLogger(__name__)
 
-Listener = Callable[[bool, str], None]  # (answering, what happened)
+Listener = Callable[[bool, str], None]  # (answering, what happened, in words for the header)
+# How an attempt that got no answer failed, in words staff can read.
+NO_ANSWER = {
+    httpx.ConnectError: "the connection was refused",
+    httpx.ConnectTimeout: "connecting timed out",
+    httpx.ReadTimeout: "no answer in time",
+    httpx.WriteTimeout: "the request could not be sent in time",
+    httpx.PoolTimeout: "too many calls waiting",
+    httpx.RemoteProtocolError: "the connection broke",
+}
 _listeners: list[Listener] = []
 
 
@@ -49,10 +58,10 @@ class ObservedTransport(httpx.BaseTransport):
         try:
             response = self.inner.handle_request(request)
         except httpx.TransportError as exc:
-            _tell(False, f"No answer from Wix ({type(exc).__name__})")
+            _tell(False, NO_ANSWER.get(type(exc), "no answer"))
             raise
         if response.status_code >= 500:
-            _tell(False, f"Wix answered HTTP {response.status_code}")
+            _tell(False, f"it answered HTTP {response.status_code}")
         else:
             _tell(True, f"HTTP {response.status_code}")
         return response
