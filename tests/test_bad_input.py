@@ -1,16 +1,19 @@
-"""Property: no input makes a server error. Every URL of the app, GET and POST, signed in as each
-role, with every query parameter and form field its view reads filled with hostile text — NUL
-bytes, huge numbers, digits that are not ASCII (``²``, ``١٢``), NaN, far dates, empty — answers
-below 500 (a clear 400/404/422, a page, a redirect).
+"""Property: no input makes a server error. Every URL of the app, GET and POST, with every query
+parameter and form field its view reads filled with hostile text — NUL bytes, huge numbers, digits
+that are not ASCII (``²``, ``١٢``), NaN, far dates, empty, 5,000 characters — answers below 500
+(a clear 400/404/422, a page, a redirect).
 
-Which fields a view reads is found out, not listed: a discovery pass requests each URL while
-every ``QueryDict`` lookup is recorded, feeding what was read back in until nothing new turns up
-(a choice can open more of the form). Path parameters get real ids of a small
-synced club, and hostile ones.
+Which fields a view reads is found out, not listed: a discovery pass requests each URL (as an
+Admin: every permission) offering every field name the templates and forms know, while every
+``QueryDict`` lookup is recorded, then offers what was read back (a choice can open more of the
+form). Then, per URL: each path parameter hostile in turn (the rest real ids of a small synced
+club); every field hostile at once, value by value; and ``FUZZ_EXAMPLES`` (default 8) random mixes
+(hypothesis: each field plausible or hostile, any role — Front desk, Manager, Admin — htmx or
+not, a query string on a POST).
 
-Bounded (``FUZZ_EXAMPLES`` per URL, default 8) and deterministic, so CI stays green or red for a
-reason; ``FUZZ_EXAMPLES=200 FUZZ_RANDOM=1`` explores more. The request count is printed
-(``-s``). Run on SQLite and PostgreSQL: NUL bytes are what PostgreSQL refuses.
+Deterministic (``derandomize``), so CI stays green or red for a reason; ``FUZZ_EXAMPLES=200
+FUZZ_RANDOM=1`` explores more. The request count is printed (``-s``). Run it on SQLite and on
+PostgreSQL: a NUL byte is what PostgreSQL refuses.
 """
 
 from __future__ import annotations
