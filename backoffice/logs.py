@@ -98,7 +98,10 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "text": {"()": "backoffice.logs.RedactingFormatter", "fmt": "%(levelname)s %(name)s: %(message)s"},
             "json": {"()": "backoffice.logs.JsonFormatter"},
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},
+        "filters": {"redact_secrets": {"()": "bookings_app.redaction.RedactSecrets"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["redact_secrets"]}
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"httpx": {"level": "WARNING"}},
     }

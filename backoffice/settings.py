@@ -64,6 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL byte in the path, the query or a form field: 400 here, before any view or query.
+    "bookings_app.middleware.NulGuard",
+    # The session's idle timeout moves on with what a person does (not with background polls).
+    "bookings_app.middleware.SessionIdle",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -126,6 +130,9 @@ DESK_BACKLOG_WARN_SECONDS = env.int("DESK_BACKLOG_WARN_SECONDS", default=120)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Every sign-in (the desk's page, /admin/login/, any authenticate()) is throttled per username and
+# address, counted in the database so all web processes share it (services/sign_ins.py).
+AUTHENTICATION_BACKENDS = ["bookings_app.auth_backend.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -152,6 +159,21 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG and not WIX.is_sandbox)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Desk tablets are shared: a session ends after this many hours with nobody using it (moved on by
+# what a person does, not by a page's own refreshes: bookings_app/middleware.py SessionIdle), and,
+# when asked, when the browser closes.
+SESSION_COOKIE_AGE = int(env.float("DJANGO_SESSION_IDLE_HOURS", default=12) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+# Behind a TLS proxy (nginx, a load balancer) that sets X-Forwarded-Proto — and strips any the
+# client sent — request.is_secure() must believe it: secure redirects, CSRF's origin check. Off
+# by default: trusted from a client directly, the header would let anyone claim HTTPS.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Secrets never reach an error page (DEBUG's included) or a log line: bookings_app/redaction.py.
+# Any handler added below needs the "redact_secrets" filter too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bookings_app.redaction.SecretsFilter"
+DEFAULT_EXCEPTION_REPORTER = "bookings_app.redaction.SecretsReporter"
 
 # LOG_FORMAT=json: one JSON object per line with the structured fields (every Wix call, every
 # desk-action state change); text otherwise. Secrets are redacted either way (backoffice/logs.py).

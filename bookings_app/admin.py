@@ -7,6 +7,10 @@ Wix-owned fields are read-only.
 from django.contrib import admin
 
 from bookings_app import models
+from bookings_app.views import auth
+
+# The admin's sign-in says "too many attempts" like the desk's (the backend throttles both).
+admin.site.login_form = auth.ThrottledAdminAuthenticationForm
 
 MIRROR_READONLY = ("wix_id", "revision", "wix_updated_at", "synced_at", "raw")
 

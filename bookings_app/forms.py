@@ -14,6 +14,7 @@ from django import forms
 from django.core import signing
 
 from bookings_app import money
+from bookings_app.converters import id_or_none
 from bookings_app.models import Attendance, BenefitBalance, Contact, CustomerNote, Service, normalise_phone
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -29,7 +30,8 @@ FIRST_DAY = date.min + timedelta(days=1)
 LAST_DAY = date.max - timedelta(days=1)
 
 
-def _day_in_range(day: date) -> None:
+def day_in_range(day: date) -> None:
+    """A day with a day before and after it (date arithmetic past ``date.max`` is an OverflowError)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise forms.ValidationError("Choose a day between 2 January 0001 and 30 December 9999.", code="day_range")
 
@@ -37,7 +39,7 @@ def _day_in_range(day: date) -> None:
 class DayField(forms.DateField):
     """A day typed or linked as YYYY-MM-DD, one a desk screen can show."""
 
-    default_validators = [_day_in_range]
+    default_validators = [day_in_range]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
@@ -181,8 +183,9 @@ class PayFieldMixin(forms.Form):
         if pay in ("", "CASH", "CARD", "CHECK", "LATER"):
             return pay
         kind, _, pk = pay.partition(":")
-        if kind == "PLAN" and pk.isdigit():
-            balance = BenefitBalance.objects.filter(pk=int(pk)).first()
+        balance_pk = id_or_none(pk) if kind == "PLAN" else None
+        if balance_pk is not None:
+            balance = BenefitBalance.objects.filter(pk=balance_pk).first()
             if balance is None:
                 raise forms.ValidationError("That plan no longer exists.")
             self.cleaned_data["balance"] = balance

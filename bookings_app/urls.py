@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from bookings_app import converters
 from bookings_app.views import (
     appointment,
     appointment_week,
@@ -26,103 +27,108 @@ from bookings_app.views import (
     write_offs,
 )
 
+# Ids are ASCII digits that fit a 64-bit key, references printable ASCII (converters.py): anything
+# else is a 404 before a view or a query sees it.
+register_converter(converters.IdConverter, "id")
+register_converter(converters.RefConverter, "ref")
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("today/", today.today, name="today"),
-    path("sessions/<str:ref>/", roster.roster, name="roster"),
-    path("sessions/<str:ref>/print/", roster.roster_print, name="roster_print"),
-    path("sessions/<str:ref>/header/", roster.roster_header, name="roster_header"),
+    path("sessions/<ref:ref>/", roster.roster, name="roster"),
+    path("sessions/<ref:ref>/print/", roster.roster_print, name="roster_print"),
+    path("sessions/<ref:ref>/header/", roster.roster_header, name="roster_header"),
     # the front desk on a roster
-    path("sessions/<str:ref>/bookings/<int:booking_id>/", roster.roster_row, name="roster_row"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/pay/", row_actions.pay, name="desk_pay"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/plan/", row_actions.plan_charge, name="desk_plan"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/later/", row_actions.pay_later, name="desk_later"),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/attendance/", row_actions.attendance, name="desk_attendance"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/", roster.roster_row, name="roster_row"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/pay/", row_actions.pay, name="desk_pay"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/plan/", row_actions.plan_charge, name="desk_plan"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/later/", row_actions.pay_later, name="desk_later"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/attendance/", row_actions.attendance, name="desk_attendance"),
     # one booking's change page: reschedule, cancel with the policy shown, off the waiting list
-    path("sessions/<str:ref>/bookings/<int:booking_id>/change/", booking_change.booking_change, name="booking_change"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/change/", booking_change.booking_change, name="booking_change"),
     path(
-        "sessions/<str:ref>/bookings/<int:booking_id>/reschedule/",
+        "sessions/<ref:ref>/bookings/<id:booking_id>/reschedule/",
         booking_change.booking_reschedule,
         name="booking_reschedule",
     ),
-    path("sessions/<str:ref>/bookings/<int:booking_id>/cancel/", booking_change.booking_cancel, name="booking_cancel"),
+    path("sessions/<ref:ref>/bookings/<id:booking_id>/cancel/", booking_change.booking_cancel, name="booking_cancel"),
     path(
-        "sessions/<str:ref>/bookings/<int:booking_id>/promote/", booking_change.waitlist_promote, name="booking_promote"
+        "sessions/<ref:ref>/bookings/<id:booking_id>/promote/", booking_change.waitlist_promote, name="booking_promote"
     ),
-    path("sessions/<str:ref>/check-in-all/", row_actions.check_in_all, name="desk_check_in_all"),
-    path("sessions/<str:ref>/actions/<int:action_id>/undo/", row_actions.action_undo, name="desk_action_undo"),
-    path("sessions/<str:ref>/actions/<int:action_id>/resolve/", row_actions.action_resolve, name="desk_action_resolve"),
-    path("sessions/<str:ref>/actions/<int:action_id>/reverse/", row_actions.action_reverse, name="desk_action_reverse"),
-    path("sessions/<str:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
-    path("sessions/<str:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
-    path("sessions/<str:ref>/settle/", settle.settle, name="desk_settle"),
-    path("sessions/<str:ref>/batches/<str:batch_id>/undo/", batches.batch_undo, name="desk_batch_undo"),
-    path("sessions/<str:ref>/batches/<str:batch_id>/reverse/", batches.batch_reverse, name="desk_batch_reverse"),
+    path("sessions/<ref:ref>/check-in-all/", row_actions.check_in_all, name="desk_check_in_all"),
+    path("sessions/<ref:ref>/actions/<id:action_id>/undo/", row_actions.action_undo, name="desk_action_undo"),
+    path("sessions/<ref:ref>/actions/<id:action_id>/resolve/", row_actions.action_resolve, name="desk_action_resolve"),
+    path("sessions/<ref:ref>/actions/<id:action_id>/reverse/", row_actions.action_reverse, name="desk_action_reverse"),
+    path("sessions/<ref:ref>/walk-in/", walk_in.walk_in, name="desk_walk_in"),
+    path("sessions/<ref:ref>/walk-in/new/", walk_in.walk_in_new, name="desk_walk_in_new"),
+    path("sessions/<ref:ref>/settle/", settle.settle, name="desk_settle"),
+    path("sessions/<ref:ref>/batches/<ref:batch_id>/undo/", batches.batch_undo, name="desk_batch_undo"),
+    path("sessions/<ref:ref>/batches/<ref:batch_id>/reverse/", batches.batch_reverse, name="desk_batch_reverse"),
     path("appointments/new/", appointment.appointment, name="desk_appointment"),
     # the appointment week grid (free times per staff member, refreshed) and "next available"
     path("appointments/week/", appointment_week.appointment_week, name="desk_appointment_week"),
     path("appointments/next/", appointment_week.appointment_next, name="desk_appointment_next"),
     # multi-service packages: 2–8 appointments back to back, booked and paid at once; cancelled whole
     path("packages/new/", packages.package_new, name="package_new"),
-    path("packages/<int:pk>/", packages.package_detail, name="package"),
-    path("packages/<int:pk>/cancel/", packages.package_cancel, name="package_cancel"),
-    path("packages/<int:pk>/retry/", packages.package_retry, name="package_retry"),
+    path("packages/<id:pk>/", packages.package_detail, name="package"),
+    path("packages/<id:pk>/cancel/", packages.package_cancel, name="package_cancel"),
+    path("packages/<id:pk>/retry/", packages.package_retry, name="package_retry"),
     # the customer card (by contact pk): notes and alerts, emergency contact, plans, visits, money
-    path("customers/<int:contact_id>/", customer.customer_card, name="customer_card"),
-    path("customers/<int:contact_id>/notes/", customer.customer_note_add, name="customer_note_add"),
-    path("customers/<int:contact_id>/notes/<int:note_id>/", customer.customer_note_edit, name="customer_note_edit"),
+    path("customers/<id:contact_id>/", customer.customer_card, name="customer_card"),
+    path("customers/<id:contact_id>/notes/", customer.customer_note_add, name="customer_note_add"),
+    path("customers/<id:contact_id>/notes/<id:note_id>/", customer.customer_note_edit, name="customer_note_edit"),
     path(
-        "customers/<int:contact_id>/notes/<int:note_id>/archive/",
+        "customers/<id:contact_id>/notes/<id:note_id>/archive/",
         customer.customer_note_archive,
         name="customer_note_archive",
     ),
     path(
-        "customers/<int:contact_id>/notes/<int:note_id>/restore/",
+        "customers/<id:contact_id>/notes/<id:note_id>/restore/",
         customer.customer_note_restore,
         name="customer_note_restore",
     ),
-    path("customers/<int:contact_id>/emergency/", customer.customer_emergency, name="customer_emergency"),
-    path("sessions/<str:ref>/sell-plan/", plan_sales.sell_plan, name="desk_sell_plan_session"),
+    path("customers/<id:contact_id>/emergency/", customer.customer_emergency, name="customer_emergency"),
+    path("sessions/<ref:ref>/sell-plan/", plan_sales.sell_plan, name="desk_sell_plan_session"),
     # selling a pricing plan at the desk (also from a session: used for the visit at once)
     path("plans/sell/", plan_sales.sell_plan, name="desk_sell_plan"),
-    path("plans/sales/<int:action_id>/undo/", plan_sales.plan_sale_undo, name="desk_plan_sale_undo"),
-    path("plans/sales/<int:action_id>/resolve/", plan_sales.plan_sale_resolve, name="desk_plan_sale_resolve"),
+    path("plans/sales/<id:action_id>/undo/", plan_sales.plan_sale_undo, name="desk_plan_sale_undo"),
+    path("plans/sales/<id:action_id>/resolve/", plan_sales.plan_sale_resolve, name="desk_plan_sale_resolve"),
     # the course builder: a term of course sessions, previewed, then created in Wix by the worker
     path("courses/", courses.course_list, name="courses"),
     path("courses/new/", courses.course_new, name="course_new"),
     path("courses/new/commit/", courses.course_commit, name="course_commit"),
-    path("courses/<int:build_id>/", courses.course_build, name="course_build"),
-    path("courses/<int:build_id>/retry/", courses.course_retry, name="course_retry"),
+    path("courses/<id:build_id>/", courses.course_build, name="course_build"),
+    path("courses/<id:build_id>/retry/", courses.course_retry, name="course_retry"),
     # a term imported from a spreadsheet: the same preview, one build per course, the same worker
     path("courses/import/", course_import.course_import, name="course_import"),
     path("courses/import/template.csv", course_import.course_import_template, name="course_import_template"),
     path("courses/import/commit/", course_import.course_import_commit, name="course_import_commit"),
-    path("courses/imports/<int:import_id>/", course_import.course_import_page, name="course_import_page"),
-    path("courses/imports/<int:import_id>/retry/", course_import.course_import_retry, name="course_import_retry"),
+    path("courses/imports/<id:import_id>/", course_import.course_import_page, name="course_import_page"),
+    path("courses/imports/<id:import_id>/retry/", course_import.course_import_retry, name="course_import_retry"),
     # a running course: its sessions, one added, one cancelled, the last date moved (each previewed)
-    path("courses/course/<int:service_id>/", course_edit.course_page, name="course_page"),
-    path("courses/course/<int:service_id>/add/", course_edit.course_add, name="course_add"),
-    path("courses/course/<int:service_id>/add/commit/", course_edit.course_add_commit, name="course_add_commit"),
+    path("courses/course/<id:service_id>/", course_edit.course_page, name="course_page"),
+    path("courses/course/<id:service_id>/add/", course_edit.course_add, name="course_add"),
+    path("courses/course/<id:service_id>/add/commit/", course_edit.course_add_commit, name="course_add_commit"),
     path(
-        "courses/course/<int:service_id>/sessions/<int:session_id>/cancel/",
+        "courses/course/<id:service_id>/sessions/<id:session_id>/cancel/",
         course_edit.course_cancel,
         name="course_cancel",
     ),
     path(
-        "courses/course/<int:service_id>/sessions/<int:session_id>/cancel/commit/",
+        "courses/course/<id:service_id>/sessions/<id:session_id>/cancel/commit/",
         course_edit.course_cancel_commit,
         name="course_cancel_commit",
     ),
-    path("courses/course/<int:service_id>/last-date/", course_edit.course_last_date, name="course_last_date"),
+    path("courses/course/<id:service_id>/last-date/", course_edit.course_last_date, name="course_last_date"),
     path(
-        "courses/course/<int:service_id>/last-date/commit/",
+        "courses/course/<id:service_id>/last-date/commit/",
         course_edit.course_last_date_commit,
         name="course_last_date_commit",
     ),
     path(
-        "courses/course/<int:service_id>/cancels/<int:cancel_id>/retry/",
+        "courses/course/<id:service_id>/cancels/<id:cancel_id>/retry/",
         course_edit.course_cancel_retry,
         name="course_cancel_retry",
     ),

@@ -230,6 +230,17 @@ class SyncStateFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("kind",)
 
 
+class SignInAttemptsFactory(factory.django.DjangoModelFactory):
+    """Failed sign-ins for one username from one address, in an open window."""
+
+    key = factory.Sequence(lambda n: f"{n:064x}")
+    attempts = 3
+    window_ends = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
+
+    class Meta:
+        model = models.SignInAttempts
+
+
 class DeskActionFactory(factory.django.DjangoModelFactory):
     """A desk payment waiting for Wix (past its undo window unless ``run_after`` says otherwise)."""
 

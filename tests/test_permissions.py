@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, converters, get_resolver, rever
 from django.urls.resolvers import RoutePattern
 
 from bookings_app import roles
+from bookings_app.converters import IdConverter
 from bookings_app.wix.config import WixConfig
 from tests.factories import UserFactory
 
@@ -105,6 +106,7 @@ def _dummy_kwargs(pattern: URLPattern) -> dict[str, str]:
     if isinstance(pattern.pattern, RoutePattern):
         dummies = {
             converters.IntConverter: "1",
+            IdConverter: "1",
             converters.UUIDConverter: str(uuid.UUID(int=1)),
             converters.PathConverter: "dummy/path",
         }

@@ -12,7 +12,7 @@ Money is ``Decimal`` with two places, in the row's ``currency``.
 One module per area, all re-exported here (``from bookings_app.models import Booking``):
 ``mirror`` (the base and its upsert), ``catalogue`` (services, staff, sessions), ``people``
 (contacts, members, plans, credits), ``bookings`` (bookings, orders, payments, attendance) and
-``ledger`` (desk actions, audit, webhooks, sync state, permissions); ``courses`` (course terms
+``ledger`` (desk actions, audit, webhooks, sync state and whether Wix answers, permissions); ``courses`` (course terms
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
@@ -20,6 +20,7 @@ multi-service packages booked at the desk (2–8 appointments back to back, paid
 ``workers`` the background workers' heartbeats.
 ``write_offs`` a manager's decision not to collect what a booking owes (never sent to Wix);
 ``cashup`` the money counted at the end of a session, a staff member's day or the day.
+``sign_ins`` counts sign-in attempts per username and address (the throttle).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
@@ -31,6 +32,7 @@ from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer,
 from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
+from .sign_ins import SignInAttempts
 from .site_facts import WixSiteFact
 from .workers import WorkerHeartbeat
 from .write_offs import WriteOff
@@ -60,6 +62,7 @@ __all__ = [
     "PlanOrder",
     "Service",
     "Session",
+    "SignInAttempts",
     "StaffMember",
     "StaffPermissions",
     "SyncState",

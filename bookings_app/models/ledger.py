@@ -1,5 +1,5 @@
 """Our own ledger: desk actions (what staff did, on its way to Wix), the audit trail, received
-webhooks, the sync's state, and the anchor of the role permissions.
+webhooks, the sync's state (and whether Wix answers), and the anchor of the role permissions.
 
 Every state change of a desk action is one log line on ``bookings_app.desk_actions``
 (:func:`log_state_change`, ``event: desk_action.state``): the model methods below write it, and
@@ -69,7 +69,12 @@ class WebhookEvent(models.Model):
 
 
 class SyncState(models.Model):
-    """Progress and health of syncing one kind of entity from Wix."""
+    """Progress and health of syncing one kind of entity from Wix.
+
+    One more row, ``WIX_CALLS``, is no sync: whether the latest Wix call of any process got an
+    answer (``last_success_at``) or none (``last_error_at``, ``last_error``), written by
+    ``services.wix_reachability``. Being a row here, the header's one query about the sync sees it.
+    """
 
     class Kind(models.TextChoices):
         SERVICES = "services"
@@ -81,6 +86,7 @@ class SyncState(models.Model):
         ORDERS = "orders"
         PLAN_ORDERS = "plan_orders"
         BALANCES = "balances"
+        WIX_CALLS = "wix_calls", "Wix calls"  # not synced: whether Wix answers at all
 
     kind = models.CharField(max_length=32, unique=True, choices=Kind.choices)
     cursor = models.TextField(blank=True)

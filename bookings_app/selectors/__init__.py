@@ -170,6 +170,7 @@ from bookings_app.selectors.sync import (
     desk_backlog_forget,
     desk_backlog_get,
     sync_status_get,
+    wix_not_answering,
 )
 
 __all__ = [
@@ -303,6 +304,7 @@ __all__ = [
     "site_facts_forget",
     "staff_user_get",
     "sync_status_get",
+    "wix_not_answering",
     "visit_bookings",
     "waitlist_read",
     "write_off_get",

@@ -124,7 +124,7 @@ def session_get(*, ref: str, numbers: Numbers = "all") -> Session | None:
     (``numbers="all"``), with ``places`` and ``booked`` only (``"booked"``), or with ``places``
     only (``"none"``: the caller works the numbers out itself)."""
     match = Q(wix_id=ref)
-    if ref.isdigit() and len(ref) < 19:  # fits a 64-bit primary key
+    if ref.isascii() and ref.isdigit() and len(ref) < 19:  # our pk: ASCII digits that fit a 64-bit key
         match |= Q(pk=int(ref))
     exact_wix_id_first = Case(When(wix_id=ref, then=Value(0)), default=Value(1))
     base = {"all": _sessions_with_stats, "booked": _sessions_with_booked, "none": _sessions_plain}[numbers]()

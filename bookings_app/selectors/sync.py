@@ -1,4 +1,4 @@
-"""How fresh the mirror is, and whether desk actions wait too long for Wix: for the header."""
+"""How fresh the mirror is, whether Wix answers, and whether desk actions wait too long for Wix: for the header."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from bookings_app.models import DeskAction, SyncState
 
+# A row whose latest attempt failed after its latest success.
+FAILING = Q(last_error_at__isnull=False) & (Q(last_success_at__isnull=True) | Q(last_error_at__gt=F("last_success_at")))
+
 # How often the sync polls Wix; the header warns when the last success is older than twice this.
 DEFAULT_SYNC_INTERVAL_SECONDS = 120
 # A desk action normally reaches Wix seconds after its undo window; past this it "waits too long".
@@ -24,7 +27,9 @@ DESK_BACKLOG_CACHE_SECONDS = 5  # every page asks: one query per process per few
 class SyncStatus:
     last_success_at: datetime | None
     stale: bool  # no successful sync for more than twice the sync interval
-    failing: bool  # some entity's last attempt failed after its last success: Wix unreachable?
+    # Wix unreachable: some entity's last sync failed after its last success, or the latest Wix call
+    # of any process got no answer (or a 5xx) and none has been answered since (the WIX_CALLS row).
+    failing: bool
     last_error: str
     running: bool
 
@@ -34,14 +39,13 @@ class SyncStatus:
 
 
 def sync_status_get(*, now: datetime | None = None) -> SyncStatus:
-    """How fresh the mirror is, for the header. One query (two when something is failing)."""
+    """How fresh the mirror is, and whether Wix answers, for the header. One query (two when
+    something is failing)."""
     now = now or timezone.now()
     interval = timedelta(seconds=getattr(settings, "WIX_SYNC_INTERVAL_SECONDS", DEFAULT_SYNC_INTERVAL_SECONDS))
-    failing_q = Q(last_error_at__isnull=False) & (
-        Q(last_success_at__isnull=True) | Q(last_error_at__gt=F("last_success_at"))
-    )
+    failing_q = FAILING
     agg = SyncState.objects.aggregate(
-        last_success=Max("last_success_at"),
+        last_success=Max("last_success_at", filter=~Q(kind=SyncState.Kind.WIX_CALLS)),
         failing=Count("pk", filter=failing_q),
         running=Count("pk", filter=Q(running=True)),
     )
@@ -100,3 +104,9 @@ def desk_backlog_get(*, now: datetime | None = None, fresh: bool = False) -> Des
 def desk_backlog_forget() -> None:
     """Drop the kept answer (tests)."""
     cache.delete(DESK_BACKLOG_CACHE_KEY)
+
+
+def wix_not_answering() -> str | None:
+    """What the latest Wix call of any process got when it got no answer (or a 5xx) and no call
+    has been answered since; ``None`` while Wix answers. One query."""
+    return SyncState.objects.filter(FAILING, kind=SyncState.Kind.WIX_CALLS).values_list("last_error", flat=True).first()

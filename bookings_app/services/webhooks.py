@@ -33,6 +33,7 @@ logger = logging.getLogger("bookings_app.webhooks")
 
 ISSUER = "wix.com"
 LEEWAY_SECONDS = 60  # clock skew between Wix and us when checking iat/exp
+SEQUENCE_MIN, SEQUENCE_MAX = -(2**63), 2**63 - 1  # WebhookEvent.sequence is a BigIntegerField
 Json = dict[str, Any]
 
 
@@ -72,7 +73,9 @@ def webhook_verify(*, token: str, public_key: str) -> Json:
     """The JWT's claims, once its RS256 signature, issuer and expiry check out.
 
     Raises ``WebhookRejected`` (401) for a missing token, a bad signature (wrong key, tampered),
-    an issuer other than ``wix.com``, or an expired token.
+    an issuer other than ``wix.com``, an expired token, or one with no expiry (``exp``): Wix's
+    tokens carry ``iat`` and ``exp`` (CONTRACT.md §16.1), and a signed token without an end would
+    be good forever to whoever captured it. An ``iat`` in the future is refused too.
     """
     if not token:
         raise WebhookRejected("Missing webhook token.")
@@ -83,10 +86,14 @@ def webhook_verify(*, token: str, public_key: str) -> Json:
             algorithms=["RS256"],
             issuer=ISSUER,
             leeway=LEEWAY_SECONDS,
-            options={"require": ["iss", "data"], "verify_aud": False},
+            options={"require": ["iss", "data", "exp"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError:
         raise WebhookRejected("Webhook token expired.") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise WebhookRejected(f"Webhook token has no {exc.claim!r} claim.") from None
+    except jwt.ImmatureSignatureError:
+        raise WebhookRejected("Webhook token is issued in the future.") from None
     except jwt.InvalidIssuerError:
         raise WebhookRejected("Webhook token has the wrong issuer.") from None
     except jwt.InvalidSignatureError:
@@ -112,21 +119,42 @@ def webhook_parse(*, claims: Json) -> ParsedWebhook:
     if not entity_fqdn:
         entity_fqdn = _known_fqdn(event_type)
         slug = slug or event_type.removeprefix(f"{entity_fqdn}_") if entity_fqdn else slug
-    sequence = event.get("entityEventSequence")
-    try:
-        sequence_value = int(sequence) if sequence not in (None, "") else None
-    except (TypeError, ValueError):
-        sequence_value = None
     return ParsedWebhook(
         event_id=event_id[:250],
-        event_type=event_type[:200],
-        instance_id=str(envelope.get("instanceId") or ""),
-        entity_fqdn=entity_fqdn[:200],
-        slug=slug,
-        entity_id=str(event.get("entityId") or "")[:250],
-        sequence=sequence_value,
-        event=event,
+        event_type=_text(event_type)[:200],
+        instance_id=_text(str(envelope.get("instanceId") or "")),
+        entity_fqdn=_text(entity_fqdn)[:200],
+        slug=_text(slug),
+        entity_id=_text(str(event.get("entityId") or ""))[:250],
+        sequence=_sequence(event.get("entityEventSequence")),
+        event=_without_nul(event),
     )
+
+
+def _sequence(value: Any) -> int | None:
+    """``entityEventSequence`` as a number the database holds (a signed 64-bit integer); anything
+    else is no sequence (the event is applied in the order it arrives, as one without)."""
+    try:
+        number = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number is not None and SEQUENCE_MIN <= number <= SEQUENCE_MAX else None
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "")
+
+
+def _without_nul(value: Any) -> Any:
+    """The event with every NUL character taken out of its strings and keys: PostgreSQL stores
+    none in text or JSON, and no Wix value carries one."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _json_object(value: Any) -> Json:
@@ -150,9 +178,18 @@ def webhook_receive(*, body: bytes, config: WixConfig) -> WebhookReceipt:
     except UnicodeDecodeError:
         raise WebhookRejected("Webhook body is not a token.") from None
     parsed = webhook_parse(claims=webhook_verify(token=token, public_key=config.webhook_public_key))
-    if config.instance_id and parsed.instance_id and parsed.instance_id != config.instance_id:
+    # A genuine token that is not ours to apply is answered 200 all the same: Wix resends any
+    # other answer, unchanged, for 48 hours (its resend policy).
+    if config.instance_id and not parsed.instance_id:
+        logger.warning("webhook %r names no app instance; ours is configured, so it is ignored", parsed.event_id)
+        return WebhookReceipt(None, ignored="the event names no app instance")
+    if config.instance_id and parsed.instance_id != config.instance_id:
         logger.info("webhook %s is for app instance %s, not ours; ignored", parsed.event_id, parsed.instance_id)
         return WebhookReceipt(None, ignored="another app instance")
+    if "\x00" in parsed.event_id:
+        # No database keeps it (PostgreSQL refuses NUL in text): there is no way to deduplicate it.
+        logger.warning("webhook event id %r holds a NUL character; ignored", parsed.event_id)
+        return WebhookReceipt(None, ignored="an event id that cannot be stored")
     if WebhookEvent.objects.filter(event_id=parsed.event_id).exists():
         return WebhookReceipt(None, duplicate=True)
     try:

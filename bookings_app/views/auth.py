@@ -1,64 +1,56 @@
-"""Sign in and out: Django's own views, with failed sign-ins throttled per username and address; and
-the page a stale form (an old CSRF token) gets instead of a bare 403."""
+"""Sign in and out: Django's own views, with sign-in attempts throttled per username and address
+(``services.sign_ins``, enforced by ``bookings_app.auth_backend`` on every way in, the admin's
+too); and the page a stale form (an old CSRF token) gets instead of a bare 403."""
 
-import hashlib
 from typing import Any
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from bookings_app import roles
+from bookings_app.services import sign_ins
 
-MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
-
-
-def _throttle_key(username: str, request: HttpRequest | None) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For: a client can forge the header. Behind a proxy, have the
-    # proxy set REMOTE_ADDR (gunicorn --forwarded-allow-ips) rather than trusting the header here.
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    digest = hashlib.sha256(f"{username.strip().casefold()}|{address}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+THROTTLED = (
+    "Too many failed sign-in attempts for this username from this device. "
+    "Wait 15 minutes and try again, or ask a manager to reset your password."
+)
 
 
-def failed_attempts(username: str, request: HttpRequest | None) -> int:
-    return cache.get(_throttle_key(username, request), 0)
+class ThrottleMessageMixin:
+    """Says "too many attempts" instead of "wrong password" once the window's attempts are used
+    up. The backend refuses the attempt itself; this only chooses the words."""
 
+    request: HttpRequest | None
+    cleaned_data: dict[str, Any]
+    error_messages: dict[str, str]
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": (
-            "Too many failed sign-in attempts for this username from this device. "
-            "Wait 15 minutes and try again, or ask a manager to reset your password."
-        ),
-    }
+    def _locked(self) -> bool:
+        username = self.cleaned_data.get("username") or ""
+        return sign_ins.sign_in_locked(username=username, address=sign_ins.request_address(self.request))
 
     def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username") or ""
-        key = _throttle_key(username, self.request)
-        if cache.get(key, 0) >= MAX_FAILURES:
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        if self._locked():
+            raise ValidationError(THROTTLED, code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()  # type: ignore[misc]
         except ValidationError:
-            cache.add(key, 0, WINDOW_SECONDS)  # the window starts at the first failure
-            try:
-                failures = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, WINDOW_SECONDS)
-                failures = 1
-            if failures >= MAX_FAILURES:
-                raise ValidationError(self.error_messages["throttled"], code="throttled") from None
+            if self._locked():
+                raise ValidationError(THROTTLED, code="throttled") from None
             raise
-        cache.delete(key)
-        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottleMessageMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottleMessageMixin, AdminAuthenticationForm):
+    pass
 
 
 class LoginView(auth_views.LoginView):

@@ -11,7 +11,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.urls import get_script_prefix, reverse
 
-from bookings_app import money, selectors, wix
+from bookings_app import converters, money, selectors, wix
 from bookings_app.models import BenefitBalance, Booking, Contact, DeskAction, Service, Session
 from bookings_app.services import customers, desk
 
@@ -94,10 +94,8 @@ def who(booking: Booking | Contact) -> str:
 
 
 def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
+    """An id from a form or query string: ASCII digits that fit a key, else None (converters.py)."""
+    return converters.id_or_none(value)
 
 
 # --- finding the customer (walk-in, appointment) ---------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from bookings_app import selectors
+from bookings_app.forms import day_in_range
 from bookings_app.models import Service, StaffMember
 from bookings_app.services.courses import TermInvalid, Timetable
 from bookings_app.views.course_form import DATE_FORMATS, TIME_FORMATS
@@ -84,6 +85,9 @@ class LastDateForm(_ProblemsForm):
 
     new_last_date = forms.DateField(
         input_formats=DATE_FORMATS,
+        validators=[day_in_range],
         error_messages={"required": "Give the course's new last date.", **DATE_ERRORS},
     )
-    first = forms.DateField(required=False, input_formats=DATE_FORMATS, widget=forms.HiddenInput)
+    first = forms.DateField(
+        required=False, input_formats=DATE_FORMATS, validators=[day_in_range], widget=forms.HiddenInput
+    )

@@ -130,7 +130,7 @@ class CourseTermForm(forms.Form):
         if not (row.weekday or row.start or row.end):
             return None
         name = f"slot-{row.index}"
-        weekday = int(row.weekday) if row.weekday.isdigit() and int(row.weekday) < 7 else None
+        weekday = int(row.weekday) if row.weekday in ("0", "1", "2", "3", "4", "5", "6") else None
         if weekday is None:
             self.row_error(name, "Choose the weekday.")
         start, end = _time(row.start), _time(row.end)

@@ -10,6 +10,7 @@ from django import forms as django_forms
 from django.core import signing
 
 from bookings_app import forms
+from bookings_app.converters import id_or_none
 from bookings_app.models import Contact, Package, Service
 
 CHAIN_SALT = "desk.package-chain"
@@ -34,12 +35,25 @@ def _services() -> Any:
     return Service.objects.filter(type=Service.Type.APPOINTMENT, hidden=False)
 
 
+class ServicesField(django_forms.ModelMultipleChoiceField):
+    """Services by pk, repeated: a value that is no 64-bit id is refused before the ``pk__in``
+    query (SQLite cannot hold ``99999999999999999999`` and answered it with a 500)."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if id_or_none(str(pk)) is None:
+                raise django_forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class PackageStepForm(django_forms.Form):
     """Where the page is: the services in order (``s``, repeated), the day, the start time, the
     customer search; and one edit of the list (``add`` a service pk; ``up``/``down``/``remove``
     a position, 1-based)."""
 
-    s = django_forms.ModelMultipleChoiceField(
+    s = ServicesField(
         queryset=_services(),
         required=False,
         error_messages={

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from bookings_app import roles, tasks
+from bookings_app import roles, selectors, tasks
 from bookings_app.models import SyncState
 from bookings_app.services import sync
 
@@ -45,14 +45,15 @@ class SyncWidget:
 
 def _widget() -> SyncWidget:
     progress = sync.sync_progress_get()
+    not_answering = selectors.wix_not_answering()
     return SyncWidget(
         running=progress.running,
         queued=not progress.running and tasks.sync_full_queued(),
         percent=progress.percent,
         phase=progress.phase,
         last_success_at=progress.last_success_at,
-        last_error=progress.last_error,
-        failing=progress.failing,
+        last_error=progress.last_error if not_answering is None else not_answering,
+        failing=progress.failing or not_answering is not None,
     )
 
 
@@ -76,12 +77,14 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Sync with Wix started. The page shows the new data once it has finished.")
     else:
         messages.info(request, "A sync with Wix is already running.")
+    # Back to the page the button was on: a path of this site only (a bare word such as "NaN" would
+    # be taken for a URL name by redirect()).
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = "sync_status"
-    return redirect(target)
+        return redirect("sync_status")
+    return HttpResponseRedirect(target)
 
 
 @roles.require(roles.USE_FRONT_DESK)
@@ -95,7 +98,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
             response = trigger_client_event(response, SYNC_FINISHED)
         return response
     order = {kind: i for i, kind in enumerate(sync.ALL_KINDS)}
-    states = sorted(SyncState.objects.all(), key=lambda s: order.get(s.kind, len(order)))
+    states = sorted(SyncState.objects.filter(kind__in=sync.ALL_KINDS), key=lambda s: order.get(s.kind, len(order)))
     rows = [
         {
             "label": sync.LABELS.get(s.kind, s.kind),

@@ -30,6 +30,7 @@ from .errors import (
     WixValidationError,
 )
 from .ratelimit import FileRateLimiter, NoopRateLimiter, RateLimiter, RedisRateLimiter
+from .reachability import ObservedTransport, observed_transport
 
 if TYPE_CHECKING:
     from wix_sandbox import Sandbox
@@ -107,17 +108,19 @@ def get_wix_client(*, interactive: bool = False) -> WixClient:
 
         return WixClient(
             auth=ApiKeyAuth(DEFAULT_API_KEY, DEFAULT_SITE_ID),
-            transport=SandboxTransport(get_sandbox(config)),
+            transport=ObservedTransport(SandboxTransport(get_sandbox(config))),
             **common,
         )
     if config.mode == "api_key":
         if not (config.api_key and config.site_id):
             raise WixConfigError("API-key mode needs WIX_API_KEY and WIX_SITE_ID.")
-        return WixClient(auth=ApiKeyAuth(config.api_key, config.site_id), **common)
+        return WixClient(
+            auth=ApiKeyAuth(config.api_key, config.site_id), transport=observed_transport(config.base_url), **common
+        )
     if config.mode == "app":
         if not (config.app_id and config.app_secret and config.instance_id):
             raise WixConfigError("Wix-app mode needs WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID.")
-        return WixClient(auth=_app_token_auth(config), **common)
+        return WixClient(auth=_app_token_auth(config), transport=observed_transport(config.base_url), **common)
     raise WixConfigError(f"Unknown Wix mode {config.mode!r}: expected sandbox, api_key or app.")
 
 

@@ -3,6 +3,10 @@
 Three modes: ``sandbox`` (no credentials: the built-in emulator), ``api_key`` (``WIX_API_KEY``
 + ``WIX_SITE_ID``) and ``app`` (``WIX_APP_ID`` + ``WIX_APP_SECRET`` + ``WIX_INSTANCE_ID``, with
 ``WIX_WEBHOOK_PUBLIC_KEY`` for webhooks). Anything half-set fails loudly with what to set.
+
+The API key, the app secret and the rate-limit URL (which may carry a Redis password) are
+:class:`Secret` strings: ``settings.WIX`` appears on Django's DEBUG error page and in any log line
+that prints it, and its repr used to show the key and the secret in clear.
 """
 
 from __future__ import annotations
@@ -13,6 +17,27 @@ from dataclasses import dataclass
 DEFAULT_BASE_URL = "https://www.wixapis.com"
 
 
+MASK = "********"
+
+
+class Secret(str):
+    """A credential that never shows itself: ``repr()``, ``str()``, ``%s`` and f-strings give a
+    mask, so a settings dump, an error page or a log line cannot leak it by accident. The value is
+    still the string for what needs it — HTTP headers and JSON bodies (encoded, not formatted),
+    comparisons, ``bool()`` — and :meth:`reveal` gives a plain ``str`` on purpose."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})" if self else "Secret('')"
+
+    def __str__(self) -> str:
+        return MASK if self else ""
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
 class WixConfigError(Exception):
     """The WIX_* environment is inconsistent; the message says what to set."""
 
@@ -21,16 +46,16 @@ class WixConfigError(Exception):
 class WixConfig:
     mode: str  # "sandbox" | "api_key" | "app"
     base_url: str = DEFAULT_BASE_URL
-    api_key: str = ""
+    api_key: str = ""  # a Secret once resolved (any str in tests)
     site_id: str = ""
     app_id: str = ""
-    app_secret: str = ""
+    app_secret: str = ""  # a Secret once resolved
     instance_id: str = ""
     webhook_public_key: str = ""
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     rate_limit_per_minute: int = 200
-    rate_limit_url: str = ""  # redis://… shares the budget across hosts; else a lock file
+    rate_limit_url: str = ""  # redis://… shares the budget across hosts; else a lock file (a Secret)
     # How full background work may fill the window (the rest is kept for the desk's lookups), and
     # how long a desk lookup waits for a slot before the screen answers from the mirror.
     rate_limit_background_share: float = 0.8
@@ -43,9 +68,23 @@ class WixConfig:
     sandbox_state: str = ""  # SQLite file of the sandbox's state ("" = in memory)
     sandbox_faults: str = ""  # e.g. "latency_ms=150,error_5xx_rate=0.1"
 
+    def __post_init__(self) -> None:
+        # Whoever builds one (the environment, a test, dataclasses.replace), the credentials are masked.
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, Secret):
+                object.__setattr__(self, name, Secret(value))
+
     @property
     def is_sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    def secrets(self) -> list[str]:
+        """The credentials in clear, for the filters that scrub error pages and logs."""
+        return [getattr(self, name).reveal() for name in SECRET_FIELDS if getattr(self, name)]
+
+
+SECRET_FIELDS = ("api_key", "app_secret", "rate_limit_url")
 
 
 def resolve_wix_config(env: Mapping[str, str], *, default_sandbox_state: str = "") -> WixConfig:

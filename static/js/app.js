@@ -17,6 +17,15 @@ document.addEventListener("click", (event) => {
   if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
 });
 
+// A request nobody asked for — a poll ("every 6s"), a load trigger, a refresh after a sync — says so:
+// it does not keep a signed-in session alive, so a tablet left on a self-refreshing page still
+// signs out after the idle timeout (bookings_app/middleware.py SessionIdle). htmx gives a request
+// made by a click, a key or a submit its triggering event; a poll has none.
+const BACKGROUND = "X-Desk-Background";
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.triggeringEvent) event.detail.headers[BACKGROUND] = "1";
+});
+
 // ---- Front desk ---------------------------------------------------------------------------
 
 // The roster refreshes itself while something waits for Wix, but never under a busy hand:
@@ -134,7 +143,10 @@ async function showSyncedPage(attempt = 0) {
   }
   let response;
   try {
-    response = await fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    response = await fetch(window.location.href, {
+      headers: { Accept: "text/html", [BACKGROUND]: "1" },
+      credentials: "same-origin",
+    });
   } catch {
     return; // offline for a moment: the page stays as it is
   }

@@ -198,8 +198,88 @@ def test_an_expired_token_is_refused_401(app_mode, keys, emitter, post):
     assert not WebhookEvent.objects.exists()
 
 
+def _claims(emitter: WebhookEmitter, keys: KeyPair, **claims: Any) -> dict[str, Any]:
+    event = emitter.event(BOOKING, "updated", "b-1", entity={"id": "b-1"})
+    signed = jwt.decode(emitter.sign(event), keys.public_pem, algorithms=["RS256"], options={"verify_exp": False})
+    return {**signed, **claims}
+
+
+def test_a_token_without_an_expiry_is_refused_401(app_mode, keys, emitter, post):
+    """Wix's tokens carry iat and exp; a signed token with no end would be good forever."""
+    claims = _claims(emitter, keys)
+    del claims["exp"]
+
+    response = post(jwt.encode(claims, keys.private_pem, algorithm="RS256"))
+
+    assert response.status_code == 401 and b"no 'exp' claim" in response.content
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_token_issued_in_the_future_is_refused_401(app_mode, keys, emitter, post):
+    claims = _claims(emitter, keys)
+    claims["iat"] = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
+    claims["exp"] = claims["iat"] + 300
+
+    response = post(jwt.encode(claims, keys.private_pem, algorithm="RS256"))
+
+    assert response.status_code == 401 and b"future" in response.content
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_event_naming_no_app_instance_is_not_stored_when_ours_is_configured(app_mode, keys, post):
+    """Refused — not stored, not applied — and answered 200: any other answer makes Wix resend
+    the same event for 48 hours."""
+    event = domain_event(entity_fqdn=BOOKING, slug="updated", entity_id="b-1", entity={"id": "b-1"}, sequence=1)
+
+    response = post(sign_webhook(private_key=keys.private_pem, event=event, instance_id=""))
+
+    assert response.status_code == 200 and b"Ignored: the event names no app instance" in response.content
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("sequence", [2**63, 10**30, -(2**63) - 1])
+def test_a_sequence_no_database_holds_is_no_sequence(app_mode, keys, post, sequence):
+    event = domain_event(entity_fqdn=BOOKING, slug="updated", entity_id="b-1", entity={"id": "b-1"}, sequence=sequence)
+
+    response = post(sign_webhook(private_key=keys.private_pem, event=event, instance_id=INSTANCE))
+
+    assert response.status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert stored.sequence is None and stored.processed_at is not None
+
+
+def test_an_event_id_with_a_nul_is_acknowledged_and_ignored(app_mode, keys, post):
+    event = domain_event(
+        entity_fqdn=BOOKING, slug="updated", entity_id="b-1", entity={"id": "b-1"}, sequence=1, event_id="ev\x00il"
+    )
+
+    response = post(sign_webhook(private_key=keys.private_pem, event=event, instance_id=INSTANCE))
+
+    assert response.status_code == 200 and b"Ignored" in response.content
+    assert not WebhookEvent.objects.exists()
+
+
+def test_nul_characters_elsewhere_in_an_event_are_taken_out(app_mode, keys, post):
+    entity = {"id": "b-1", "contactDetails": {"firstName": "Jo\x00"}, "k\x00": ["a\x00b"]}
+    event = domain_event(
+        entity_fqdn=BOOKING, slug="updated", entity_id="b-\x001", entity=entity, sequence=1, event_id="ev-1"
+    )
+
+    response = post(sign_webhook(private_key=keys.private_pem, event=event, instance_id=INSTANCE))
+
+    assert response.status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert stored.entity_id == "b-1"
+    assert stored.payload["updatedEvent"]["currentEntity"] == {
+        "id": "b-1",
+        "contactDetails": {"firstName": "Jo"},
+        "k": ["ab"],
+    }
+
+
 def test_a_signed_but_malformed_envelope_is_refused_400(app_mode, keys, post):
-    token = jwt.encode({"iss": "wix.com", "data": "{not json"}, keys.private_pem, algorithm="RS256")
+    claims = {"iss": "wix.com", "data": "{not json", "exp": int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())}
+    token = jwt.encode(claims, keys.private_pem, algorithm="RS256")
 
     assert post(token).status_code == 400
 

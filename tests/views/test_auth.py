@@ -1,19 +1,19 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
-from bookings_app.views.auth import MAX_FAILURES
+from bookings_app.models import SignInAttempts
+from bookings_app.services.sign_ins import MAX_ATTEMPTS as MAX_FAILURES
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _clear_throttle(settings):
+def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -104,6 +104,91 @@ def test_the_lock_lifts_after_the_window(client, staff, time_machine):
 
     time_machine.move_to("2026-11-21 09:16Z", tick=False)
     assert _login(client, "sam", PASSWORD).status_code == 302
+
+
+def test_the_lock_holds_for_the_whole_window(client, staff, time_machine):
+    time_machine.move_to("2026-11-21 09:00Z", tick=False)
+    for _ in range(MAX_FAILURES):
+        _login(client, "sam", "nope")
+
+    time_machine.move_to("2026-11-21 09:14:59Z", tick=False)
+    assert _login(client, "sam", PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_every_web_process_shares_the_count(staff):
+    """Four gunicorn workers, each with its own locmem cache, let 13 attempts through instead of 4.
+    Each attempt here comes from another client with the cache emptied in between, as a request
+    landing on another process would: the count is in the database, so the lock still holds."""
+    statuses = []
+    for _ in range(MAX_FAILURES):
+        cache.clear()
+        statuses.append(_login(Client(), "sam", "nope").status_code)
+    assert statuses == [200] * (MAX_FAILURES - 1) + [429]
+
+    cache.clear()
+    fresh = Client()
+    refused = _login(fresh, "sam", PASSWORD)
+
+    assert refused.status_code == 429 and "_auth_user_id" not in fresh.session
+    assert SignInAttempts.objects.count() == 1
+
+
+def test_the_throttle_needs_no_cache_at_all(client, staff, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    for _ in range(MAX_FAILURES):
+        _login(client, "sam", "nope")
+
+    assert _login(client, "sam", PASSWORD).status_code == 429
+
+
+def test_no_more_passwords_are_checked_once_locked(client, staff):
+    """Counted before the password is checked: attempts after the lock are refused without
+    reaching the backend, so the count stays at the limit."""
+    for _ in range(MAX_FAILURES):
+        _login(client, "sam", "nope")
+
+    for _ in range(25):
+        assert _login(client, "sam", PASSWORD).status_code == 429
+    row = SignInAttempts.objects.get()
+    assert row.attempts == MAX_FAILURES
+
+
+def _admin_login(client, username: str, password: str, address: str = "10.0.0.9"):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_the_admin_sign_in_is_throttled_too(client, db):
+    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    for _ in range(30):
+        _admin_login(client, "root", "wrong")
+
+    response = _admin_login(client, "root", PASSWORD)
+
+    assert response.status_code == 200  # the admin's form again, not the admin index
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
+    assert _admin_login(client, "root", PASSWORD, address="10.0.0.10").status_code == 302
+
+
+def test_the_admin_and_the_desk_count_together(client, staff):
+    staff.is_staff = True
+    staff.save()
+    for _ in range(MAX_FAILURES):
+        _admin_login(client, "sam", "wrong", address="10.0.0.1")
+
+    assert _login(client, "sam", PASSWORD).status_code == 429
+
+
+def test_authenticate_itself_refuses_once_locked(staff, rf):
+    from django.contrib.auth import authenticate
+
+    request = rf.post("/any-way-in/", REMOTE_ADDR="10.0.0.1")
+    for _ in range(MAX_FAILURES):
+        assert authenticate(request, username="sam", password="nope") is None
+
+    assert authenticate(request, username="sam", password=PASSWORD) is None
+    assert authenticate(rf.post("/", REMOTE_ADDR="10.0.0.3"), username="sam", password=PASSWORD) == staff
 
 
 def test_sign_out_is_a_post_and_goes_back_to_the_login_page(desk_client):

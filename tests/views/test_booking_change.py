@@ -145,7 +145,8 @@ def test_bad_ids_are_404(manager_client, session, later, name):
 
     assert method(reverse(name, args=["no-such-session", booking.pk]), data).status_code == 404
     assert method(reverse(name, args=[session.ref, 999999]), data).status_code == 404
-    assert method(reverse(name, args=[session.ref, 2**70]), data).status_code == 404
+    huge = reverse(name, args=[session.ref, 1]).replace("/bookings/1/", f"/bookings/{2**70}/")  # reverse() refuses it
+    assert method(huge, data).status_code == 404
     assert method(reverse(name, args=[session.ref, other.pk]), data).status_code == 404
     assert not DeskAction.objects.exists()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.urls import reverse
 
 from bookings_app.models import AuditEntry, Booking, SyncState
@@ -53,6 +54,14 @@ def test_sync_now_without_js_queues_and_redirects_back_with_a_message(manager_cl
     again = manager_client.post(reverse("sync_now"), {"next": "https://evil.example/"})
     assert again.url == reverse("sync_status")  # not an open redirect
     assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.sync_full_task", status="READY").count() == 1
+
+
+@pytest.mark.parametrize("target", ["NaN", "today", "sync_status", "", "//evil.example/x", "javascript:alert(1)"])
+def test_sync_now_goes_back_only_to_a_page_of_this_site(manager_client, sandbox_wix, target):  # noqa: F811
+    """``next`` is a path, never a URL name ("NaN" was looked up as one: a 500)."""
+    response = manager_client.post(reverse("sync_now"), {"next": target})
+
+    assert response.status_code == 302 and response.url == reverse("sync_status")
 
 
 def test_widget_polls_every_second_while_a_sync_runs_and_stops_when_done(desk_client):

@@ -293,6 +293,23 @@ def test_header_says_nothing_of_desk_actions_that_go_in_time(desk_client):
 
 
 @pytest.mark.django_db
+def test_header_warns_as_soon_as_a_wix_call_went_unanswered(desk_client):
+    """Before any sync has failed: the latest Wix call of any process got no answer."""
+    factories.SyncStateFactory(kind="sessions", last_success_at=NOW - timedelta(minutes=1))
+    factories.SyncStateFactory(
+        kind="wix_calls",
+        last_success_at=NOW - timedelta(minutes=2),
+        last_error="the connection was refused",
+        last_error_at=NOW - timedelta(seconds=20),
+    )
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "Wix unreachable" in content
+    assert "Wix is not answering (the connection was refused)" in content
+
+
+@pytest.mark.django_db
 def test_navigation_only_links_to_screens_that_exist(manager_client, manager_user):
     from django.urls import NoReverseMatch, reverse
 

@@ -145,7 +145,7 @@ def bulk_create_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             results.append({"itemMetadata": {"originalIndex": i, "success": False, "error": item_error(exc)}})
             continue
         sb.state.put("bookings", booking)
-        holds.add(booking)
+        holds.add(booking, stored=True)
         result: Json = {"itemMetadata": {"id": booking["id"], "originalIndex": i, "success": True}}
         if return_full:
             result["item"] = booking

@@ -84,7 +84,7 @@ def create_multi_service_booking(sb: Sandbox, req: SandboxRequest) -> Json:
             "sendSmsReminder": body.get("sendSmsReminder", True),
         }
         booking = build_booking(sb, info, holds, multi_info=dict(multi_info))
-        holds.add(booking)
+        holds.add(booking, stored=False)
         built.append(booking)
     for booking in built:
         sb.state.put("bookings", booking)

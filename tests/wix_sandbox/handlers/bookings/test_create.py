@@ -459,6 +459,36 @@ def test_bulk_create_counts_capacity_across_the_batch(sandbox: Sandbox, swim: di
     assert sandbox.state.count("bookings") == 2
 
 
+@pytest.mark.parametrize("status", ["CONFIRMED", "PENDING", "CREATED"])
+def test_bulk_create_counts_each_item_once_against_capacity(sandbox: Sandbox, status: str) -> None:
+    # Items of 40, 30 and 10 people in an empty 120-place class: all three fit (80 places). A
+    # confirmed item used to be counted twice (stored, and held for the rest of the call), so the
+    # third was refused as full with 70 places taken.
+    service = make_service(sandbox, capacity=120)
+    event = make_event(sandbox, service, SESSION_START)
+    infos = [class_request(service, event, participants=n, status=status) for n in (40, 30, 10)]
+
+    status_code, answer = call(sandbox, "POST", BULK_CREATE, {"createBookingsInfo": infos})
+
+    assert status_code == 200
+    assert [r["itemMetadata"]["success"] for r in answer["results"]] == [True, True, True]
+    expected = 0 if status == "CREATED" else 80
+    assert capacity.booked_participants(sandbox, event_id=event["id"]) == expected
+
+
+def test_bulk_create_refuses_only_the_item_past_capacity(sandbox: Sandbox) -> None:
+    service = make_service(sandbox, capacity=120)
+    event = make_event(sandbox, service, SESSION_START)
+    infos = [class_request(service, event, participants=n, status="CONFIRMED") for n in (40, 70, 20, 10)]
+
+    _, answer = call(sandbox, "POST", BULK_CREATE, {"createBookingsInfo": infos})
+
+    assert [r["itemMetadata"]["success"] for r in answer["results"]] == [True, True, False, True]
+    refused = answer["results"][2]["itemMetadata"]["error"]
+    assert refused["code"] == "SESSION_CAPACITY_EXCEEDED"
+    assert capacity.booked_participants(sandbox, event_id=event["id"]) == 120
+
+
 def test_bulk_create_reports_an_unknown_session_per_item(sandbox: Sandbox, swim: dict) -> None:
     infos = [class_request(swim["service"], {"id": "gone"}), class_request(swim["service"], swim["event"])]
 
