@@ -188,6 +188,7 @@ def _club(staff_roles: None) -> Club:
         "cancel_id": [str(cancel.pk)],
     }
     users = {role: factories.UserFactory(username=f"fuzz-{i}", roles=[role]) for i, role in enumerate(roles.ROLES)}
+    ids["user_id"] = [str(users[roles.FRONT_DESK].pk)]
     return Club(ids=ids, users=users)
 
 

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings_app import converters
 from bookings_app import forms as desk_forms
 from bookings_app.models import Attendance, Booking, Payment, Service, Session, StaffMember
 from bookings_app.selectors import day_bounds
@@ -81,8 +82,9 @@ class ReportForm(forms.Form):
         if not ref:
             return None
         match = Q(wix_id=ref)
-        if ref.isdigit() and len(ref) < 19:
-            match |= Q(pk=int(ref))
+        pk = converters.id_or_none(ref)  # ASCII digits only: "²" is a digit to isdigit(), not to int()
+        if pk is not None:
+            match |= Q(pk=pk)
         session = Session.objects.filter(match).only("pk", "wix_id", "title", "start").first()
         if session is None:
             raise forms.ValidationError("There is no such session.", code="session_unknown")
