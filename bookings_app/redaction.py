@@ -32,7 +32,8 @@ from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MIN_SECRET_LENGTH = 8
-MASK = "********************"
+MASK = "********************"  # as Django's own error-page filter hides a setting
+LOG_MASK = "[redacted]"  # as backoffice.logs writes a secret it knows of
 
 # Settings, request headers and environment entries (runserver copies os.environ into META).
 HIDDEN_NAMES = re.compile(
@@ -62,12 +63,12 @@ def known_secrets() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def redact(text: str, secrets: list[str] | None = None, *, escaped: bool = False) -> str:
-    """``text`` with every secret value replaced by a mask (``escaped``: also as HTML shows it)."""
+def redact(text: str, secrets: list[str] | None = None, *, escaped: bool = False, mask: str = MASK) -> str:
+    """``text`` with every secret value replaced by ``mask`` (``escaped``: also as HTML shows it)."""
     for secret in known_secrets() if secrets is None else secrets:
-        text = text.replace(secret, MASK)
+        text = text.replace(secret, mask)
         if escaped:
-            text = text.replace(html.escape(secret), MASK)
+            text = text.replace(html.escape(secret), mask)
     return text
 
 
@@ -110,13 +111,13 @@ class RedactSecrets(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string: the handler reports it as usual
             return True
-        clean = redact(message, secrets)
+        clean = redact(message, secrets, mask=LOG_MASK)
         if clean != message:
             record.msg, record.args = clean, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, secrets)
+            record.exc_text = redact(record.exc_text, secrets, mask=LOG_MASK)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, secrets)
+            record.stack_info = redact(record.stack_info, secrets, mask=LOG_MASK)
         return True
