@@ -169,6 +169,17 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLO
 # by default: trusted from a client directly, the header would let anyone claim HTTPS.
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, in production (the secure cookies' default): plain HTTP is redirected, and browsers
+# are told to use nothing else for a year (HSTS). /healthz/ is exempt from the redirect: a load
+# balancer probes it over plain HTTP inside the network. Behind a TLS proxy, set
+# DJANGO_TRUST_X_FORWARDED_PROTO too, or every request looks like HTTP and redirects for ever.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # Secrets never reach an error page (DEBUG's included) or a log line: bookings_app/redaction.py.
 # Any handler added below needs the "redact_secrets" filter too.
