@@ -119,6 +119,17 @@ DESK_UNDO_SECONDS = env.int("DESK_UNDO_SECONDS", default=8)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# The drift watchdog (``selectors.drift``): a desk action waiting for Wix, or needing attention,
+# for longer than DRIFT_STUCK_MINUTES is "stuck"; a disagreement the sync may still mend by itself
+# (a payment Wix took a moment ago) waits DRIFT_GRACE_MINUTES; sessions and plan charges older
+# than DRIFT_LOOKBACK_DAYS are history, no longer watched.
+DRIFT_STUCK_MINUTES = env.int("DRIFT_STUCK_MINUTES", default=15)
+DRIFT_GRACE_MINUTES = env.int("DRIFT_GRACE_MINUTES", default=10)
+DRIFT_LOOKBACK_DAYS = env.int("DRIFT_LOOKBACK_DAYS", default=14)
+# Exports of more rows than this are prepared in the background, with a progress bar
+# (``services.export_jobs``); smaller ones download at once.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=5000)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
