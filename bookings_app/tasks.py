@@ -33,7 +33,7 @@ from django_tasks import task
 
 from bookings_app import signals
 from bookings_app.models import Booking, SyncState
-from bookings_app.services import audit, drift, push, sync, webhooks
+from bookings_app.services import audit, drift, export_jobs, push, sync, webhooks
 from bookings_app.wix import WixConfigError, WixError, get_wix_client
 
 logger = logging.getLogger("bookings_app.tasks")
@@ -252,3 +252,18 @@ def booking_resync_request(*, user: Any, booking: Booking) -> None:
     in tests, it runs before this returns). Raises ``BookingError`` ``not_in_wix``."""
     drift.booking_resync_requested(user=user, booking=booking)
     booking_resync_task.enqueue(booking.pk)
+
+
+# --- exports written in the background, with a progress bar (issue 12) ------------------------------
+
+
+@task()
+def export_job_task(job_id: int) -> str:
+    """Write one export's file (``services.export_jobs.export_job_run``)."""
+    return export_jobs.export_job_run(job_id=job_id)
+
+
+def export_job_enqueue(job: Any) -> None:
+    """Queue the job's file for the worker (with the immediate backend, in tests, written before
+    this returns)."""
+    export_job_task.enqueue(job.pk)

@@ -3,6 +3,7 @@ from django.urls import path
 from bookings_app.views import (
     appointment,
     appointment_week,
+    audit,
     auth,
     batches,
     booking_change,
@@ -10,6 +11,8 @@ from bookings_app.views import (
     course_import,
     courses,
     customer,
+    drift,
+    export_jobs,
     home,
     packages,
     plan_sales,
@@ -122,6 +125,17 @@ urlpatterns = [
         course_edit.course_cancel_retry,
         name="course_cancel_retry",
     ),
+    # managers: the drift watchdog and its one-click fixes, the audit trail (issue 12, h12c)
+    path("drift/", drift.drift, name="drift"),
+    path("drift/actions/<int:action_id>/retry/", drift.drift_retry, name="drift_retry"),
+    path("drift/bookings/<int:booking_id>/resync/", drift.drift_resync, name="drift_resync"),
+    path("drift/bookings/<int:booking_id>/pay/", drift.drift_pay, name="drift_pay"),
+    path("audit/", audit.audit, name="audit"),
+    path("audit/export/", audit.audit_export, name="audit_export"),
+    # exports prepared in the background, with their progress (any screen's export can use them)
+    path("exports/", export_jobs.export_job_start, name="export_job_start"),
+    path("exports/<int:job_id>/", export_jobs.export_job, name="export_job"),
+    path("exports/<int:job_id>/download/", export_jobs.export_job_download, name="export_job_download"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),
