@@ -37,8 +37,8 @@ def entry_for(booking, *, action="payment.cash", **fields) -> AuditEntry:
     return AuditEntryFactory(object_type="booking", object_id=str(booking.pk), action=action, **fields)
 
 
-def rows(filters: Filters = Filters()) -> list[audit.AuditRow]:
-    return audit.audit_page(filters=filters).rows
+def rows(filters: Filters | None = None) -> list[audit.AuditRow]:
+    return audit.audit_page(filters=filters or Filters()).rows
 
 
 # --- one entry, with what it touched --------------------------------------------------------------
