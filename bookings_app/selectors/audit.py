@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bookings_app.models import (
+    Attendance,
     AuditEntry,
     Booking,
     Contact,
@@ -401,8 +402,22 @@ def kind_label(action: str) -> str:
     return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
+# Stored codes shown in words, per field (what the roster shows for them).
+_VALUE_WORDS: dict[str, dict[str, str]] = {
+    "payment_status": dict(Booking.PaymentStatus.choices),
+    "selected_payment_option": dict(Booking.PaymentOption.choices),
+    "attendance": dict(Attendance.Status.choices),
+}
+
+
+def _words(name: str, value: Any) -> Any:
+    words = _VALUE_WORDS.get(name)
+    return words.get(value, value) if words and isinstance(value, str) else value
+
+
 def changes(before: Any, after: Any) -> list[Change]:
-    """before → after, field by field (the fields whose value differs, and what only one side has)."""
+    """before → after, field by field (the fields whose value differs, and what only one side has),
+    stored codes in words ("NOT_PAID" → "Not paid")."""
     before = before if isinstance(before, dict) else ({} if before is None else {"value": before})
     after = after if isinstance(after, dict) else ({} if after is None else {"value": after})
     out = []
@@ -411,7 +426,7 @@ def changes(before: Any, after: Any) -> list[Change]:
             continue
         was, now = before.get(name), after.get(name)
         if was != now:
-            out.append(Change(field=name.replace("_", " "), before=was, after=now))
+            out.append(Change(field=name.replace("_", " "), before=_words(name, was), after=_words(name, now)))
     return out
 
 

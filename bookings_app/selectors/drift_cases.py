@@ -212,7 +212,8 @@ def _attended_unpaid(attendances: list[Attendance], w: Window) -> list[DriftCase
                 pk=a.pk,
                 since=a.since,
                 what=f"{booking.contact} was checked in at {session.title or session.service.name} on "
-                f"{_when(session.start)} and has not paid ({booking.get_payment_status_display().lower()}).",
+                f"{_when(session.start)} and has "
+                + ("paid only part of it." if booking.payment_status == PS.PARTIALLY_PAID else "not paid."),
                 booking=booking,
                 session=session,
                 fixes=[PAY, ROSTER] if due > 0 else [ROSTER],

@@ -16,6 +16,7 @@ entry and forgets the header's drift count.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -59,7 +60,8 @@ def drift_retry(*, user: Any, action: DeskAction) -> DeskAction:
             raise BookingError(f"Nothing to retry: this is {action.get_status_display().lower()}.", code="not_stuck")
         if action.status == Status.NEEDS_ATTENTION:  # it was refused meanwhile: decided as above
             return desk.action_resolve(user=user, action=action, choice="retry") or action
-        before = {"status": action.status, "attempts": action.attempts, "last_error": action.last_error[:200]}
+        waited = action.next_attempt_at
+        before = {"next_try": _local(waited) if waited else "when due", "last_error": action.last_error[:200]}
         action.requeue()
         ledger.schedule_push(action.run_after)
         audit_record(
@@ -67,12 +69,17 @@ def drift_retry(*, user: Any, action: DeskAction) -> DeskAction:
             action="drift.retry",
             obj_type="booking" if action.booking_id else "desk_action",
             obj_id=action.booking_id or action.pk,
-            summary=f"Sent again now: {action.get_kind_display()} for {ledger.who(action)}",
+            summary=f"Sent again now: {action.get_kind_display()} for {ledger.who(action)}"
+            + (f" ({action.attempts} tr{'y' if action.attempts == 1 else 'ies'} so far)" if action.attempts else ""),
             before=before,
-            after={"status": action.status, "action": action.pk},
+            after={"next_try": "now", "last_error": before["last_error"], "action": action.pk},
         )
         transaction.on_commit(drift_read.drift_forget)
     return action
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def booking_resync_requested(*, user: Any, booking: Booking) -> None:

@@ -57,7 +57,7 @@ def test_a_desk_payment_is_read_with_its_desk_action_and_before_after(staff_role
     assert row.what == "Cash taken" and row.entry.summary == "Took £12.00 cash from Ann Archer"
     assert row.booking == booking and str(row.contact) == "Ann Archer" and row.session == booking.session
     assert [(c.field, c.before, c.after) for c in row.changes] == [
-        ("payment status", "NOT_PAID", "PAID"),
+        ("payment status", "Not paid", "Paid"),
         ("amount", None, "12"),
     ]
     (linked,) = row.actions

@@ -270,7 +270,8 @@ def test_a_payment_wix_kept_failing_is_found_stuck_and_sent_again_at_once(world:
     assert world.wix_booking(booking)["paymentStatus"] == "PAID"
     assert found(drift.STUCK_WAITING, now=later) == []
     retried = AuditEntry.objects.get(action="drift.retry")
-    assert retried.user == manager_user and retried.before["attempts"] == 1
+    assert retried.user == manager_user and retried.summary.endswith("(1 try so far)")
+    assert retried.before["next_try"] != "now" and retried.after["next_try"] == "now"
 
 
 def test_a_walk_in_wix_refused_is_found_stuck_and_retried_as_the_roster_does(world: World, desk_user, manager_user):

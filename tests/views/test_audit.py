@@ -53,7 +53,7 @@ def test_a_manager_reads_who_did_what_before_and_after_and_the_desk_action(manag
 
         assert response.status_code == 200
         assert "Took £12.00 cash from Ann Archer" in page and "Cash taken" in page
-        assert "<del>NOT_PAID</del> → <ins>PAID</ins>" in page
+        assert "<del>Not paid</del> → <ins>Paid</ins>" in page
         assert "Needs attention" in page and f"#{action.pk} Payment · 3 tries" in page and "Class full" in page
         assert f'href="/customers/{booking.contact_id}/"' in page
         assert f'href="/sessions/{booking.session.ref}/#booking-{booking.pk}"' in page
