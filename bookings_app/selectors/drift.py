@@ -34,7 +34,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
-    DateTimeField,
+    Case,
+    Count,
     DecimalField,
     Exists,
     F,
@@ -45,7 +46,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
+from django.db.models import Window as SqlWindow
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -56,6 +59,7 @@ from bookings_app.models import (
     Booking,
     DeskAction,
     OrderLineItem,
+    Service,
     Session,
 )
 from bookings_app.selectors import drift_cases
@@ -73,14 +77,15 @@ from bookings_app.selectors.drift_cases import (
     DriftKind,
     Window,
 )
-from bookings_app.selectors.queries import charged_to_plan_q, outer_roster_q
+from bookings_app.selectors.queries import plan_paid_lines
 
 Kind = DeskAction.Kind
 Status = DeskAction.Status
 
 TOTAL_CACHE_KEY = "bookings_app:drift-total"
 TOTAL_CACHE_SECONDS = 60
-PAGE_SIZE = 25
+PAGE_SIZE = 25  # cases of one kind per page
+OVERVIEW_SIZE = 10  # cases of each kind on the page of every kind
 
 UNPAID_ORDER = ("NOT_PAID", "PARTIALLY_PAID")
 UNPAID_BOOKING = (PS.UNDEFINED, PS.NOT_PAID, PS.PARTIALLY_PAID, PS.FAILED)
@@ -135,12 +140,15 @@ def _paid_in_wix(w: Window) -> QuerySet[OrderLineItem]:
 
 
 def _attended_unpaid(w: Window) -> QuerySet[Attendance]:
-    on_plan = Booking.objects.filter(charged_to_plan_q(), pk=OuterRef("booking_id"))
+    # Charged to a plan (``queries.charged_to_plan_q``): for a booking not settled, only a plan
+    # payment on its order can say so (the rule's other half asks for a settled one).
+    on_plan = plan_paid_lines(OuterRef("booking_id"))
+    # The sessions first (their start is indexed), then their attendance by (session, status).
+    ended = Session.objects.filter(start__gte=w.since, start__lte=w.now, end__lte=w.now).values("pk")
     return (
         Attendance.objects.filter(
             status=Attendance.Status.ATTENDED,
-            session__start__gte=w.since,
-            session__end__lte=w.now,
+            session_id__in=ended,
             booking__payment_status__in=UNPAID_BOOKING,
             booking__pending_sync=False,
             booking__service__price__gt=0,
@@ -189,25 +197,27 @@ def _stuck_waiting(w: Window) -> QuerySet[DeskAction]:
 
 
 def _over_capacity(w: Window) -> QuerySet[Session]:
-    active = Booking.objects.filter(outer_roster_q(), status__in=Booking.ACTIVE_STATUSES).order_by()
-    booked = Coalesce(
-        Subquery(
-            active.values(total=Func(F("total_participants"), function="SUM", output_field=IntegerField())),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-    # MAX as a plain function, not an aggregate: no GROUP BY, one row (as ``booked``'s SUM).
-    latest = active.values(
-        latest=Func(Coalesce("wix_created_at", "synced_at"), function="MAX", output_field=DateTimeField())
-    )
+    # A session's own bookings, plus — for a course session — the course's (booked onto the
+    # schedule, no session): two sums, each read from an index, rather than one subquery with an OR.
+    # Oldest session first ("since" is its start); when the last place was overbooked is read for
+    # the page's rows only (``drift_cases.related``).
+    active = Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES).order_by()
+    own = active.filter(session_id=OuterRef("pk"))
+    course = active.filter(session__isnull=True, service_id=OuterRef("service_id"))
+    booked = _sum(own) + Case(When(service__type=Service.Type.COURSE, then=_sum(course)), default=Value(0))
     return (
         Session.objects.filter(start__gte=w.since)
         .exclude(status__in=("CANCELLED", "CANCELED"))
         .annotate(places=Coalesce("capacity", "service__default_capacity"), booked=booked)
         .filter(places__isnull=False, booked__gt=F("places"))
-        .annotate(since=Coalesce(Subquery(latest), F("start")))
+        .annotate(since=F("start"))
     )
+
+
+def _sum(bookings: QuerySet[Booking]) -> Coalesce:
+    """SUM(total_participants) of ``bookings`` as a scalar subquery (no GROUP BY), 0 when none."""
+    total = bookings.values(total=Func(F("total_participants"), function="SUM", output_field=IntegerField()))
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
 QUERIES: dict[str, Callable[[Window], QuerySet[Any]]] = {
@@ -266,26 +276,63 @@ def _cursor(case: DriftCase) -> str:
     return f"{case.since.isoformat()}|{case.pk}"
 
 
+# What a kind's words need of its query's annotations, read with the page's pks and times.
+_CARRIED: dict[str, tuple[str, ...]] = {
+    PLAN_CREDITS: ("credits_before", "credits_now"),
+    OVER_CAPACITY: ("booked", "places"),
+}
+
+
 def drift_sections(
     *, kind: str | None = None, after: tuple[datetime, int] | None = None, now: datetime | None = None
 ) -> list[DriftSection]:
-    """Every kind with its count and its first page of cases (oldest first); with ``kind``, that
-    kind alone, from ``after`` (a cursor, see :func:`cursor_parse`)."""
+    """Every kind with its count and its first ``OVERVIEW_SIZE`` cases (oldest first); with
+    ``kind``, that kind alone, ``PAGE_SIZE`` at a time from ``after`` (see :func:`cursor_parse`).
+
+    Two queries per kind, however many cases: a narrow one — the page's pks and times (and the
+    few figures its words need), oldest first, with the kind's count alongside as a window
+    function (a separate count past the first page) — then the page's rows by pk, with what their
+    words need joined in. Sorting only pks and times rather than the wide joined rows, and
+    reading those rows by pk without the kind's filters again, is what keeps a kind with a
+    thousand cases fast."""
     w = Window.at(now)
+    size = PAGE_SIZE if kind is not None else OVERVIEW_SIZE
     sections = []
     for code, query in QUERIES.items():
         if kind is not None and code != kind:
             continue
         base = query(w)
-        count = base.order_by().count()
-        page = base
+        fields = ("pk", "since", *_CARRIED.get(code, ()))
+        narrow = base.order_by("since", "pk")
         if after is not None and kind is not None:
-            page = page.filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
-        rows = list(drift_cases.related(code, page.order_by("since", "pk"))[: PAGE_SIZE + 1]) if count else []
-        cases = drift_cases.build(code, rows[:PAGE_SIZE], w)
-        more = _cursor(cases[-1]) if len(rows) > PAGE_SIZE else ""
+            count = base.order_by().count()
+            narrow = narrow.filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
+            head = list(narrow.values_list(*fields)[: size + 1])
+        else:
+            head = list(narrow.annotate(total=SqlWindow(Count("pk"))).values_list(*fields, "total")[: size + 1])
+            count = head[0][-1] if head else 0
+        cases = _page(code, [dict(zip(fields, row, strict=False)) for row in head[:size]], w)
+        more = _cursor(cases[-1]) if len(head) > size and cases else ""
         sections.append(DriftSection(kind=KINDS[code], count=count, cases=cases, more=more))
     return sections
+
+
+def _page(kind: str, head: list[dict[str, Any]], w: Window) -> list[DriftCase]:
+    """The cases of ``head`` (oldest first, as given): their rows read by pk, with the times and
+    figures the narrow query carried."""
+    if not head:
+        return []
+    model = QUERIES[kind](w).model
+    rows = {row.pk: row for row in drift_cases.related(kind, model.objects.filter(pk__in=[h["pk"] for h in head]))}
+    found = []
+    for carried in head:
+        row = rows.get(carried["pk"])
+        if row is not None:
+            for name, value in carried.items():
+                if name != "pk":
+                    setattr(row, name, value)
+            found.append(row)
+    return drift_cases.build(kind, found, w)
 
 
 def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftCase | None:
@@ -293,6 +340,7 @@ def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftC
     if kind not in QUERIES or not 0 < pk < 2**63:
         return None
     w = Window.at(now)
-    rows = list(drift_cases.related(kind, QUERIES[kind](w).filter(pk=pk)))
-    built = drift_cases.build(kind, rows, w)
+    fields = ("pk", "since", *_CARRIED.get(kind, ()))
+    head = [dict(zip(fields, row, strict=True)) for row in QUERIES[kind](w).filter(pk=pk).values_list(*fields)]
+    built = _page(kind, head, w)
     return built[0] if built else None

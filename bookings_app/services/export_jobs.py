@@ -17,8 +17,9 @@ request (who, which export, the filters, the format); the task ``tasks.export_jo
 constant memory) into a spooled temporary file, counting rows into the job as it goes, then keeps
 the file in the job's row for its owner to download.
 
-To register another export: add ``"owes": ExportSpec("owes", "Owes list", roles.VIEW_REPORTS,
-"bookings_app.views.owes.owes_export_source")`` and write that builder.
+To register another export: add ``ExportSpec("owes", "Owes list", roles.VIEW_REPORTS,
+"bookings_app.views.owes.owes_export_source", "owes")`` and write that builder; its export view is
+``return export_or_offer(request, "owes")``.
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ class ExportSpec:
     title: str
     permission: str  # besides roles.EXPORT_DATA
     builder: str  # dotted path: (QueryDict) -> ExportSource, raising ExportParamsError
+    page: str = ""  # the URL name of the screen it exports (the job's page links back to it)
 
 
 EXPORTS: dict[str, ExportSpec] = {
     spec.name: spec
-    for spec in (ExportSpec("audit", "Audit trail", roles.VIEW_AUDIT, "bookings_app.views.audit.audit_export_source"),)
+    for spec in (
+        ExportSpec("audit", "Audit trail", roles.VIEW_AUDIT, "bookings_app.views.audit.audit_export_source", "audit"),
+    )
 }
 
 

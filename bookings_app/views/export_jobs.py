@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -80,8 +81,10 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
     if job is None:
         raise Http404("No such export of yours.")
     spec = export_jobs.EXPORTS.get(job.name)
+    back = reverse(spec.page) + (f"?{job.query}" if job.query else "") if spec and spec.page else ""
     partial = request.htmx and not request.htmx.history_restore_request
-    response = TemplateResponse(request, f"{JOB}#export-job" if partial else JOB, {"job": job, "spec": spec})
+    context = {"job": job, "spec": spec, "back": back}
+    response = TemplateResponse(request, f"{JOB}#export-job" if partial else JOB, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, DeskAction
 from bookings_app.selectors import drift, drift_cases
+from bookings_app.wix.config import WixConfig
 from tests.factories import (
     AttendanceFactory,
     BenefitBalanceFactory,
@@ -71,6 +72,16 @@ def test_a_desk_payment_wix_took_whose_order_is_still_unpaid_after_the_grace_is_
     assert "Wix's order #10042 says not paid" in case.what
     assert case.fixes == [drift_cases.RESYNC]
     assert case.wix_url is None  # the sandbox has no dashboard
+
+
+def test_with_a_live_site_the_case_opens_the_order_in_the_wix_dashboard(settings):
+    settings.WIX = WixConfig(mode="api_key", api_key="key", site_id="site-1")
+    booking = paid_booking_on_order("NOT_PAID", synced_at=ago(minutes=40), wix_id="order-9")
+    desk_payment(booking=booking)
+
+    (case,) = cases(drift.PAID_AT_DESK)
+
+    assert case.wix_url == "https://manage.wix.com/dashboard/site-1/ecom-platform/order-details/order-9"
 
 
 def test_an_order_read_again_since_the_payment_reached_wix_is_drift_at_once():
@@ -298,8 +309,9 @@ def test_a_session_with_more_people_booked_than_places_is_over_capacity():
 
     (case,) = cases(drift.OVER_CAPACITY)
 
-    assert case.session == session and case.since == last.wix_created_at
-    assert case.what.startswith("Lane swim on ") and case.what.endswith(": 3 booked for 2 places.")
+    assert case.session == session and case.since == session.start
+    assert case.what.startswith("Lane swim on ")
+    assert case.what.endswith(f": 3 booked for 2 places (the last booked {drift_cases._when(last.wix_created_at)}).")
     assert case.fixes == [drift_cases.ROSTER]
 
 

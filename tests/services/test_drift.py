@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings_app import tasks
 from bookings_app.models import AuditEntry, BenefitBalance, Booking, DeskAction, Order
-from bookings_app.selectors import drift
+from bookings_app.selectors import drift, drift_cases
 from bookings_app.services import desk, mirror
 from bookings_app.services import drift as fixes
 from bookings_app.services.errors import BookingError
@@ -344,5 +344,6 @@ def test_a_class_a_manager_overbooked_is_found_over_capacity_after_the_sync(worl
     (case,) = found(drift.OVER_CAPACITY)
 
     booking.refresh_from_db()
-    assert case.session == session and case.what.endswith(": 2 booked for 1 place.")
-    assert case.since == booking.wix_created_at
+    assert case.session == session and case.since == session.start
+    assert ": 2 booked for 1 place (the last booked " in case.what
+    assert case.what.endswith(f"{drift_cases._when(booking.wix_created_at)}).")
