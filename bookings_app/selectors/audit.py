@@ -250,7 +250,11 @@ def audit_rows(entries: list[AuditEntry]) -> list[AuditRow]:
     booking_keys = {e.object_id for e in entries if e.object_type == "booking"}
     bookings = _bookings(booking_keys)
     contact_keys = {e.object_id for e in entries if e.object_type == "contact"}
-    contacts = {str(c.pk): c for c in Contact.objects.filter(pk__in=_numbers(contact_keys))} if contact_keys else {}
+    contacts = (
+        {str(c.pk): c for c in Contact.objects.filter(pk__in=_numbers(contact_keys)).defer("raw")}
+        if contact_keys
+        else {}
+    )
     actions = _linked_actions(entries, bookings)
     rows = []
     for entry in entries:
@@ -282,7 +286,11 @@ def _bookings(keys: set[str]) -> dict[str, Booking]:
         return {}
     found = Booking.objects.filter(Q(pk__in=_numbers(keys)) | Q(wix_id__in=[k for k in keys if not k.isdigit()]))
     out: dict[str, Booking] = {}
-    for booking in found.select_related("contact", "session", "service"):
+    # Without the Wix payloads (``raw``): nothing here shows them, and they cost most to read.
+    joined = found.select_related("contact", "session", "service").defer(
+        "raw", "contact__raw", "session__raw", "service__raw"
+    )
+    for booking in joined:
         out[str(booking.pk)] = booking
         if booking.wix_id:
             out[booking.wix_id] = booking
