@@ -311,18 +311,17 @@ def drift_sections(
         else:
             head = list(narrow.annotate(total=SqlWindow(Count("pk"))).values_list(*fields, "total")[: size + 1])
             count = head[0][-1] if head else 0
-        cases = _page(code, [dict(zip(fields, row, strict=False)) for row in head[:size]], w)
+        cases = _page(code, base.model, [dict(zip(fields, row, strict=False)) for row in head[:size]], w)
         more = _cursor(cases[-1]) if len(head) > size and cases else ""
         sections.append(DriftSection(kind=KINDS[code], count=count, cases=cases, more=more))
     return sections
 
 
-def _page(kind: str, head: list[dict[str, Any]], w: Window) -> list[DriftCase]:
+def _page(kind: str, model: type[Any], head: list[dict[str, Any]], w: Window) -> list[DriftCase]:
     """The cases of ``head`` (oldest first, as given): their rows read by pk, with the times and
     figures the narrow query carried."""
     if not head:
         return []
-    model = QUERIES[kind](w).model
     rows = {row.pk: row for row in drift_cases.related(kind, model.objects.filter(pk__in=[h["pk"] for h in head]))}
     found = []
     for carried in head:
@@ -341,6 +340,7 @@ def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftC
         return None
     w = Window.at(now)
     fields = ("pk", "since", *_CARRIED.get(kind, ()))
-    head = [dict(zip(fields, row, strict=True)) for row in QUERIES[kind](w).filter(pk=pk).values_list(*fields)]
-    built = _page(kind, head, w)
+    base = QUERIES[kind](w)
+    head = [dict(zip(fields, row, strict=True)) for row in base.filter(pk=pk).values_list(*fields)]
+    built = _page(kind, base.model, head, w)
     return built[0] if built else None

@@ -15,9 +15,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings_app import roles, tasks
@@ -51,11 +53,14 @@ def drift(request: HttpRequest) -> HttpResponse:
 
 
 def _context(request: HttpRequest, sections: list[drift_read.DriftSection]) -> dict[str, Any]:
+    _urls_attach([case for section in sections for case in section.cases])
     return {
+        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
         "sections": sections,
         "total": sum(s.count for s in sections),
         "form_key": secrets.token_hex(10),  # this render's form token prefix (a payment's idempotency key)
         "can_pay": request.user.has_perm(roles.USE_FRONT_DESK),
+        "can_audit": request.user.has_perm(roles.VIEW_AUDIT),
         "stuck_minutes": settings.DRIFT_STUCK_MINUTES,
         "lookback_days": settings.DRIFT_LOOKBACK_DAYS,
     }
@@ -102,6 +107,32 @@ def drift_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     return _answer(request, done=f"Payment taken from {booking.contact}; it is on its way to Wix.")
 
 
+_ANY = 987654321  # a placeholder pk: each URL is reversed once per page, then completed per case
+
+
+def _urls_attach(cases: list[drift_read.DriftCase]) -> None:
+    """Each case's fix and link URLs (``case.urls``): reversed once for the page, not per case
+    (seventy cases, five URLs each, were a third of the page's time as ``{% url %}`` tags)."""
+    heads = {
+        name: reverse(view, args=[_ANY]).split(str(_ANY))
+        for name, view in (("retry", "drift_retry"), ("resync", "drift_resync"), ("pay", "drift_pay"))
+    }
+    roster_head, roster_tail = reverse("roster", args=["ANY-SESSION"]).split("ANY-SESSION")
+    history = reverse("audit") + "?booking="
+    for case in cases:
+        urls = case.urls
+        if case.action is not None:
+            urls["retry"] = f"{heads['retry'][0]}{case.action.pk}{heads['retry'][1]}"
+        if case.booking is not None:
+            pk = case.booking.pk
+            urls["resync"] = f"{heads['resync'][0]}{pk}{heads['resync'][1]}"
+            urls["pay"] = f"{heads['pay'][0]}{pk}{heads['pay'][1]}"
+            urls["history"] = f"{history}{pk}"
+        if case.session is not None:
+            anchor = f"#booking-{case.booking.pk}" if case.booking is not None else ""
+            urls["roster"] = f"{roster_head}{case.session.ref}{roster_tail}{anchor}"
+
+
 def _get_or_404(queryset: Any, pk: int) -> Any:
     found = queryset.filter(pk=pk).first() if 0 < pk <= MAX_PK else None
     if found is None:
@@ -116,6 +147,7 @@ def _answer(request: HttpRequest, *, done: str = "", error: str = "") -> HttpRes
     case_pk = _int(request.POST.get("case"))
     if request.htmx and kind in drift_read.QUERIES and case_pk is not None:
         case = drift_read.drift_case_get(kind=kind, pk=case_pk)
+        _urls_attach([case] if case else [])
         context = {
             **_context(request, []),
             "case": case,
