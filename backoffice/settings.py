@@ -122,10 +122,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # The drift watchdog (``selectors.drift``): a desk action waiting for Wix, or needing attention,
 # for longer than DRIFT_STUCK_MINUTES is "stuck"; a disagreement the sync may still mend by itself
 # (a payment Wix took a moment ago) waits DRIFT_GRACE_MINUTES; sessions and plan charges older
-# than DRIFT_LOOKBACK_DAYS are history, no longer watched.
+# than DRIFT_LOOKBACK_DAYS are history, no longer watched (the sync reads the past week, so older
+# drift could not be mended by it anyway).
 DRIFT_STUCK_MINUTES = env.int("DRIFT_STUCK_MINUTES", default=15)
 DRIFT_GRACE_MINUTES = env.int("DRIFT_GRACE_MINUTES", default=10)
-DRIFT_LOOKBACK_DAYS = env.int("DRIFT_LOOKBACK_DAYS", default=14)
+DRIFT_LOOKBACK_DAYS = env.int("DRIFT_LOOKBACK_DAYS", default=7)
 # Exports of more rows than this are prepared in the background, with a progress bar
 # (``services.export_jobs``); smaller ones download at once.
 EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=5000)

@@ -85,7 +85,7 @@ Status = DeskAction.Status
 TOTAL_CACHE_KEY = "bookings_app:drift-total"
 TOTAL_CACHE_SECONDS = 60
 PAGE_SIZE = 25  # cases of one kind per page
-OVERVIEW_SIZE = 10  # cases of each kind on the page of every kind
+OVERVIEW_SIZE = 5  # cases of each kind on the page of every kind
 
 UNPAID_ORDER = ("NOT_PAID", "PARTIALLY_PAID")
 UNPAID_BOOKING = (PS.UNDEFINED, PS.NOT_PAID, PS.PARTIALLY_PAID, PS.FAILED)

@@ -44,9 +44,8 @@ def drift(request: HttpRequest) -> HttpResponse:
         error = "There is no such kind of drift; these are the kinds the watchdog looks for."
     elif after_raw is not None and (kind is None or drift_read.cursor_parse(after_raw) is None):
         error = "That page of cases cannot be read; start again from the first one."
-    if error:
-        context = {**_context(request, drift_read.drift_sections()), "error": error}
-        return TemplateResponse(request, PAGE, context, status=BAD_REQUEST)
+    if error:  # answered at once: no case is read for a request that cannot be served
+        return TemplateResponse(request, PAGE, {**_context(request, []), "error": error}, status=BAD_REQUEST)
     after = drift_read.cursor_parse(after_raw) if after_raw else None
     sections = drift_read.drift_sections(kind=kind, after=after)
     return TemplateResponse(request, PAGE, {**_context(request, sections), "kind": kind, "after": after_raw or ""})
