@@ -16,12 +16,17 @@ Seven kinds of case, each one SQL query on the mirror and the desk's ledger — 
 * ``over_capacity`` — a session with more people booked than places.
 
 Sessions, payments and charges older than ``DRIFT_LOOKBACK_DAYS`` are history: the sync no
-longer reads them, so nothing here could mend them. Each kind is one count (:func:`drift_counts`)
-and one page of cases, oldest first (:func:`drift_sections`, keyset-paged on (since, pk)); the
-page's related rows come with ``select_related`` and at most one more lookup per kind
-(``selectors.drift_cases`` turns them into cases in plain words), so the number of queries does
-not grow with the data. The header's count (:func:`drift_total_cached`) is kept
-for ``TOTAL_CACHE_SECONDS``; a fix forgets it (:func:`drift_forget`).
+longer reads them, so nothing here could mend them. Each kind is one count (:func:`drift_counts`,
+what the header shows) and one page of cases, oldest first (:func:`drift_sections`, keyset-paged
+on (since, pk), two queries a kind and at most two more lookups for a page's words in
+``selectors.drift_cases``), so the number of queries does not grow with the data. The header's
+count (:func:`drift_total_cached`) is kept for ``TOTAL_CACHE_SECONDS``; a fix forgets it
+(:func:`drift_forget`).
+
+On the bench's season (50,000 bookings; ``bench/pages.py``) the slowest kinds are "paid in Wix"
+(it reads every order line: no index narrows orders paid but not on their booking) and "came
+but did not pay" (every check-in of the week); an index on the order's payment status or update
+time made the first slower, not faster (SQLite then reads the wide order rows one by one).
 """
 
 from __future__ import annotations

@@ -49,9 +49,8 @@ def drift_retry(*, user: Any, action: DeskAction) -> DeskAction:
         raise BookingError("Retry this from its own page: it knows which parts Wix refused.", code="choice_invalid")
     if action.status == Status.NEEDS_ATTENTION:
         done = desk.action_resolve(user=user, action=action, choice="retry")
-        assert done is not None
         transaction.on_commit(drift_read.drift_forget)
-        return done
+        return done or action
     with transaction.atomic():
         action = DeskAction.objects.select_for_update().get(pk=action.pk)
         if action.status == Status.RUNNING and action.next_attempt_at and action.next_attempt_at > timezone.now():
