@@ -56,6 +56,7 @@ from django.db.models import (
 from django.db.models import Window as SqlWindow
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from bookings_app.models import (
@@ -115,8 +116,13 @@ def _paid_at_desk(w: Window) -> QuerySet[DeskAction]:
         kind__in=(*DeskAction.MONEY_KINDS, *DeskAction.REVERSAL_KINDS),
     ).exclude(status__in=(Status.UNDONE, Status.REMOVED))
     orders = OrderLineItem.objects.filter(booking_id=OuterRef("booking_id")).exclude(order__status="CANCELED")
-    unpaid = orders.filter(order__payment_status__in=UNPAID_ORDER)
-    read_since = unpaid.filter(order__synced_at__gt=OuterRef("updated_at"))
+    # An unpaid order the sync read after Wix took the payment, or any once the grace is over: one
+    # correlated EXISTS (two, OR'ed, made PostgreSQL hash every unpaid order of the season first).
+    settled_long_ago = LessThanOrEqual(OuterRef("updated_at"), Value(w.grace))
+    unpaid = orders.filter(
+        Q(order__synced_at__gt=OuterRef("updated_at")) | Q(settled_long_ago),
+        order__payment_status__in=UNPAID_ORDER,
+    )
     no_order = Q(~Exists(orders), booking__payment_status__in=UNPAID_BOOKING) & (
         Q(updated_at__lte=w.grace) | Q(booking__synced_at__gt=F("updated_at"))
     )
@@ -129,7 +135,7 @@ def _paid_at_desk(w: Window) -> QuerySet[DeskAction]:
         )
         .exclude(booking__status__in=GONE)
         .exclude(Exists(later))
-        .filter((Q(updated_at__lte=w.grace) & Exists(unpaid)) | Exists(read_since) | no_order)
+        .filter(Q(Exists(unpaid)) | no_order)
         .annotate(since=F("updated_at"))
     )
 
