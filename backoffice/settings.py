@@ -111,6 +111,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web app and the worker share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: PostgreSQL compiles a query whose estimated cost is high (correlated subqueries
+    # make it so: the drift watchdog's) at ~30 ms a time, more than the query takes to run.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -133,6 +137,19 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Every sign-in (the desk's page, /admin/login/, any authenticate()) is throttled per username and
 # address, counted in the database so all web processes share it (services/sign_ins.py).
 AUTHENTICATION_BACKENDS = ["bookings_app.auth_backend.ThrottledModelBackend"]
+
+# The drift watchdog (``selectors.drift``): a desk action waiting for Wix, or needing attention,
+# for longer than DRIFT_STUCK_MINUTES is "stuck"; a disagreement the sync may still mend by itself
+# (a payment Wix took a moment ago) waits DRIFT_GRACE_MINUTES; sessions and plan charges older
+# than DRIFT_LOOKBACK_DAYS are history, no longer watched (the sync reads the past week, so older
+# drift could not be mended by it anyway).
+DRIFT_STUCK_MINUTES = env.int("DRIFT_STUCK_MINUTES", default=15)
+DRIFT_GRACE_MINUTES = env.int("DRIFT_GRACE_MINUTES", default=10)
+DRIFT_LOOKBACK_DAYS = env.int("DRIFT_LOOKBACK_DAYS", default=7)
+# Exports of more rows than this are prepared in the background, with a progress bar
+# (``services.export_jobs``); smaller ones download at once.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=5000)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

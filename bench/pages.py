@@ -44,6 +44,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 TARGET_P95_MS = 30.0  # issue 10: Today, the 120-person roster and the search, SQLite and PostgreSQL
+SCREEN_TARGET_P95_MS: dict[str, float] = {}  # a screen with a target of its own (issue 12: 100 ms)
 SQLITE_PATH = BASE_DIR / "var" / "bench-pages.sqlite3"
 
 # Per half; the full database is two halves.
@@ -646,7 +647,7 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     from django.urls import NoReverseMatch, reverse
 
     from bookings_app import roster_rows, selectors
-    from bookings_app.models import Booking, Contact
+    from bookings_app.models import AuditEntry, Booking, Contact
 
     big = builder.big_session
     roster_url = reverse("roster", args=[big.ref])
@@ -778,6 +779,42 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     owed = selectors.owes_read(start=start, end=end, page=None)
     info["owes_people"], info["owes_bookings"] = owed.people_total, owed.bookings_total
     print(f"  owes, 30 days: {owed.people_total:,} people owe for {owed.bookings_total:,} bookings")
+
+    # --- issue 12, h12c: the drift watchdog and the audit trail, as a manager -----------------------
+    # 50,000 audit entries and 2,500 desk actions per half (100,000 / 5,000 at full), then the
+    # screens: drift (every kind counted, the first cases of each), one kind, the audit trail's
+    # newest page, a booking's and a customer's trail (the roster row's History), Today as a
+    # manager (the header's drift count, kept a minute) and the drift count itself, uncached.
+    from bookings_app.selectors import drift as drift_read
+
+    _add_desk_actions_and_audit(builder)
+    manager = _bench_manager(builder)
+    drift_url, audit_url = reverse("drift"), reverse("audit")
+    results["drift"] = measure(lambda: manager.get(drift_url), check=ok_with('class="page-head drift-head"'))
+    results["drift one kind"] = measure(
+        lambda: manager.get(drift_url, {"kind": "attended_unpaid"}), check=ok_with('id="drift-attended_unpaid"')
+    )
+    results["drift_counts()"] = measure(drift_read.drift_counts, check=lambda counts: None)
+    results["today (manager)"] = measure(lambda: manager.get(reverse("today")), check=ok_with('href="/drift/"'))
+    results["audit"] = measure(lambda: manager.get(audit_url), check=ok_with('class="audit-table"'))
+    busy_booking = builder.audit_booking
+    results["audit booking"] = measure(
+        lambda: manager.get(audit_url, {"booking": busy_booking}), check=ok_with('class="audit-table"')
+    )
+    results["audit customer"] = measure(
+        lambda: manager.get(audit_url, {"customer": builder.card_contact}), check=ok_with("audit-subject")
+    )
+    results["audit older page"] = measure(
+        lambda: manager.get(audit_url, {"after": builder.audit_cursor}), check=ok_with('class="audit-table"')
+    )
+    for kind, count in drift_read.drift_counts().items():
+        info[f"drift_{kind}"] = count
+    info["audit_entries"] = AuditEntry.objects.count()
+    if builder.audit_halves == 2:  # the 50,000-row export, once, on the full season
+        info["audit_export"] = _audit_export_figures(manager)
+    print(f"drift cases: {[(k[6:], v) for k, v in info.items() if k.startswith('drift_')]}")
+    if "audit_export" in info:
+        print(f"audit export: {info['audit_export']}")
     return results, info
 
 
@@ -791,6 +828,170 @@ def ok_with_status(status: int) -> Callable[[Any], None]:
 
 def _no_hits(query: str) -> None:
     raise SystemExit(f"contact_search({query!r}) found nobody")
+
+
+# --- issue 12, h12c: desk actions and audit entries for the drift and audit screens --------------------
+
+AUDIT_PER_HALF = 50_000
+DESK_ACTIONS_PER_HALF = 2_500
+AUDIT_CODES = (
+    ("payment.cash", 30),
+    ("payment.card", 15),
+    ("payment.plan", 15),
+    ("attendance.mark", 20),
+    ("booking.walk_in", 5),
+    ("booking.changed_in_wix", 8),
+    ("desk.undo", 3),
+    ("desk.needs_attention", 1),
+    ("settle.commit", 2),
+    ("customer_note.add", 1),
+)
+# Target for the managers' screens (issue 12: p95 ≤ 100 ms); the desk's stay at TARGET_P95_MS.
+SCREEN_TARGET_P95_MS.update(
+    {
+        "drift": 100.0,
+        "drift one kind": 100.0,
+        "drift_counts()": 100.0,
+        "audit": 100.0,
+        "audit booking": 100.0,
+        "audit customer": 100.0,
+        "audit older page": 100.0,
+    }
+)
+
+
+def _bench_manager(builder: Builder) -> Any:
+    """A signed-in Manager client (made once, kept on the builder)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from bookings_app import roles
+
+    if getattr(builder, "manager_client", None) is None:
+        user = get_user_model().objects.create_user("bench-manager", password=None)
+        user.groups.set([Group.objects.get(name=roles.MANAGER)])
+        builder.manager_client = Client()
+        builder.manager_client.force_login(user)
+    return builder.manager_client
+
+
+def _add_desk_actions_and_audit(builder: Builder) -> None:
+    """Per half: desk actions in the states the ledger holds (mostly in Wix; a few waiting, refused,
+    undone), and audit entries over the season, a third naming the desk action they made."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from bookings_app.models import AuditEntry, BenefitBalance, Booking, DeskAction
+
+    rng = builder.rng
+    half = getattr(builder, "audit_halves", 0)
+    booking_ids = list(
+        Booking.objects.exclude(session=builder.big_session).order_by("?").values_list("pk", flat=True)[:20_000]
+    )
+    balance_ids = list(BenefitBalance.objects.values_list("pk", flat=True))
+    now = builder.now
+    with transaction.atomic():
+        actions = []
+        for i in range(DESK_ACTIONS_PER_HALF):
+            created = now - timedelta(minutes=rng.randint(20, 60 * 24 * 60))
+            roll = rng.random()
+            status = (
+                "SYNCED" if roll < 0.9 else "QUEUED" if roll < 0.92 else "NEEDS_ATTENTION" if roll < 0.94 else "UNDONE"
+            )
+            kind = rng.choice(("PAYMENT", "PAYMENT", "PLAN_CHARGE", "ATTENDANCE"))
+            params: dict[str, Any] = {"method": "CASH", "amount": "12.00", "full": True, "due": "12.00"}
+            before: dict[str, Any] = {"booking": {"payment_status": "NOT_PAID"}}
+            if kind == "PLAN_CHARGE":
+                params = {"balance_id": rng.choice(balance_ids), "plan_name": "10-swim pass", "due": "12.00"}
+                before["credits"] = f"{rng.randint(1, 10)}.00"
+            elif kind == "ATTENDANCE":
+                params = {"status": "ATTENDED"}
+            actions.append(
+                DeskAction(
+                    idempotency_key=f"bench-{half}-{i}",
+                    kind=kind,
+                    status=status,
+                    created_at=created,
+                    run_after=created + timedelta(seconds=8),
+                    booking_id=rng.choice(booking_ids),
+                    params=params,
+                    before=before,
+                    attempts=rng.randint(1, 6) if status != "SYNCED" else 1,
+                    steps={"order_id": builder.uid(), "payment_id": builder.uid()} if status == "SYNCED" else {},
+                    message="The class is full." if status == "NEEDS_ATTENTION" else "",
+                )
+            )
+        made = DeskAction.objects.bulk_create(actions, batch_size=1000)
+        # bulk_create stamps updated_at now: put each where a real one would be, a minute after it was made
+        DeskAction.objects.filter(pk__in=[a.pk for a in made]).update(updated_at=F("created_at") + timedelta(minutes=1))
+        action_ids = [a.pk for a in made]
+        codes, weights = zip(*AUDIT_CODES, strict=True)
+        actors = ["anna", "ben", "chloe", "dev", "sync", "worker"]
+        entries = []
+        for _ in range(AUDIT_PER_HALF):
+            code = rng.choices(codes, weights=weights)[0]
+            booking = rng.choice(booking_ids)
+            after: dict[str, Any] = {"payment_status": "PAID"}
+            if rng.random() < 0.33:
+                after["action"] = rng.choice(action_ids)
+            entries.append(
+                AuditEntry(
+                    at=now - timedelta(seconds=rng.randint(60, 120 * 24 * 3600)),
+                    actor=rng.choice(actors),
+                    action=code,
+                    object_type="contact" if code == "customer_note.add" else "booking",
+                    object_id=str(booking),
+                    summary=f"Took £12.00 cash from someone ({code})",
+                    before={"payment_status": "NOT_PAID"},
+                    after=after,
+                )
+            )
+        AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    builder.audit_halves = half + 1
+    if getattr(builder, "audit_booking", None) is None:
+        builder.audit_booking = AuditEntry.objects.filter(object_type="booking").values_list("object_id", flat=True)[0]
+    older = AuditEntry.objects.order_by("-at", "-pk").values_list("at", "pk")[5000]
+    builder.audit_cursor = f"{older[0].isoformat()}|{older[1]}"
+
+
+def _audit_export_figures(manager: Any) -> dict[str, Any]:
+    """The audit trail's 50,000 newest entries written as CSV by the background export (the job's
+    own runner, in this process): its time, then — a second run, under tracemalloc, which slows it
+    several times over — its peak memory."""
+    import tracemalloc
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from bookings_app.models import AuditEntry
+    from bookings_app.services import export_jobs
+
+    at = AuditEntry.objects.order_by("-at", "-pk").values_list("at", flat=True)[49_999]
+    query = f"date_from={timezone.localtime(at).date().isoformat()}"
+    user = get_user_model().objects.get(username="bench-manager")
+    spec = export_jobs.spec_get("audit")
+    job = export_jobs.export_job_create(user=user, spec=spec, fmt="csv", query=query)
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
+    export_jobs.export_job_run(job_id=job.pk)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    traced = export_jobs.export_job_create(user=user, spec=spec, fmt="csv", query=query)
+    gc.collect()
+    tracemalloc.start()
+    export_jobs.export_job_run(job_id=traced.pk)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    job.refresh_from_db()
+    return {
+        "cpu_seconds": round(cpu, 2),
+        "rows": job.rows_done,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(job.rows_done / seconds) if seconds else None,
+        "peak_mb": round(peak / 1024 / 1024, 1),
+        "file_mb": round(job.size / 1024 / 1024, 1),
+        "status": job.status,
+    }
 
 
 # --- over HTTP -------------------------------------------------------------------------------------
@@ -986,7 +1187,7 @@ def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None
     for screen, r in full.items():
         key = rows_of.get(screen, (None,))[0]
         rows = infos["full"].get(key, "") if key else ""
-        verdict = "ok" if r["p95_ms"] <= TARGET_P95_MS else "MISSED"
+        verdict = "ok" if r["p95_ms"] <= SCREEN_TARGET_P95_MS.get(screen, TARGET_P95_MS) else "MISSED"
         grows = "" if r["queries"] == half[screen]["queries"] else "  queries GROW"
         print(
             f"{screen:<18} {rows!s:>5} {r['median_ms']:>10.2f} {r['p95_ms']:>8.2f} "
@@ -1033,7 +1234,7 @@ def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None
         "database": connection.vendor,
         "gc_freeze": gc_freeze,
         "target_p95_ms": TARGET_P95_MS,
-        "meets_target": all(s["p95_ms"] <= TARGET_P95_MS for s in screens.values()),
+        "meets_target": all(s["p95_ms"] <= SCREEN_TARGET_P95_MS.get(n, TARGET_P95_MS) for n, s in screens.items()),
         "queries_constant": all(s["queries"] == s["queries_half"] for s in screens.values()),
         "screens": screens,
         "dataset": {

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 from bookings_app import roles, selectors
+from bookings_app.selectors import drift
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class NavItem:
     label: str
     url: str
     active: bool
+    count: int = 0  # a number to look at, shown beside the label (the drift watchdog's cases)
 
 
 # Screens in the top navigation: (URL name, label, permission). An entry appears only once its
@@ -24,6 +26,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("owes", "Owes", roles.VIEW_REPORTS),
     ("reports", "Reports", roles.VIEW_REPORTS),
     ("audit", "Audit", roles.VIEW_AUDIT),
+    ("drift", "Drift", roles.VIEW_REPORTS),
     ("imports", "Import", roles.IMPORT_DATA),
     ("courses", "Courses", roles.VIEW_COURSES),
     ("wix_settings", "Wix", roles.MANAGE_SETTINGS),
@@ -56,6 +59,7 @@ _SECTION_OF = {
     "cashup_staff": "owes",
     "cashup_session": "today",
     "cashup_sign_off": "owes",
+    "audit_export": "audit",
 }
 
 
@@ -74,7 +78,10 @@ def _navigation(request: HttpRequest) -> list[NavItem]:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append(NavItem(url_name, label, url, url_name == current))
+        # The drift count: kept a minute (``drift_total_cached``), so a page costs no query for it
+        # but once a minute per process, and only for those who may open the drift page.
+        count = drift.drift_total_cached() if url_name == "drift" else 0
+        items.append(NavItem(url_name, label, url, url_name == current, count))
     return items
 
 

@@ -427,11 +427,13 @@ def row_actions_attach(*, rows: list[RosterRow], session: Session) -> list[Roste
         key: reverse(name, args=[session.ref, _ANY_BOOKING]).rpartition(marker) for key, name in ROW_ACTIONS.items()
     }
     card_head, _, card_tail = reverse("customer_card", args=[_ANY_BOOKING]).rpartition(marker)
+    history = reverse("audit") + "?booking="  # the audit trail of the booking (managers)
     render_key = secrets.token_hex(10)
     for row in rows:
         middle = f"/{row.booking.pk}/"
         row.urls = {key: head + middle + tail for key, (head, _, tail) in parts.items()}
         row.urls["card"] = f"{card_head}/{row.contact.pk}/{card_tail}"  # the customer card
+        row.urls["history"] = f"{history}{row.booking.pk}"
         row.key = f"{render_key}-{row.booking.pk}"
     return rows
 
@@ -501,6 +503,7 @@ def rows_rendered(
         "csrf_input": csrf_input,  # one hidden field for every form of every row, made once
         "can_override": request.user.has_perm(roles.OVERRIDE_CAPACITY),
         "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
+        "can_audit": request.user.has_perm(roles.VIEW_AUDIT),
     }
     rendered = []
     for row in rows:

@@ -39,9 +39,9 @@ from django.utils import timezone
 from django_tasks import task
 
 from bookings_app import signals, workers
-from bookings_app.models import SyncState
-from bookings_app.services import audit, push, sync, webhooks
-from bookings_app.wix import WixConfigError, get_wix_client
+from bookings_app.models import Booking, SyncState
+from bookings_app.services import audit, drift, export_jobs, push, sync, webhooks
+from bookings_app.wix import WixConfigError, WixError, get_wix_client
 
 logger = logging.getLogger("bookings_app.tasks")
 
@@ -267,3 +267,47 @@ def worker_started(worker_id: str) -> workers.Reaped:
         extra={"event": "worker.started", "worker_id": worker_id},
     )
     return reaped
+
+
+# --- the drift watchdog: one booking read from Wix again (issue 12) ---------------------------------
+
+
+@task()
+def booking_resync_task(booking_id: int) -> dict[str, Any]:
+    """Read one booking (its order, payments, attendance, the member's plans) from Wix again
+    (``services.drift.booking_resync``); a failure is recorded for the manager who asked."""
+    try:
+        with get_wix_client() as wix:
+            return drift.booking_resync(wix=wix, booking_id=booking_id)
+    except (WixConfigError, WixError) as exc:
+        logger.warning("drift: re-reading booking %s from Wix failed: %s", booking_id, exc)
+        audit.audit_record(
+            user="worker",
+            action="drift.resync_failed",
+            obj_type="booking",
+            obj_id=booking_id,
+            summary=f"Could not read the booking from Wix: {exc}",
+        )
+        return {"error": str(exc)}
+
+
+def booking_resync_request(*, user: Any, booking: Booking) -> None:
+    """ "Re-sync this booking": record who asked, then queue the read (with the immediate backend,
+    in tests, it runs before this returns). Raises ``BookingError`` ``not_in_wix``."""
+    drift.booking_resync_requested(user=user, booking=booking)
+    booking_resync_task.enqueue(booking.pk)
+
+
+# --- exports written in the background, with a progress bar (issue 12) ------------------------------
+
+
+@task()
+def export_job_task(job_id: int) -> str:
+    """Write one export's file (``services.export_jobs.export_job_run``)."""
+    return export_jobs.export_job_run(job_id=job_id)
+
+
+def export_job_enqueue(job: Any) -> None:
+    """Queue the job's file for the worker (with the immediate backend, in tests, written before
+    this returns)."""
+    export_job_task.enqueue(job.pk)

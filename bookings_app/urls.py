@@ -4,6 +4,7 @@ from bookings_app import converters
 from bookings_app.views import (
     appointment,
     appointment_week,
+    audit,
     auth,
     batches,
     booking_change,
@@ -12,6 +13,8 @@ from bookings_app.views import (
     course_import,
     courses,
     customer,
+    drift,
+    export_jobs,
     home,
     owes,
     packages,
@@ -150,6 +153,17 @@ urlpatterns = [
     path("cash-up/sessions/<ref:ref>/", cashup.cashup_session, name="cashup_session"),
     path("cash-up/staff/<id:user_id>/", cashup.cashup_staff, name="cashup_staff"),
     path("cash-up/<id:pk>/sign-off/", cashup.cashup_sign_off, name="cashup_sign_off"),
+    # managers: the drift watchdog and its one-click fixes, the audit trail (issue 12, h12c)
+    path("drift/", drift.drift, name="drift"),
+    path("drift/actions/<id:action_id>/retry/", drift.drift_retry, name="drift_retry"),
+    path("drift/bookings/<id:booking_id>/resync/", drift.drift_resync, name="drift_resync"),
+    path("drift/bookings/<id:booking_id>/pay/", drift.drift_pay, name="drift_pay"),
+    path("audit/", audit.audit, name="audit"),
+    path("audit/export/", audit.audit_export, name="audit_export"),
+    # exports prepared in the background, with their progress (any screen's export can use them)
+    path("exports/", export_jobs.export_job_start, name="export_job_start"),
+    path("exports/<id:job_id>/", export_jobs.export_job, name="export_job"),
+    path("exports/<id:job_id>/download/", export_jobs.export_job_download, name="export_job_download"),
     # Wix: the sync with its progress, and the webhooks Wix sends a Wix app
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),

@@ -56,6 +56,16 @@ def plans_for_sale_fresh():
     plans_forget()
 
 
+@pytest.fixture(autouse=True)
+def drift_count_fresh():
+    """The header's drift count is kept a minute: never carry it from one test's database to the next."""
+    from bookings_app.selectors.drift import drift_forget
+
+    drift_forget()
+    yield
+    drift_forget()
+
+
 @pytest.fixture
 def sandbox_clock() -> list[datetime]:
     """The sandbox's "now"; change ``sandbox_clock[0]`` to move time."""

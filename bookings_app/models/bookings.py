@@ -59,7 +59,9 @@ class Booking(WixMirror):
 
     class Meta:
         indexes = [
-            models.Index(fields=["session", "status"], name="booking_session_status"),
+            # With the head count in it, summing a session's places (Today, the drift watchdog's
+            # over-capacity check) reads the index alone, never the wide booking rows.
+            models.Index(fields=["session", "status", "total_participants"], name="booking_session_places"),
             models.Index(fields=["service", "session"], name="booking_service_session"),
             models.Index(fields=["pending_sync"], name="booking_pending", condition=models.Q(pending_sync=True)),
             # Who owes what on a range of sessions (the owes list), answered from the index alone:

@@ -3,7 +3,7 @@ paid with a plan, which are written off, which contacts match a search."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.lookups import Exact
 
 from bookings_app.models import (
@@ -48,9 +48,8 @@ def outer_roster_q() -> Q:
     return Q(session_id=OuterRef("pk")) | Q(is_course, session__isnull=True, service_id=OuterRef("service_id"))
 
 
-def charged_to_plan_q() -> Q:
-    """A booking paid with a pricing plan: a standing plan payment on its order, or — with no
-    order mirrored — a settled booking whose chosen payment option is a plan."""
+def plan_paid_lines(booking: OuterRef) -> QuerySet[OrderLineItem]:
+    """The order lines of ``booking`` (an outer reference) that a standing plan payment paid."""
     # A plan payment names the line it paid for: on an order shared by several bookings it
     # pays for that line's booking only.
     plan_payment = Payment.objects.filter(
@@ -59,7 +58,13 @@ def charged_to_plan_q() -> Q:
         method=Payment.Method.PLAN,
         status__in=Payment.COUNTED_STATUSES,
     )
-    paid_line = OrderLineItem.objects.filter(Exists(plan_payment), booking_id=OuterRef("pk"))
+    return OrderLineItem.objects.filter(Exists(plan_payment), booking_id=booking)
+
+
+def charged_to_plan_q() -> Q:
+    """A booking paid with a pricing plan: a standing plan payment on its order, or — with no
+    order mirrored — a settled booking whose chosen payment option is a plan."""
+    paid_line = plan_paid_lines(OuterRef("pk"))
     any_line = OrderLineItem.objects.filter(booking_id=OuterRef("pk"))
     return Q(Exists(paid_line)) | Q(
         ~Exists(any_line),
