@@ -439,3 +439,14 @@ class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = models.WorkerHeartbeat
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    """A manager's export waiting for the worker to write its file."""
+
+    name = "audit"
+    fmt = "csv"
+    created_by = factory.SubFactory(UserFactory)
+
+    class Meta:
+        model = models.ExportJob

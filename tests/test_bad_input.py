@@ -189,6 +189,7 @@ def _club(staff_roles: None) -> Club:
     }
     users = {role: factories.UserFactory(username=f"fuzz-{i}", roles=[role]) for i, role in enumerate(roles.ROLES)}
     ids["user_id"] = [str(users[roles.FRONT_DESK].pk)]
+    ids["job_id"] = [str(factories.ExportJobFactory(created_by=users[roles.ADMIN]).pk)]
     return Club(ids=ids, users=users)
 
 
