@@ -15,6 +15,7 @@ from bookings_app.views import (
     customer,
     drift,
     export_jobs,
+    health,
     home,
     owes,
     packages,
@@ -168,4 +169,6 @@ urlpatterns = [
     path("sync/now/", sync.sync_now, name="sync_now"),
     path("sync/status/", sync.sync_status, name="sync_status"),
     path("webhooks/wix/", webhooks.wix_webhook, name="webhook_wix"),
+    # for a load balancer and monitoring: no sign-in, no secret (views/health.py)
+    path("healthz/", health.healthz, name="healthz"),
 ]
