@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Two test processes: this machine (and CI's) has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-postgres setup demo lint bench clean
+.PHONY: run serve-production test test-postgres setup demo lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_demo
 	$(PY) manage.py serve --port $(PORT) --stop-with-parent
+
+## make serve-production: the deploy command (README "Deploying"): migrate, static files, roles,
+## then gunicorn on all addresses and the worker, configured from the environment.
+serve-production: setup
+	$(PY) manage.py serve --production
 
 ## make test: set up and run the whole suite (browser tests run when Chromium is installed).
 test: setup

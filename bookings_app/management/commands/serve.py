@@ -1,5 +1,14 @@
 """Start the web app (gunicorn) and the background worker together; Ctrl-C, SIGTERM or SIGHUP to
-serve stops both, and waits for them."""
+serve stops both, and waits for them.
+
+``make run`` uses it on the embedded default (127.0.0.1, the sandbox). In production,
+``manage.py serve --production`` is the one command (README "Deploying"): it migrates, collects the
+static files (served by whitenoise), writes the roles, then runs gunicorn on ``--bind`` (all
+addresses by default) with ``--workers`` × ``--threads`` sized for the machine and
+``--task-workers`` background workers. A worker that exits is started again (it takes up what it
+left: ``bookings_app.workers``); the web app exiting stops everything, for the service manager to
+restart.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +35,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument(
+            "--bind",
+            default=os.environ.get("WEB_BIND", ""),
+            help="host:port (default 127.0.0.1:PORT; 0.0.0.0:PORT with --production)",
+        )
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
+        parser.add_argument("--task-workers", type=int, default=int(os.environ.get("TASK_WORKERS", "1")))
+        parser.add_argument(
+            "--production",
+            action="store_true",
+            help="Migrate, collect static files and write the roles first; listen on all addresses.",
+        )
         parser.add_argument(
             "--stop-with-parent",
             action="store_true",
@@ -35,18 +56,21 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         port = opts["port"]
+        bind = opts["bind"] or f"{'0.0.0.0' if opts['production'] else '127.0.0.1'}:{port}"  # noqa: S104
         python = sys.executable
+        if opts["production"]:
+            self._prepare()
         web = [
             python,
             "-m",
             "gunicorn",
             "backoffice.wsgi:application",
             "--bind",
-            f"127.0.0.1:{port}",
+            bind,
             "--workers",
             str(opts["workers"]),
             "--threads",
-            "4",
+            str(opts["threads"]),
             "--access-logfile",
             "-",
             "--graceful-timeout",
@@ -62,14 +86,21 @@ class Command(BaseCommand):
         try:
             # Keep exactly one scheduled poll in the task queue (data never more than 2 minutes old).
             call_command("sync_wix", "--schedule")
-            procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 - fixed argv
+            procs = [subprocess.Popen(web)]  # noqa: S603 - fixed argv
+            procs += [subprocess.Popen(worker) for _ in range(max(opts["task_workers"], 1))]  # noqa: S603
             _wait(stop, seconds=1.0)
             if not stop:
-                self._welcome(port)
-            while not stop and all(p.poll() is None for p in procs):
+                self._welcome(bind)
+            while not stop and procs[0].poll() is None:
                 if opts["stop_with_parent"] and os.getppid() != parent:
                     self.stdout.write("The process that started serve has gone: stopping.")
                     break
+                for i, proc in enumerate(procs[1:], start=1):
+                    if proc.poll() is not None and not stop:
+                        # A worker that died (killed, out of memory) is started again; on start it
+                        # takes up what it left (bookings_app.workers): nothing waits for a click.
+                        self.stderr.write(f"The background worker exited ({proc.returncode}); starting it again.")
+                        procs[i] = subprocess.Popen(worker)  # noqa: S603 - fixed argv
                 _wait(stop, seconds=0.5)
         finally:
             _stop(procs)
@@ -79,9 +110,17 @@ class Command(BaseCommand):
         if not stop and any(c not in (0, -signal.SIGTERM, None) for c in codes):
             raise SystemExit(f"a process exited with {codes}")
 
-    def _welcome(self, port: int) -> None:
+    def _prepare(self) -> None:
+        """What a release needs before it serves: the database schema, the static files, the roles."""
+        call_command("migrate", "--noinput", verbosity=1)
+        call_command("collectstatic", "--noinput", verbosity=0)
+        call_command("setup_roles")
+
+    def _welcome(self, bind: str) -> None:
+        host, _, port = bind.rpartition(":")
+        shown = "127.0.0.1" if host in ("0.0.0.0", "", "[::]") else host  # noqa: S104
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Front Desk is running at http://127.0.0.1:{port}/"))
+        self.stdout.write(self.style.SUCCESS(f"Front Desk is running at http://{shown}:{port}/ (listening on {bind})"))
         if settings.WIX.is_sandbox:
             self.stdout.write("Connected to the built-in Wix sandbox (demo swim club). Demo logins:")
             for username, password, role in roles.DEMO_USERS:

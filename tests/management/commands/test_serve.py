@@ -169,3 +169,61 @@ def test_make_run_starts_serve_to_stop_with_make():
     recipe = (BASE_DIR / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
 
     assert "manage.py serve --port $(PORT) --stop-with-parent" in recipe
+
+
+def _db_workers(pids: set[int]) -> set[int]:
+    found = set()
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"db_worker" in cmdline and _alive(pid):
+            found.add(pid)
+    return found
+
+
+def test_serve_production_prepares_a_fresh_database_answers_healthz_and_restarts_a_dead_worker(tmp_path):
+    """The deploy command: a database nobody migrated, then the app on all addresses; /healthz/
+    answers over plain HTTP; a background worker killed is started again by serve."""
+    import urllib.request
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "WIX_SANDBOX_STATE": str(tmp_path / "sandbox.sqlite3"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    port = _free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--production", "--port", str(port), "--workers", "1", "--threads", "2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    children: set[int] = set()
+    try:
+        lines = _read_lines(serve.stdout)
+        _wait_for_line(lines, "Front Desk is running", timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=10) as answer:  # noqa: S310
+            assert answer.status == 200
+            assert b'"database": {"ok": true' in answer.read()
+        children = _descendants(serve.pid)
+        [worker] = _db_workers(children)
+
+        os.kill(worker, signal.SIGKILL)
+
+        _wait_for_line(lines, "starting it again", timeout=30)
+        ends = time.monotonic() + 30
+        while time.monotonic() < ends and not (_db_workers(_descendants(serve.pid)) - {worker}):
+            time.sleep(0.2)
+        assert _db_workers(_descendants(serve.pid)) - {worker}
+        children |= _descendants(serve.pid)
+
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=30) == 0
+        assert _gone(children), [pid for pid in children if _alive(pid)]
+    finally:
+        _kill(serve, children)
