@@ -67,6 +67,7 @@ from bookings_app.models import (
     OrderLineItem,
     Service,
     Session,
+    WriteOff,
 )
 from bookings_app.selectors import drift_cases
 from bookings_app.selectors.drift_cases import (
@@ -166,6 +167,8 @@ def _attended_unpaid(w: Window) -> QuerySet[Attendance]:
         )
         .exclude(booking__status__in=GONE)
         .exclude(Exists(on_plan))
+        # A manager wrote off what they owe: decided, not drift (``models.write_offs``).
+        .exclude(Exists(WriteOff.objects.filter(booking_id=OuterRef("booking_id"), reversed_at__isnull=True)))
         .annotate(since=F("session__end"))
     )
 

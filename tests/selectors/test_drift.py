@@ -23,6 +23,7 @@ from tests.factories import (
     OrderFactory,
     OrderLineItemFactory,
     SessionFactory,
+    WriteOffFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +203,9 @@ def test_a_part_paid_attendee_is_offered_the_rest():
     assert case.due == Decimal("4") and case.what.endswith("and has paid only part of it.")
 
 
-@pytest.mark.parametrize("look_alike", ["paid", "no_show", "still_running", "free", "on_its_way", "plan", "old"])
+@pytest.mark.parametrize(
+    "look_alike", ["paid", "no_show", "still_running", "free", "on_its_way", "plan", "old", "written_off"]
+)
 def test_attendees_who_paid_or_owe_nothing_are_not_drift(look_alike):
     session = ended_session()
     if look_alike == "still_running":
@@ -221,6 +224,8 @@ def test_attendees_who_paid_or_owe_nothing_are_not_drift(look_alike):
         Booking.objects.filter(pk=booking.pk).update(
             payment_status=PS.EXEMPT, selected_payment_option=Booking.PaymentOption.MEMBERSHIP
         )
+    if look_alike == "written_off":  # a manager decided not to collect it
+        WriteOffFactory(booking=booking, contact=booking.contact)
     status = Attendance.Status.NOT_ATTENDED if look_alike == "no_show" else Attendance.Status.ATTENDED
     AttendanceFactory(booking=booking, status=status)
 
