@@ -458,9 +458,13 @@ def _write(
             action="settle.commit",
             obj_type=obj_type,
             obj_id=obj_id,
-            summary=f"{what}: {len(rows)} rows, {len(batch.actions)} actions",
+            summary=f"{what}: {_count(len(rows), 'row')}, {_count(len(batch.actions), 'action')}",
             after={"batch": batch_id, "actions": len(batch.actions)},
         )
     )
     AuditEntry.objects.bulk_create(batch.audits)
     ledger.schedule_push(batch.actions[0].run_after)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
