@@ -716,19 +716,9 @@ def run_screens(client: Any, builder: Builder) -> tuple[dict[str, dict[str, Any]
     info["contact_matches"] = len(selectors.contact_search(query=query, limit=10_000))
     info["today_sessions"] = len(selectors.session_day_list(day=builder.today))
     # --- issue 12, as a signed-in Manager. Target: p95 <= 100 ms, queries flat as the season grows.
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.test import Client
-
-    from bookings_app import roles
     from bookings_app.models import Session
 
-    manager = get_user_model().objects.filter(username="bench-manager").first()
-    if manager is None:
-        manager = get_user_model().objects.create_user("bench-manager", password=None)
-        manager.groups.set([Group.objects.get(name=roles.MANAGER)])
-    manager_client = Client()
-    manager_client.force_login(manager)
+    manager_client = _bench_manager(builder)
 
     # The payment report (h12a): this month's report, the rows behind one number of the big
     # session, and the rows behind a month's number (cash collected).
