@@ -43,6 +43,7 @@ _SECTION_OF = {
     "course_new": "courses",
     "course_commit": "courses",
     "course_build": "courses",
+    "import_page": "imports",
 }
 
 

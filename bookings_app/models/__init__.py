@@ -16,12 +16,14 @@ One module per area, all re-exported here (``from bookings_app.models import Boo
 built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
-multi-service packages booked at the desk (2–8 appointments back to back, paid once).
+multi-service packages booked at the desk (2–8 appointments back to back, paid once); ``imports``
+the participant imports (a spreadsheet's rows, what the dry run planned, what the commit made).
 """
 
 from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
+from .imports import ImportMapping, ImportRow, ParticipantImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
@@ -44,11 +46,14 @@ __all__ = [
     "CustomerNote",
     "DeskAction",
     "EmergencyContact",
+    "ImportMapping",
+    "ImportRow",
     "Member",
     "Order",
     "OrderLineItem",
     "Package",
     "PackageItem",
+    "ParticipantImport",
     "Payment",
     "PlanOrder",
     "Service",
