@@ -32,6 +32,8 @@ from bookings_app.services.imports.sheet import ImportRefused, Problem
 
 State = ImportRow.State
 CHUNK = 500
+# A message about a field the file has no column for is shown at the column that stands in for it.
+NEAREST = {"name": "first_name", "first_name": "name", "last_name": "name", "time": "date", "date": "time"}
 
 
 def payment_mode() -> str:
@@ -111,7 +113,8 @@ def _row_of(
     mapping: dict[str, int],
     headers: list[str],
 ) -> ImportRow:
-    column = mapping_.column_label(mapping[verdict.about], headers) if verdict.about in mapping else ""
+    about = verdict.about if verdict.about in mapping else NEAREST.get(verdict.about, "")
+    column = mapping_.column_label(mapping[about], headers) if about in mapping else ""
     return ImportRow(
         participant_import=imported,
         number=number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -90,3 +90,46 @@ def run_all(w: World, imported: ParticipantImport, *, rounds: int = 20) -> Parti
 
 def tz_name() -> str:
     return settings.TIME_ZONE
+
+
+# --- a world with a class yesterday (check-ins), tomorrow's class and a course ---------------------------
+
+
+class ImportWorld:
+    """The desk tests' world (``World``: tomorrow's class, a 10-swim pass) with yesterday's session of
+    the class — a sign-in sheet is about a class that has happened — and a course."""
+
+    def __init__(self, w: World) -> None:
+        from tests.services.conftest import add_course, another_session
+
+        self.w = w
+        self.yesterday = another_session(w, days=-2, capacity=40)  # tomorrow's date minus two days
+        self.course, self.course_events = add_course(w, capacity=3)
+
+    def row(
+        self,
+        person: dict[str, Any] | None = None,
+        *,
+        first: str = "",
+        last: str = "",
+        email: str | None = None,
+        phone: str = "",
+        service: str = "Open Water Swim",
+        event: dict[str, Any] | None | str = "yesterday",
+        paid: str = "",
+        amount: str = "",
+        plan: str = "",
+        attended: str = "",
+    ) -> list[str]:
+        """One row of the standard columns (``HEADERS``) for ``person`` (a ``World.customer``)."""
+        if person is not None:
+            contact = person["contact"]
+            name = contact["info"]["name"]
+            first, last = first or name["first"], last or name.get("last", "")
+            email = contact["primaryInfo"]["email"] if email is None else email
+        chosen = self.yesterday if event == "yesterday" else event
+        day, at = "", ""
+        if chosen:
+            start = datetime.fromisoformat(chosen["start"]["localDate"])
+            day, at = f"{start:%d/%m/%Y}", f"{start:%H:%M}"
+        return [first, last, email or "", phone, service, day, at, paid, amount, plan, attended]
