@@ -383,9 +383,10 @@ def _mistakes(w: _Writer, busiest: Session, contacts: list[Contact], now: dateti
     positions = [23, 57, 88, 120, 141, 160, 175, 190, 205, 220, 231, 242, 250, 258, 266, 274, 282]
     for index, row in enumerate(bad):
         w.rows.insert(min(positions[index % len(positions)] + index, len(w.rows)), row)
-    w.rows.insert(40, list(w.rows[39]))  # the row above, twice
-    w.rows.insert(100, [""] * len(PRACTICE_HEADERS))
-    w.rows.insert(101, [""] * len(PRACTICE_HEADERS))
+    at = min(40, len(w.rows))
+    w.rows.insert(at, list(w.rows[at - 1]))  # the row above, twice
+    blank = min(100, len(w.rows))
+    w.rows[blank:blank] = [[""] * len(PRACTICE_HEADERS)] * 2
 
 
 def _shared_name() -> tuple[str, str] | None:
