@@ -282,7 +282,9 @@ def _money(row: RowInput, cells: dict[str, str]) -> None:
 def _attended(row: RowInput, text: str) -> None:
     if not text:
         return
-    found = ATTENDED_WORDS.get(normalise_text(text).replace("-", " ").replace("'", ""))
+    found = ATTENDED_WORDS.get(text.strip()) or ATTENDED_WORDS.get(
+        normalise_text(text).replace("-", " ").replace("'", "")
+    )
     if found is None:
         row.error("attended", f"“{text[:40]}” is not yes or no.")
         return

@@ -107,6 +107,7 @@ def practice_csv(*, today: date) -> bytes:
 class _Writer:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz, self.rows, self.rng = tz, [], random.Random(SEED)
+        self.used: set[int] = set()  # contacts with a row already
         self.formats = ("%d/%m/%Y", "%Y-%m-%d", "%d %b %Y", "%d/%m/%y")
 
     def day(self, moment: datetime) -> str:
@@ -170,14 +171,14 @@ def practice_rows(*, today: date) -> list[list[str]]:
     booked_ids = {b.contact_id for b in booked}
     price = f"{busiest.service.price or 0:.2f}"
     # Today's sign-in sheet: the people booked …
-    for i, booking in enumerate(booked[:80]):
+    for i, booking in enumerate(booked[:100]):
         attended = "no" if i % 13 == 5 else w.rng.choice(["yes", "Yes", "y", "✓"])
         if booking.payment_status == Booking.PaymentStatus.PAID:
             paid, amount, plan = "online", "", ""
         elif booking.contact_id in with_plan:
             paid, amount, plan = "plan", "", with_plan[booking.contact_id]
         else:
-            paid = w.rng.choice(["cash", "cash", "Cash", "card", "card", "cheque", "unpaid"])
+            paid, plan = w.rng.choice(["cash", "cash", "Cash", "card", "card", "cheque", "unpaid"]), ""
             amount = "" if paid == "unpaid" or i % 3 else price
         w.person(
             booking.contact,
@@ -190,7 +191,7 @@ def practice_rows(*, today: date) -> list[list[str]]:
             phone=i % 4 == 0,
         )
     # … walk-ins who are customers, and new people.
-    walk_ins = [c for c in contacts if c.pk not in booked_ids and c.pk not in with_plan][:25]
+    walk_ins = [c for c in contacts if c.pk not in booked_ids and c.pk not in with_plan][:12]
     for contact in walk_ins:
         w.person(
             contact,
@@ -201,7 +202,7 @@ def practice_rows(*, today: date) -> list[list[str]]:
             attended="yes",
             note="walk-in",
         )
-    for first, last in NEW_PEOPLE[:5]:
+    for first, last in NEW_PEOPLE[:6]:
         w.rows.append(
             [
                 first,
@@ -256,10 +257,10 @@ def _other_sessions(w: _Writer, live: Any, now: datetime, contacts: list[Contact
     ahead = list(
         live.filter(service__type=Service.Type.CLASS, start__gt=now, start__lt=now + timedelta(days=3)).order_by(
             "start"
-        )[:3]
+        )[:4]
     )
     for n, session in enumerate(ahead):
-        for contact in contacts[140 + n * 20 : 160 + n * 20]:
+        for contact in contacts[140 + n * 25 : 165 + n * 25]:
             w.person(contact, session, session.service, paid=w.rng.choice(["", "cash", "unpaid"]))
 
 
@@ -275,7 +276,8 @@ def _course(w: _Writer, contacts: list[Contact]) -> None:
 def _mistakes(w: _Writer, busiest: Session, contacts: list[Contact], now: datetime, live: Any) -> None:
     tz, svc = w.tz, busiest.service
     day, at = w.day(busiest.start), f"{busiest.start.astimezone(tz):%H:%M}"
-    pool = contacts[-30:] or [Contact(first_name="Sam", last_name="Sample", email="sam.sample@example.net")]
+    unused = [x for x in contacts if x.pk not in w.used and x.pk not in _booked(busiest)]
+    pool = unused[-30:] or [Contact(first_name="Sam", last_name="Sample", email="sam.sample@example.net")]
     c = [pool[i % len(pool)] for i in range(30)]
     same_name = _shared_name()
     tomorrow = live.filter(service=svc, start__gt=now + timedelta(hours=12)).order_by("start").first()
@@ -387,6 +389,10 @@ def _mistakes(w: _Writer, busiest: Session, contacts: list[Contact], now: dateti
     w.rows.insert(at, list(w.rows[at - 1]))  # the row above, twice
     blank = min(100, len(w.rows))
     w.rows[blank:blank] = [[""] * len(PRACTICE_HEADERS)] * 2
+
+
+def _booked(session: Session) -> set[int]:
+    return set(Booking.objects.filter(session=session).values_list("contact_id", flat=True))
 
 
 def _shared_name() -> tuple[str, str] | None:
