@@ -81,7 +81,7 @@ def import_rows_page(*, imported: ParticipantImport, view: str, page: int) -> Ro
     with their counts. Three queries, four with released rows on the page."""
     names = AFTER_COMMIT if imported.committed else BEFORE_COMMIT
     counts = imported.rows.aggregate(**{name: Count("pk", filter=VIEWS[name][1]) for name in names})
-    if view not in names:
+    if view not in names or (not counts[view] and view != "all"):  # an emptied tab: the first with rows
         view = next((n for n in names if counts[n] and n != "all"), "all")
     total = counts[view]
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
@@ -90,7 +90,10 @@ def import_rows_page(*, imported: ParticipantImport, view: str, page: int) -> Ro
     outcomes = rows_outcomes([r for r in rows if r.actions])
     for row in rows:
         row.outcome = outcomes.get(row.pk)  # type: ignore[attr-defined]
-    tabs = [Tab(n, VIEWS[n][0], counts[n], n == view) for n in names if counts[n] or n == view or n == "all"]
+    label = {"planned": "Not started"} if imported.committed else {}
+    tabs = [
+        Tab(n, label.get(n, VIEWS[n][0]), counts[n], n == view) for n in names if counts[n] or n == view or n == "all"
+    ]
     return RowsPage(view=view, tabs=tabs, rows=rows, outcomes=outcomes, page=page, pages=pages, total=total)
 
 

@@ -195,8 +195,12 @@ def _import_or_404(import_id: int) -> ParticipantImport:
 
 
 def _to(request: HttpRequest, imported: ParticipantImport, anchor: str = "") -> HttpResponse:
-    url = reverse("import_page", args=[imported.pk]) + (f"#{anchor}" if anchor else "")
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    url = reverse("import_page", args=[imported.pk])
+    if request.htmx:
+        # No fragment: a location that differs from the page's only by its hash would not load it again
+        # (the dry run's heading takes the focus instead).
+        return HttpResponseClientRedirect(url)
+    return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
 def _home(request: HttpRequest, *, problems: list[str] | None = None, file_name: str = "", status: int = 200) -> Any:
