@@ -265,14 +265,16 @@ def import_schedule(*, run_after: datetime | None = None) -> None:
     Never raises: the import is stored, and its page can resume it."""
     try:
         task_obj = import_run_task
-        if _import_running and not task_obj.get_backend().supports_defer:
+        if not task_obj.get_backend().supports_defer:
+            if not _import_running:  # inline: never from inside the run itself
+                task_obj.enqueue()
             return
-        now = timezone.now()
-        if _queued(task_obj, by=run_after or now):
+        # Always a time: the database backend stores "now" as the year 9999, which ``_queued(by=…)``
+        # would not count as waiting, and the runner would be queued twice.
+        when = max(run_after or timezone.now(), timezone.now())
+        if _queued(task_obj, by=when):
             return
-        if run_after is not None and run_after > now:
-            task_obj = task_obj.using(run_after=run_after)
-        task_obj.enqueue()
+        task_obj.using(run_after=when).enqueue()
     except Exception:  # noqa: BLE001 - a queue hiccup must never fail the commit
         logger.exception("imports: could not enqueue the import run")
 

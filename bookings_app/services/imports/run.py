@@ -46,7 +46,7 @@ SLICE_SECONDS = 50.0
 IDLE_RECHECK = timedelta(seconds=30)
 
 
-def imports_run_due(*, wix: WixClient, slice_seconds: float = SLICE_SECONDS) -> datetime | None:
+def imports_run_due(*, wix: WixClient, slice_seconds: float | None = None) -> datetime | None:
     """Run each import that is due (one slice each). Returns when the next one is due (None: none)."""
     now = timezone.now()
     due = ParticipantImport.objects.filter(status__in=ParticipantImport.ACTIVE_STATUSES, next_run_at__lte=now).filter(
@@ -71,9 +71,10 @@ def imports_next_due() -> datetime | None:
     return max(min(moments), timezone.now())
 
 
-def import_run(*, wix: WixClient, imported: ParticipantImport, slice_seconds: float = SLICE_SECONDS) -> None:
-    """Release and push this import's batches for up to ``slice_seconds``; finish it when every row
-    has a result (or, cancelling, every row sent has one). Raises nothing from Wix."""
+def import_run(*, wix: WixClient, imported: ParticipantImport, slice_seconds: float | None = None) -> None:
+    """Release and push this import's batches for up to ``slice_seconds`` (``SLICE_SECONDS``); finish it
+    when every row has a result (or, cancelling, every row sent has one). Raises nothing from Wix."""
+    slice_seconds = SLICE_SECONDS if slice_seconds is None else slice_seconds
     if not _claim(imported):
         return
     started = clock.monotonic()
@@ -100,6 +101,8 @@ def import_run(*, wix: WixClient, imported: ParticipantImport, slice_seconds: fl
             else:
                 idle = False
             if clock.monotonic() - started > slice_seconds:
+                results.rows_refresh(imported)  # the progress bar shows this slice's work till the next
+                results.counts_update(imported)
                 _again(imported, timezone.now())
                 break
             ParticipantImport.objects.filter(pk=imported.pk).update(lease_until=timezone.now() + LEASE)
