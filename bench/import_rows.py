@@ -274,6 +274,22 @@ def commit(client: Any, url: str, wix_client: Any) -> dict[str, Any]:
     from bookings_app.models import ParticipantImport
     from bookings_app.services.imports import run
 
+    # Where the time goes: the batches written locally, and the pushes (Wix calls and their local writes).
+    spent = {"release_s": 0.0, "push_s": 0.0}
+
+    def timed(name: str, fn: Any) -> Any:
+        def inner(**kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(**kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+
+        return inner
+
+    run.batch_release = timed("release_s", run.batch_release)
+    run.push.push_desk_actions_now = timed("push_s", run.push.push_desk_actions_now)
+
     page = client.get(url).content.decode()
 
     def hidden(name: str) -> str:
@@ -304,6 +320,7 @@ def commit(client: Any, url: str, wix_client: Any) -> dict[str, Any]:
         "done": imported.rows_done,
         "failed": imported.rows_failed,
         "batches": imported.batches,
+        **{k: round(v, 1) for k, v in spent.items()},
         "failed_sample": list(
             imported.rows.filter(state__in=("FAILED", "INVALID"), batch__isnull=False).values_list("number", "message")[
                 :3
@@ -407,6 +424,7 @@ def main() -> None:
                 print(f"  dry run of {args.rows} rows: {first['dry_run_s']} s; {first['diff']['planned']} to import")
                 made = commit(client, first["url"], wix_client)
                 calls = counter.requests
+                made["limiter_wait_s"] = round(counter.limiter_wait, 1)
                 print(f"  committed in {made['seconds']} s with {calls} Wix calls ({made['status']})")
                 again = dry_run(client, data, "sign-in-sheet.csv")
                 refused = client.post(
@@ -480,6 +498,10 @@ def print_table(r: dict[str, Any]) -> None:
     print(
         f"{'commit until every row has a result':34}{c['seconds']:>8} s  ({c['done']} done, {c['failed']} failed, "
         f"{c['batches']} batches, {c['runs']} runs)"
+    )
+    print(
+        f"{'  of which':34}{'':>8}    writing the batches {c['release_s']} s, pushing {c['push_s']} s "
+        f"(waiting for the rate budget {c['limiter_wait_s']} s)"
     )
     print(f"{'rate-budget floor (fewest calls)':34}{r['floor_s']:>8} s  → commit / floor = {r['commit_to_floor']}")
     print(f"{'Wix calls':34}{r['calls']:>8}    fewest {r['fewest_calls']} → {r['calls_to_fewest']}× the fewest")

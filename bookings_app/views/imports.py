@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -233,15 +234,17 @@ def _page(
     except ValueError:
         page_number = 1
     mapping = form.cleaned_data.get("mapping") if form is not None and form.is_bound and form.is_valid() else None
+    view = request.GET.get("rows", "")
+    # Lazy: the progress bar, polled every second, reads none of these.
     context: dict[str, Any] = {
         "imported": imported,
         "form": form,
         "problems": problems or [],
         "error": error,
-        "sample": reads.import_sample(imported=imported, mapping=mapping),
+        "sample": SimpleLazyObject(lambda: reads.import_sample(imported=imported, mapping=mapping)),
         "diff": imported.diff or {},
-        "earlier": reads.imports_of_file(imported=imported),
-        "rows": reads.import_rows_page(imported=imported, view=request.GET.get("rows", ""), page=page_number),
+        "earlier": SimpleLazyObject(lambda: reads.imports_of_file(imported=imported)),
+        "rows": SimpleLazyObject(lambda: reads.import_rows_page(imported=imported, view=view, page=page_number)),
         "seconds_left": results.seconds_left(imported),
         "stalled": run.import_stalled(imported),
         "per_minute": getattr(settings.WIX, "rate_limit_per_minute", 200),

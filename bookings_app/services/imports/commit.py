@@ -52,6 +52,7 @@ State = ImportRow.State
 Status = ParticipantImport.Status
 STEPS = ("contact", "book", "pay", "in")
 GROUP = 25  # rows written in one transaction
+GONE = "What this row names changed a moment ago: check the file again."
 
 
 def import_commit(*, user: Any, imported: ParticipantImport, idempotency_key: str, digest: str) -> ParticipantImport:
@@ -117,72 +118,118 @@ def batch_release(*, imported: ParticipantImport, limit: int) -> list[ImportRow]
         # One commit for a few rows (a commit is a disk sync: one per row doubled a batch's time);
         # each row in its own savepoint, so a refused row leaves nothing behind.
         with transaction.atomic():
-            for row, verdict in verdicts[start : start + GROUP]:
-                _row_release(user, imported, row, verdict)
+            _Group(user, imported.batches, verdicts[start : start + GROUP]).write()
     return rows
 
 
-def _row_release(user: Any, imported: ParticipantImport, row: ImportRow, verdict: Any) -> None:
-    row.batch = imported.batches
-    if verdict.state != State.PLANNED:
-        row.state, row.message, row.plan = verdict.state, verdict.message, verdict.plan or row.plan
-        row.contact_id, row.booking_id = verdict.contact_id, verdict.booking_id
-        row.save(update_fields=["batch", "state", "message", "plan", "contact", "booking"])
-        return
-    try:
-        with transaction.atomic():
-            _row_write(user, row, verdict.plan, verdict.key)
-    except BookingError as exc:
-        row.state, row.message = State.INVALID, exc.message[:1000]
-        row.save(update_fields=["batch", "state", "message"])
-    except ObjectDoesNotExist:  # the booking, session or plan it names went away since the check
-        row.state, row.message = State.INVALID, "What this row names changed a moment ago: check the file again."
-        row.save(update_fields=["batch", "state", "message"])
+class _Group:
+    """A few rows written in one transaction, with what they name read once for all of them."""
+
+    def __init__(self, user: Any, batch: int, verdicts: list[tuple[ImportRow, Any]]) -> None:
+        self.user, self.batch, self.verdicts = user, batch, verdicts
+        plans = [v.plan for _, v in verdicts if v.state == State.PLANNED]
+        self.contacts = Contact.objects.in_bulk([p["contact"] for p in plans if p.get("contact")])
+        self.bookings = Booking.objects.select_related("service", "session", "contact").in_bulk(
+            [p["booking"] for p in plans if p.get("booking")]
+        )
+        session_ids = {p["session"] for p in plans if p.get("session")}
+        session_ids |= {p["attend"]["session"] for p in plans if p.get("attend")}
+        self.sessions = SessionRow.objects.select_related("service").in_bulk(session_ids)
+        self.services = Service.objects.in_bulk({p["service"] for p in plans})
+        self.balances = BenefitBalance.objects.select_related("member").in_bulk(
+            [p["pay"]["plan"] for p in plans if (p.get("pay") or {}).get("plan")]
+        )
+        keys = [f"imp:{v.key}:{s}" for _, v in verdicts for s in STEPS]
+        spent = DeskAction.objects.filter(
+            idempotency_key__in=keys, status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED)
+        ).values_list("idempotency_key", flat=True)
+        self.spent = {k.rsplit(":", 1)[0] for k in spent}  # bases an earlier attempt used up
+
+    def write(self) -> None:
+        made: dict[int, str] = {}  # row pk → the base of its actions' keys
+        for row, verdict in self.verdicts:
+            row.batch = self.batch
+            if verdict.state != State.PLANNED:
+                row.state, row.message, row.plan = verdict.state, verdict.message, verdict.plan or row.plan
+                row.contact_id, row.booking_id = verdict.contact_id, verdict.booking_id
+                continue
+            base = f"imp:{verdict.key}"
+            if base in self.spent:
+                base = _base_key(verdict.key)
+            try:
+                with transaction.atomic():
+                    self._row(row, verdict.plan, base)
+            except BookingError as exc:
+                row.state, row.message = State.INVALID, exc.message[:1000]
+                continue
+            except ObjectDoesNotExist:  # the booking, session or plan it names went away since the check
+                row.state, row.message = (
+                    State.INVALID,
+                    "What this row names changed a moment ago: check the file again.",
+                )
+                continue
+            row.key, row.plan, row.message = verdict.key, verdict.plan, ""
+            made[row.pk] = base
+        actions: dict[str, int] = dict(
+            DeskAction.objects.filter(idempotency_key__in=[f"{b}:{s}" for b in made.values() for s in STEPS])
+            .order_by("pk")
+            .values_list("idempotency_key", "pk")
+        )
+        # No undo window for an import: due at once (the dry run was the check).
+        DeskAction.objects.filter(pk__in=actions.values(), status=DeskAction.Status.QUEUED).update(
+            run_after=timezone.now()
+        )
+        for row, _ in self.verdicts:
+            if row.pk in made:
+                row.actions = [actions[f"{made[row.pk]}:{s}"] for s in STEPS if f"{made[row.pk]}:{s}" in actions]
+                row.state = State.WAITING if row.actions else State.SKIP
+        ImportRow.objects.bulk_update(
+            [row for row, _ in self.verdicts],
+            ["batch", "state", "key", "plan", "actions", "contact", "booking", "message"],
+        )
+
+    def _row(self, row: ImportRow, plan: dict[str, Any], base: str) -> None:
+        """One row's desk actions, through the desk services."""
+        user = self.user
+        contact = self.contacts.get(plan.get("contact")) or _contact(user, plan, f"{base}:contact")
+        if plan.get("booking"):
+            booking = _one(self.bookings, plan["booking"])
+        elif plan.get("session"):
+            session = _one(self.sessions, plan["session"])
+            booking = desk.walk_in_create(user=user, contact=contact, session=session, idempotency_key=f"{base}:book")
+        else:
+            service = _one(self.services, plan["service"])
+            booking = desk.walk_in_create(user=user, contact=contact, service=service, idempotency_key=f"{base}:book")
+        pay = plan.get("pay") or {}
+        if pay.get("method"):
+            desk.payment_record(
+                user=user,
+                booking=booking,
+                method=pay["method"],
+                amount=Decimal(pay["amount"]),
+                idempotency_key=f"{base}:pay",
+            )
+        elif pay.get("plan"):
+            balance = _one(self.balances, pay["plan"])
+            desk.plan_charge(user=user, booking=booking, balance=balance, idempotency_key=f"{base}:pay")
+        elif pay.get("later"):
+            desk.pay_later(user=user, booking=booking, idempotency_key=f"{base}:pay")
+        attend = plan.get("attend") or {}
+        if attend:
+            desk.attendance_mark(
+                user=user,
+                booking=booking,
+                status=attend["status"],
+                session=_one(self.sessions, attend["session"]),
+                idempotency_key=f"{base}:in",
+            )
+        row.contact, row.booking = contact, booking
 
 
-def _row_write(user: Any, row: ImportRow, plan: dict[str, Any], key: str) -> None:
-    """One row's desk actions, through the desk services; the row WAITING with their pks."""
-    base = _base_key(key)
-    contact = _contact(user, plan, f"{base}:contact")
-    if plan.get("booking"):
-        booking = Booking.objects.select_related("service", "session", "contact").get(pk=plan["booking"])
-    elif plan.get("session"):
-        session = SessionRow.objects.select_related("service").get(pk=plan["session"])
-        booking = desk.walk_in_create(user=user, contact=contact, session=session, idempotency_key=f"{base}:book")
-    else:
-        service = Service.objects.get(pk=plan["service"])
-        booking = desk.walk_in_create(user=user, contact=contact, service=service, idempotency_key=f"{base}:book")
-    pay = plan.get("pay") or {}
-    if pay.get("method"):
-        desk.payment_record(
-            user=user,
-            booking=booking,
-            method=pay["method"],
-            amount=Decimal(pay["amount"]),
-            idempotency_key=f"{base}:pay",
-        )
-    elif pay.get("plan"):
-        balance = BenefitBalance.objects.select_related("member").get(pk=pay["plan"])
-        desk.plan_charge(user=user, booking=booking, balance=balance, idempotency_key=f"{base}:pay")
-    elif pay.get("later"):
-        desk.pay_later(user=user, booking=booking, idempotency_key=f"{base}:pay")
-    attend = plan.get("attend") or {}
-    if attend:
-        session = SessionRow.objects.select_related("service").get(pk=attend["session"])
-        desk.attendance_mark(
-            user=user, booking=booking, status=attend["status"], session=session, idempotency_key=f"{base}:in"
-        )
-    actions = list(
-        DeskAction.objects.filter(idempotency_key__in=[f"{base}:{s}" for s in STEPS])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    # No undo window for an import: due at once (the dry run was the check).
-    DeskAction.objects.filter(pk__in=actions, status=DeskAction.Status.QUEUED).update(run_after=timezone.now())
-    row.state = State.WAITING if actions else State.SKIP
-    row.key, row.plan, row.actions = key, plan, actions
-    row.contact, row.booking, row.message = contact, booking, ""
-    row.save(update_fields=["batch", "state", "key", "plan", "actions", "contact", "booking", "message"])
+def _one(found: dict[int, Any], pk: int) -> Any:
+    if pk not in found:
+        raise ObjectDoesNotExist(pk)
+    return found[pk]
 
 
 def _contact(user: Any, plan: dict[str, Any], key: str) -> Contact:
