@@ -141,19 +141,14 @@ def mirror(world: dict[str, Any]) -> None:
 
 
 def reset_database() -> Any:
-    from django.contrib.auth import get_user_model
+    """``settle_roster.reset_database`` on this bench's file, its user an Admin."""
+    import settle_roster
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
-    from django.db import connections
 
     from bookings_app import roles
 
-    connections.close_all()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("setup_roles", stdout=io.StringIO())
-    user = get_user_model().objects.create_user("bench-admin", password=None)
+    settle_roster.SQLITE_PATH = SQLITE_PATH
+    user = settle_roster.reset_database()
     user.groups.set([Group.objects.get(name=roles.ADMIN)])
     return user
 
