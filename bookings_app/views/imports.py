@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from bookings_app import roles
 from bookings_app.models import ParticipantImport
@@ -37,6 +37,7 @@ from bookings_app.views.import_forms import CommitForm, MappingForm
 HOME = "imports/home.html"
 PAGE = "imports/import.html"
 PARTS = ("import-progress", "import-rows", "import-mapping")
+ROWS_CHANGED = "importRowsChanged"  # htmx event: the rows part reads itself again
 
 
 @roles.require(roles.IMPORT_DATA)
@@ -255,6 +256,9 @@ def _page(
     template = f"{PAGE}#{part}" if part and request.htmx else PAGE
     response = TemplateResponse(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    if part == "import-progress" and request.htmx and (not imported.is_active or request.method == "POST"):
+        # The import stopped, finished or was resumed: the rows below follow at once.
+        trigger_client_event(response, ROWS_CHANGED)
     return response
 
 

@@ -188,3 +188,103 @@ def test_upload_map_dry_run_import_progress_results_then_the_fixed_row_alone(
     expect(progress).to_contain_text("1 of 1 row finished", timeout=15_000)
     assert len(sandbox.state.all("bookings")) == bookings_before + 8  # that row alone
     assert ParticipantImport.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_after_a_batch_resume_and_a_row_wix_refuses(tablet, admin_password, swim_club, tmp_path, monkeypatch):
+    from playwright.sync_api import expect
+
+    page = tablet
+    sandbox = wix.get_sandbox()
+    monkeypatch.setattr(run, "BATCH", 2)
+    booked = set(Booking.objects.filter(session=swim_club).values_list("contact_id", flat=True))
+    holder = (
+        Contact.objects.exclude(pk__in=booked)
+        .filter(
+            member__balances__status__iexact="ACTIVE",
+            member__balances__unlimited=False,
+            member__balances__remaining_credits__gte=2,
+        )
+        .order_by("pk")
+        .first()
+    )
+    balance = holder.member.balances.filter(status__iexact="ACTIVE", unlimited=False, remaining_credits__gte=2).first()
+    pool = sandbox.state.get("balances", balance.wix_id)
+    pool["amount"]["available"] = "0"  # used up in Wix since the last sync: the mirror doesn't know
+    with sandbox.state.transaction():
+        sandbox.state.put("balances", pool)
+    people = list(Contact.objects.exclude(pk__in=booked | {holder.pk}).exclude(email="").order_by("pk")[:5])
+    day = f"{timezone.localtime(swim_club.start):%d/%m/%Y}"
+    rows = [
+        [f"{p.first_name} {p.last_name}", p.email, "", "Open Water Swim", day, "07:00", "cash", "", "yes", ""]
+        for p in people
+    ]
+    rows.append(
+        [
+            f"{holder.first_name} {holder.last_name}",
+            holder.email,
+            "",
+            "Open Water Swim",
+            day,
+            "07:00",
+            "plan",
+            "",
+            "yes",
+            "",
+        ]
+    )
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([["Name", "E-mail", "Mobile", "Class", *HEADERS[4:]], *rows])
+    path = tmp_path / "six.csv"
+    path.write_bytes(out.getvalue().encode())
+
+    sign_in(page, username="browser-admin", password=admin_password, next_path="/imports/")
+    page.get_by_label("Participants file (CSV or XLSX)").set_input_files(path)
+    page.get_by_role("button", name="Upload and check the columns").click()
+    page.get_by_role("button", name="Check the 6 rows (dry run)").click()
+    page.locator("#dry-run").get_by_role("button", name="Import 6 rows").click()
+    progress = page.locator("#import-progress")
+    imported = ParticipantImport.objects.get()
+    with wix.get_wix_client() as client:  # one batch of two rows, and the worker stops there for now
+        run.import_run(wix=client, imported=imported, slice_seconds=-1)
+    expect(progress).to_contain_text("2 of 6 rows finished", timeout=15_000)
+    progress.get_by_role("button", name="Cancel").click()  # the confirm dialog is accepted
+    expect(progress).to_contain_text("Stopping after this batch")
+    with wix.get_wix_client() as client:
+        run.imports_run_due(wix=client)
+    expect(progress).to_contain_text("Stopped: 4 rows not started.", timeout=15_000)
+    expect(progress.get_by_role("button", name="Resume")).to_be_visible()
+    assert all(p.exists() for p in shots(page, "import-7-stopped"))
+    assert (
+        len(
+            [
+                b
+                for b in sandbox.state.all("bookings")
+                if b["bookedEntity"].get("slot", {}).get("eventId") == swim_club.wix_id
+            ]
+        )
+        == len(booked) + 2
+    )
+
+    progress.get_by_role("button", name="Resume").click()
+    expect(progress).to_contain_text("Importing")
+    with wix.get_wix_client() as client:
+        for _ in range(3):
+            run.imports_run_due(wix=client)
+    expect(progress).to_contain_text("Finished, some rows failed", timeout=15_000)
+    expect(progress).to_contain_text("5 rows imported; 1 failed")
+    rows_part = page.locator("#import-rows")
+    expect(rows_part.locator("tbody tr")).to_have_count(1)  # the failed one first
+    expect(rows_part).to_contain_text("Wix refused the plan charge")
+    expect(rows_part).to_contain_text("Not done: the plan charge.")
+    assert all(p.exists() for p in shots(page, "import-8-refused"))
+
+    pool["amount"]["available"] = "3"  # the desk sorted the pass out in Wix
+    with sandbox.state.transaction():
+        sandbox.state.put("balances", pool)
+    progress.get_by_role("button", name="Retry what Wix refused").click()
+    expect(progress).to_contain_text("Importing")
+    with wix.get_wix_client() as client:
+        run.imports_run_due(wix=client)
+    expect(progress).to_contain_text("All 6 rows imported.", timeout=15_000)
+    assert sandbox.state.get("balances", balance.wix_id)["amount"]["available"] == "2"

@@ -181,9 +181,11 @@ def test_the_commit_sent_twice_imports_once_and_the_page_follows_the_worker(admi
     assert "0 of 2 rows finished" in progress and "<dt>Not started</dt><dd>2</dd>" in progress
     run_all(iw.w, imported)
     for _ in range(2):
-        progress = admin_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="import-progress").content.decode()
+        response = admin_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="import-progress")
+        progress = response.content.decode()
         assert "2 of 2 rows finished" in progress and "every 1s" not in progress  # done: no more polling
         assert "All 2 rows imported." in progress
+        assert "importRowsChanged" in response["HX-Trigger"]  # the rows below read themselves once more
 
 
 def test_a_stale_commit_form_is_refused_409_and_imports_nothing(admin_client, iw) -> None:

@@ -64,7 +64,7 @@ def row_outcome(row: ImportRow, actions: dict[int, DeskAction], gone_elsewhere: 
             why = f"{what[0].upper()}{what[1:]} was {refused.get_status_display().lower()} at the desk"
     else:
         why = "It waits on a booking Wix refused (see its roster)"
-    text = why.rstrip(".") + "."
+    text = why if why.endswith((".", "?", "!")) else why + "."
     if done:
         text += f" Done: {', '.join(done)}."
     text += f" Not done: {', '.join(missing)}."
