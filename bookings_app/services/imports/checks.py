@@ -38,7 +38,16 @@ from django.conf import settings
 from django.utils import timezone
 
 from bookings_app import money
-from bookings_app.models import BenefitBalance, Booking, Contact, ImportRow, ParticipantImport, Service, Session
+from bookings_app.models import (
+    BenefitBalance,
+    Booking,
+    Contact,
+    ImportRow,
+    ParticipantImport,
+    Service,
+    Session,
+    normalise_phone,
+)
 from bookings_app.models import normalise_text as norm
 from bookings_app.services.imports import lookups as lk
 from bookings_app.services.imports.cells import METHODS, ONLINE, PLAN, RowInput, cells_of, row_key, row_read
@@ -176,7 +185,7 @@ class Checker:
         contact, new_person, same_as = self._customer(row, found)
         service, session, attend_session = self._place(row, found)
         place = lk.session_key(session.pk) if session is not None else lk.course_key(service.pk)
-        who = str(contact.pk) if contact else (row.email.casefold() or row.phone or f"row{same_as or row.number}")
+        who = str(contact.pk) if contact else f"new:{same_as or row.number}"
         other = self.booked.get((who, place))
         if other is not None:
             raise Refused(f"row {other} books {row.who} into this {self._what(service)} already.")
@@ -211,7 +220,7 @@ class Checker:
         if pay and pay.get("plan"):
             self.credits[pay["plan"]] += 1
         if new_person:
-            for ref in (new_person["email"].casefold(), new_person["phone"]):
+            for ref in (new_person["email"].casefold(), normalise_phone(new_person["phone"])):
                 if ref:
                     self.new_people.setdefault(ref, (row.number, new_person))
         return Checked(
@@ -237,7 +246,7 @@ class Checker:
             )
         if candidates:
             return candidates[0], None, None
-        for ref in (row.email.casefold(), row.phone):
+        for ref in (row.email.casefold(), normalise_phone(row.phone)):
             if ref and ref in self.new_people:
                 number, person = self.new_people[ref]
                 return None, person, number

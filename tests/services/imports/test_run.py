@@ -276,3 +276,36 @@ def test_the_counts_and_the_time_left_follow_the_rows(iw: ImportWorld, desk_user
     assert (imported.rows_done, imported.rows_waiting, imported.rows_planned, imported.calls_left) == (3, 0, 0, 0)
     assert imported.finished_at is not None
     assert Decimal(w.sb.state.all("bookings")[0]["totalParticipants"]) == 1
+
+
+def test_a_session_by_its_wix_id_and_a_course_enrolment_reach_wix(iw: ImportWorld, desk_user, booking_only) -> None:
+    w = iw.w
+    amy, bo = w.customer("Amy"), w.customer("Bo")
+    w.mirror(amy, bo)
+    by_id = iw.row(amy, service="", event=None, paid="cash", attended="yes")
+    headers = [
+        "First name",
+        "Surname",
+        "Email",
+        "Phone",
+        "Class",
+        "Date",
+        "Time",
+        "Paid",
+        "Amount",
+        "Plan",
+        "Attended",
+        "Session id",
+    ]
+    rows = [[*by_id, iw.yesterday["id"]], [*iw.row(bo, service="Learn to Swim", event=None, paid="unpaid"), ""]]
+
+    imported = run_all(w, committed(desk_user, checked(desk_user, csv_bytes(rows, headers=headers))))
+
+    assert states(imported) == ["DONE", "DONE"]
+    (class_booking,) = wix_bookings(w, iw.yesterday)
+    assert class_booking["contactDetails"]["contactId"] == amy["contact"]["id"]
+    assert class_booking["paymentStatus"] == "PAID"
+    (enrolment,) = [b for b in w.sb.state.all("bookings") if b["bookedEntity"].get("schedule")]
+    assert enrolment["bookedEntity"]["schedule"]["scheduleId"] == iw.course["schedule"]["id"]
+    assert enrolment["contactDetails"]["contactId"] == bo["contact"]["id"]
+    assert enrolment["paymentStatus"] == "NOT_PAID"
