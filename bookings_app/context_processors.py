@@ -60,6 +60,7 @@ _SECTION_OF = {
     "cashup_session": "today",
     "cashup_sign_off": "owes",
     "audit_export": "audit",
+    "import_page": "imports",
 }
 
 

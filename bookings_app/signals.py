@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # Desk actions were written or put back in the queue (sent after the transaction commits).
 # ``run_after``: when the earliest of them may be pushed. ``tasks`` queues the push for then.
 desk_actions_queued = Signal()
+
+# A participant import has rows to release or to follow (``services.imports``); ``run_after``: when
+# its runner should look. ``tasks`` queues the run for then.
+imports_queued = Signal()

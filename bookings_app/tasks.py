@@ -21,6 +21,11 @@ left (``workers.workers_reap``: their RUNNING task rows fail, their desk-action 
 the poll chain alive, and queues a push for when the earliest waiting action is due — a QUEUED
 one now, a RUNNING one whose worker is gone now, one a live worker holds when its lease ends.
 
+Participant imports: a commit (and Cancel, Resume, Retry) sends ``signals.imports_queued``; the
+receiver queues :func:`import_run_task`, which runs every import that is due for a slice and queues
+the next run. Each run first queues a watchdog run for when its lease would run out, so an import
+whose worker was killed mid-batch goes on by itself.
+
 Backends that cannot defer (the immediate backend in tests) run tasks inline and never schedule.
 """
 
@@ -41,6 +46,7 @@ from django_tasks import task
 from bookings_app import signals, workers
 from bookings_app.models import Booking, SyncState
 from bookings_app.services import audit, drift, export_jobs, push, sync, webhooks
+from bookings_app.services.imports import run as imports_run
 from bookings_app.wix import WixConfigError, WixError, get_wix_client
 
 logger = logging.getLogger("bookings_app.tasks")
@@ -311,3 +317,56 @@ def export_job_enqueue(job: Any) -> None:
     """Queue the job's file for the worker (with the immediate backend, in tests, written before
     this returns)."""
     export_job_task.enqueue(job.pk)
+
+
+# --- participant imports ----------------------------------------------------------------------------
+
+_import_running = False  # an immediate backend runs the task inline: never queue it again from inside
+
+
+@task()
+def import_run_task() -> dict[str, Any]:
+    """Run the participant imports that are due (``services.imports.run``), then queue the next run."""
+    global _import_running
+    defer = import_run_task.get_backend().supports_defer
+    if defer and imports_run.imports_next_due() is not None:
+        # The watchdog: a worker killed mid-run leaves the import's lease to run out; this run goes on then.
+        import_schedule(run_after=timezone.now() + imports_run.LEASE + timedelta(seconds=5))
+    _import_running = True
+    try:
+        with get_wix_client() as wix:
+            when = imports_run.imports_run_due(wix=wix)
+    except WixConfigError as exc:
+        logger.error("imports: Wix is not configured: %s", exc)
+        return {"error": str(exc)}
+    finally:
+        _import_running = False
+        if defer:
+            following = imports_run.imports_next_due()
+            if following is not None:
+                import_schedule(run_after=following)
+    return {"next": when.isoformat() if when else None}
+
+
+def import_schedule(*, run_after: datetime | None = None) -> None:
+    """Queue the import runner (at ``run_after``) unless one is already waiting to run by then.
+    Never raises: the import is stored, and its page can resume it."""
+    try:
+        task_obj = import_run_task
+        if not task_obj.get_backend().supports_defer:
+            if not _import_running:  # inline: never from inside the run itself
+                task_obj.enqueue()
+            return
+        # Always a time: the database backend stores "now" as the year 9999, which ``_queued(by=…)``
+        # would not count as waiting, and the runner would be queued twice.
+        when = max(run_after or timezone.now(), timezone.now())
+        if _queued(task_obj, by=when):
+            return
+        task_obj.using(run_after=when).enqueue()
+    except Exception:  # noqa: BLE001 - a queue hiccup must never fail the commit
+        logger.exception("imports: could not enqueue the import run")
+
+
+@receiver(signals.imports_queued)
+def _imports_queued(sender: Any, *, run_after: datetime, **kwargs: Any) -> None:
+    import_schedule(run_after=run_after)

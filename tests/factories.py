@@ -404,6 +404,40 @@ class CashUpFactory(factory.django.DjangoModelFactory):
         model = models.CashUp
 
 
+class ParticipantImportFactory(factory.django.DjangoModelFactory):
+    """A participants' file uploaded, its columns recognised (not checked yet)."""
+
+    file_name = "sign-in.csv"
+    file_sha256 = factory.Faker("sha256")
+    file_kind = "CSV"
+    headers = factory.LazyFunction(lambda: ["Name", "Email", "Class", "Date", "Time", "Paid"])
+    mapping = factory.LazyFunction(lambda: {"name": 0, "email": 1, "service": 2, "date": 3, "time": 4, "payment": 5})
+    rows_total = 1
+
+    class Meta:
+        model = models.ParticipantImport
+
+
+class ImportRowFactory(factory.django.DjangoModelFactory):
+    participant_import = factory.SubFactory(ParticipantImportFactory)
+    number = factory.Sequence(lambda n: n + 2)
+    values = factory.LazyFunction(
+        lambda: ["Ann Lee", "ann@example.com", "Open Water Swim", "02/03/2027", "07:00", "cash"]
+    )
+
+    class Meta:
+        model = models.ImportRow
+
+
+class ImportMappingFactory(factory.django.DjangoModelFactory):
+    signature = factory.Faker("sha256")
+    headers = factory.LazyFunction(lambda: ["Name", "Email"])
+    mapping = factory.LazyFunction(lambda: {"name": 0, "email": 1})
+
+    class Meta:
+        model = models.ImportMapping
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     is_active = True

@@ -171,6 +171,7 @@ def _club(staff_roles: None) -> Club:
     course_session = models.Session.objects.filter(service=course).first()
     build = factories.CourseBuildFactory()
     imported = factories.CourseImportFactory()
+    factories.ParticipantImportFactory(pk=imported.pk)  # one import_id for both imports' pages
     cancel = factories.CourseCancelFactory()
     package = factories.PackageFactory()
     ids = {

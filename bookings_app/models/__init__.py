@@ -17,6 +17,7 @@ built here and the Calendar V3 events they send); ``site_facts`` holds what
 ``manage.py wix_check`` settled about the live Wix site; ``notes`` what the desk keeps about a
 customer that Wix cannot hold (notes and check-in alerts, an emergency contact); ``packages`` the
 multi-service packages booked at the desk (2–8 appointments back to back, paid once);
+``imports`` the participant imports (a spreadsheet's rows, what the dry run planned, what the commit made);
 ``exports`` the files a manager asked for that are written in the background;
 ``workers`` the background workers' heartbeats.
 ``write_offs`` a manager's decision not to collect what a booking owes (never sent to Wix);
@@ -29,6 +30,7 @@ from .cashup import CashUp
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
 from .exports import ExportJob
+from .imports import ImportMapping, ImportRow, ParticipantImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
 from .notes import CustomerNote, EmergencyContact
@@ -56,11 +58,14 @@ __all__ = [
     "DeskAction",
     "EmergencyContact",
     "ExportJob",
+    "ImportMapping",
+    "ImportRow",
     "Member",
     "Order",
     "OrderLineItem",
     "Package",
     "PackageItem",
+    "ParticipantImport",
     "Payment",
     "PlanOrder",
     "Service",

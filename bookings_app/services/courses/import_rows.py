@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import TypeVar
 
 from bookings_app import selectors
@@ -22,9 +22,8 @@ from bookings_app.models import Service, StaffMember
 from bookings_app.selectors.courses import Place
 from bookings_app.services.courses.import_file import ImportRefused, Problem, Sheet, SheetRow
 from bookings_app.services.courses.term import MAX_CAPACITY, MAX_YEARS_AHEAD
+from bookings_app.services.imports.sheet import parse_date, parse_time
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M")
-TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p", "%I%p")
 MAX_PROBLEMS = 60  # listed; the rest are counted
 NAMES_LISTED = 15
 
@@ -265,26 +264,6 @@ class RowChecker:
             self.problem(row, "capacity", f"the capacity is 1 to {MAX_CAPACITY} places, not {value}.")
             return None
         return value
-
-
-def parse_date(text: str) -> date | None:
-    text = text.strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse_time(text: str) -> time | None:
-    text = " ".join(text.strip().upper().replace(".", ":").split())
-    for fmt in TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).time()
-        except ValueError:
-            continue
-    return None
 
 
 def rows_check(*, sheet: Sheet, today: date) -> list[SessionRow]:
