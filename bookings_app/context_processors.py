@@ -94,7 +94,7 @@ def wix(request: HttpRequest) -> dict[str, Any]:
     return {
         "wix_sandbox": settings.WIX.is_sandbox,
         "wix_mode": settings.WIX.mode,
-        "sync_status": SimpleLazyObject(selectors.sync_status_get) if signed_in else None,
+        "sync_status": SimpleLazyObject(selectors.sync_status_header) if signed_in else None,
         "desk_backlog": SimpleLazyObject(selectors.desk_backlog_get) if signed_in else None,
         "nav_items": SimpleLazyObject(lambda: _navigation(request)),
     }

@@ -40,6 +40,7 @@ def desk_backlog_fresh(monkeypatch):
     from bookings_app.selectors import desk_backlog_forget, sync
 
     monkeypatch.setattr(sync, "DESK_BACKLOG_CACHE_SECONDS", 0)
+    monkeypatch.setattr(sync, "SYNC_STATUS_CACHE_SECONDS", 0)
     desk_backlog_forget()
     yield
     desk_backlog_forget()

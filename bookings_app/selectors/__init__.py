@@ -170,6 +170,7 @@ from bookings_app.selectors.sync import (
     desk_backlog_forget,
     desk_backlog_get,
     sync_status_get,
+    sync_status_header,
     wix_not_answering,
 )
 
@@ -304,6 +305,7 @@ __all__ = [
     "site_facts_forget",
     "staff_user_get",
     "sync_status_get",
+    "sync_status_header",
     "wix_not_answering",
     "visit_bookings",
     "waitlist_read",

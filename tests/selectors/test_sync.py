@@ -52,3 +52,19 @@ def test_the_count_is_kept_a_few_seconds_then_asked_again(monkeypatch):
     assert not selectors.desk_backlog_get(fresh=True)
     selectors.desk_backlog_forget()
     assert selectors.desk_backlog_get().count == 0
+
+
+@pytest.mark.django_db
+def test_the_headers_sync_status_is_kept_a_few_seconds(django_assert_num_queries, monkeypatch):
+    from django.core.cache import cache
+
+    from bookings_app.selectors import sync
+
+    monkeypatch.setattr(sync, "SYNC_STATUS_CACHE_SECONDS", 3)
+    cache.delete(sync.SYNC_STATUS_CACHE_KEY)
+    try:
+        with django_assert_num_queries(1):
+            first = sync.sync_status_header()
+            assert sync.sync_status_header() == first
+    finally:
+        cache.delete(sync.SYNC_STATUS_CACHE_KEY)

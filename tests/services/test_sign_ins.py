@@ -93,3 +93,27 @@ def test_simultaneous_attempts_are_counted_exactly(monkeypatch: pytest.MonkeyPat
 
     assert sorted(results) == [False] * 4 + [True] * (sign_ins.MAX_ATTEMPTS - 1)
     assert SignInAttempts.objects.get().attempts == 9
+
+
+# --- permissions in one query ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_permissions_are_read_in_one_query_and_match_djangos(django_assert_num_queries, staff_roles):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from bookings_app import roles
+    from bookings_app.auth_backend import ThrottledModelBackend
+    from tests.factories import UserFactory
+
+    manager = UserFactory(username="m1", roles=[roles.MANAGER])
+    manager.user_permissions.add(Permission.objects.get(codename="import_data"))  # one of their own too
+    boss = UserFactory(username="boss", is_superuser=True)
+    gone = UserFactory(username="gone", roles=[roles.MANAGER], is_active=False)
+    for user in (manager, boss, gone):
+        fresh = type(user).objects.get(pk=user.pk)
+        with django_assert_num_queries(1 if user.is_active else 0):
+            ours = ThrottledModelBackend().get_all_permissions(fresh)
+        assert ours == ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk))
+    assert "bookings_app.import_data" in ThrottledModelBackend().get_all_permissions(manager)
