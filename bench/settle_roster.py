@@ -54,10 +54,7 @@ import io
 import json
 import math
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +69,8 @@ from zoneinfo import ZoneInfo
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from tests import processes  # noqa: E402 - after the path; imports nothing of Django
+
 SQLITE_PATH = BASE_DIR / "var" / "bench-settle-roster.sqlite3"
 LATENCY_MS = 150
 BUDGET_PER_MINUTE = 200
@@ -83,7 +82,6 @@ FEWEST_SLACK = 1.10
 MODES = ("ecom", "booking_only")
 DRAIN_DEADLINE_S = 20 * 60  # a drain that takes longer than this is reported as unfinished
 NAIVE_DEADLINE_S = 20 * 60
-SERVER_START_S = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,12 +160,6 @@ def load_django_on(sqlite_path: Path) -> None:
     importlib.import_module("backoffice.wsgi")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def key() -> str:
     """An idempotency token as a form renders one."""
     return uuid.uuid4().hex
@@ -182,48 +174,13 @@ def tomorrow_at(hour: int) -> datetime:
     return datetime.combine(day, dtime(hour, 0))
 
 
-class SandboxServer:
-    """``manage.py wix_sandbox`` in a subprocess (ours: stopped by its pid with SIGINT)."""
+class SandboxServer(processes.SandboxServer):
+    """``manage.py wix_sandbox`` in a subprocess (``tests/processes.py``), by default with this
+    bench's latency and rate budget."""
 
     def __init__(self, state_path: Path, log_path: Path, *, faults: str = "", seed: str = "none") -> None:
-        self.state_path = state_path
-        self.log_path = log_path
-        self.faults = faults or f"latency_ms={LATENCY_MS},rate_limit_per_minute={BUDGET_PER_MINUTE}"
-        self.seed = seed
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> SandboxServer:
-        cmd = [sys.executable, "manage.py", "wix_sandbox", "--port", str(self.port), "--faults", self.faults]
-        cmd += ["--state", str(self.state_path), "--seed", self.seed]
-        log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
-        self._log = log
-        self.proc = subprocess.Popen(cmd, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + SERVER_START_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"The sandbox server exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__(None, None, None)
-        raise SystemExit(f"The sandbox server did not start listening within {SERVER_START_S} s")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+        faults = faults or f"latency_ms={LATENCY_MS},rate_limit_per_minute={BUDGET_PER_MINUTE}"
+        super().__init__(state_path, log_path, faults=faults, seed=seed)
 
 
 class CallCounter:

@@ -248,6 +248,17 @@ class DeskAction(models.Model):
         self.save(update_fields=["steps", "status", "attempts", "next_attempt_at", "last_error", "updated_at"])
         log_state_change(self, was=was, reason=f"retry in {delay:.0f} s: {detail[:200]}")
 
+    @classmethod
+    def backoffs_end(cls, *, now: datetime | None = None) -> int:
+        """Wix answers again after an outage: every action waiting out a retry delay is due now
+        (the delays grew while Wix did not answer, up to ``MAX_BACKOFF_SECONDS``; waiting them
+        out would keep the desk's work from Wix minutes after it is back). Their ``attempts``
+        stay. Returns how many. One query."""
+        now = now or timezone.now()
+        return cls.objects.filter(status=cls.Status.QUEUED, next_attempt_at__gt=now).update(
+            next_attempt_at=now, updated_at=now
+        )
+
     def requeue(self) -> None:
         """Staff chose to send it again (retry, override): due now, the refusal forgotten.
         ``params`` is saved too, for a choice that changed them."""

@@ -10,7 +10,8 @@ from django.core.cache import cache
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
-from bookings_app.models import DeskAction, SyncState
+from bookings_app.models import DeskAction, SyncState, WorkerHeartbeat
+from bookings_app.workers import DEAD_AFTER
 
 # A row whose latest attempt failed after its latest success.
 FAILING = Q(last_error_at__isnull=False) & (Q(last_success_at__isnull=True) | Q(last_error_at__gt=F("last_success_at")))
@@ -86,6 +87,9 @@ class DeskBacklog:
     count: int
     oldest: datetime | None  # when the longest-waiting one became due
     warn_after: timedelta
+    # A background worker beats: they are being sent (Wix just came back, a long queue), rather
+    # than waiting for a worker that may have stopped. Asked only when some wait.
+    worker_alive: bool = False
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -99,8 +103,9 @@ def desk_backlog_get(*, now: datetime | None = None, fresh: bool = False) -> Des
     """The desk actions still on their way to Wix (QUEUED or RUNNING) that became due (their undo
     window over) more than ``DESK_BACKLOG_WARN_SECONDS`` ago — not those waiting on one that needs
     attention (staff decide those first). The header's warning that the worker may have stopped
-    or Wix is down. One query on the ``deskaction_due`` index, kept ``DESK_BACKLOG_CACHE_SECONDS``
-    (``fresh``: ask the database)."""
+    or Wix is down. One query on the ``deskaction_due`` index — and when some wait, a second: is
+    a worker's heartbeat fresh — kept ``DESK_BACKLOG_CACHE_SECONDS`` (``fresh``: ask the
+    database)."""
     if not fresh and (kept := cache.get(DESK_BACKLOG_CACHE_KEY)) is not None:
         return kept
     now = now or timezone.now()
@@ -112,7 +117,8 @@ def desk_backlog_get(*, now: datetime | None = None, fresh: bool = False) -> Des
         .exclude(depends_on__status=DeskAction.Status.NEEDS_ATTENTION)
         .aggregate(count=Count("pk"), oldest=Min("run_after"))
     )
-    backlog = DeskBacklog(count=found["count"], oldest=found["oldest"], warn_after=warn_after)
+    alive = bool(found["count"]) and WorkerHeartbeat.objects.filter(seen_at__gte=now - DEAD_AFTER).exists()
+    backlog = DeskBacklog(count=found["count"], oldest=found["oldest"], warn_after=warn_after, worker_alive=alive)
     cache.set(DESK_BACKLOG_CACHE_KEY, backlog, DESK_BACKLOG_CACHE_SECONDS)
     return backlog
 

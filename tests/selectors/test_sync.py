@@ -33,8 +33,25 @@ def test_late_actions_are_the_queued_and_running_ones_due_longer_than_the_warnin
     with CaptureQueriesContext(connection) as queries:
         backlog = selectors.desk_backlog_get(now=now)
 
-    assert len(queries) == 1
+    assert len(queries) == 2  # the late actions; as some are late, whether a worker beats
     assert (backlog.count, backlog.oldest, backlog.minutes) == (2, oldest.run_after, 5) and backlog
+    assert not backlog.worker_alive
+
+
+def test_nothing_late_is_one_query():
+    factories.WorkerHeartbeatFactory(seen_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        backlog = selectors.desk_backlog_get()
+    assert len(queries) == 1 and not backlog and not backlog.worker_alive
+
+
+@pytest.mark.parametrize(("beat_ago", "alive"), [(timedelta(seconds=20), True), (timedelta(minutes=3), False)])
+def test_late_actions_say_whether_a_worker_is_sending_them(beat_ago, alive):
+    now = timezone.now()
+    factories.DeskActionFactory(run_after=now - timedelta(minutes=10))
+    factories.WorkerHeartbeatFactory(seen_at=now - beat_ago)  # three minutes silent: dead
+
+    assert selectors.desk_backlog_get(now=now).worker_alive is alive
 
 
 def test_the_count_is_kept_a_few_seconds_then_asked_again(monkeypatch):

@@ -11,18 +11,21 @@ from __future__ import annotations
 import dataclasses
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from bookings_app import selectors
-from bookings_app.models import SyncState
+from bookings_app.models import DeskAction, SyncState
 from bookings_app.services import wix_reachability
 from bookings_app.wix import WixClient, WixUnavailable, get_wix_client
 from bookings_app.wix.client import ApiKeyAuth
 from bookings_app.wix.reachability import ObservedTransport
+from tests.factories import DeskActionFactory
 from wix_sandbox import DEFAULT_API_KEY, DEFAULT_SITE_ID, Sandbox
 from wix_sandbox.transport import SandboxTransport
 
@@ -158,3 +161,69 @@ def test_nothing_is_noted_inside_a_transaction() -> None:
         wix_reachability.wix_reachability_record(False, "down")
 
     assert not SyncState.objects.exists()
+
+
+# --- the answer that ends an outage sends the desk's waiting work at once -----------------------------
+
+
+def _outage(*, answered_ago: timedelta | None) -> None:
+    """Wix's latest attempt got no answer; the one before that was answered ``answered_ago``."""
+    now = timezone.now()
+    SyncState.objects.create(
+        kind=SyncState.Kind.WIX_CALLS,
+        last_error="the connection was refused",
+        last_error_at=now,
+        last_success_at=now - answered_ago if answered_ago is not None else None,
+    )
+
+
+def _pushes_queued() -> int:
+    return DBTaskResult.objects.filter(task_path="bookings_app.tasks.push_desk_actions", status="READY").count()
+
+
+def test_the_answer_that_ends_an_outage_sends_what_waits_out_a_retry_delay_at_once() -> None:
+    _outage(answered_ago=timedelta(minutes=10))
+    later = timezone.now() + timedelta(seconds=DeskAction.MAX_BACKOFF_SECONDS)
+    backing_off = DeskActionFactory(attempts=8, next_attempt_at=later, last_error="Wix did not answer")
+    due = DeskActionFactory()
+    undo_window = DeskActionFactory(run_after=later)  # the desk may still undo it: not sent early
+    claimed = DeskActionFactory(status=DeskAction.Status.RUNNING, next_attempt_at=later)  # a live worker's lease
+
+    wix_reachability.wix_reachability_record(True, "HTTP 200")
+
+    backing_off.refresh_from_db()
+    assert backing_off.next_attempt_at <= timezone.now() and backing_off.attempts == 8
+    assert backing_off.status == DeskAction.Status.QUEUED
+    assert DeskAction.objects.get(pk=claimed.pk).next_attempt_at == later
+    assert DeskAction.objects.get(pk=undo_window.pk).run_after == later
+    assert DeskAction.objects.get(pk=due.pk).next_attempt_at is None
+    assert _pushes_queued() == 1
+    assert selectors.wix_not_answering() is None
+
+
+def test_an_outage_ends_once_whichever_process_sees_the_first_answer() -> None:
+    _outage(answered_ago=None)  # never answered since the install: down from the start
+    later = timezone.now() + timedelta(minutes=5)
+    DeskActionFactory(attempts=3, next_attempt_at=later)
+    wix_reachability.wix_reachability_record(True, "HTTP 200")
+    assert _pushes_queued() == 1
+    DBTaskResult.objects.all().delete()
+
+    backing_off = DeskActionFactory(attempts=1, next_attempt_at=later)  # failed after Wix was back
+    wix_reachability.wix_reachability_forget()  # another process, its first answer
+    wix_reachability.wix_reachability_record(True, "HTTP 200")
+
+    assert DeskAction.objects.get(pk=backing_off.pk).next_attempt_at == later
+    assert _pushes_queued() == 0
+
+
+def test_a_blip_between_answers_is_no_outage_and_the_retry_delay_stays() -> None:
+    _outage(answered_ago=timedelta(seconds=5))
+    later = timezone.now() + timedelta(seconds=16)
+    backing_off = DeskActionFactory(attempts=4, next_attempt_at=later)
+
+    wix_reachability.wix_reachability_record(True, "HTTP 200")
+
+    assert DeskAction.objects.get(pk=backing_off.pk).next_attempt_at == later
+    assert _pushes_queued() == 0
+    assert selectors.wix_not_answering() is None

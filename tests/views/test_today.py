@@ -271,6 +271,20 @@ def test_header_tells_staff_when_desk_actions_wait_too_long_for_wix(desk_client)
 
 
 @pytest.mark.django_db
+def test_header_says_late_desk_actions_are_being_sent_while_wix_answers_and_a_worker_runs(desk_client):
+    """Wix is back after an outage and the worker drains a long queue: not "it may have stopped"."""
+    factories.SyncStateFactory(kind="bookings", last_success_at=NOW - timedelta(minutes=1))
+    factories.DeskActionFactory(run_after=NOW - timedelta(minutes=12))
+    factories.WorkerHeartbeatFactory(seen_at=NOW - timedelta(seconds=10))
+
+    content = desk_client.get(TODAY_URL).content.decode()
+
+    assert "1 desk action has waited more than 2 minutes to reach Wix" in content
+    assert "Wix answers and the background worker is sending them now" in content
+    assert "may have stopped" not in content
+
+
+@pytest.mark.django_db
 def test_header_says_late_desk_actions_go_when_wix_answers_while_wix_is_down(desk_client):
     factories.SyncStateFactory(
         kind="bookings", last_success_at=NOW - timedelta(minutes=9), last_error_at=NOW - timedelta(minutes=1)

@@ -5,9 +5,6 @@ calls failing with a 5xx or applied with their answer lost."""
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,9 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import (
+    BASE_DIR,
+    db_connect,
+    desk_statuses,
+    process_env,
+    process_kill,
+    process_stop,
+    wait_until,
+    worker_start,
+)
 from wix_sandbox import SandboxState
 
-BASE_DIR = Path(__file__).resolve().parents[3]
 WALK_INS = 40
 LATE_WALK_INS = 5  # booked at the desk while no worker runs
 
@@ -57,20 +63,7 @@ for person in people:
 
 @pytest.fixture
 def crash_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIX_", "DJANGO_", "DESK_", "LOG_"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        WIX_SANDBOX_STATE=str(tmp_path / "sandbox.sqlite3"),
-        WIX_SANDBOX_FAULTS="latency_ms=150,error_5xx_rate=0.03,lost_response_rate=0.03",
-        WIX_RATE_LIMIT_PER_MINUTE="100000",
-        DESK_UNDO_SECONDS="0",
-        DJANGO_SETTINGS_MODULE="backoffice.settings",
-        PYTHONUNBUFFERED="1",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
-    )
-    return env
+    return process_env(tmp_path, WIX_SANDBOX_FAULTS="latency_ms=150,error_5xx_rate=0.03,lost_response_rate=0.03")
 
 
 def _setup(env: dict[str, str], first: int, count: int) -> None:
@@ -78,31 +71,6 @@ def _setup(env: dict[str, str], first: int, count: int) -> None:
         [sys.executable, "-c", SETUP, str(first), str(count)], cwd=BASE_DIR, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-3000:]
-
-
-def _worker(env: dict[str, str], worker_id: str, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"]
-    argv += ["--no-reload", "--no-startup-delay", "--worker-id", worker_id]
-    with log.open("ab") as out:
-        return subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-
-
-def _db(env: dict[str, str]) -> sqlite3.Connection:
-    return sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"), timeout=30)
-
-
-def _statuses(env: dict[str, str]) -> Counter[tuple[str, str]]:
-    with _db(env) as db:
-        return Counter(db.execute("SELECT kind, status FROM bookings_app_deskaction").fetchall())
-
-
-def _wait(what, *, timeout: float, every: float = 0.1) -> bool:
-    ends = time.monotonic() + timeout
-    while time.monotonic() < ends:
-        if what():
-            return True
-        time.sleep(every)
-    return False
 
 
 KILL_WHEN = {
@@ -121,16 +89,15 @@ def test_a_worker_killed_mid_push_and_started_again_pushes_every_action_once(
     _setup(env, 0, WALK_INS)
     total = 2 * WALK_INS
 
-    first = _worker(env, "w-first", log)
+    first = worker_start(env, "w-first", log)
     try:
-        mid_push = _wait(lambda: KILL_WHEN[moment](_statuses(env)), timeout=90, every=0.02)
-        assert mid_push, (_statuses(env), log.read_text()[-3000:])
+        mid_push = wait_until(lambda: KILL_WHEN[moment](desk_statuses(env)), timeout=90, every=0.02)
+        assert mid_push, (desk_statuses(env), log.read_text()[-3000:])
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-    at_kill = _statuses(env)
+        process_kill(first)
+    at_kill = desk_statuses(env)
     in_wix_at_kill = len(SandboxState(env["WIX_SANDBOX_STATE"]).all("bookings"))
-    with _db(env) as db:
+    with db_connect(env) as db:
         db.execute("DELETE FROM django_tasks_database_dbtaskresult WHERE status = 'READY'")  # nothing waits
         killed_task = db.execute(
             "SELECT id FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
@@ -139,19 +106,20 @@ def test_a_worker_killed_mid_push_and_started_again_pushes_every_action_once(
 
     _setup(env, WALK_INS, LATE_WALK_INS)  # the desk keeps working while no worker runs
     total += 2 * LATE_WALK_INS
-    second = _worker(env, "w-second", log)
+    second = worker_start(env, "w-second", log)
     started = time.monotonic()
     try:
-        drained = _wait(lambda: _statuses(env).get(("PAYMENT", "SYNCED"), 0) == WALK_INS + LATE_WALK_INS, timeout=120)
+        drained = wait_until(
+            lambda: desk_statuses(env).get(("PAYMENT", "SYNCED"), 0) == WALK_INS + LATE_WALK_INS, timeout=120
+        )
         drained_after = time.monotonic() - started
-        assert drained, (_statuses(env), log.read_text()[-3000:])
+        assert drained, (desk_statuses(env), log.read_text()[-3000:])
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=60)
+        process_stop(second)
 
-    final = _statuses(env)
+    final = desk_statuses(env)
     assert sum(final.values()) == total and set(status for _, status in final) == {"SYNCED"}
-    with _db(env) as db:
+    with db_connect(env) as db:
         [(status, failed_with)] = db.execute(
             "SELECT status, exception_class_path FROM django_tasks_database_dbtaskresult WHERE id = ?",
             killed_task[0],

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")
@@ -35,12 +36,6 @@ def serve_env(tmp_path_factory) -> dict[str, str]:
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=BASE_DIR, env=env, check=True, capture_output=True
     )
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _descendants(pid: int) -> set[int]:
@@ -107,7 +102,7 @@ def _kill(process: subprocess.Popen, children: set[int]) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_serve_stops_the_web_app_and_the_worker_first(serve_env, sig):
     serve = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(_free_port()), "--workers", "1"],
+        [sys.executable, "manage.py", "serve", "--port", str(free_port()), "--workers", "1"],
         cwd=BASE_DIR,
         env=serve_env,
         stdout=subprocess.PIPE,
@@ -130,7 +125,7 @@ def test_a_signal_to_serve_stops_the_web_app_and_the_worker_first(serve_env, sig
 
 def test_serve_stops_when_make_is_gone(serve_env):
     """``make run`` started serve and was sent SIGTERM: make dies without passing it on."""
-    port = _free_port()
+    port = free_port()
     make = subprocess.Popen(  # stands in for make: starts serve as make run does, then just waits
         [
             sys.executable,
