@@ -189,7 +189,7 @@ def test_serve_production_prepares_a_fresh_database_answers_healthz_and_restarts
         "WIX_SANDBOX_STATE": str(tmp_path / "sandbox.sqlite3"),
         "PYTHONUNBUFFERED": "1",
     }
-    port = _free_port()
+    port = free_port()
     serve = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--production", "--port", str(port), "--workers", "1", "--threads", "2"],
         cwd=BASE_DIR,
