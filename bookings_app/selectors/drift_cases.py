@@ -275,8 +275,8 @@ def _plan_credits(actions: list[DeskAction], w: Window) -> list[DriftCase]:
                 kind=PLAN_CREDITS,
                 pk=a.pk,
                 since=a.since,
-                what=f"{who}: {plan} was charged at the desk on {_when(a.created_at)} with {a.credits_before:g} "
-                f"credit{'s' if a.credits_before != 1 else ''} left; the plan still shows {a.credits_now:g}.",
+                what=f"{who}: {plan} was charged at the desk on {_when(a.created_at)} with {_number(a.credits_before)} "
+                f"credit{'s' if a.credits_before != 1 else ''} left; the plan still shows {_number(a.credits_now)}.",
                 booking=booking,
                 session=booking.session if booking else a.session,
                 action=a,
@@ -387,3 +387,9 @@ def _one(action: DeskAction, name: str) -> Any:
         return getattr(action, name)
     except ObjectDoesNotExist:
         return None
+
+
+def _number(value: object) -> str:
+    """A count of credits as people write it: "5", "2.5" — the same whether the database gave
+    5, 5.0 or Decimal("5.00") (PostgreSQL keeps the column's two places)."""
+    return f"{Decimal(str(value)).normalize():f}"
