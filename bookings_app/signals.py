@@ -10,3 +10,8 @@ desk_actions_queued = Signal()
 # A participant import has rows to release or to follow (``services.imports``); ``run_after``: when
 # its runner should look. ``tasks`` queues the run for then.
 imports_queued = Signal()
+
+# Wix answers again after an outage (``services.wix_reachability``). ``tasks`` brings the next poll
+# forward to now: the mirror is as old as the outage, and the header says "Wix is not answering"
+# until a sync has succeeded again.
+wix_answers_again = Signal()

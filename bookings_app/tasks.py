@@ -7,6 +7,8 @@ calls to reschedule itself and what starts the chain (``manage.py sync_wix --sch
 ``setup_demo`` and before the worker starts, and every "Sync now"). A poll turns into a full sync
 when none has run for ``WIX_SYNC_FULL_EVERY_HOURS`` (6): webhooks and polls cover changes, the
 full sync also covers what Wix changes without a trace (attendance set in the dashboard …).
+When Wix answers again after an outage (``signals.wix_answers_again``), :func:`sync_poll_now`
+brings the pending poll forward: the mirror is as old as the outage.
 
 Desk actions: the desk services never import this module (it imports them). Once a transaction
 that wrote desk actions commits, they send ``signals.desk_actions_queued``; the receiver here
@@ -146,6 +148,30 @@ def sync_schedule_ensure(*, delay: timedelta | None = None) -> bool:
         return False
     sync_incremental_task.using(run_after=run_after).enqueue()
     return True
+
+
+def sync_poll_now() -> None:
+    """Run the poll now instead of at its time: the pending one is brought forward, or one is
+    queued when none is pending and none is running (a running one is as good). Database backend
+    only; never raises."""
+    try:
+        backend = sync_incremental_task.get_backend()
+        if not _uses_database(backend):
+            return
+        from django_tasks_db.models import DBTaskResult
+
+        pending = DBTaskResult.objects.filter(
+            task_path=sync_incremental_task.module_path, backend_name=backend.alias, status="READY"
+        )
+        if not pending.update(run_after=timezone.now()) and not sync.sync_is_running():
+            sync_schedule_ensure()
+    except Exception:  # noqa: BLE001 - the minute's poll comes all the same
+        logger.exception("could not bring the sync poll forward")
+
+
+@receiver(signals.wix_answers_again)
+def _wix_answers_again(sender: Any, **kwargs: Any) -> None:
+    sync_poll_now()
 
 
 def sync_full_enqueue() -> bool:

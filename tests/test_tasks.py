@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from bookings_app import tasks
+from bookings_app import signals, tasks
 from bookings_app.models import Booking, DeskAction, SyncState, WebhookEvent
 from bookings_app.services import sync
 from bookings_app.wix import WixConfigError
@@ -42,6 +42,31 @@ def test_scheduling_the_poll_twice_leaves_one_pending(clock):  # noqa: F811
 
     [poll] = pending(POLL)
     assert poll.queue_name == "sync" and poll.run_after == SEEDED_AT
+
+
+def test_wix_answering_again_brings_the_pending_poll_forward_to_now(clock):  # noqa: F811
+    tasks.sync_schedule_ensure(delay=tasks.poll_interval())
+
+    signals.wix_answers_again.send(sender=None)
+
+    [poll] = pending(POLL)  # the same one, not a second
+    assert poll.run_after == SEEDED_AT
+
+
+def test_wix_answering_again_with_no_poll_pending_queues_one_now(clock):  # noqa: F811
+    signals.wix_answers_again.send(sender=None)
+
+    [poll] = pending(POLL)
+    assert poll.run_after == SEEDED_AT
+
+
+def test_wix_answering_again_during_a_poll_queues_no_other(clock):  # noqa: F811
+    sync.sync_states_ensure()
+    SyncState.objects.filter(kind=SyncState.Kind.BOOKINGS).update(running=True, last_incremental_at=SEEDED_AT)
+
+    signals.wix_answers_again.send(sender=None)
+
+    assert pending(POLL) == []
 
 
 def test_the_poll_syncs_then_queues_the_next_poll_a_minute_later(demo, sandbox_wix, clock):  # noqa: F811

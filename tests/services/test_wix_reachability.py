@@ -198,6 +198,8 @@ def test_the_answer_that_ends_an_outage_sends_what_waits_out_a_retry_delay_at_on
     assert DeskAction.objects.get(pk=undo_window.pk).run_after == later
     assert DeskAction.objects.get(pk=due.pk).next_attempt_at is None
     assert _pushes_queued() == 1
+    # …and the mirror, as old as the outage, is caught up now rather than at the minute's poll.
+    assert DBTaskResult.objects.filter(task_path="bookings_app.tasks.sync_incremental_task", status="READY").exists()
     assert selectors.wix_not_answering() is None
 
 
@@ -225,5 +227,5 @@ def test_a_blip_between_answers_is_no_outage_and_the_retry_delay_stays() -> None
     wix_reachability.wix_reachability_record(True, "HTTP 200")
 
     assert DeskAction.objects.get(pk=backing_off.pk).next_attempt_at == later
-    assert _pushes_queued() == 0
+    assert not DBTaskResult.objects.exists()  # no push, no poll brought forward
     assert selectors.wix_not_answering() is None
