@@ -161,7 +161,7 @@ def test_check_in_all_has_one_undo(tablet, desk_password, long_undo):
     factories.BookingFactory.create_batch(24, session=session)
     sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
 
-    page.get_by_role("button", name="Check in all").click()  # its confirmation is accepted
+    page.get_by_role("button", name="Check in all", exact=True).click()  # its confirmation is accepted
     expect(page.locator(".head-count")).to_contain_text("24 of 24 in")
     expect(page.get_by_role("button", name="Undo check-in of 24 people")).to_have_count(1)
     expect(page.locator("#roster-rows .undo-button")).to_have_count(1)
