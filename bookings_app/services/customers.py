@@ -150,7 +150,16 @@ def customer_create(
     return contact
 
 
-def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20) -> CustomerHits:
+SEARCH_LIMIT = 20
+
+
+def wix_lookup_wanted(query: str, found: int, *, limit: int = SEARCH_LIMIT) -> bool:
+    """Whether a search that found ``found`` customers in the mirror would also ask Wix: fewer
+    than a page of hits, for a query of at least three characters."""
+    return found < limit and len((query or "").strip()) >= MIN_WIX_QUERY
+
+
+def customer_search(*, query: str, wix: WixClient | None = None, limit: int = SEARCH_LIMIT) -> CustomerHits:
     """Customers whose name (every word), email or phone matches ``query``, by surname.
 
     The mirror is searched first. With ``wix`` given, fewer than ``limit`` hits and a query of
@@ -164,7 +173,7 @@ def customer_search(*, query: str, wix: WixClient | None = None, limit: int = 20
         return hits
     contacts = selectors.contact_search(query=query, limit=limit)
     found_in_wix: set[int] = set()
-    if wix is not None and len(contacts) < limit and len(query) >= MIN_WIX_QUERY:
+    if wix is not None and wix_lookup_wanted(query, len(contacts), limit=limit):
         try:
             extra = _wix_contacts(wix=wix, query=query, limit=limit, known={c.wix_id for c in contacts})
         except WixError as exc:

@@ -20,6 +20,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from bookings_app import forms, roles, roster_rows
 from bookings_app.models import Booking, Service, Session
+from bookings_app.services import customers
 from bookings_app.services.errors import BookingError
 from bookings_app.views.common import (
     INVALID,
@@ -66,7 +67,13 @@ def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
     if request.method == "GET":
         search = forms.CustomerSearchForm(request.GET)
         q = search.cleaned_data["q"] if search.is_valid() else ""
-        context = _walk_in_context(session, q=q)
+        if request.htmx and request.GET.get("wix") == "1":
+            return _wix_lookup(request, session, q)
+        # As you type (htmx): the mirror's hits at once, and Wix asked in a second request that
+        # the answer starts (``wix_lookup``) — nobody waits on Wix to see who is already here.
+        context = _walk_in_context(session, q=q, ask_wix=not request.htmx)
+        if request.htmx and customers.wix_lookup_wanted(q, len(context["hits"])):
+            context["wix_lookup"] = f"{reverse('desk_walk_in', args=[session.ref])}?{urlencode({'q': q, 'wix': 1})}"
         template = "desk/walk_in.html#walk-in-results" if request.htmx else "desk/walk_in.html"
         response = TemplateResponse(request, template, context)
         patch_vary_headers(response, ("HX-Request",))
@@ -108,6 +115,23 @@ def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
     if repeat:
         return _walk_in_done(request, session, booking=None, message="")
     return _walk_in_done(request, session, booking=booking, message=booked_message(booking, data))
+
+
+def _wix_lookup(request: HttpRequest, session: Session, q: str) -> HttpResponse:
+    """The search's second half: the customers Wix has and the mirror does not (now written into
+    the mirror, so they can be booked), or why Wix could not be asked. Bounded like every
+    interactive Wix call: a short wait for the rate budget, then the read timeout."""
+    hits, unreachable = customer_hits(q, ask_wix=True)
+    context = {
+        "session": session,
+        "q": q,
+        "hits": hit_choices([h for h in hits if h.from_wix], session.service, session),
+        "nobody": not hits,
+        "wix_unreachable": unreachable,
+        "price": session.service.price,
+        "currency": session.service.currency,
+    }
+    return TemplateResponse(request, "desk/walk_in.html#walk-in-wix-lookup", context)
 
 
 @roles.require(roles.USE_FRONT_DESK)

@@ -144,3 +144,38 @@ def test_a_group_of_three_walks_in_the_cash_button_shows_the_price_of_all(tablet
     expect(page.locator("#roster-rows-message")).to_contain_text("Added Gail Gardner (3 people) — paid cash.")
     booking = Booking.objects.get(session=session, contact__first_name="Gail")
     assert booking.total_participants == 3 and booking.payment_status == "PAID"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_someone_only_wix_knows_shows_up_a_moment_after_the_desks_own_hits(tablet, desk_password, evening_class):
+    """The search answers from the desk at once and asks Wix in a second request: a customer who
+    signed up online since the last sync appears under "Also in Wix" and is booked like anyone —
+    and the next search, for someone the desk knows, works the same way straight after."""
+    from playwright.sync_api import expect
+
+    from bookings_app import wix
+    from tests.wix_sandbox.builders import make_contact
+
+    make_contact(wix.get_sandbox(), "Gwen", "Garland", email="gwen.garland@example.com")
+    page = tablet
+    session = evening_class
+    sign_in(page, username="browser-desk", password=desk_password, next_path=f"/sessions/{session.ref}/")
+
+    page.get_by_text("+ Add walk-in").click()
+    page.locator("#walk-in-q").press_sequentially("Gwen", delay=30)
+    hit = page.locator("#walk-in-results .wix-lookup .hit", has_text="Gwen Garland")
+    expect(hit).to_be_visible()
+    expect(page.locator("#walk-in-results")).to_contain_text("Also in Wix (new to this desk):")
+    expect(page.locator("#walk-in-results")).not_to_contain_text("Looking in Wix too…")
+    assert screenshot(page, "walk-in-found-in-wix").exists()
+    hit.get_by_role("button", name="Add · Cash £12.00").click()
+    expect(_row(page, "Gwen Garland")).to_be_visible()
+
+    _found_customer(page, "Gail Gardner")
+
+    expect(page.locator("#roster-rows-message")).to_contain_text("Added Gail Gardner — paid cash.")
+    assert set(
+        Booking.objects.filter(session=session, contact__first_name__in=["Gwen", "Gail"]).values_list(
+            "contact__first_name", "payment_status"
+        )
+    ) == {("Gwen", "PAID"), ("Gail", "PAID")}

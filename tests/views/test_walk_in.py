@@ -68,10 +68,81 @@ def test_customer_search_works_without_javascript(desk_client, session):
     assert "<html" in content and "Ann Archer" in content and 'method="post"' in content
 
 
+def lookup_url(content: str) -> str:
+    """The search's second half, as its first answer starts it (``hx-trigger="load"``)."""
+    found = re.search(r'<div class="wix-lookup" hx-get="([^"]+)" hx-trigger="load"', content)
+    assert found, content
+    return found.group(1).replace("&amp;", "&")
+
+
 def test_nobody_found_points_to_the_new_customer_form(desk_client, session):
     content = desk_client.get(url("desk_walk_in", session), {"q": "zzz"}, headers=HTMX).content.decode()
 
-    assert "Nobody found for “zzz”" in content
+    assert "Nobody on this desk for “zzz” yet." in content and "Looking in Wix too…" in content
+    looked = desk_client.get(lookup_url(content), headers=HTMX).content.decode()
+    assert "Nobody found for “zzz”. Add them as a new customer below." in looked
+
+
+def test_the_search_answers_from_the_mirror_at_once_and_asks_wix_in_a_second_request(desk_client, session):
+    """As you type, nobody waits on Wix to see who is already on the desk: the first answer
+    sends no Wix call; the second request it starts finds who only Wix knows (signed up online
+    since the last sync), bookable from there."""
+    from bookings_app import wix
+    from tests.wix_sandbox.builders import make_contact
+
+    person(factories.SessionFactory(), "Ann", "Archer")
+    sb = wix.get_sandbox()
+    make_contact(sb, "Annabel", "Webb", email="annabel.webb@example.com")
+    sb.call_log.clear()
+
+    first = desk_client.get(url("desk_walk_in", session), {"q": "anna"}, headers=HTMX)
+
+    content = first.content.decode()
+    assert first.status_code == 200 and "Annabel" not in content
+    assert sb.call_log == []  # nothing asked of Wix yet
+    assert lookup_url(content) == f"{url('desk_walk_in', session)}?q=anna&wix=1"
+
+    second = desk_client.get(lookup_url(content), headers=HTMX)
+
+    looked = second.content.decode()
+    assert second.status_code == 200 and "Also in Wix (new to this desk):" in looked
+    assert "Annabel Webb" in looked and "Ann Archer" not in looked  # only who the first answer lacked
+    contact = Contact.objects.get(first_name="Annabel", last_name="Webb")  # now in the mirror
+    assert f'name="contact" value="{contact.pk}"' in looked and 'class="hit-book"' in looked
+
+    booked = desk_client.post(
+        url("desk_walk_in", session), {"contact": contact.pk, "pay": "CASH", "idempotency_key": key()}, headers=HTMX
+    )
+    assert booked.status_code == 200
+    assert Booking.objects.filter(session=session, contact=contact).count() == 1
+
+
+@pytest.mark.parametrize("q", ["an", "archer"])
+def test_no_wix_lookup_for_a_short_query_or_a_full_page_of_hits(desk_client, session, q):
+    old = factories.SessionFactory()
+    for n in range(20):
+        person(old, f"Ann{n:02d}", "Archer")
+
+    content = desk_client.get(url("desk_walk_in", session), {"q": q}, headers=HTMX).content.decode()
+
+    assert "wix-lookup" not in content and "Looking in Wix" not in content
+
+
+def test_when_wix_does_not_answer_the_lookup_says_so_and_the_first_answer_stands(desk_client, session, settings):
+    import dataclasses
+
+    from bookings_app import wix
+
+    person(factories.SessionFactory(), "Ann", "Archer")
+    content = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX).content.decode()
+    assert "Ann Archer" in content
+    settings.WIX = dataclasses.replace(settings.WIX, sandbox_faults="error_5xx_rate=1")
+    wix.clear_cached_state()
+
+    looked = desk_client.get(lookup_url(content), headers=HTMX)
+
+    assert looked.status_code == 200
+    assert "Wix did not answer: these are the customers already on this desk." in looked.content.decode()
 
 
 def test_walk_in_paid_cash_appears_paid_on_roster(desk_client, session):
@@ -548,11 +619,12 @@ def test_with_the_wix_budget_used_up_the_search_answers_from_the_mirror_at_once_
     window.write_text("".join(f"{now - 0.5 + i / 1000!r}\n" for i in range(20)))
     person(session, "Ann", "Archer")
 
-    response = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX)
+    first = desk_client.get(url("desk_walk_in", session), {"q": "ann"}, headers=HTMX).content.decode()
+    assert "Ann Archer" in first
+    response = desk_client.get(lookup_url(first), headers=HTMX)  # the search's Wix half
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Ann Archer" in content
     assert "Wix is busy right now (this minute&#x27;s calls are used up)" in content
     assert wix.get_sandbox().call_log == []  # nothing was sent
     assert len(window.read_text().splitlines()) == 20
