@@ -55,5 +55,5 @@ class Command(BaseCommand):
             return
         data = sample.practice_csv(today=timezone.localdate(), now=timezone.now())
         path.write_bytes(data)
-        rows = max(data.count(b"\n") - 1, 0)
+        rows = sum(1 for line in data.decode("utf-8-sig").splitlines()[1:] if line.strip(","))
         self.stdout.write(f"An import to try (Import participants): {path} — {rows} rows, some with mistakes.")

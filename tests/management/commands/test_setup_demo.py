@@ -57,7 +57,7 @@ def test_make_runs_setup_writes_a_sample_whose_dry_run_finds_its_deliberate_mist
     call_command("setup_demo", sample=str(path), stdout=out)
 
     assert "Seeded the demo swim club" in out.getvalue()
-    assert f"{path} — " in out.getvalue()
+    assert f"{path} — {allowed_rows(path)} rows, some with mistakes" in out.getvalue()
     data = path.read_bytes()
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert 250 <= len(rows) <= 400
@@ -79,7 +79,8 @@ def test_make_runs_setup_writes_a_sample_whose_dry_run_finds_its_deliberate_mist
     assert allowed.diff["invalid"] == deliberate and refused["invalid"] == deliberate + 6
     assert allowed.diff["contacts"] == 6
     # Every other row is imported: most of the file.
-    assert allowed.diff["planned"] + allowed.diff["skip"] == len(rows) - 2 - deliberate  # two blank lines
+    assert allowed.diff["rows"] == allowed_rows(path) == len(rows) - 2  # two blank lines
+    assert allowed.diff["planned"] + allowed.diff["skip"] == allowed.diff["rows"] - deliberate
     assert allowed.diff["planned"] >= 200 and refused["planned"] == allowed.diff["planned"] - 6
     assert allowed.diff["bookings"] > 100 and allowed.diff["payments"] > 50
     assert allowed.diff["plan_charges"] > 0 and allowed.diff["check_ins"] > 50
@@ -97,6 +98,11 @@ def test_setup_demo_again_leaves_the_demo_and_writes_the_same_sample(tmp_path: P
     nowhere = io.StringIO()
     call_command("setup_demo", sample=str(tmp_path / "no" / "such.csv"), stdout=nowhere)
     assert "was not written" in nowhere.getvalue()
+
+
+def allowed_rows(path: Path) -> int:
+    """The rows the import counts: the blank lines left out."""
+    return sum(1 for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))) if any(row)) - 1
 
 
 def _day(text: str):
