@@ -77,7 +77,8 @@ def import_practice(request: HttpRequest) -> HttpResponse:
     """The sandbox only: a practice file of a few hundred rows from the demo club, with mistakes."""
     if not settings.WIX.is_sandbox:
         raise Http404("The practice file is for the sandbox only.")
-    response = HttpResponse(sample.practice_csv(today=timezone.localdate()), content_type="text/csv; charset=utf-8")
+    data = sample.practice_csv(today=timezone.localdate(), now=timezone.now())
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="participants-practice.csv"'
     return response
 

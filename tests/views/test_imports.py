@@ -290,5 +290,6 @@ def test_random_uploads_and_column_choices_are_never_a_server_error(admin_client
     assert response.status_code in (302, 422)
     if response.status_code == 302:
         form = {f"col-{i}": c for i, c in enumerate(choices)}
-        assert admin_client.post(response.url + "check/", form).status_code in (302, 422)
+        refused = (400,) if "\x00" in choices else (302, 422)  # a NUL is refused before the view (middleware)
+        assert admin_client.post(response.url + "check/", form).status_code in refused
         assert admin_client.get(response.url).status_code == 200

@@ -9,8 +9,10 @@ walk-ins, and new people —, another session of the last days, bookings for the
 enrolments until the course is full, and some thirty rows with the mistakes people make (a class
 misspelt, a day with no such session, a date that isn't one, an email that isn't one, two customers
 of that name, an amount more than the price, a word for paying that isn't one, a formula, a very
-long cell, a repeated row, a check-in for tomorrow …). ``tests/data/participants-sample.csv`` is
-this file for the demo club on the day the tests pin (``tests/services/imports/test_sample.py``).
+long cell, a repeated row, a check-in for tomorrow …). ``manage.py setup_demo`` (``make run``) writes
+it as ``tests/data/participants-sample.csv`` for the demo it has just set up;
+``tests/data/participants-sample-2026-11-21.csv`` is this file for the demo club on the day the tests
+pin (``tests/services/imports/test_sample.py``).
 """
 
 from __future__ import annotations
@@ -100,8 +102,8 @@ def template_csv() -> bytes:
     return template_bytes(headers=TEMPLATE_HEADERS, examples=examples)
 
 
-def practice_csv(*, today: date) -> bytes:
-    return template_bytes(headers=PRACTICE_HEADERS, examples=practice_rows(today=today))
+def practice_csv(*, today: date, now: datetime | None = None) -> bytes:
+    return template_bytes(headers=PRACTICE_HEADERS, examples=practice_rows(today=today, now=now))
 
 
 class _Writer:
@@ -145,11 +147,13 @@ class _Writer:
         )
 
 
-def practice_rows(*, today: date) -> list[list[str]]:
-    """The practice file's rows (see the module's docstring)."""
+def practice_rows(*, today: date, now: datetime | None = None) -> list[list[str]]:
+    """The practice file's rows (see the module's docstring), written as at noon ``today`` — or at
+    ``now`` if that is earlier (before today's first class, the sign-in sheet is yesterday's)."""
     tz = ZoneInfo(settings.TIME_ZONE)
     w = _Writer(tz)
-    now = datetime.combine(today, time(12), tzinfo=tz)
+    noon = datetime.combine(today, time(12), tzinfo=tz)
+    now = min(noon, now) if now is not None else noon
     live = Session.objects.exclude(status__in=("CANCELLED", "CANCELED")).select_related("service")
     classes = live.filter(service__type=Service.Type.CLASS)
     busiest = (

@@ -1,6 +1,8 @@
-"""The sample file shipped in ``tests/data/``: the practice file (``services/imports/sample.py``) of the
-demo swim club on the day the service tests pin (``SEEDED_AT``), a few hundred rows with deliberate
-mistakes — and what its dry run finds in it.
+"""The tests' copy of the import's sample file, ``tests/data/participants-sample-2026-11-21.csv``: the
+practice file (``services/imports/sample.py``) of the demo swim club on the day the service tests pin
+(``SEEDED_AT``), a few hundred rows with deliberate mistakes — and what its dry run finds in it. (``make
+run`` writes the same file for its own demo as ``tests/data/participants-sample.csv``:
+``tests/management/commands/test_setup_demo.py``.)
 
 ``REGENERATE_SAMPLE=1 pytest tests/services/imports/test_sample.py`` writes the file again (after a change
 to the generator or to the demo)."""
@@ -19,7 +21,7 @@ from bookings_app.services.imports import dry_run, sample, upload
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "participants-sample.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "participants-sample-2026-11-21.csv"
 DAY = date(2026, 11, 21)  # tests/services/conftest.SEEDED_AT, in London
 
 
@@ -39,7 +41,7 @@ def test_the_shipped_sample_is_the_practice_file_of_the_demo_club(club) -> None:
 
 
 def test_the_samples_dry_run_finds_its_deliberate_mistakes_by_row_and_column(club) -> None:
-    imported = upload.import_upload(user=None, name="participants-sample.csv", data=SAMPLE.read_bytes())
+    imported = upload.import_upload(user=None, name=SAMPLE.name, data=SAMPLE.read_bytes())
     refused = dry_run.import_check(user=None, imported=imported, mapping=imported.mapping, allow_new_contacts=False)
     assert refused.diff["rows"] == 271 and refused.diff["invalid"] == 27
 
