@@ -346,14 +346,20 @@ def roster_due(*, booking: Booking, order_balances: list[Decimal], settled: bool
 
 
 def roster_due_less_desk(
-    amount: Decimal | None, *, due_from_order: bool, unsynced_paid: Decimal, synced_paid: Decimal
+    amount: Decimal | None,
+    *,
+    due_from_order: bool,
+    unsynced_paid: Decimal,
+    synced_paid: Decimal,
+    plan_on_its_way: bool = False,
 ) -> Decimal | None:
     """:func:`roster_due` less the desk's payments: those not in Wix yet always, and those Wix has
     too when the amount is the list price (an order's balance counts them already). Unlike the
     desk's rule it takes off every synced payment whatever the payment status (a refunded one
-    too), and a plan charge on its way takes nothing off (the row offers no payment then only
-    because the booking is marked paid). None when nothing is left."""
-    if amount is None:
+    too). A plan charge on its way (``plan_on_its_way``: queued or being sent) leaves nothing
+    due: it pays the whole booking, and until Wix has it the order's balance still says
+    otherwise. None when nothing is left."""
+    if amount is None or plan_on_its_way:
         return None
     taken = unsynced_paid + (ZERO if due_from_order else synced_paid)
     if not taken:

@@ -228,6 +228,7 @@ class DeskRowState:
     unsynced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has not heard of yet
     synced_paid: Decimal = Decimal("0")  # money taken at the desk that Wix has
     live_kinds: set[str] = field(default_factory=set)  # kinds of its actions not yet done (queued, running, attention)
+    plan_on_its_way: bool = False  # a plan charge queued or being sent: nothing is due meanwhile
 
     quiet: bool = False  # nothing to do on the row: paid (or nothing due) and checked in, nothing pending
 
@@ -331,6 +332,7 @@ def desk_state_attach(
                 state.attention.append(action)
             elif action.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING):
                 state.waiting = True
+                state.plan_on_its_way |= action.kind == DeskAction.Kind.PLAN_CHARGE
                 if action.can_undo(now=now) and not action.batch_id:  # a batch has one Undo, above the rows
                     state.undoable.append(action)
             elif action.kind in selectors.REVERSIBLE_KINDS and str(action.pk) not in reversed_ids:
@@ -367,6 +369,7 @@ def desk_state_attach(
             due_from_order=row.due_from_order,
             unsynced_paid=state.unsynced_paid,
             synced_paid=state.synced_paid,
+            plan_on_its_way=state.plan_on_its_way,
         )
         row.desk = state
     return rows
@@ -400,8 +403,19 @@ def payment_due(*, booking: Booking) -> tuple[Decimal | None, str]:
     currency = (next(iter(orders.values())).currency if orders else "") or booking.service.currency
     if amount is None:
         return None, currency
-    unsynced, synced = _paid_at_desk(selectors.roster_desk_actions(booking_ids=[booking.pk]))
-    due = money.roster_due_less_desk(amount, due_from_order=bool(orders), unsynced_paid=unsynced, synced_paid=synced)
+    actions = selectors.roster_desk_actions(booking_ids=[booking.pk])
+    unsynced, synced = _paid_at_desk(actions)
+    plan_on_its_way = any(
+        a.kind == DeskAction.Kind.PLAN_CHARGE and a.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING)
+        for a in actions
+    )
+    due = money.roster_due_less_desk(
+        amount,
+        due_from_order=bool(orders),
+        unsynced_paid=unsynced,
+        synced_paid=synced,
+        plan_on_its_way=plan_on_its_way,
+    )
     return due, currency
 
 

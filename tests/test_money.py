@@ -213,6 +213,11 @@ def test_the_roster_takes_off_desk_payments_synced_ones_only_from_the_list_price
     assert money.roster_due_less_desk(ten, due_from_order=True, unsynced_paid=four, synced_paid=three) == 6
     assert money.roster_due_less_desk(ten, due_from_order=False, unsynced_paid=ten, synced_paid=0) is None
     assert money.roster_due_less_desk(None, due_from_order=False, unsynced_paid=four, synced_paid=0) is None
+    # a plan charge on its way pays the whole booking, whatever the order's balance still says
+    assert (
+        money.roster_due_less_desk(ten, due_from_order=True, unsynced_paid=0, synced_paid=0, plan_on_its_way=True)
+        is None
+    )
 
 
 @pytest.mark.django_db

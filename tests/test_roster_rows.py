@@ -325,3 +325,31 @@ def test_a_course_bookings_check_in_at_one_session_offers_no_undo_on_the_next(rf
 
     assert [a.kind for a in row(tuesday).desk.undoable] == [DeskAction.Kind.ATTENDANCE]
     assert row(thursday).desk.undoable == [] and not row(thursday).desk.waiting
+
+
+def test_a_plan_charge_on_its_way_leaves_nothing_due_on_a_booking_with_an_unpaid_order(session, desk_client):
+    """Booked online to pay in person (an order, unpaid), then charged to their plan at the desk:
+    until Wix has the charge, the order's balance still says 12.00 — the row must not offer Cash,
+    Card or Plan again (a tap would only be refused: "has just paid")."""
+    booking = _booking(session, "Online", payment_status="NOT_PAID")
+    factories.OrderLineItemFactory(booking=booking, order__balance=Decimal("12.00"), order__currency="GBP")
+    member = factories.MemberFactory(contact=booking.contact)
+    balance = factories.BenefitBalanceFactory(member=member, remaining_credits=5)
+    rows = _rows(session)
+    assert rows[booking.pk].amount_due == Decimal("12.00") and rows[booking.pk].desk.balances == [balance]
+
+    charged = desk_client.post(
+        reverse("desk_plan", args=[session.ref, booking.pk]),
+        {"balance": balance.pk, "idempotency_key": "k-plan-1"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert charged.status_code == 200
+    row = _rows(session)[booking.pk]
+    assert row.amount_due is None and not row.offers_payment
+    assert roster_rows.payment_due(booking=Booking.objects.select_related("service").get(pk=booking.pk))[0] is None
+    html = charged.content.decode()
+    assert 'formaction="' + reverse("desk_plan", args=[session.ref, booking.pk]) not in html
+    assert 'value="CASH"' not in html
+    page = desk_client.get(reverse("roster", args=[session.ref])).content.decode()
+    assert 'formaction="' + reverse("desk_plan", args=[session.ref, booking.pk]) not in page
