@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from bookings_app import forms, roles, roster_rows
+from bookings_app import forms, roles, roster_list, roster_rows
 from bookings_app.models import Booking, Service, Session
 from bookings_app.services import customers
 from bookings_app.services.errors import BookingError
@@ -60,8 +60,9 @@ def _walk_in_context(session: Session, *, q: str, ask_wix: bool = True, **extra:
 def walk_in(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: find the customer as you type (?q=). POST: book the chosen customer into this session
     (a course: its schedule) and take the payment chosen in the same tap."""
-    # The search as you type only needs to know whether the session is full.
-    session = session_or_404(ref, numbers="booked" if request.method == "GET" and request.htmx else "all")
+    # The search as you type, and a walk-in's answer (its row; the header follows through
+    # rosterChanged), only need to know whether the session is full: a full page needs the rest.
+    session = session_or_404(ref, numbers="booked" if request.htmx else "all")
     if session.service.type == Service.Type.APPOINTMENT:
         return redirect(f"{reverse('desk_appointment')}?service={session.service.pk}")
     if request.method == "GET":
@@ -172,7 +173,7 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
         if message:
             messages.success(request, message)
         return redirect(roster_url(session, booking.pk if booking else None))
-    session = session_or_404(session.ref)  # the head count after the booking
+    session = session_or_404(session.ref, numbers="booked")  # the head count after the booking
     row = roster_rows.one_row(request, session, booking.pk) if booking is not None and session.booked > 1 else None
     if row is not None:
         # Just the new row, at the top of the table: re-sending a 100-person roster for every
@@ -184,6 +185,7 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
         response = retarget(reswap(response, "afterend"), "#roster-rows table.roster > thead")
     else:
         context = roster_rows.rows_context(request=request, session=session, highlight=booking.pk if booking else None)
+        roster_list.numbers_from_rows(session, context["rows"])  # the list's head count, as the roster's
         context["rows_message"] = message
         response = TemplateResponse(request, "roster/roster.html#roster-rows", context)
         response = retarget(reswap(response, "outerHTML"), "#roster-rows")
