@@ -130,16 +130,21 @@ class Scope:
         return timezone.localdate(self.end - timedelta(microseconds=1))
 
     def sessions(self) -> QuerySet[Session]:
-        sessions = Session.objects.filter(start__gte=self.start, start__lt=self.end)
+        return Session.objects.filter(**self.lookups())
+
+    def lookups(self, prefix: str = "") -> dict[str, object]:
+        """The scope's conditions on a session, as ``filter()`` keywords (``prefix``: the path to
+        the session, e.g. ``"session__"``)."""
+        found: dict[str, object] = {f"{prefix}start__gte": self.start, f"{prefix}start__lt": self.end}
         if self.service_id is not None:
-            sessions = sessions.filter(service_id=self.service_id)
+            found[f"{prefix}service_id"] = self.service_id
         if self.service_type:
-            sessions = sessions.filter(service__type=self.service_type)
+            found[f"{prefix}service__type"] = self.service_type
         if self.staff_id is not None:
-            sessions = sessions.filter(staff_id=self.staff_id)
+            found[f"{prefix}staff_id"] = self.staff_id
         if self.session_id is not None:
-            sessions = sessions.filter(pk=self.session_id)
-        return sessions
+            found[f"{prefix}pk"] = self.session_id
+        return found
 
 
 def facts_sql(scope: Scope, *, display: bool = False) -> tuple[str, tuple[object, ...]]:
@@ -338,7 +343,10 @@ _STEP_2 = f"""
 
 
 def _own_bookings(scope: Scope) -> QuerySet[Booking]:
-    return Booking.objects.filter(session__in=scope.sessions().values("pk"))
+    """Bookings of the sessions in ``scope``, joined to their session (not a subquery of
+    sessions: PostgreSQL then filters the sessions first and reads their bookings from the
+    index, where with a subquery it joined every booking's money before narrowing to the range)."""
+    return Booking.objects.filter(**scope.lookups("session__"))
 
 
 def _course_bookings(scope: Scope) -> QuerySet[Booking]:
