@@ -29,7 +29,7 @@ COLUMN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
     ("Money", ("due", "collected")),
     ("Paid in full", ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")),
-    ("Not paid in full", ("part", "unpaid", "refunded", "free", "nothing_due")),
+    ("Not paid in full", ("part", "unpaid", "written_off", "refunded", "free", "nothing_due")),
     ("Attendance", ("attended", "no_show", "unmarked")),
 )
 COLUMNS = tuple(name for _, names in COLUMN_GROUPS for name in names)
@@ -66,7 +66,7 @@ SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Attendance", ("attended", "no_show", "unmarked")),
     ("Money", ("due", "collected", *(f"collected_{m.lower()}" for m in METHODS))),
 )
-_SHOWN_WHEN_ZERO = frozenset(COLUMNS) - {"paid_other"}
+_SHOWN_WHEN_ZERO = frozenset(COLUMNS) - {"paid_other", "written_off"}
 _SUMMARY_LABELS = {
     **{f"paid_{m.lower()}": f"Paid · {METHOD_LABELS[m].lower()}" for m in METHODS if m != "PLAN"},
     "paid_plan": "Plan",

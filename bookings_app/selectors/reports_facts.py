@@ -13,13 +13,16 @@ session only: the course's first that the mirror holds (``money_here``).
 * ``status``, ``payment_status`` (Wix's words), ``people`` (participants);
 * ``att`` — attendance at that session: ``ATTENDED``, ``NOT_ATTENDED`` or ``NOT_SET``;
 * ``way`` — how it stands, one word per booking (:data:`WAYS`), so the words add up to the
-  bookings: charged to a plan (as the desk sees it: ``queries.desk_plan_q``), free, refunded, part
-  paid, paid in full — then by the way that paid most: the desk's payment still on its way, else
-  the mirror's biggest method, else the desk's payment Wix has (an order-less booking), else
+  bookings: charged to a plan (as the desk sees it: ``queries.desk_plan_q``), free, written off
+  (holding a place, not paid, and a manager wrote off what it owes: ``models.write_offs`` — as
+  Today, the roster and the owes list count it, never unpaid), refunded, part paid, paid in
+  full — then by the way that paid most: the desk's payment still on its way, else the mirror's
+  biggest method, else the desk's payment Wix has (an order-less booking), else
   "another way" —, unpaid (a place held, nothing paid), or nothing due (cancelled, declined,
   waiting, with nothing paid);
 * ``due`` — what is still to collect by the roster's rule (``money.roster_due`` less the desk's
   payments, ``money.roster_due_less_desk``) for a booking holding a place (confirmed, pending);
+  nothing for one written off (the roster shows it nothing to collect);
 * ``c_cash`` … ``c_plan`` and ``collected`` — the money in, by method: the mirror's standing
   payments on the booking's orders (a plan payment for its own line only; a payment for a whole
   order that holds several lines — a family's, a package's — split by each line's part of the
@@ -55,6 +58,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -74,7 +78,17 @@ from django.db.models.functions import Cast, Coalesce, Round
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from bookings_app.models import Attendance, Booking, DeskAction, Order, OrderLineItem, Payment, Service, Session
+from bookings_app.models import (
+    Attendance,
+    Booking,
+    DeskAction,
+    Order,
+    OrderLineItem,
+    Payment,
+    Service,
+    Session,
+    WriteOff,
+)
 from bookings_app.selectors.queries import PLAN_OPTIONS
 
 Kind = DeskAction.Kind
@@ -85,7 +99,8 @@ ZERO = Value(Decimal("0"), output_field=MONEY)
 # How a booking stands (``way``): one word each, so that they add up to the bookings.
 CASH, CARD, CHECK, ONLINE, PLAN, OTHER = "CASH", "CARD", "CHECK", "ONLINE", "PLAN", "OTHER"
 PART, UNPAID, REFUNDED, FREE, NOTHING = "PART", "UNPAID", "REFUNDED", "FREE", "NOTHING"
-WAYS = (CASH, CARD, CHECK, ONLINE, PLAN, OTHER, PART, UNPAID, REFUNDED, FREE, NOTHING)
+WRITTEN_OFF = "WRITTEN_OFF"
+WAYS = (CASH, CARD, CHECK, ONLINE, PLAN, OTHER, PART, UNPAID, WRITTEN_OFF, REFUNDED, FREE, NOTHING)
 # The methods money comes in by (``Payment.Method``; the desk takes cash, card and cheque).
 METHODS = (CASH, CARD, CHECK, ONLINE, PLAN, OTHER)
 DESK_METHODS = (CASH, CARD, CHECK)
@@ -268,6 +283,7 @@ _ROW_COLUMNS = (
     "option",
     "price",
     "money_here",
+    "written_off",
     "att",
     "first_line",
     "order_balance",
@@ -307,6 +323,9 @@ _STEP_1 = f"""
     END AS mirror_method
 """
 _STEP_2_KEEP = ("booking_id", "sess", "contact_id", "status", "payment_status", "people", "att")
+# Written off (a standing write-off), holding a place and not paid: what Today and the roster count
+# as written off rather than unpaid (``roster_list.numbers_from_rows``).
+_WRITTEN_OFF = f"s1.written_off AND s1.status IN ({_ACTIVE}) AND s1.payment_status <> '{PS.PAID}'"
 _DESK_TAKEN = " + ".join(f"s1.desk_{m.lower()}" for m in DESK_METHODS)
 _GROSS = f"""(CASE
             WHEN s1.first_line IS NOT NULL THEN s1.order_balance
@@ -323,13 +342,15 @@ _STEP_2 = f"""
     CASE
         WHEN s1.plan THEN '{PLAN}'
         WHEN s1.payment_status = '{PS.EXEMPT}' THEN '{FREE}'
+        WHEN {_WRITTEN_OFF} THEN '{WRITTEN_OFF}'
         WHEN s1.payment_status = '{PS.REFUNDED}' THEN '{REFUNDED}'
         WHEN s1.payment_status = '{PS.PARTIALLY_PAID}' THEN '{PART}'
         WHEN s1.payment_status = '{PS.PAID}' THEN {_PAID_BY}
         WHEN s1.status IN ({_ACTIVE}) THEN '{UNPAID}'
         ELSE '{NOTHING}'
     END AS way,
-    CASE WHEN s1.money_here AND s1.status IN ({_ACTIVE}) AND {_GROSS} > 0 THEN {_GROSS} ELSE 0 END AS due,
+    CASE WHEN s1.money_here AND NOT s1.written_off AND s1.status IN ({_ACTIVE}) AND {_GROSS} > 0
+        THEN {_GROSS} ELSE 0 END AS due,
     {_COLLECTED_BY_DESK_METHOD},
     CASE WHEN s1.money_here THEN COALESCE(s1.m_online, 0) ELSE 0 END AS c_online,
     CASE WHEN s1.money_here THEN COALESCE(s1.m_plan, 0) + s1.live_plan_value
@@ -438,6 +459,7 @@ def _facts(bookings: QuerySet[Booking], *, sess: F, att: object, money_here: obj
     line_condition = Q(line_items__order__payments__line_item_id="") | Q(
         line_items__order__payments__line_item_id=F("line_items__line_item_id")
     )
+    standing = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
     rows = bookings.annotate(
         paid=FilteredRelation(
             "line_items__order__payments",
@@ -453,6 +475,7 @@ def _facts(bookings: QuerySet[Booking], *, sess: F, att: object, money_here: obj
         option=F("selected_payment_option"),
         price=ExpressionWrapper(Coalesce("service__price", ZERO) * F("total_participants"), output_field=MONEY),
         money_here=money_here,
+        written_off=Exists(standing),
         **display,
     )
     # Per booking, from the joins: attendance, its orders' balance, the mirror's money by method.
