@@ -17,6 +17,7 @@ from urllib.parse import quote
 from django.template import engines
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from markupsafe import Markup, escape
 
 from bookings_app.money import format_money
 from bookings_app.selectors.reports import METHOD_LABELS, METRIC_BY_NAME, METRICS, Figures, Metric, Report
@@ -137,10 +138,39 @@ def session_rows_html(*, report: Report, rows_url: str, query: str, roster_url: 
             {
                 "session": session,
                 "roster": roster_url.replace("__ref__", quote(session.ref, safe="")),
-                "cells": cells(line.figures, link=link, currency=report.currency),
+                "cells_html": _cells_html(line.figures, link=link, currency=report.currency),
             }
         )
     return mark_safe(template.render({"lines": lines}))  # noqa: S308 - rendered autoescaped
+
+
+# Each column's cell, before and after its link and text: the classes a zero and a non-zero
+# number get (what ``Cell.css`` says), and the metric's name that ends the link.
+_CELL_PARTS = {
+    name: tuple(
+        ("<td" + (f' class="{css}"' if css else "") + '><a href="', f'{name}">')
+        for css in (
+            " ".join(c for c, on in (("zero", zero), ("group-start", name in _GROUP_STARTS)) if on)
+            for zero in (False, True)
+        )
+    )
+    for name in COLUMNS
+}
+
+
+def _cells_html(figures: Figures, *, link: str, currency: str) -> Markup:
+    """A session's cells as HTML, as ``templates/jinja2/reports/session_rows.html`` drew them from
+    :func:`cells` (``<td class=…><a href=…>text</a></td>`` each): written here, a month's table
+    being some 6,000 of them. The link is escaped once for the row; the metrics' names and the
+    classes are our own words."""
+    href = escape(link)
+    out = []
+    for name in COLUMNS:
+        value = figures[name]
+        text = format_money(value, currency) if isinstance(value, Decimal) else f"{value:,}"
+        start, end = _CELL_PARTS[name][not value]
+        out.append(f"{start}{href}{end}{escape(text)}</a></td>")
+    return Markup("".join(out))  # noqa: S704 - the link and the text escaped above, the rest our own words
 
 
 EXPORT_HEADERS = (
