@@ -85,9 +85,6 @@ class Booking(WixMirror):
                 ],
                 name="booking_session_facts",
             ),
-            # A booking's payment state by its pk without reading its row: the drift watchdog's
-            # "paid in Wix, not on the booking" looks up every recently paid order's booking.
-            models.Index(fields=["id", "payment_status", "pending_sync"], name="booking_payment_state"),
         ]
 
     def __str__(self) -> str:
