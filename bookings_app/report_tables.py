@@ -17,6 +17,7 @@ from urllib.parse import quote
 from django.template import engines
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from markupsafe import Markup, escape
 
 from bookings_app.money import format_money
 from bookings_app.selectors.reports import METHOD_LABELS, METRIC_BY_NAME, METRICS, Figures, Metric, Report
@@ -29,7 +30,7 @@ COLUMN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Bookings", ("booked", "people", "confirmed", "not_yet", "cancelled")),
     ("Money", ("due", "collected")),
     ("Paid in full", ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")),
-    ("Not paid in full", ("part", "unpaid", "refunded", "free", "nothing_due")),
+    ("Not paid in full", ("part", "unpaid", "written_off", "refunded", "free", "nothing_due")),
     ("Attendance", ("attended", "no_show", "unmarked")),
 )
 COLUMNS = tuple(name for _, names in COLUMN_GROUPS for name in names)
@@ -66,7 +67,7 @@ SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Attendance", ("attended", "no_show", "unmarked")),
     ("Money", ("due", "collected", *(f"collected_{m.lower()}" for m in METHODS))),
 )
-_SHOWN_WHEN_ZERO = frozenset(COLUMNS) - {"paid_other"}
+_SHOWN_WHEN_ZERO = frozenset(COLUMNS) - {"paid_other", "written_off"}
 _SUMMARY_LABELS = {
     **{f"paid_{m.lower()}": f"Paid · {METHOD_LABELS[m].lower()}" for m in METHODS if m != "PLAN"},
     "paid_plan": "Plan",
@@ -137,10 +138,39 @@ def session_rows_html(*, report: Report, rows_url: str, query: str, roster_url: 
             {
                 "session": session,
                 "roster": roster_url.replace("__ref__", quote(session.ref, safe="")),
-                "cells": cells(line.figures, link=link, currency=report.currency),
+                "cells_html": _cells_html(line.figures, link=link, currency=report.currency),
             }
         )
     return mark_safe(template.render({"lines": lines}))  # noqa: S308 - rendered autoescaped
+
+
+# Each column's cell, before and after its link and text: the classes a zero and a non-zero
+# number get (what ``Cell.css`` says), and the metric's name that ends the link.
+_CELL_PARTS = {
+    name: tuple(
+        ("<td" + (f' class="{css}"' if css else "") + '><a href="', f'{name}">')
+        for css in (
+            " ".join(c for c, on in (("zero", zero), ("group-start", name in _GROUP_STARTS)) if on)
+            for zero in (False, True)
+        )
+    )
+    for name in COLUMNS
+}
+
+
+def _cells_html(figures: Figures, *, link: str, currency: str) -> Markup:
+    """A session's cells as HTML, as ``templates/jinja2/reports/session_rows.html`` drew them from
+    :func:`cells` (``<td class=…><a href=…>text</a></td>`` each): written here, a month's table
+    being some 6,000 of them. The link is escaped once for the row; the metrics' names and the
+    classes are our own words."""
+    href = escape(link)
+    out = []
+    for name in COLUMNS:
+        value = figures[name]
+        text = format_money(value, currency) if isinstance(value, Decimal) else f"{value:,}"
+        start, end = _CELL_PARTS[name][not value]
+        out.append(f"{start}{href}{end}{escape(text)}</a></td>")
+    return Markup("".join(out))  # noqa: S704 - the link and the text escaped above, the rest our own words
 
 
 EXPORT_HEADERS = (

@@ -70,6 +70,21 @@ class Booking(WixMirror):
                 fields=["session", "status", "payment_status", "contact", "service", "total_participants"],
                 name="booking_session_money",
             ),
+            # The payment report's rows of a range of sessions (``selectors.reports_facts``) read
+            # from the index alone: every column the report asks of a booking, after the session.
+            models.Index(
+                fields=[
+                    "session",
+                    "id",
+                    "service",
+                    "contact",
+                    "status",
+                    "payment_status",
+                    "total_participants",
+                    "selected_payment_option",
+                ],
+                name="booking_session_facts",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -88,6 +103,11 @@ class Order(WixMirror):
     balance = models.DecimalField(**MONEY, default=Decimal("0"))
     currency = models.CharField(max_length=3, blank=True)
     wix_created_at = models.DateTimeField("created in Wix", null=True, blank=True)
+
+    class Meta:
+        # An order's balance and total by its pk without reading its wide row (the Wix payload):
+        # the payment report joins thousands of orders at once (``selectors.reports_facts``).
+        indexes = [models.Index(fields=["id", "balance", "total"], name="order_money")]
 
     def __str__(self) -> str:
         return f"Order #{self.number or self.wix_id or self.pk}"
@@ -110,6 +130,12 @@ class OrderLineItem(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_item_id"], name="order_line_item_unique")]
+        # A booking's lines with what the payment report needs of them, from the index alone.
+        indexes = [
+            models.Index(
+                fields=["booking", "order", "id", "line_item_id", "price", "quantity"], name="lineitem_booking_money"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name or self.catalog_item_id} × {self.quantity}"

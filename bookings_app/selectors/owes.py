@@ -80,6 +80,8 @@ _SERVICE_FIELDS = (
     "service__price",
     "service__currency",
 )
+_STATUS_LABELS = dict(Booking.Status.choices)
+_PAYMENT_LABELS = dict(PS.choices)
 _CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
 
 
@@ -91,6 +93,10 @@ class OwedBooking:
     when: datetime  # the session's start; a course booking: the course's first session
     currency: str
     shares_order: bool = False  # its order also pays for other bookings: they owe nothing more
+    title: str = ""  # its session's title, else its service's name (what the list calls it)
+    session_id: int | None = None  # None: a course booking
+    status: str = ""  # the booking's status and payment status, as mirrored
+    payment_status: str = ""
     booking: Booking | None = None  # loaded for the people shown: its session (None: a course's) and service
     attendance: str = Attendance.Status.NOT_SET
     marked_later: bool = False  # the desk marked it "pays later"
@@ -99,10 +105,15 @@ class OwedBooking:
 
     @property
     def what(self) -> str:
-        if self.booking is None:
-            return ""
-        session = self.booking.session
-        return (session.title if session else "") or self.booking.service.name
+        return self.title
+
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def payment_label(self) -> str:
+        return _PAYMENT_LABELS.get(self.payment_status, self.payment_status)
 
     @property
     def attendance_label(self) -> str:
@@ -149,12 +160,25 @@ class OwesRead:
     pages: int = 1
 
 
+# How much of each person shown is loaded (:func:`_attach`): the screen's rows act on bookings
+# (their rows, attendance, "pays later", a plan that can pay); the export lists attendance and
+# "pays later"; the printed reminders only the person and what they owe for.
+SCREEN, EXPORT, PRINT = "screen", "export", "print"
+
+
 def owes_read(
-    *, start: datetime, end: datetime, search: str = "", page: int | None = 1, now: datetime | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    search: str = "",
+    page: int | None = 1,
+    now: datetime | None = None,
+    detail: str = SCREEN,
 ) -> OwesRead:
     """The owes list for sessions starting in [``start``, ``end``) (and before ``now``), by person,
     the person owing longest first; ``search`` by name, email or phone; ``page`` of
-    :data:`PER_PAGE` people (past the last: the last), None for everyone."""
+    :data:`PER_PAGE` people (past the last: the last), None for everyone; ``detail``: what is
+    loaded for the people returned (:data:`SCREEN`, :data:`EXPORT` or :data:`PRINT`)."""
     now = now or timezone.now()
     owed = _owed(start=start, stop=min(end, now), search=search)
     by_person: dict[int, list[OwedBooking]] = defaultdict(list)
@@ -176,7 +200,7 @@ def owes_read(
     if page is not None:
         read.page = min(max(page, 1), pages)
         read.people = people[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
-    _attach(read.people)
+    _attach(read.people, detail)
     return read
 
 
@@ -190,7 +214,17 @@ _ORDER_BALANCE = Subquery(
     output_field=DecimalField(max_digits=12, decimal_places=2),
 )
 _SHARED_ORDER = Exists(OrderLineItem.objects.filter(order_id__in=_ORDERS).exclude(booking_id=OuterRef("pk")))
-_ROW = ("pk", "contact_id", "service_id", "session_id", "payment_status", "total_participants", "balance", "shared")
+_ROW = (
+    "pk",
+    "contact_id",
+    "service_id",
+    "session_id",
+    "status",
+    "payment_status",
+    "total_participants",
+    "balance",
+    "shared",
+)
 
 
 class _Row(NamedTuple):
@@ -198,6 +232,7 @@ class _Row(NamedTuple):
     contact_id: int
     service_id: int
     session_id: int | None
+    status: str
     payment_status: str
     participants: int
     balance: Decimal | None  # None: no order
@@ -222,11 +257,13 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
         base = base.filter(match)
     # The sessions and services as their own small reads: a start or a price per booking would be
     # thousands of values to read and convert.
-    starts = dict(
+    sessions = list(
         Session.objects.filter(start__gte=start, start__lt=stop)
         .exclude(status__in=_CANCELLED)
-        .values_list("pk", "start")
+        .values_list("pk", "start", "title")
     )
+    starts = {pk: at for pk, at, _ in sessions}
+    titles = {pk: title for pk, _, title in sessions}
     course_starts = dict(
         Session.objects.filter(service__type=Service.Type.COURSE)
         .exclude(status__in=_CANCELLED)
@@ -243,7 +280,8 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
     ]
     if not rows:
         return []
-    prices = {pk: (price, currency) for pk, price, currency in Service.objects.values_list("pk", "price", "currency")}
+    services = Service.objects.values_list("pk", "price", "currency", "name")
+    prices = {pk: (price, currency, name) for pk, price, currency, name in services}
 
     def when(row: _Row) -> datetime:
         return starts[row.session_id] if row.session_id else course_starts[row.service_id]
@@ -259,7 +297,7 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
     owed: list[OwedBooking] = []
     claimed: set[int] = set()  # orders already owed by an older booking in the list
     for row in sorted(rows, key=lambda r: (when(r), r.pk)):
-        price, currency = prices[row.service_id]
+        price, currency, service_name = prices[row.service_id]
         due = dues[row.pk] if row.pk in dues else _plain_due(row, price)
         orders = shared.get(row.pk, set())
         if due <= 0 or claimed & orders:
@@ -273,6 +311,10 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
                 when=when(row),
                 currency=currency,
                 shares_order=bool(orders),
+                title=(titles[row.session_id] if row.session_id else "") or service_name,
+                session_id=row.session_id,
+                status=row.status,
+                payment_status=row.payment_status,
             )
         )
     return owed
@@ -322,25 +364,21 @@ def _money_dues(rows: list[_Row]) -> dict[int, Decimal]:
     return dues
 
 
-def _attach(people: list[Debtor]) -> None:
-    """What the people shown need: their bookings (with session and service), contacts, each
-    booking's attendance at its session, the desk's "pays later" marks and a plan that can pay
-    (five queries)."""
+def _attach(people: list[Debtor], detail: str = SCREEN) -> None:
+    """What the people shown need: their contacts; for the export and the screen, each booking's
+    attendance at its session and the desk's "pays later" marks; for the screen, the bookings
+    (with session and service) and a plan that can pay (five queries)."""
     if not people:
         return
-    items = [item for person in people for item in person.bookings]
-    ids = [item.booking_id for item in items]
-    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
-    bookings = {
-        b.pk: b
-        for b in Booking.objects.filter(pk__in=ids)
-        .select_related("session", "service")
-        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
-        .order_by()
-    }
     contacts = {
         c.pk: c for c in Contact.objects.filter(pk__in=[p.contact_id for p in people]).only(*_CONTACT_FIELDS).order_by()
     }
+    if detail == PRINT:
+        for person in people:
+            person.contact = contacts.get(person.contact_id)
+        return
+    items = [item for person in people for item in person.bookings]
+    ids = [item.booking_id for item in items]
     attendance = {
         (booking_id, session_id): status
         for booking_id, session_id, status in Attendance.objects.filter(booking_id__in=ids).values_list(
@@ -352,6 +390,22 @@ def _attach(people: list[Debtor]) -> None:
         .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
         .values_list("booking_id", flat=True)
     )
+    if detail == EXPORT:
+        for person in people:
+            person.contact = contacts.get(person.contact_id)
+            for item in person.bookings:
+                key = (item.booking_id, item.session_id)
+                item.attendance = attendance.get(key, Attendance.Status.NOT_SET)
+                item.marked_later = item.booking_id in later
+        return
+    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(pk__in=ids)
+        .select_related("session", "service")
+        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
+        .order_by()
+    }
     balances = owes_plan_balances(contact_ids=list(contacts))
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for person in people:

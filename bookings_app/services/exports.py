@@ -77,6 +77,11 @@ def neutralise(value: Any) -> Any:
 
 
 def _csv_cell(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:  # the common cells first: an export is tens of thousands of rows
+        return "'" + value if value.startswith(_DANGEROUS_START) else value
+    if kind is Decimal or kind is int:
+        return value
     value = neutralise(value)
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):

@@ -1,13 +1,14 @@
-"""The payment report's query: a range of days (this week, last week, this month, or from–to),
-the session filters (service, kind of service, staff, one session) and the row filters (booking
-status, payment status, payment method, attendance); the drill-down adds which number
+"""The payment report's query: a range of days (the manager screens' presets, ``date_ranges``:
+this week, last week, this month, last month, or from–to), the session filters (service, kind
+of service, staff, one session) and the row filters (booking status, payment status, payment
+method, attendance); the drill-down adds which number
 (``show``) and the page. Everything arrives in the URL, so every figure's link is a plain GET
 that can be bookmarked or shared; a value the form does not know is refused with its reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,31 +18,16 @@ from django.utils import timezone
 
 from bookings_app import converters
 from bookings_app import forms as desk_forms
+from bookings_app.date_ranges import PRESETS, preset_range
 from bookings_app.models import Attendance, Booking, Payment, Service, Session, StaffMember
 from bookings_app.selectors import day_bounds
 from bookings_app.selectors.reports import MAX_DAYS, METRIC_BY_NAME, METRICS, Metric, RowFilters
 from bookings_app.selectors.reports_facts import Scope
 
-RANGES = [
-    ("this_week", "This week"),
-    ("last_week", "Last week"),
-    ("this_month", "This month"),
-    ("custom", "From – to"),
-]
+# The ranges every manager screen offers, worked out in one place (``date_ranges``).
+RANGES = PRESETS
 DEFAULT_RANGE = "this_month"
 _BLANK = [("", "Any")]
-
-
-def preset_days(preset: str, today: date) -> tuple[date, date]:
-    """The first and last day of a preset range around ``today`` (weeks start on Monday)."""
-    monday = today - timedelta(days=today.weekday())
-    if preset == "this_week":
-        return monday, monday + timedelta(days=6)
-    if preset == "last_week":
-        return monday - timedelta(days=7), monday - timedelta(days=1)
-    first = today.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -100,7 +86,8 @@ class ReportForm(forms.Form):
         preset = data.get("range") or ("custom" if data.get("start") or data.get("end") else DEFAULT_RANGE)
         data["range"] = preset
         if preset != "custom":
-            data["start"], data["end"] = preset_days(preset, timezone.localdate())
+            days = preset_range(preset, timezone.localdate())
+            data["start"], data["end"] = days.first, days.last
             return data
         start, end = data.get("start"), data.get("end")
         if "start" in self.errors or "end" in self.errors:

@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bookings_app import roster_rows, selectors
+from bookings_app.models import Booking
 from bookings_app.selectors import reports_facts
-from bookings_app.selectors.reports import METRICS, RowFilters
+from bookings_app.selectors.reports import METRIC_BY_NAME, METRICS, RowFilters
 from tests import factories
 from tests.selectors import report_world as world_module
 from tests.selectors.report_world import ACTIVE, PRICE, Expected, week_scope
@@ -58,6 +60,7 @@ def _hand_figures(rows: list[Expected]) -> dict[str, object]:
         **{f"paid_{m.lower()}": ways[m] for m in ("CASH", "CARD", "CHECK", "ONLINE", "PLAN", "OTHER")},
         "part": ways["PART"],
         "unpaid": ways["UNPAID"],
+        "written_off": ways["WRITTEN_OFF"],
         "refunded": ways["REFUNDED"],
         "free": ways["FREE"],
         "nothing_due": ways["NOTHING"],
@@ -119,7 +122,7 @@ def test_the_report_per_session(world):
 def test_the_ways_add_up_to_the_bookings(world):
     total = selectors.report_read(scope=week_scope(), filters=RowFilters()).total
     ways = ("paid_cash", "paid_card", "paid_check", "paid_online", "paid_plan", "paid_other")
-    ways += ("part", "unpaid", "refunded", "free", "nothing_due")
+    ways += ("part", "unpaid", "written_off", "refunded", "free", "nothing_due")
 
     assert sum(total[w] for w in ways) == total["booked"]
     assert total["collected"] == sum(total[f"collected_{m.lower()}"] for m in reports_facts.METHODS)
@@ -159,6 +162,40 @@ def test_plan_and_unpaid_agree_with_today(world):
 
     assert today.booked == len(facts)
     assert today.plan_count == sum(f["way"] == "PLAN" for f in facts)
+
+
+def test_a_written_off_booking_counts_written_off_not_unpaid_as_on_today(world):
+    scope = week_scope(session_id=world.dawn.pk)
+    facts = _facts(scope)
+    unpaid = sorted(pk for (pk, _), f in facts.items() if f["way"] == "UNPAID")
+    part = sorted(pk for (pk, _), f in facts.items() if f["way"] == "PART" and f["status"] in ACTIVE)
+    before = selectors.report_read(scope=scope, filters=RowFilters()).total
+    written_off = [unpaid[0], part[0]]
+    for pk in written_off:
+        factories.WriteOffFactory(booking=Booking.objects.get(pk=pk))
+    # One taken back: owed again, unpaid again.
+    factories.WriteOffFactory(booking=Booking.objects.get(pk=unpaid[1]), reversed_at=timezone.now())
+
+    after = selectors.report_read(scope=scope, filters=RowFilters()).total
+    facts_after = _facts(scope)
+    assert [facts_after[(pk, world.dawn.pk)]["way"] for pk in written_off] == ["WRITTEN_OFF", "WRITTEN_OFF"]
+    assert [_money(facts_after[(pk, world.dawn.pk)]["due"]) for pk in written_off] == [0, 0]
+    assert facts_after[(unpaid[1], world.dawn.pk)]["way"] == "UNPAID"
+    assert (after["written_off"], after["unpaid"], after["part"]) == (2, before["unpaid"] - 1, before["part"] - 1)
+    assert after["due"] == before["due"] - sum(_money(facts[(pk, world.dawn.pk)]["due"]) for pk in written_off)
+    assert after["collected"] == before["collected"]  # what a part payment brought in still counts
+    assert after["booked"] == before["booked"]
+    # The rows behind the number are those two.
+    page = selectors.drill_page(scope=scope, filters=RowFilters(), metric=METRIC_BY_NAME["written_off"])
+    assert sorted(r.booking_id for r in page.rows) == sorted(written_off) and page.totals.measure == 2
+    # Today counts them the same way: written off, not unpaid.
+    today = next(s for s in selectors.session_day_list(day=world.dawn.start.date()) if s.pk == world.dawn.pk)
+    people = Counter()
+    for f in facts_after.values():
+        if f["status"] in ACTIVE:
+            people[f["way"]] += f["people"]
+    assert today.written_off_count == people["WRITTEN_OFF"] == 2
+    assert today.unpaid_count == people["UNPAID"] + people["PART"] + people["REFUNDED"]
 
 
 # --- the drill-down's totals are the report's numbers -----------------------------------------------

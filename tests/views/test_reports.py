@@ -15,9 +15,10 @@ from urllib.parse import urljoin
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from bookings_app import selectors
+from bookings_app import date_ranges, selectors
 from bookings_app.selectors.reports import RowFilters
 from tests import factories
 from tests.selectors import report_world
@@ -128,6 +129,20 @@ def test_the_presets(manager_client, world, frozen):
     assert "Sun 1 Nov 2026 – Mon 30 Nov 2026" in this_month and "Late swim" in this_month
     assert re.search(r'aria-current="page">This month<', this_month)
     assert re.search(r'aria-current="page">This week<', this_week)
+
+
+def test_the_presets_are_the_other_manager_screens_own(manager_client, world, frozen):
+    """The report and the owes list work a preset out in one place (``date_ranges``)."""
+    today = timezone.localdate()
+    for preset, _ in date_ranges.PRESETS:
+        if preset == "custom":
+            continue
+        days = date_ranges.preset_range(preset, today)
+        html = manager_client.get(reverse("reports"), {"range": preset}).content.decode()
+        assert f"{days.first:%a} {days.first.day} {days.first:%b %Y} – " in html, preset
+        assert f" – {days.last:%a} {days.last.day} {days.last:%b %Y}" in html, preset
+    last_month = manager_client.get(reverse("reports"), {"range": "last_month"}).content.decode()
+    assert "Thu 1 Oct 2026 – Sat 31 Oct 2026" in last_month and "Dawn swim" not in last_month
 
 
 def test_filters_narrow_the_page(manager_client, world):
