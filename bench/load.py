@@ -88,12 +88,17 @@ TARGET_P99_MS = 500.0
 REDIS_CACHE = "redis://127.0.0.1:6379/14"
 REDIS_LIMITER = "redis://127.0.0.1:6379/15"
 DESK_USER = "load-desk-{:02d}"
+# Not a screen anyone waits on: the search has already shown the desk's own hits; this is the
+# request that answer starts for who only Wix knows, and Wix's 150 ms per call is its floor.
+BACKGROUND = {"search: Wix lookup"}
 
 SCREENS = (
     "today",
     "roster",
     "roster refresh",
+    "roster header",
     "search",
+    "search: Wix lookup",
     "walk-in",
     "check in",
     "pay",
@@ -291,10 +296,13 @@ def sign_in(users: int) -> list[str]:
 
 # --- the desk ----------------------------------------------------------------------------------
 
-ROW = re.compile(r'<tbody id="roster-row-(\d+)"(.*?)</tbody>', re.S)
+ROW = re.compile(r'<tbody id="roster-row-(\d+)"([^>]*)>(.*?)</tbody>', re.S)
+DIGEST = re.compile(r'data-digest="([^"]+)"')
 CHECK_IN = re.compile(r'action="([^"]+/attendance/)"')
 PLAN_BUTTON = re.compile(r'name="balance" value="(\d+)" formaction="([^"]+/plan/)"')
 PAY_BUTTON = re.compile(r'value="CASH" formaction="([^"]+/pay/)"')
+ALERT = re.compile(r'role="alert"[^>]*>(.*?)</', re.S)
+LOOKUP = re.compile(r'<div class="wix-lookup" hx-get="([^"]+)"')
 HIT = re.compile(r'<form class="hit-book"(.*?)</form>', re.S)
 CONTACT = re.compile(r'name="contact" value="(\d+)"')
 PAY_VALUE = re.compile(r'name="pay" value="([^"]*)"')
@@ -341,7 +349,7 @@ class Desk(threading.Thread):
         self.rng = random.Random(n)
         self.csrf = ""
         self.conn: http.client.HTTPConnection | None = None
-        self.rows: dict[int, str] = {}
+        self.rows: dict[int, tuple[str, str]] = {}  # pk → (digest, html), as the page holds them
         self.done: set[tuple[int, str]] = set()
         self.last_refresh = 0.0
         self.settled = False
@@ -350,9 +358,17 @@ class Desk(threading.Thread):
     # -- HTTP -----------------------------------------------------------------------------------
 
     def request(
-        self, screen: str, method: str, path: str, *, data: dict | list | None = None, htmx: bool = False, ok=(200,)
+        self,
+        screen: str,
+        method: str,
+        path: str,
+        *,
+        data: dict | list | None = None,
+        htmx: bool = False,
+        ok: tuple[int, ...] = (200,),
+        extra: dict[str, str] | None = None,
     ) -> str:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(extra or {})}
         if htmx:
             headers["HX-Request"] = "true"
         body = None
@@ -362,7 +378,7 @@ class Desk(threading.Thread):
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.csrf
         started = time.perf_counter()
-        error, text = "", ""
+        error, text, triggers = "", "", ""
         for attempt in (1, 2):
             fresh = self.conn is None
             try:
@@ -383,7 +399,10 @@ class Desk(threading.Thread):
                 error = f"{method} {path}: {type(exc).__name__} {exc}"
                 break
             if response.status not in ok:
-                error = f"{method} {path} answered {response.status}: {' '.join(text[:300].split())}"
+                said = ALERT.search(text)
+                shown = re.sub(r"<[^>]+>", " ", said.group(1)) if said else text[:300]
+                error = f"{method} {path} answered {response.status}: {' '.join(unescape(shown).split())}"
+            triggers = " ".join(response.headers.get_all("HX-Trigger") or [])
             for value in response.headers.get_all("Set-Cookie") or []:
                 name, _, rest = value.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -391,6 +410,11 @@ class Desk(threading.Thread):
         self.stats.record(screen, (time.perf_counter() - started) * 1000, error)
         if (token := CSRF.search(text)) is not None:
             self.csrf = token.group(1)
+        if method == "POST":  # an action's answer holds the rows it changed: what the screen now shows
+            self.update_rows(text)
+        if not error and "rosterChanged" in triggers:
+            # the roster's header (its numbers) reloads on rosterChanged, as the page's htmx does
+            self.request("roster header", "GET", f"/sessions/{self.ref}/header/", htmx=True)
         return "" if error else text
 
     def think(self, low: float | None = None, high: float | None = None) -> None:
@@ -409,23 +433,48 @@ class Desk(threading.Thread):
         self.last_refresh = time.monotonic()
 
     def refresh(self) -> None:
+        """The roster's refresh as app.js sends it: the rows the page holds (``X-Roster-Rows``),
+        answered with 204 (nothing changed), the rows that did, or the whole list."""
         self.last_refresh = time.monotonic()
-        self.read_rows(self.request("roster refresh", "GET", f"/sessions/{self.ref}/", htmx=True))
+        held = ",".join(f"{pk}.{digest}" for pk, (digest, _) in self.rows.items())
+        page = self.request(
+            "roster refresh", "GET", f"/sessions/{self.ref}/", htmx=True, ok=(200, 204), extra={"X-Roster-Rows": held}
+        )
+        if 'id="roster-rows"' in page:
+            self.read_rows(page)
+        else:
+            self.update_rows(page)
 
     def read_rows(self, page: str) -> None:
         if page:
-            self.rows = {int(pk): html for pk, html in ROW.findall(page)}
+            self.rows = {}
+            self.update_rows(page)
+
+    def update_rows(self, page: str) -> None:
+        for pk, attrs, html in ROW.findall(page):
+            digest = DIGEST.search(attrs)
+            self.rows[int(pk)] = (digest.group(1) if digest else "", html)
+
+    def search(self, path: str) -> str:
+        """The search as you type: the desk's own hits, then (as the answer starts it at once) the
+        Wix lookup for who only Wix knows."""
+        found = self.request("search", "GET", path, htmx=True)
+        lookup = LOOKUP.search(found)
+        if lookup:
+            more = self.request("search: Wix lookup", "GET", unescape(lookup.group(1)), htmx=True)
+            if "Wix is busy" in more:
+                self.stats.wix_busy += 1
+            found += more
+        return found
 
     def walk_in(self) -> None:
         if not self.people:
             return
         first, last, _ = self.people.pop()
         base = f"/sessions/{self.ref}/walk-in/"
-        self.request("search", "GET", f"{base}?q={quote(last[:3])}", htmx=True)
+        self.search(f"{base}?q={quote(last[:3])}")
         self.think(0.3, 0.8)  # typing on
-        found = self.request("search", "GET", f"{base}?q={quote(f'{first} {last}')}", htmx=True)
-        if "Wix is busy" in found:
-            self.stats.wix_busy += 1
+        found = self.search(f"{base}?q={quote(f'{first} {last}')}")
         hits = [h for h in HIT.findall(found) if "Already booked" not in h and CONTACT.search(h)]
         if not hits:
             return
@@ -443,7 +492,7 @@ class Desk(threading.Thread):
 
     def row_action(self) -> None:
         """Check someone in, and take a payment from someone else (cash, or their pass)."""
-        for pk, html in self.rng.sample(sorted(self.rows.items()), len(self.rows)):
+        for pk, (_, html) in self.rng.sample(sorted(self.rows.items()), len(self.rows)):
             if 'class="button primary check-in"' in html and (pk, "in") not in self.done:
                 url = CHECK_IN.search(html)
                 if url:
@@ -452,7 +501,7 @@ class Desk(threading.Thread):
                     self.request("check in", "POST", unescape(url.group(1)), data=data, htmx=True)
                     break
         self.think()
-        for pk, html in self.rng.sample(sorted(self.rows.items()), len(self.rows)):
+        for pk, (_, html) in self.rng.sample(sorted(self.rows.items()), len(self.rows)):
             if (pk, "pay") in self.done:
                 continue
             plan, cash = PLAN_BUTTON.search(html), PAY_BUTTON.search(html)
@@ -474,14 +523,13 @@ class Desk(threading.Thread):
         page = self.request("settle", "GET", url)
         if not page:
             return
-        form = page[page.find("<form", page.find('id="settle')) :]
-        fields = form_fields(form[: form.find("</form>")])
         self.think()
-        summary = self.request("settle summary", "POST", url, data=fields)
+        summary = self.request("settle summary", "POST", url, data=form_fields(page, '<form class="settle"'))
         if not summary:
             return
         self.think()
-        self.request("settle commit", "POST", url, data=[*form_fields(summary), ("confirm", "1")], ok=(200, 302))
+        confirm = [*form_fields(summary, '<form class="settle settle-confirm"'), ("confirm", "1")]
+        self.request("settle commit", "POST", url, data=confirm, ok=(200, 302))
 
     def run(self) -> None:
         self.request("today", "GET", "/today/")
@@ -505,9 +553,12 @@ class Desk(threading.Thread):
             self.conn.close()
 
 
-def form_fields(html: str) -> list[tuple[str, str]]:
-    """What a browser would send for the form in ``html`` as it stands: hidden and text inputs,
-    checked radios and boxes, each select's selected option (or its first)."""
+def form_fields(page: str, start: str) -> list[tuple[str, str]]:
+    """What a browser would send for the form that begins with ``start`` in ``page``, as it
+    stands: hidden and text inputs, checked radios and boxes, each select's selected option (or
+    its first)."""
+    at = page.find(start)
+    html = page[at : page.find("</form>", at)] if at >= 0 else ""
     fields = []
     for raw in INPUT.findall(html):
         attrs = {k: unescape(v or "") for k, v in ATTR.findall(raw)}
@@ -776,7 +827,9 @@ def run(args: Any, db_url: str, tmp: Path) -> None:
         }
     result["screens"] = screens
     result["meets_target"] = result["errors"] == 0 and all(
-        s["p95_ms"] <= TARGET_P95_MS and s["p99_ms"] <= TARGET_P99_MS for s in screens.values()
+        s["p95_ms"] <= TARGET_P95_MS and s["p99_ms"] <= TARGET_P99_MS
+        for name, s in screens.items()
+        if name not in BACKGROUND
     )
     print_table(result)
     print("RESULT " + json.dumps(result, separators=(",", ":")))
@@ -795,9 +848,12 @@ def print_table(r: dict[str, Any]) -> None:
     print("-" * len(header))
     for screen, s in r["screens"].items():
         ok = s["p95_ms"] <= TARGET_P95_MS and s["p99_ms"] <= TARGET_P99_MS and not s["errors"]
+        verdict = (
+            ("ok" if ok else "MISSED") if screen not in BACKGROUND else "(in the background; Wix's 150 ms is its floor)"
+        )
         print(
             f"{screen:<16} {s['requests']:>8} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['p99_ms']:>8} {s['max_ms']:>8} "
-            f"{s['errors']:>7}  {'ok' if ok else 'MISSED'}"
+            f"{s['errors']:>7}  {verdict}"
         )
     for sample in r["error_samples"]:
         print(f"  error: {sample}")
