@@ -768,11 +768,19 @@ def run(args: Any, db_url: str, tmp: Path) -> None:
                 raise SystemExit(
                     "the app did not answer /healthz/ within 90 s:\n" + (tmp / "app.log").read_text()[-3000:]
                 )
-            warm = Stats()  # each gunicorn process loads its templates once: not a desk's wait
+            # A server that has been up a while: every process has compiled its templates and
+            # opened its connections. Each desk opens each screen once first (nothing changes).
+            warm = Stats()
             for n in range(args.staff):
-                Desk(n, port, cookies[n], club.classes[n]["event"]["id"], [], warm, args, 0).request(
-                    "today", "GET", "/today/"
-                )
+                desk = Desk(n, port, cookies[n], club.classes[n]["event"]["id"], [], warm, args, 0)
+                desk.request("today", "GET", "/today/")
+                desk.roster_page()
+                desk.refresh()
+                desk.request("roster header", "GET", f"/sessions/{desk.ref}/header/", htmx=True)
+                desk.request("search", "GET", f"/sessions/{desk.ref}/walk-in/?q=zz", htmx=True)
+                desk.request("settle", "GET", f"/sessions/{desk.ref}/settle/")
+            if warm.errors:
+                raise SystemExit(f"warming up: {warm.samples}")
             load_before = os.getloadavg()
             ends = time.monotonic() + args.seconds
             desks = [
