@@ -47,6 +47,7 @@ def _render(
     error: str = "",
     confirming: bool = False,
 ) -> HttpResponse:
+    session = selectors.session_get(ref=session.ref) or session  # the header's numbers, for a page only
     context = {
         "session": session,
         "form": form,
@@ -68,7 +69,7 @@ def _render(
 def settle(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: the suggestions. POST: the summary to confirm (``back``: the choices again, to
     change); with ``confirm``, commit every row at once (all or nothing)."""
-    session = session_or_404(ref)
+    session = session_or_404(ref, numbers="none")  # a commit needs none of its numbers; a page reads them
     rows = desk.settle_suggestions(session=session)
     if request.method == "GET":
         return _render(request, session, forms.SettleForm(rows=rows))
