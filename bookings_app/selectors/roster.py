@@ -5,6 +5,7 @@ into the rows the roster shows; ``services.desk.settle`` reads the same for its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +26,7 @@ from bookings_app.models import (
     WriteOff,
     normalise_text,
 )
-from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
+from bookings_app.selectors.queries import PLAN_OPTIONS, ids_in, search_q, session_roster_q
 
 # Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
 # into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings,
@@ -34,6 +35,9 @@ from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roste
 _MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
 _ROSTER_DEFERRED = (*_MIRROR_BOOKKEEPING, "wix_created_at")
 _ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+# The roster's sort key of a name, kept per process: the same few hundred names are sorted again
+# on every roster refresh, and normalising one costs more than looking it up.
+_sort_text = functools.lru_cache(maxsize=8192)(normalise_text)
 
 # The desk actions a roster row shows: open ones, synced ones that can be reversed, reversals.
 OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
@@ -116,21 +120,23 @@ def roster_read(
         return RosterRead(bookings=[])
     ids = [b.pk for b in bookings]
     _share_services(bookings, session)
-    contacts = Contact.objects.only(*_ROSTER_CONTACT_FIELDS).in_bulk({b.contact_id for b in bookings})
+    contacts = {
+        c.pk: c for c in Contact.objects.only(*_ROSTER_CONTACT_FIELDS).filter(ids_in("pk", {b.contact_id for b in bookings}))
+    }
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for booking in bookings:
         cache_contact(booking, contacts[booking.contact_id])
     attendance = {
         booking_id: (status, attendees)
         for booking_id, status, attendees in Attendance.objects.filter(
-            session_id=session.pk, booking_id__in=ids
+            ids_in("booking_id", ids), session_id=session.pk
         ).values_list("booking_id", "status", "number_of_attendees")
     }
     lines, payments = _lines_and_payments(ids)
     written_off = {b.pk for b in bookings if b.written_off}
     # By surname, then first name, the same on every database: case, accents and punctuation
     # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
-    bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
+    bookings.sort(key=lambda b: (_sort_text(b.contact.last_name), _sort_text(b.contact.first_name), b.pk))
     return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments, written_off=written_off)
 
 
@@ -169,7 +175,7 @@ def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
     """The bookings' desk actions that still matter to their rows, oldest first: open ones,
     synced ones that can be reversed, and reversals (not undone or removed). One query."""
     return list(
-        DeskAction.objects.filter(booking_id__in=booking_ids)
+        DeskAction.objects.filter(ids_in("booking_id", booking_ids))
         .filter(
             Q(status__in=OPEN_ACTION_STATUSES)
             | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
@@ -195,7 +201,7 @@ def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBala
     """Contact pk → their live plan balances (active, with credit or unlimited), the pass with
     the fewest credits first (to be used up first). One query."""
     balances = (
-        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
+        BenefitBalance.objects.filter(ids_in("member__contact_id", contact_ids), status__iexact="ACTIVE")
         .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
         .select_related("member")
         .order_by("unlimited", "remaining_credits", "pk")
@@ -223,7 +229,7 @@ def bookings_orders_read(*, bookings: list[Booking]) -> RosterRead:
 def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:
     lines: dict[int, list[OrderLine]] = {}
     for line in (
-        OrderLineItem.objects.filter(booking_id__in=ids)
+        OrderLineItem.objects.filter(ids_in("booking_id", ids))
         .annotate(order_lines=Count("order__line_items"))
         .values_list(
             "booking_id",
@@ -243,7 +249,7 @@ def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Pay
     if lines:
         order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
         for order_id, method, line_item_id in (
-            Payment.objects.filter(order_id__in=order_ids, status__in=Payment.COUNTED_STATUSES)
+            Payment.objects.filter(ids_in("order_id", order_ids), status__in=Payment.COUNTED_STATUSES)
             .values_list("order_id", "method", "line_item_id")
             .order_by("wix_created_at", "pk")
         ):
