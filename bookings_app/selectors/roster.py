@@ -39,6 +39,11 @@ _ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "p
 # on every roster refresh, and normalising one costs more than looking it up.
 _sort_text = functools.lru_cache(maxsize=8192)(normalise_text)
 
+# What the worker keeps on a desk action (Wix's answers, the fields it changed, the last error):
+# never shown on a row, and the biggest part of an action after a morning's syncing. The
+# plans' mirror bookkeeping is left out of their read in the same way.
+_ACTION_DEFERRED = ("steps", "before", "last_error")
+
 # The desk actions a roster row shows: open ones, synced ones that can be reversed, reversals.
 OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
 # What a manager may reverse once Wix has it (services.desk.action_reverse).
@@ -182,6 +187,7 @@ def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
             | Q(kind__in=DeskAction.REVERSAL_KINDS)
         )
         .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .defer(*_ACTION_DEFERRED)
         .order_by("created_at", "pk")
     )
 
@@ -204,6 +210,7 @@ def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBala
         BenefitBalance.objects.filter(ids_in("member__contact_id", contact_ids), status__iexact="ACTIVE")
         .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
         .select_related("member")
+        .defer(*_MIRROR_BOOKKEEPING, *(f"member__{name}" for name in _MIRROR_BOOKKEEPING))
         .order_by("unlimited", "remaining_credits", "pk")
     )
     by_contact: dict[int, list[BenefitBalance]] = {}
