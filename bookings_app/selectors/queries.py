@@ -1,14 +1,10 @@
 """The query pieces the selectors share: which bookings are on a session's roster, which are
-paid with a plan, which are written off, which contacts match a search; a list of ids as one
-parameter (:func:`ids_in`)."""
+paid with a plan, which are written off, which contacts match a search."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.lookups import Exact, In
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.lookups import Exact
 
 from bookings_app.models import (
     Booking,
@@ -23,28 +19,6 @@ from bookings_app.models import (
 )
 
 PLAN_OPTIONS = (Booking.PaymentOption.MEMBERSHIP, Booking.PaymentOption.MEMBERSHIP_OFFLINE)
-
-
-class _IdsIn(In):
-    """``field__in=ids`` for a list of integer ids, sent to PostgreSQL as one array parameter."""
-
-    def get_prep_lookup(self) -> list[int]:
-        return [int(pk) for pk in self.rhs]
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)
-
-
-def ids_in(field: str, ids: Iterable[int]) -> In:
-    """A filter for the rows whose integer ``field`` (a primary or foreign key, or a path to one:
-    ``"member__contact_id"``) is one of ``ids``, as ``field__in=ids`` means it; for
-    ``filter()``/``exclude()``. On PostgreSQL it is ``field = ANY(%s)`` with the ids as one
-    array: the same plan as ``IN (…)``, but a list of 120 ids is no longer 120 parameters, each
-    prepared by Django, quoted by psycopg into a statement too long for its cache, and parsed
-    again by the server — a third of a millisecond of CPU per query on the roster's reads,
-    which look up everything by the ids of its rows. Other databases get the usual ``IN``."""
-    return _IdsIn(F(field), list(ids))
 
 
 def roster_q(*, session_id: object, service_id: object) -> Q:

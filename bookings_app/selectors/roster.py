@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from bookings_app.models import (
     Attendance,
@@ -26,7 +26,8 @@ from bookings_app.models import (
     WriteOff,
     normalise_text,
 )
-from bookings_app.selectors.queries import PLAN_OPTIONS, ids_in, search_q, session_roster_q
+from bookings_app.selectors.precompiled import Ids, ids_in, precompiled
+from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
 
 # Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
 # into dicts and lists on every load) and the sync bookkeeping. Deferred on the roster's bookings,
@@ -125,17 +126,13 @@ def roster_read(
         return RosterRead(bookings=[])
     ids = [b.pk for b in bookings]
     _share_services(bookings, session)
-    contacts = {
-        c.pk: c for c in Contact.objects.only(*_ROSTER_CONTACT_FIELDS).filter(ids_in("pk", {b.contact_id for b in bookings}))
-    }
+    contacts = {c.pk: c for c in _contacts.run(contacts={b.contact_id for b in bookings})}
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for booking in bookings:
         cache_contact(booking, contacts[booking.contact_id])
     attendance = {
         booking_id: (status, attendees)
-        for booking_id, status, attendees in Attendance.objects.filter(
-            ids_in("booking_id", ids), session_id=session.pk
-        ).values_list("booking_id", "status", "number_of_attendees")
+        for booking_id, status, attendees in _attendance.run(bookings=ids, session=[session.pk])
     }
     lines, payments = _lines_and_payments(ids)
     written_off = {b.pk for b in bookings if b.written_off}
@@ -179,8 +176,13 @@ def _share_services(bookings: list[Booking], session: Session) -> None:
 def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
     """The bookings' desk actions that still matter to their rows, oldest first: open ones,
     synced ones that can be reversed, and reversals (not undone or removed). One query."""
-    return list(
-        DeskAction.objects.filter(ids_in("booking_id", booking_ids))
+    return _desk_actions.run(bookings=booking_ids)
+
+
+@precompiled
+def _desk_actions() -> QuerySet[DeskAction]:
+    return (
+        DeskAction.objects.filter(ids_in("booking_id", Ids("bookings")))
         .filter(
             Q(status__in=OPEN_ACTION_STATUSES)
             | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
@@ -206,13 +208,7 @@ def roster_arrivals(*, session: Session, booking_ids: list[int]) -> dict[int, in
 def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBalance]]:
     """Contact pk → their live plan balances (active, with credit or unlimited), the pass with
     the fewest credits first (to be used up first). One query."""
-    balances = (
-        BenefitBalance.objects.filter(ids_in("member__contact_id", contact_ids), status__iexact="ACTIVE")
-        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
-        .select_related("member")
-        .defer(*_MIRROR_BOOKKEEPING, *(f"member__{name}" for name in _MIRROR_BOOKKEEPING))
-        .order_by("unlimited", "remaining_credits", "pk")
-    )
+    balances = _balances.run(contacts=contact_ids)
     by_contact: dict[int, list[BenefitBalance]] = {}
     for balance in balances:
         by_contact.setdefault(balance.member.contact_id, []).append(balance)
@@ -235,8 +231,47 @@ def bookings_orders_read(*, bookings: list[Booking]) -> RosterRead:
 
 def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:
     lines: dict[int, list[OrderLine]] = {}
-    for line in (
-        OrderLineItem.objects.filter(ids_in("booking_id", ids))
+    for line in _lines.run(bookings=ids):
+        line = OrderLine(*line)
+        lines.setdefault(line.booking_id, []).append(line)
+    payments: dict[int, list[tuple[str, str]]] = {}
+    if lines:
+        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
+        for order_id, method, line_item_id in _payments.run(orders=order_ids):
+            payments.setdefault(order_id, []).append((method, line_item_id))
+    return lines, payments
+
+
+# The roster's lookups by id, each compiled to SQL once (``precompiled``).
+
+
+@precompiled
+def _contacts() -> QuerySet[Contact]:
+    return Contact.objects.only(*_ROSTER_CONTACT_FIELDS).filter(ids_in("pk", Ids("contacts"))).order_by()
+
+
+@precompiled
+def _attendance() -> QuerySet[Attendance, tuple[int, str, int]]:
+    return Attendance.objects.filter(
+        ids_in("booking_id", Ids("bookings")), ids_in("session_id", Ids("session"))
+    ).values_list("booking_id", "status", "number_of_attendees")
+
+
+@precompiled
+def _balances() -> QuerySet[BenefitBalance]:
+    return (
+        BenefitBalance.objects.filter(ids_in("member__contact_id", Ids("contacts")), status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member")
+        .defer(*_MIRROR_BOOKKEEPING, *(f"member__{name}" for name in _MIRROR_BOOKKEEPING))
+        .order_by("unlimited", "remaining_credits", "pk")
+    )
+
+
+@precompiled
+def _lines() -> QuerySet[OrderLineItem, tuple]:
+    return (
+        OrderLineItem.objects.filter(ids_in("booking_id", Ids("bookings")))
         .annotate(order_lines=Count("order__line_items"))
         .values_list(
             "booking_id",
@@ -249,16 +284,13 @@ def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Pay
             "order__currency",
         )
         .order_by("pk")
-    ):
-        line = OrderLine(*line)
-        lines.setdefault(line.booking_id, []).append(line)
-    payments: dict[int, list[tuple[str, str]]] = {}
-    if lines:
-        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
-        for order_id, method, line_item_id in (
-            Payment.objects.filter(ids_in("order_id", order_ids), status__in=Payment.COUNTED_STATUSES)
-            .values_list("order_id", "method", "line_item_id")
-            .order_by("wix_created_at", "pk")
-        ):
-            payments.setdefault(order_id, []).append((method, line_item_id))
-    return lines, payments
+    )
+
+
+@precompiled
+def _payments() -> QuerySet[Payment, tuple[int, str, str]]:
+    return (
+        Payment.objects.filter(ids_in("order_id", Ids("orders")), status__in=Payment.COUNTED_STATUSES)
+        .values_list("order_id", "method", "line_item_id")
+        .order_by("wix_created_at", "pk")
+    )
