@@ -28,8 +28,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
-from django.db.models import F, QuerySet
+from django.db import connections, router
+from django.db.models import F, Model, QuerySet
 from django.db.models.lookups import In
 
 T = TypeVar("T")
@@ -91,20 +91,23 @@ class Precompiled(Generic[T]):
 
     def __init__(self, build: Callable[[], QuerySet[Any, T]]) -> None:
         self._build = build
+        self._model: type[Model] | None = None  # known once built
         self._compiled: dict[str, tuple[QuerySet[Any, T], Any, str, tuple[Any, ...]]] = {}
         self._lock = threading.Lock()
 
     def _compile(self) -> tuple[QuerySet[Any, T], Any, str, tuple[Any, ...]]:
-        queryset = self._build()
-        alias = queryset.db
-        found = self._compiled.get(alias)
-        if found is None:
-            with self._lock:
-                found = self._compiled.get(alias)
-                if found is None:
-                    compiler = queryset.query.get_compiler(using=alias)
-                    sql, params = compiler.as_sql()  # also fills the compiler's columns (select, …)
-                    found = self._compiled[alias] = (queryset, compiler, sql, tuple(params))
+        found = self._compiled.get(router.db_for_read(self._model)) if self._model is not None else None
+        if found is not None:
+            return found
+        with self._lock:
+            queryset = self._build()
+            self._model = queryset.model
+            alias = queryset.db
+            found = self._compiled.get(alias)
+            if found is None:
+                compiler = queryset.query.get_compiler(using=alias)
+                sql, params = compiler.as_sql()  # also fills the compiler's columns (select, …)
+                found = self._compiled[alias] = (queryset, compiler, sql, tuple(params))
         return found
 
     def run(self, **slots: Iterable[int]) -> list[T]:

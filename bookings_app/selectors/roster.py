@@ -26,7 +26,7 @@ from bookings_app.models import (
     WriteOff,
     normalise_text,
 )
-from bookings_app.selectors.precompiled import Ids, ids_in, precompiled
+from bookings_app.selectors.precompiled import Ids, Precompiled, ids_in, precompiled
 from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
 
 # Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
@@ -112,16 +112,18 @@ def roster_read(
     (:func:`on_plan`). The money comes as plain values, not model instances, and the bookings
     share the session's service rather than each loading a copy.
     """
-    bookings_qs = Booking.objects.filter(session_roster_q(session)).defer(*_ROSTER_DEFERRED)
-    if booking_ids is not None:
-        bookings_qs = bookings_qs.filter(pk__in=booking_ids)
-    if not include_cancelled:
-        bookings_qs = bookings_qs.filter(status__in=Booking.ROSTER_STATUSES)
     match = search_q(search, prefix="contact__")
-    if match is not None:
-        bookings_qs = bookings_qs.filter(match)
-    standing_write_off = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
-    bookings = list(bookings_qs.annotate(written_off=Exists(standing_write_off)))
+    if match is None and Session._meta.get_field("service").is_cached(session):
+        is_course = session.service.type == Service.Type.COURSE
+        query = _roster_bookings(course=is_course, cancelled=include_cancelled, only=booking_ids is not None)
+        bookings = query.run(session=[session.pk], service=[session.service_id], only=booking_ids or [])
+    else:
+        bookings_qs = Booking.objects.filter(session_roster_q(session))
+        if booking_ids is not None:
+            bookings_qs = bookings_qs.filter(pk__in=booking_ids)
+        if match is not None:
+            bookings_qs = bookings_qs.filter(match)
+        bookings = list(_roster_bookings_of(bookings_qs, cancelled=include_cancelled))
     if not bookings:
         return RosterRead(bookings=[])
     ids = [b.pk for b in bookings]
@@ -140,6 +142,33 @@ def roster_read(
     # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
     bookings.sort(key=lambda b: (_sort_text(b.contact.last_name), _sort_text(b.contact.first_name), b.pk))
     return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments, written_off=written_off)
+
+
+def _roster_bookings_of(bookings: QuerySet[Booking], *, cancelled: bool) -> QuerySet[Booking]:
+    """``bookings`` as the roster reads them: without the mirror's bookkeeping, cancelled ones
+    only if asked for, each with whether a manager wrote it off."""
+    if not cancelled:
+        bookings = bookings.filter(status__in=Booking.ROSTER_STATUSES)
+    standing_write_off = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
+    return bookings.defer(*_ROSTER_DEFERRED).annotate(written_off=Exists(standing_write_off))
+
+
+@functools.cache
+def _roster_bookings(*, course: bool, cancelled: bool, only: bool) -> Precompiled[Booking]:
+    """The roster's bookings without a search (``session_roster_q`` for a session loaded with
+    its service), compiled once for each of its shapes: a class's or a course's, with or
+    without the cancelled, all of them or only some (slots ``session``, ``service``, ``only``)."""
+
+    def build() -> QuerySet[Booking]:
+        on_roster = ids_in("session_id", Ids("session"))
+        if course:
+            on_roster = Q(on_roster) | Q(ids_in("service_id", Ids("service")), session__isnull=True)
+        bookings = Booking.objects.filter(on_roster)
+        if only:
+            bookings = bookings.filter(ids_in("pk", Ids("only")))
+        return _roster_bookings_of(bookings, cancelled=cancelled)
+
+    return Precompiled(build)
 
 
 def on_plan(booking: Booking, lines: list[OrderLine], payments: Payments) -> bool:
