@@ -87,10 +87,12 @@ def test_a_precompiled_values_query_and_several_slots():
 def test_a_precompiled_query_with_annotations_and_deferred_fields():
     action = factories.DeskActionFactory(steps={"wix": "answer"}, params={"amount": "12.00"})
     query = Precompiled(
-        lambda: DeskAction.objects.filter(ids_in("booking_id", Ids("bookings")))
-        .defer("steps")
-        .annotate(n=Count("pk"), is_queued=Q(status=DeskAction.Status.QUEUED))
-        .order_by("pk")
+        lambda: (
+            DeskAction.objects.filter(ids_in("booking_id", Ids("bookings")))
+            .defer("steps")
+            .annotate(n=Count("pk"), is_queued=Q(status=DeskAction.Status.QUEUED))
+            .order_by("pk")
+        )
     )
     (found,) = query.run(bookings=[action.booking_id])
     assert found.n == 1 and found.params == {"amount": "12.00"} and found.is_queued is True
