@@ -1,6 +1,5 @@
 """The roster's rows: the view model of one participant's row (:class:`RosterRow`, with the
-desk's state of it, :class:`DeskRowState`), its desk actions (URLs and form token) and its
-Jinja2 rendering — everything a roster row is, in one place.
+desk's state of it, :class:`DeskRowState`) and its desk actions (URLs and form token).
 
 The roster builds every row once per request (:func:`row_list`, then :func:`desk_state_attach`
 and :func:`row_actions_attach`: a fixed number of queries, whatever the number of rows). A desk
@@ -8,42 +7,25 @@ click builds the one row it answers with once (:func:`one_row`), after acting; w
 form needs first (the amount due, the plans on offer) comes from a lighter read
 (:func:`payment_due`, :func:`plan_choices`).
 
-The row is rendered from ``templates/jinja2/roster/row.html`` (:func:`rows_html`), the one
-template kept out of Django's template language for speed: it is drawn for every participant.
-
-Every rendered row carries what the page needs to keep it current (:func:`rows_rendered`):
-``data-version``, when its read began (so the page never lets an older answer replace a newer
-one: a refresh read before a tap loses to the tap's answer), and ``data-digest``, a digest of
-what it shows (so the roster's refresh, sending back the digests it holds, gets only the rows
-that changed: :func:`rows_changed`).
-
-The list's order (``?sort=``), its letters to jump to and its count line are
-``bookings_app.roster_list``'s.
+The rows are drawn, each with its version and digest for the roster's refresh, by
+``bookings_app.roster_html``; the list's order (``?sort=``), its letters to jump to and its count
+line are ``bookings_app.roster_list``'s.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
-from django import forms
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
-from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 
-from bookings_app import money, roles, roster_list, selectors
+from bookings_app import money, roles, roster_html, roster_list, selectors
 from bookings_app.models import Attendance, BenefitBalance, Booking, Contact, DeskAction, Payment, Service, Session
 
 # The desk actions every roster row offers, by the key the template uses: ``row.urls.pay`` …
@@ -452,141 +434,6 @@ def row_actions_attach(*, rows: list[RosterRow], session: Session) -> list[Roste
     return rows
 
 
-@dataclass(frozen=True)
-class RowHtml:
-    """One rendered row: its ``<tbody>``, and the digest of what it shows (its ``data-digest``)."""
-
-    booking_id: int
-    html: str
-    digest: str
-
-
-def rows_html(
-    *,
-    request: HttpRequest,
-    session: Session,
-    rows: list[RosterRow],
-    highlight: int | None = None,
-    row_error: str = "",
-    part_form: forms.Form | None = None,
-    part_open: bool = False,
-) -> SafeString:
-    """The rows' ``<tbody>`` elements, from the Jinja2 row template (``templates/jinja2/roster/
-    row.html``). ``row_error``, ``part_form`` and ``part_open`` are for a single row: a refused
-    action's message, the part-payment prompt with its error, or open."""
-    rendered = rows_rendered(
-        request=request,
-        session=session,
-        rows=rows,
-        highlight=highlight,
-        row_error=row_error,
-        part_form=part_form,
-        part_open=part_open,
-    )
-    return _joined(rendered)
-
-
-def rows_rendered(
-    *,
-    request: HttpRequest,
-    session: Session,
-    rows: list[RosterRow],
-    highlight: int | None = None,
-    row_error: str = "",
-    part_form: forms.Form | None = None,
-    part_open: bool = False,
-) -> list[RowHtml]:
-    """:func:`rows_html`, row by row, each ``<tbody>`` stamped with its ``data-version`` and
-    ``data-digest``. The digest leaves out what differs between two renders of the same row —
-    the CSRF token, the form token, whether it is the first under its letter, and the seconds left
-    to undo — so it changes
-    exactly when what the row shows does."""
-    template = engines["jinja2"].env.get_template("roster/row.html")
-    part = None
-    if part_form is not None:
-        field = part_form["amount"]
-        part = {"value": field.value() or "", "errors": list(field.errors)}
-    elif part_open:
-        part = {"value": "", "errors": []}
-    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
-    context = {
-        "session": session,
-        "highlight": highlight,
-        "row_error": row_error,
-        "part": part,
-        "csrf_input": csrf_input,  # one hidden field for every form of every row, made once
-        "can_override": request.user.has_perm(roles.OVERRIDE_CAPACITY),
-        "can_reverse": request.user.has_perm(roles.VOID_PAYMENTS),
-        "can_audit": request.user.has_perm(roles.VIEW_AUDIT),
-    }
-    rendered = []
-    for row in rows:
-        html = template.render(context, row=row)
-        shown = html.replace(csrf_input, "").replace(row.key, "")
-        if row.anchor:  # where the row sits in the list, not what it shows: a row drawn alone has none
-            shown = shown.replace(f' id="letter-{row.letter}"', "", 1)
-        if "data-expires-in" in shown:  # the undo's seconds left: the page counts them down itself
-            shown = _UNDO_SECONDS.sub("", shown)
-        digest = row_digest(shown)
-        opening = f'<tbody id="roster-row-{row.pk}"'
-        stamped = html.replace(opening, f'{opening} data-version="{row.version}" data-digest="{digest}"', 1)
-        rendered.append(RowHtml(booking_id=row.booking.pk, html=stamped, digest=digest))
-    return rendered
-
-
-def _joined(rendered: list[RowHtml]) -> SafeString:
-    return mark_safe("".join(row.html for row in rendered))  # noqa: S308 (rendered autoescaped)
-
-
-_UNDO_SECONDS = re.compile(r'data-expires-in="\d+"|<span class="countdown" aria-hidden="true">\d+s</span>')
-
-
-def row_digest(html: str) -> str:
-    """A short digest of a row's HTML: 48 bits, eight URL-safe characters."""
-    return base64.urlsafe_b64encode(hashlib.blake2b(html.encode(), digest_size=6).digest()).decode()
-
-
-# --- the refresh: which rows the page holds, which of them changed ----------------------------------
-
-# What a page's refresh sends of its rows (static/js/app.js, the roster refresh): "pk.digest,…".
-PAGE_ROWS_HEADER = "X-Roster-Rows"
-_PAGE_ROW = re.compile(r"(\d{1,18})\.([\w-]{8})")
-MAX_PAGE_ROWS = 2000
-
-
-def page_rows_parse(value: str | None) -> dict[int, str] | None:
-    """Booking pk → digest of the rows a page holds, from its refresh's header; None when there
-    is no header, or one that cannot be read (then the page gets the whole list)."""
-    if value is None:
-        return None
-    pairs = [part.strip() for part in value.split(",")] if value.strip() else []
-    if len(pairs) > MAX_PAGE_ROWS:
-        return None
-    rows: dict[int, str] = {}
-    for pair in pairs:
-        match = _PAGE_ROW.fullmatch(pair)
-        if match is None or int(match[1]) in rows:
-            return None
-        rows[int(match[1])] = match[2]
-    return rows
-
-
-def rows_changed(rendered: list[RowHtml], page: Mapping[int, str]) -> list[RowHtml] | None:
-    """The rows of ``rendered`` whose digest differs from the page's (``page_rows_parse``); None
-    when the page holds other rows than these (someone came or went: it needs the whole list,
-    in order)."""
-    if {row.booking_id for row in rendered} != page.keys():
-        return None
-    return [row for row in rendered if page[row.booking_id] != row.digest]
-
-
-def out_of_band(rows: list[RowHtml]) -> SafeString:
-    """``rows`` as htmx out-of-band swaps: each replaces the page's row of the same id."""
-    return mark_safe(  # noqa: S308 (the rows are rendered autoescaped)
-        "".join(row.html.replace("<tbody ", '<tbody hx-swap-oob="true" ', 1) for row in rows)
-    )
-
-
 def one_row(request: HttpRequest, session: Session, booking_id: int) -> RosterRow | None:
     """One roster row with its desk state and actions, as the roster shows it (a cancelled one
     too): what a desk click answers with, built once, after acting. Seven queries."""
@@ -616,12 +463,12 @@ def rows_context(
     rows = roster_list.rows_sorted(rows=rows, sort=sort, session=session)
     letters = roster_list.letters_mark(rows)
     row_actions_attach(rows=rows, session=session)
-    rendered = rows_rendered(request=request, session=session, rows=rows, highlight=highlight)
+    rendered = roster_html.rows_rendered(request=request, session=session, rows=rows, highlight=highlight)
     return {
         "session": session,
         "rows": rows,
         "rendered": rendered,
-        "rows_html": _joined(rendered),
+        "rows_html": roster_html.joined(rendered),
         "count": roster_list.roster_count(rows),
         "search": search,
         "include_cancelled": include_cancelled,

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings_app import roster_list, roster_rows, selectors
+from bookings_app import roster_html, roster_list, roster_rows, selectors
 from bookings_app.models import Booking, DeskAction, Payment, Session
 from tests import factories
 
@@ -281,7 +281,7 @@ def test_a_rows_digest_is_the_same_drawn_alone_or_first_under_its_letter(rf, des
     alone = roster_rows.one_row(request, selectors.session_get(ref=session.ref), ann.pk)
 
     (in_list,) = listed["rendered"]
-    (drawn_alone,) = roster_rows.rows_rendered(request=request, session=session, rows=[alone])
+    (drawn_alone,) = roster_html.rows_rendered(request=request, session=session, rows=[alone])
 
     assert 'id="letter-' in in_list.html and 'id="letter-' not in drawn_alone.html
     assert in_list.digest == drawn_alone.digest

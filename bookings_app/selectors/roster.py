@@ -5,12 +5,13 @@ into the rows the roster shows; ``services.desk.settle`` reads the same for its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from bookings_app.models import (
     Attendance,
@@ -25,6 +26,7 @@ from bookings_app.models import (
     WriteOff,
     normalise_text,
 )
+from bookings_app.selectors.precompiled import Ids, Precompiled, ids_in, precompiled
 from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roster_q
 
 # Mirror columns the roster never shows: the last Wix payload (a JSON document per row, decoded
@@ -34,6 +36,14 @@ from bookings_app.selectors.queries import PLAN_OPTIONS, search_q, session_roste
 _MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
 _ROSTER_DEFERRED = (*_MIRROR_BOOKKEEPING, "wix_created_at")
 _ROSTER_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+# The roster's sort key of a name, kept per process: the same few hundred names are sorted again
+# on every roster refresh, and normalising one costs more than looking it up.
+_sort_text = functools.lru_cache(maxsize=8192)(normalise_text)
+
+# What the worker keeps on a desk action (Wix's answers, the fields it changed, the last error):
+# never shown on a row, and the biggest part of an action after a morning's syncing. The
+# plans' mirror bookkeeping is left out of their read in the same way.
+_ACTION_DEFERRED = ("steps", "before", "last_error")
 
 # The desk actions a roster row shows: open ones, synced ones that can be reversed, reversals.
 OPEN_ACTION_STATUSES = (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING, DeskAction.Status.NEEDS_ATTENTION)
@@ -102,36 +112,63 @@ def roster_read(
     (:func:`on_plan`). The money comes as plain values, not model instances, and the bookings
     share the session's service rather than each loading a copy.
     """
-    bookings_qs = Booking.objects.filter(session_roster_q(session)).defer(*_ROSTER_DEFERRED)
-    if booking_ids is not None:
-        bookings_qs = bookings_qs.filter(pk__in=booking_ids)
-    if not include_cancelled:
-        bookings_qs = bookings_qs.filter(status__in=Booking.ROSTER_STATUSES)
     match = search_q(search, prefix="contact__")
-    if match is not None:
-        bookings_qs = bookings_qs.filter(match)
-    standing_write_off = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
-    bookings = list(bookings_qs.annotate(written_off=Exists(standing_write_off)))
+    if match is None and Session._meta.get_field("service").is_cached(session):
+        is_course = session.service.type == Service.Type.COURSE
+        query = _roster_bookings(course=is_course, cancelled=include_cancelled, only=booking_ids is not None)
+        bookings = query.run(session=[session.pk], service=[session.service_id], only=booking_ids or [])
+    else:
+        bookings_qs = Booking.objects.filter(session_roster_q(session))
+        if booking_ids is not None:
+            bookings_qs = bookings_qs.filter(pk__in=booking_ids)
+        if match is not None:
+            bookings_qs = bookings_qs.filter(match)
+        bookings = list(_roster_bookings_of(bookings_qs, cancelled=include_cancelled))
     if not bookings:
         return RosterRead(bookings=[])
     ids = [b.pk for b in bookings]
     _share_services(bookings, session)
-    contacts = Contact.objects.only(*_ROSTER_CONTACT_FIELDS).in_bulk({b.contact_id for b in bookings})
+    contacts = {c.pk: c for c in _contacts.run(contacts={b.contact_id for b in bookings})}
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for booking in bookings:
         cache_contact(booking, contacts[booking.contact_id])
     attendance = {
         booking_id: (status, attendees)
-        for booking_id, status, attendees in Attendance.objects.filter(
-            session_id=session.pk, booking_id__in=ids
-        ).values_list("booking_id", "status", "number_of_attendees")
+        for booking_id, status, attendees in _attendance.run(bookings=ids, session=[session.pk])
     }
     lines, payments = _lines_and_payments(ids)
     written_off = {b.pk for b in bookings if b.written_off}
     # By surname, then first name, the same on every database: case, accents and punctuation
     # aside ("de Vries" among the D's, "Ó'Brien" among the O's).
-    bookings.sort(key=lambda b: (normalise_text(b.contact.last_name), normalise_text(b.contact.first_name), b.pk))
+    bookings.sort(key=lambda b: (_sort_text(b.contact.last_name), _sort_text(b.contact.first_name), b.pk))
     return RosterRead(bookings=bookings, attendance=attendance, lines=lines, payments=payments, written_off=written_off)
+
+
+def _roster_bookings_of(bookings: QuerySet[Booking], *, cancelled: bool) -> QuerySet[Booking]:
+    """``bookings`` as the roster reads them: without the mirror's bookkeeping, cancelled ones
+    only if asked for, each with whether a manager wrote it off."""
+    if not cancelled:
+        bookings = bookings.filter(status__in=Booking.ROSTER_STATUSES)
+    standing_write_off = WriteOff.objects.filter(booking_id=OuterRef("pk"), reversed_at__isnull=True)
+    return bookings.defer(*_ROSTER_DEFERRED).annotate(written_off=Exists(standing_write_off))
+
+
+@functools.cache
+def _roster_bookings(*, course: bool, cancelled: bool, only: bool) -> Precompiled[Booking]:
+    """The roster's bookings without a search (``session_roster_q`` for a session loaded with
+    its service), compiled once for each of its shapes: a class's or a course's, with or
+    without the cancelled, all of them or only some (slots ``session``, ``service``, ``only``)."""
+
+    def build() -> QuerySet[Booking]:
+        on_roster = ids_in("session_id", Ids("session"))
+        if course:
+            on_roster = Q(on_roster) | Q(ids_in("service_id", Ids("service")), session__isnull=True)
+        bookings = Booking.objects.filter(on_roster)
+        if only:
+            bookings = bookings.filter(ids_in("pk", Ids("only")))
+        return _roster_bookings_of(bookings, cancelled=cancelled)
+
+    return Precompiled(build)
 
 
 def on_plan(booking: Booking, lines: list[OrderLine], payments: Payments) -> bool:
@@ -168,14 +205,20 @@ def _share_services(bookings: list[Booking], session: Session) -> None:
 def roster_desk_actions(*, booking_ids: list[int]) -> list[DeskAction]:
     """The bookings' desk actions that still matter to their rows, oldest first: open ones,
     synced ones that can be reversed, and reversals (not undone or removed). One query."""
-    return list(
-        DeskAction.objects.filter(booking_id__in=booking_ids)
+    return _desk_actions.run(bookings=booking_ids)
+
+
+@precompiled
+def _desk_actions() -> QuerySet[DeskAction]:
+    return (
+        DeskAction.objects.filter(ids_in("booking_id", Ids("bookings")))
         .filter(
             Q(status__in=OPEN_ACTION_STATUSES)
             | Q(status=DeskAction.Status.SYNCED, kind__in=REVERSIBLE_KINDS)
             | Q(kind__in=DeskAction.REVERSAL_KINDS)
         )
         .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .defer(*_ACTION_DEFERRED)
         .order_by("created_at", "pk")
     )
 
@@ -194,12 +237,7 @@ def roster_arrivals(*, session: Session, booking_ids: list[int]) -> dict[int, in
 def roster_balances(*, contact_ids: Iterable[int]) -> dict[int, list[BenefitBalance]]:
     """Contact pk → their live plan balances (active, with credit or unlimited), the pass with
     the fewest credits first (to be used up first). One query."""
-    balances = (
-        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
-        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
-        .select_related("member")
-        .order_by("unlimited", "remaining_credits", "pk")
-    )
+    balances = _balances.run(contacts=contact_ids)
     by_contact: dict[int, list[BenefitBalance]] = {}
     for balance in balances:
         by_contact.setdefault(balance.member.contact_id, []).append(balance)
@@ -222,8 +260,47 @@ def bookings_orders_read(*, bookings: list[Booking]) -> RosterRead:
 
 def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Payments]:
     lines: dict[int, list[OrderLine]] = {}
-    for line in (
-        OrderLineItem.objects.filter(booking_id__in=ids)
+    for line in _lines.run(bookings=ids):
+        line = OrderLine(*line)
+        lines.setdefault(line.booking_id, []).append(line)
+    payments: dict[int, list[tuple[str, str]]] = {}
+    if lines:
+        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
+        for order_id, method, line_item_id in _payments.run(orders=order_ids):
+            payments.setdefault(order_id, []).append((method, line_item_id))
+    return lines, payments
+
+
+# The roster's lookups by id, each compiled to SQL once (``precompiled``).
+
+
+@precompiled
+def _contacts() -> QuerySet[Contact]:
+    return Contact.objects.only(*_ROSTER_CONTACT_FIELDS).filter(ids_in("pk", Ids("contacts"))).order_by()
+
+
+@precompiled
+def _attendance() -> QuerySet[Attendance, tuple[int, str, int]]:
+    return Attendance.objects.filter(
+        ids_in("booking_id", Ids("bookings")), ids_in("session_id", Ids("session"))
+    ).values_list("booking_id", "status", "number_of_attendees")
+
+
+@precompiled
+def _balances() -> QuerySet[BenefitBalance]:
+    return (
+        BenefitBalance.objects.filter(ids_in("member__contact_id", Ids("contacts")), status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member")
+        .defer(*_MIRROR_BOOKKEEPING, *(f"member__{name}" for name in _MIRROR_BOOKKEEPING))
+        .order_by("unlimited", "remaining_credits", "pk")
+    )
+
+
+@precompiled
+def _lines() -> QuerySet[OrderLineItem, tuple]:
+    return (
+        OrderLineItem.objects.filter(ids_in("booking_id", Ids("bookings")))
         .annotate(order_lines=Count("order__line_items"))
         .values_list(
             "booking_id",
@@ -236,16 +313,13 @@ def _lines_and_payments(ids: list[int]) -> tuple[dict[int, list[OrderLine]], Pay
             "order__currency",
         )
         .order_by("pk")
-    ):
-        line = OrderLine(*line)
-        lines.setdefault(line.booking_id, []).append(line)
-    payments: dict[int, list[tuple[str, str]]] = {}
-    if lines:
-        order_ids = {line.order_id for booking_lines in lines.values() for line in booking_lines}
-        for order_id, method, line_item_id in (
-            Payment.objects.filter(order_id__in=order_ids, status__in=Payment.COUNTED_STATUSES)
-            .values_list("order_id", "method", "line_item_id")
-            .order_by("wix_created_at", "pk")
-        ):
-            payments.setdefault(order_id, []).append((method, line_item_id))
-    return lines, payments
+    )
+
+
+@precompiled
+def _payments() -> QuerySet[Payment, tuple[int, str, str]]:
+    return (
+        Payment.objects.filter(ids_in("order_id", Ids("orders")), status__in=Payment.COUNTED_STATUSES)
+        .values_list("order_id", "method", "line_item_id")
+        .order_by("wix_created_at", "pk")
+    )

@@ -1,6 +1,6 @@
 """A session's roster: everyone booked, filtered as you type; one participant's row; the
 session header (refreshed after every desk action); the printable sign-in sheet. The rows
-themselves are ``bookings_app.roster_rows``'s."""
+themselves are ``bookings_app.roster_rows``'s, drawn by ``bookings_app.roster_html``."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -8,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap
 
-from bookings_app import roles, roster_list, roster_rows, selectors
+from bookings_app import roles, roster_html, roster_list, roster_rows, selectors
 from bookings_app.views.common import MAX_SEARCH_LENGTH, session_or_404
 
 
@@ -31,12 +31,12 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
     if not search:
         roster_list.numbers_from_rows(session, context["rows"])
     partial = request.htmx and not request.htmx.history_restore_request
-    page_rows = roster_rows.page_rows_parse(request.headers.get(roster_rows.PAGE_ROWS_HEADER)) if partial else None
-    changed = roster_rows.rows_changed(context["rendered"], page_rows) if page_rows is not None else None
+    page_rows = roster_html.page_rows_parse(request.headers.get(roster_html.PAGE_ROWS_HEADER)) if partial else None
+    changed = roster_html.rows_changed(context["rendered"], page_rows) if page_rows is not None else None
     if changed == []:
         response: HttpResponse = HttpResponse(status=204)
     elif changed:
-        context.update(changed_html=roster_rows.out_of_band(changed), out_of_band=True)
+        context.update(changed_html=roster_html.out_of_band(changed), out_of_band=True)
         response = reswap(TemplateResponse(request, "roster/roster.html#roster-changes", context), "none")
     else:
         template = "roster/roster.html#roster-rows" if partial else "roster/roster.html"
@@ -44,7 +44,7 @@ def roster(request: HttpRequest, ref: str) -> HttpResponse:
             # The rows' count says whether anyone waits (a search's rows may not show them all).
             context["waiting_list"] = selectors.waitlist_read(session=session)
         response = TemplateResponse(request, template, context)
-    patch_vary_headers(response, ("HX-Request", roster_rows.PAGE_ROWS_HEADER))
+    patch_vary_headers(response, ("HX-Request", roster_html.PAGE_ROWS_HEADER))
     return response
 
 
@@ -61,7 +61,7 @@ def roster_row(request: HttpRequest, ref: str, booking_id: int) -> HttpResponse:
     part_open = request.GET.get("part") == "1" and row.offers_payment
     if part_open:
         row.desk.quiet = False  # the prompt lives on the actions line
-    html = roster_rows.rows_html(request=request, session=session, rows=[row], part_open=part_open)
+    html = roster_html.rows_html(request=request, session=session, rows=[row], part_open=part_open)
     if request.htmx:
         response = HttpResponse(html)
     else:

@@ -26,7 +26,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from bookings_app import forms, roles, roster_rows
+from bookings_app import forms, roles, roster_html, roster_rows
 from bookings_app.models import Attendance, DeskAction, Session
 from bookings_app.services import desk
 from bookings_app.services.errors import BookingError
@@ -61,7 +61,7 @@ def _row_response(
     else:
         if error or part_form is not None:
             row.desk.quiet = False  # the message needs the actions line
-        html = roster_rows.rows_html(request=request, session=session, rows=[row], row_error=error, part_form=part_form)
+        html = roster_html.rows_html(request=request, session=session, rows=[row], row_error=error, part_form=part_form)
         response = HttpResponse(html, status=status)
     if status < 300:
         trigger_client_event(response, ROSTER_CHANGED)

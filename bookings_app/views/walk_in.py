@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from bookings_app import forms, roles, roster_list, roster_rows
+from bookings_app import forms, roles, roster_html, roster_list, roster_rows
 from bookings_app.models import Booking, Service, Session
 from bookings_app.services import customers
 from bookings_app.services.errors import BookingError
@@ -179,7 +179,7 @@ def _walk_in_done(request: HttpRequest, session: Session, *, booking: Booking | 
         # Just the new row, at the top of the table: re-sending a 100-person roster for every
         # walk-in made the click slower as the class filled up. The header and head count
         # follow through rosterChanged; the list re-sorts on the next full load.
-        html = roster_rows.rows_html(request=request, session=session, rows=[row], highlight=booking.pk)
+        html = roster_html.rows_html(request=request, session=session, rows=[row], highlight=booking.pk)
         context = {"session": session, "row_html": html, "rows_message": message}
         response = TemplateResponse(request, "roster/roster.html#walk-in-row", context)
         response = retarget(reswap(response, "afterend"), "#roster-rows table.roster > thead")

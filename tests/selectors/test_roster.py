@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bookings_app import selectors
-from bookings_app.models import Booking, Payment
+from bookings_app.models import Booking, Payment, Session
 from bookings_app.selectors import queries
 from tests import factories
 
@@ -96,3 +96,38 @@ def test_the_roster_is_by_surname_whatever_the_case_and_accents():
     bookings = selectors.roster_read(session=session).bookings
 
     assert [booking.contact.last_name for booking in bookings] == ["Adams", "de Vries", "Oakes", "Ó'Brien", "ZEDD"]
+
+
+@pytest.mark.parametrize("kind", ["CLASS", "COURSE"])
+def test_the_roster_reads_the_same_bookings_precompiled_or_built_as_usual(kind):
+    """A session loaded with its service reads its roster through a query compiled once per
+    shape (``selectors.roster._roster_bookings``); one without it builds the query every time.
+    Both find the same bookings, for a class and a course, with and without the cancelled, all
+    or only some of them."""
+    service = factories.ServiceFactory(type=kind)
+    session = factories.SessionFactory(service=service)
+    other = factories.SessionFactory(service=service)
+    on_it = [factories.BookingFactory(session=session, service=service, status=s) for s in Booking.ROSTER_STATUSES]
+    gone = factories.BookingFactory(session=session, service=service, status=Booking.Status.CANCELED)
+    enrolled = factories.BookingFactory(session=None, service=service)  # on every session of a course
+    factories.BookingFactory(session=other, service=service)
+    factories.BookingFactory(session=None)  # another service's booking without a session
+    factories.WriteOffFactory(booking=on_it[0])
+
+    loaded = selectors.session_get(ref=session.ref)  # with its service: precompiled
+    bare = Session.objects.get(pk=session.pk)  # without: built as usual
+    service_field = Session._meta.get_field("service")
+    assert service_field.is_cached(loaded) and not service_field.is_cached(bare)
+    expected = {b.pk for b in on_it} | ({enrolled.pk} if kind == "COURSE" else set())
+    for options, want in (
+        ({}, expected),
+        ({"include_cancelled": True}, expected | {gone.pk}),
+        ({"booking_ids": [on_it[1].pk, gone.pk, enrolled.pk]}, expected & {on_it[1].pk, enrolled.pk}),
+        ({"booking_ids": [gone.pk], "include_cancelled": True}, {gone.pk}),
+        ({"booking_ids": []}, set()),
+    ):
+        for one in (loaded, bare, loaded):  # the second precompiled read reuses the compiled SQL
+            read = selectors.roster_read(session=one, **options)
+            assert {b.pk for b in read.bookings} == want, (kind, options, one is loaded)
+            assert {b.pk for b in read.bookings if b.written_off} == want & {on_it[0].pk}
+            assert all(b.service.pk == service.pk and b.contact.last_name for b in read.bookings)
