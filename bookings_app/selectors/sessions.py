@@ -6,7 +6,19 @@ import functools
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,18 +54,24 @@ def _with_stats(sessions: QuerySet[Session]) -> QuerySet[Session]:
         session_id=OuterRef("pk"), status=Attendance.Status.ATTENDED, booking__status__in=Booking.ROSTER_STATUSES
     )
     pending = Booking.objects.filter(outer_roster_q(), pending_sync=True)
+    # Plan, paid and written off in one pass over the bookings (``_MONEY_SHARES``): as three sums
+    # each worked the plan test out again for every booking, most of the day list's time.
+    share = Case(
+        When(plan, then=Value(_MONEY_SHARES["plan_count"])),
+        When(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES, then=Value(_MONEY_SHARES["paid_count"])),
+        When(written_off_q(), then=Value(_MONEY_SHARES["written_off_count"])),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    money = (
+        active.annotate(share=share)
+        .order_by()
+        .values(total=Func(F("total_participants") * F("share"), function="SUM", output_field=BigIntegerField()))
+    )
     return sessions.select_related("service", "staff").annotate(
         places=Coalesce("capacity", "service__default_capacity"),
         booked=_sum(active, "total_participants"),
-        plan_count=_sum(active.filter(plan), "total_participants"),
-        paid_count=_sum(
-            active.filter(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES).exclude(plan),
-            "total_participants",
-        ),
-        written_off_count=_sum(
-            active.exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES).exclude(plan).filter(written_off_q()),
-            "total_participants",
-        ),
+        money_shares=Coalesce(Subquery(money, output_field=BigIntegerField()), Value(0)),
         checked_in=_sum(attended, "number_of_attendees"),
         pending_count=Coalesce(
             Subquery(pending.order_by().values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField()),
@@ -106,9 +124,20 @@ def _sessions_plain() -> QuerySet[Session]:
 Numbers = Literal["all", "booked", "none"]
 
 
+# Each booking's people counted in one of three parts of one 64-bit sum: plan (a plan charge
+# first, whatever the payment status), else paid (settled), else written off — the order the
+# three were counted in before. A part holds up to a million people, a session far fewer.
+_MONEY_SHARES = {"plan_count": 1, "paid_count": 1 << 20, "written_off_count": 1 << 40}
+_MONEY_PART = (1 << 20) - 1
+
+
 def _with_unpaid(sessions: list[Session]) -> list[Session]:
     # Derived here rather than in SQL, where it would evaluate the three subqueries again.
     for session in sessions:
+        shares = session.money_shares
+        session.plan_count = shares & _MONEY_PART
+        session.paid_count = (shares >> 20) & _MONEY_PART
+        session.written_off_count = shares >> 40
         session.unpaid_count = session.booked - session.paid_count - session.plan_count - session.written_off_count
     return sessions
 
