@@ -314,7 +314,7 @@ def desk_state_attach(
                 state.attention.append(action)
             elif action.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING):
                 state.waiting = True
-                state.plan_on_its_way |= action.kind == DeskAction.Kind.PLAN_CHARGE
+                state.plan_on_its_way |= _charging_plan(action)
                 if action.can_undo(now=now) and not action.batch_id:  # a batch has one Undo, above the rows
                     state.undoable.append(action)
             elif action.kind in selectors.REVERSIBLE_KINDS and str(action.pk) not in reversed_ids:
@@ -357,6 +357,14 @@ def desk_state_attach(
     return rows
 
 
+def _charging_plan(action: DeskAction) -> bool:
+    """A plan charge queued or being sent: it pays the whole booking, Wix not knowing yet."""
+    return action.kind == DeskAction.Kind.PLAN_CHARGE and action.status in (
+        DeskAction.Status.QUEUED,
+        DeskAction.Status.RUNNING,
+    )
+
+
 def _paid_at_desk(actions: list[DeskAction]) -> tuple[Decimal, Decimal]:
     """What the desk's payments among a row's ``actions`` took: not in Wix yet, and in Wix."""
     unsynced = synced = Decimal("0")
@@ -387,16 +395,12 @@ def payment_due(*, booking: Booking) -> tuple[Decimal | None, str]:
         return None, currency
     actions = selectors.roster_desk_actions(booking_ids=[booking.pk])
     unsynced, synced = _paid_at_desk(actions)
-    plan_on_its_way = any(
-        a.kind == DeskAction.Kind.PLAN_CHARGE and a.status in (DeskAction.Status.QUEUED, DeskAction.Status.RUNNING)
-        for a in actions
-    )
     due = money.roster_due_less_desk(
         amount,
         due_from_order=bool(orders),
         unsynced_paid=unsynced,
         synced_paid=synced,
-        plan_on_its_way=plan_on_its_way,
+        plan_on_its_way=any(_charging_plan(a) for a in actions),
     )
     return due, currency
 

@@ -8,6 +8,7 @@ manager's reverse once Wix has them."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,7 +48,6 @@ def _render(
     error: str = "",
     confirming: bool = False,
 ) -> HttpResponse:
-    session = selectors.session_get(ref=session.ref) or session  # the header's numbers, for a page only
     context = {
         "session": session,
         "form": form,
@@ -69,20 +69,27 @@ def _render(
 def settle(request: HttpRequest, ref: str) -> HttpResponse:
     """GET: the suggestions. POST: the summary to confirm (``back``: the choices again, to
     change); with ``confirm``, commit every row at once (all or nothing)."""
-    session = session_or_404(ref, numbers="none")  # a commit needs none of its numbers; a page reads them
+    # The commit answers with a redirect and needs none of the roster's numbers; a page shows them.
+    committing = request.method == "POST" and "confirm" in request.POST and "back" not in request.POST
+    session = session_or_404(ref, numbers="none" if committing else "all")
+
+    def render(form: forms.SettleForm, **kwargs: Any) -> HttpResponse:
+        shown = (selectors.session_get(ref=session.ref) or session) if committing else session
+        return _render(request, shown, form, **kwargs)
+
     rows = desk.settle_suggestions(session=session)
     if request.method == "GET":
-        return _render(request, session, forms.SettleForm(rows=rows))
+        return render(forms.SettleForm(rows=rows))
     form = forms.SettleForm(request.POST, rows=rows)
     if not form.is_valid():
-        return _render(request, session, form, status=INVALID, error=form.first_error())
+        return render(form, status=INVALID, error=form.first_error())
     if "back" in request.POST:
-        return _render(request, session, form)
+        return render(form)
     choices = [desk.SettleChoice(**choice) for choice in form.choices()]
     try:
         if "confirm" not in request.POST:
             desk.settle_check(session=session, rows=choices)
-            return _render(request, session, form, confirming=True)
+            return render(form, confirming=True)
         actions = desk.settle_commit(
             user=request.user, session=session, rows=choices, idempotency_key=form.cleaned_data["idempotency_key"]
         )
@@ -90,7 +97,7 @@ def settle(request: HttpRequest, ref: str) -> HttpResponse:
         row_errors: dict[int, str] = getattr(exc, "row_errors", {}) or {}
         for field in form.participants:
             field.error = row_errors.get(field.row.booking.pk, "")
-        return _render(request, session, form, status=REFUSED, error=exc.message)
+        return render(form, status=REFUSED, error=exc.message)
     totals = settle_totals(form.participants)
     cash = f" Cash to collect: {money.format_money(totals.cash, session.service.currency)}." if totals.cash else ""
     changes = f"{len(actions)} change{'s' if len(actions) != 1 else ''}"

@@ -18,6 +18,7 @@ from bookings_app.models import Contact, DeskAction, ImportRow, ParticipantImpor
 from bookings_app.services import exports
 from bookings_app.services.errors import BookingError
 from bookings_app.services.imports import commit, results, run
+from bookings_app.services.imports.mapping import TEMPLATE_HEADERS
 from tests.services.conftest import World, key
 from tests.services.imports.helpers import ImportWorld, checked, committed, csv_bytes, run_all
 
@@ -283,20 +284,7 @@ def test_a_session_by_its_wix_id_and_a_course_enrolment_reach_wix(iw: ImportWorl
     amy, bo = w.customer("Amy"), w.customer("Bo")
     w.mirror(amy, bo)
     by_id = iw.row(amy, service="", event=None, paid="cash", attended="yes")
-    headers = [
-        "First name",
-        "Surname",
-        "Email",
-        "Phone",
-        "Class",
-        "Date",
-        "Time",
-        "Paid",
-        "Amount",
-        "Plan",
-        "Attended",
-        "Session id",
-    ]
+    headers = [*TEMPLATE_HEADERS, "Session id"]
     rows = [[*by_id, iw.yesterday["id"]], [*iw.row(bo, service="Learn to Swim", event=None, paid="unpaid"), ""]]
 
     imported = run_all(w, committed(desk_user, checked(desk_user, csv_bytes(rows, headers=headers))))
