@@ -23,8 +23,10 @@ D = Decimal
 
 @pytest.fixture
 def swim(desk_user):
-    """A session this morning: £12 cash from Ann, £12 by card from Bob."""
-    session = factories.SessionFactory(start=timezone.now() - timedelta(hours=1), service__price=D("12.00"))
+    """A session earlier today: £12 cash from Ann, £12 by card from Bob. An hour ago, or at
+    midnight in the first hour of the day (a session's takings are those of its own day)."""
+    start = max(timezone.now() - timedelta(hours=1), selectors.day_bounds(timezone.localdate())[0])
+    session = factories.SessionFactory(start=start, service__price=D("12.00"))
     for first, method in (("Ann", "CASH"), ("Bob", "CARD")):
         booking = factories.BookingFactory(session=session, contact=factories.ContactFactory(first_name=first))
         desk.payment_record(user=desk_user, booking=booking, method=method, amount=D("12"), idempotency_key=_key())
