@@ -22,6 +22,7 @@ follow-up and leaves its task RUNNING; so :func:`worker_recover` runs when a wor
 left (``workers.workers_reap``: their RUNNING task rows fail, their desk-action claims end), keeps
 the poll chain alive, and queues a push for when the earliest waiting action is due — a QUEUED
 one now, a RUNNING one whose worker is gone now, one a live worker holds when its lease ends.
+It also folds in the payment report's marks of what changed (``selectors.reports_cache``).
 
 Participant imports: a commit (and Cancel, Resume, Retry) sends ``signals.imports_queued``; the
 receiver queues :func:`import_run_task`, which runs every import that is due for a slice and queues
@@ -47,6 +48,7 @@ from django_tasks import task
 
 from bookings_app import signals, workers
 from bookings_app.models import Booking, SyncState
+from bookings_app.selectors import reports_cache
 from bookings_app.services import audit, drift, export_jobs, push, sync, webhooks
 from bookings_app.services.imports import run as imports_run
 from bookings_app.wix import WixConfigError, WixError, get_wix_client
@@ -280,6 +282,10 @@ def worker_recover() -> workers.Reaped:
             push_schedule_next()
     except Exception:  # noqa: BLE001 - see the docstring
         logger.exception("worker recovery failed; the next poll tries again")
+    try:
+        reports_cache.marks_fold()  # keeps the payment report's log of changes short
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception("folding the report's marks failed; the next poll tries again")
     return reaped
 
 

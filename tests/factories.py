@@ -484,3 +484,24 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = models.ExportJob
+
+
+class ReportMarkFactory(factory.django.DjangoModelFactory):
+    """A change at a session the report's kept figures have not taken in (triggers write these)."""
+
+    session_id = factory.Sequence(lambda n: 1_000_000 + n)
+
+    class Meta:
+        model = models.ReportMark
+
+
+class ReportSessionFiguresFactory(factory.django.DjangoModelFactory):
+    """A session's kept report figures: one confirmed booking paid £12 cash."""
+
+    session_id = factory.Sequence(lambda n: 2_000_000 + n)
+    groups = factory.LazyFunction(
+        lambda: [["CONFIRMED", "CASH", "NOT_SET", "PAID", 1, 1, 1, 0, 1200, 1200, 0, 0, 0, 0, 0]]
+    )
+
+    class Meta:
+        model = models.ReportSessionFigures

@@ -22,6 +22,7 @@ multi-service packages booked at the desk (2–8 appointments back to back, paid
 ``workers`` the background workers' heartbeats.
 ``write_offs`` a manager's decision not to collect what a booking owes (never sent to Wix);
 ``cashup`` the money counted at the end of a session, a staff member's day or the day.
+``report_figures`` the payment report's figures kept per session and the marks that date them.
 ``sign_ins`` counts sign-in attempts per username and address (the throttle).
 """
 
@@ -36,6 +37,7 @@ from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer,
 from .notes import CustomerNote, EmergencyContact
 from .packages import Package, PackageItem
 from .people import BenefitBalance, Contact, Member, PlanOrder, normalise_phone, normalise_text
+from .report_figures import ReportMark, ReportSessionFigures
 from .sign_ins import SignInAttempts
 from .site_facts import WixSiteFact
 from .workers import WorkerHeartbeat
@@ -68,6 +70,8 @@ __all__ = [
     "ParticipantImport",
     "Payment",
     "PlanOrder",
+    "ReportMark",
+    "ReportSessionFigures",
     "Service",
     "Session",
     "SignInAttempts",

@@ -75,7 +75,8 @@ def ids_in(field: str, ids: Iterable[int] | Ids) -> In:
     return _IdsIn(F(field), ids if isinstance(ids, Ids) else list(ids))
 
 
-def _slot_value(ids: Iterable[int], vendor: str) -> Any:
+def ids_param(ids: Iterable[int], vendor: str) -> Any:
+    """The value of an :class:`Ids` slot's one parameter: an array on PostgreSQL, JSON on SQLite."""
     values = [int(pk) for pk in ids]
     return values if vendor == "postgresql" else json.dumps(values)
 
@@ -113,7 +114,7 @@ class Precompiled(Generic[T]):
     def run(self, **slots: Iterable[int]) -> list[T]:
         queryset, compiler, sql, params = self._compile()
         connection = connections[queryset.db]
-        filled = tuple(_slot_value(slots[p.name], connection.vendor) if isinstance(p, Ids) else p for p in params)
+        filled = tuple(ids_param(slots[p.name], connection.vendor) if isinstance(p, Ids) else p for p in params)
         ran = copy.copy(compiler)
         ran.connection = connection
         ran.as_sql = lambda *args, **kwargs: (sql, filled)

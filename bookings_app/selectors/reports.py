@@ -20,12 +20,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from bookings_app.models import Attendance, Booking, Payment, Service, Session
+from bookings_app.selectors import reports_cache
 from bookings_app.selectors import reports_facts as facts
+from bookings_app.selectors.reports_cache import METHOD_BITS
 from bookings_app.selectors.reports_facts import Scope, lit
 
 CENT = Decimal("0.01")
@@ -118,8 +119,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("no_show_unpaid_due", "Owed by no-shows", **_NO_SHOW_UNPAID, measure="due"),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
-# What the report sums per group of rows: the measures of the metrics.
-_MEASURES = ("people", "due", "collected", *(f"c_{m.lower()}" for m in facts.METHODS))
+# What the report sums per group of rows: the measures of the metrics (as the kept groups hold them).
+_MEASURES = reports_cache.MEASURES
 WAY_LABELS = {
     **{way: f"Paid · {METHOD_LABELS[way].lower()}" for way in facts.METHODS if way != facts.PLAN},
     facts.PLAN: "Plan",
@@ -153,6 +154,17 @@ class RowFilters:
         if self.method:
             parts.append(f"(f.c_{self.method.lower()} <> 0 OR f.way = {lit(self.method)})")
         return " AND ".join(parts)
+
+    def keeps(self, group: list[Any]) -> bool:
+        """Whether a kept group's rows (``reports_cache``: status, way, att, payment status,
+        methods, …) are the rows :meth:`where` keeps."""
+        status, way, att, payment_status, methods = group[:5]
+        return (
+            (not self.status or status == self.status)
+            and (not self.payment_status or payment_status == self.payment_status)
+            and (not self.attendance or att == self.attendance)
+            and (not self.method or bool(methods & METHOD_BITS[self.method]) or way == self.method)
+        )
 
 
 @dataclass
@@ -202,20 +214,16 @@ class Report:
 
 def report_read(*, scope: Scope, filters: RowFilters) -> Report:
     """The report of ``scope``'s sessions: every metric per session and in total, and the money
-    collected per day by method. Three queries: the rows counted and summed by session and by
-    their status, way and attendance (each metric is then some of those groups added up), the
-    sessions, and the currency."""
-    sql, params = facts.facts_sql(scope)
-    sums = ", ".join(f"SUM(f.{m})" for m in _MEASURES)
-    query = (
-        f"SELECT f.sess, f.status, f.way, f.att, COUNT(*), {sums} FROM ({sql}) f"  # noqa: S608 - constants
-        f" WHERE {filters.where()} GROUP BY f.sess, f.status, f.way, f.att"
-    )
+    collected per day by method. Each session's facts rows come counted and summed by the words
+    a report filters on, kept and fresh (``selectors.reports_cache``: a few queries, and one facts
+    query for the sessions something changed at since); the filters keep some of those groups,
+    and each metric adds up some of what is kept. Then the sessions, and the currency."""
     raw: dict[int, dict[str, Any]] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        for sess, status, way, att, *values in cursor.fetchall():
-            _add(raw[sess], (status, way, att), values)
+    keeps = filters.keeps
+    for sess, groups in reports_cache.session_groups(scope).items():
+        for group in groups:
+            if keeps(group):
+                _add(raw[sess], (group[0], group[1], group[2]), group[5:])
     by_session = {sess: _figures(values) for sess, values in raw.items()}
     sessions = (
         Session.objects.filter(pk__in=by_session)
@@ -250,11 +258,6 @@ def report_currency() -> str:
     return most or ""
 
 
-def money_value(value: Any) -> Decimal:
-    """An amount as the database gave it (SQLite: a float or an int) to the penny."""
-    return Decimal(str(value or 0)).quantize(CENT)
-
-
 @functools.cache
 def _metrics_of(words: tuple[str, str, str]) -> tuple[tuple[str, int], ...]:
     """What a group of rows with these (status, way, att) adds to: (metric name, the index of
@@ -270,9 +273,10 @@ def _add(sums: dict[str, Any], words: tuple[str, str, str], values: list[Any]) -
 
 
 def _figures(sums: dict[str, Any]) -> Figures:
+    """The running sums as figures: money from cents, counts as they are."""
     figures = Figures()
     for name, value in sums.items():
-        figures.values[name] = money_value(value) if METRIC_BY_NAME[name].is_money else int(value)
+        figures.values[name] = reports_cache.money(value) if METRIC_BY_NAME[name].is_money else int(value)
     return figures
 
 

@@ -21,7 +21,8 @@ from django.utils.dateparse import parse_datetime
 
 from bookings_app.models import Attendance, Booking
 from bookings_app.selectors import reports_facts as facts
-from bookings_app.selectors.reports import WAY_LABELS, Metric, RowFilters, money_value
+from bookings_app.selectors.reports import WAY_LABELS, Metric, RowFilters
+from bookings_app.selectors.reports_cache import money_value
 
 PER_PAGE = 50
 _COLUMNS = (*facts.COLUMNS, *facts.DISPLAY_COLUMNS)
