@@ -45,8 +45,15 @@ logger = logging.getLogger(__name__)
 WORDS = ("status", "way", "att", "payment_status", "methods")
 MEASURES = ("people", "due", "collected", *(f"c_{m.lower()}" for m in facts.METHODS))
 MONEY_MEASURES = frozenset(MEASURES) - {"people"}
-# ``methods``: one bit per method the group's rows took money by (``c_<method> <> 0``).
+# ``methods``: one bit per method the group's rows took money by (``c_<method> <> 0``), and one
+# each for rows with something due and something collected — the rows behind a money figure
+# are those with some of it (``reports.Metric``), so the drill-down can count them from here.
 METHOD_BITS = {method: 1 << i for i, method in enumerate(facts.METHODS)}
+AMOUNT_BITS = {
+    **{f"c_{method.lower()}": bit for method, bit in METHOD_BITS.items()},
+    "due": 1 << len(METHOD_BITS),
+    "collected": 1 << (len(METHOD_BITS) + 1),
+}
 _LOCK_KEY = 0x5245504F5254  # "REPORT": the advisory lock of the kept figures (PostgreSQL)
 _CENT = Decimal("0.01")
 
@@ -82,7 +89,10 @@ def marks_fold() -> int:
 
 
 def figures_forget() -> None:
-    """Forget every session's kept figures (``manage.py report_figures --forget``; tests)."""
+    """Forget every session's kept figures: the next report works every session out again (the
+    bench; and after rows were written with the database's triggers switched off, e.g. a
+    ``pg_restore --disable-triggers`` of only some tables: ``manage.py shell -c "from
+    bookings_app.selectors import reports_cache; reports_cache.figures_forget()"``)."""
     with transaction.atomic():
         _lock()
         _fold()
@@ -121,7 +131,7 @@ def _fold() -> int:
 def _work_out(scope: Scope, ids: list[int]) -> dict[int, list[list[Any]]]:
     """The groups of these sessions (all within ``scope``'s range), from one facts query."""
     sql, params = facts.facts_sql(Scope(start=scope.start, end=scope.end, session_ids=tuple(ids)))
-    bits = " + ".join(f"CASE WHEN f.c_{m.lower()} <> 0 THEN {bit} ELSE 0 END" for m, bit in METHOD_BITS.items())
+    bits = " + ".join(f"CASE WHEN f.{name} <> 0 THEN {bit} ELSE 0 END" for name, bit in AMOUNT_BITS.items())
     sums = ", ".join(f"SUM(f.{name})" for name in MEASURES)
     query = (
         f"SELECT f.sess, f.status, f.way, f.att, f.payment_status, {bits}, COUNT(*), {sums}"  # noqa: S608 - constants

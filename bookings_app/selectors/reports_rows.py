@@ -19,8 +19,10 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from bookings_app.models import Attendance, Booking
+from bookings_app.models import Attendance, Booking, Session
+from bookings_app.selectors import reports_cache
 from bookings_app.selectors import reports_facts as facts
+from bookings_app.selectors.precompiled import ids_in
 from bookings_app.selectors.reports import WAY_LABELS, Metric, RowFilters
 from bookings_app.selectors.reports_cache import money_value
 
@@ -93,35 +95,75 @@ def drill_page(
     *, scope: facts.Scope, filters: RowFilters, metric: Metric, page: int = 1, per_page: int = PER_PAGE
 ) -> DrillPage:
     """Page ``page`` of the rows behind ``metric`` (by session start, then surname), and the
-    totals of all of them — one query: the totals are window sums over every row, taken before
-    the page is cut. A page past the last is the last (one more query); an empty list has one."""
-    sql, params = facts.facts_sql(scope, display=True)
-    where = f"{filters.where()} AND {metric.condition}"
-    totals_sql = (
-        f"COUNT(*) OVER (), SUM(f.people) OVER (), SUM(f.due) OVER (), SUM(f.collected) OVER (),"
-        f" SUM({metric.measure_sql}) OVER ()"
-    )
-    query = f"{_rows_sql(sql, where, extra=totals_sql)} LIMIT %s OFFSET %s"
-    page = max(page, 1)
-    with connection.cursor() as cursor:
-        cursor.execute(query, (*params, per_page, (page - 1) * per_page))
-        found = cursor.fetchall()
-        if not found and page > 1:  # past the last page: count, then read the last one
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) f WHERE {where}", params)  # noqa: S608
-            page = max(1, -(-cursor.fetchone()[0] // per_page))
-            cursor.execute(query, (*params, per_page, (page - 1) * per_page))
-            found = cursor.fetchall()
-    width = len(_COLUMNS)
-    count, people, due, collected, measure = found[0][width:] if found else (0, 0, 0, 0, 0)
+    totals of all of them. The totals, and which sessions hold the page's rows, come from the
+    sessions' kept figures (``reports_cache``: the report's own numbers); the rows themselves
+    from one facts query over only those sessions. A page past the last is the last."""
+    found = _matching(reports_cache.session_groups(scope), filters, metric)
+    count = sum(n for n, *_ in found.values())
     totals = DrillTotals(
-        rows=count or 0,
-        people=int(people or 0),
-        due=money_value(due),
-        collected=money_value(collected),
-        measure=money_value(measure) if metric.is_money else int(measure or 0),
+        rows=count,
+        people=sum(people for _, people, *_ in found.values()),
+        due=reports_cache.money(sum(due for _, _, due, _, _ in found.values())),
+        collected=reports_cache.money(sum(collected for *_, collected, _ in found.values())),
+        measure=_measure(metric, sum(measure for *_, measure in found.values())),
     )
-    rows = [_row(values[:width], metric) for values in found]
-    return DrillPage(metric=metric, rows=rows, totals=totals, page=page, pages=max(1, -(-totals.rows // per_page)))
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 1), pages)
+    sessions, skip = _sessions_of_page(found, offset=(page - 1) * per_page, per_page=per_page)
+    rows: list[DrillRow] = []
+    if sessions:
+        part = facts.Scope(start=scope.start, end=scope.end, session_ids=tuple(sessions))
+        sql, params = facts.facts_sql(part, display=True)
+        where = f"{filters.where()} AND {metric.condition}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{_rows_sql(sql, where)} LIMIT %s OFFSET %s", (*params, per_page, skip))
+            rows = [_row(values, metric) for values in cursor.fetchall()]
+    return DrillPage(metric=metric, rows=rows, totals=totals, page=page, pages=pages)
+
+
+def _matching(
+    kept: dict[int, list[list[Any]]], filters: RowFilters, metric: Metric
+) -> dict[int, tuple[int, int, int, int, int]]:
+    """Per session with some: (rows, people, due, collected, the metric's measure) of the rows
+    behind ``metric`` — its kept groups that the filters keep and the metric counts."""
+    amount_bit = reports_cache.AMOUNT_BITS.get(metric.measure, 0) if metric.is_money else 0
+    index = 6 + reports_cache.MEASURES.index(metric.measure) if metric.measure else 5
+    found = {}
+    for sess, groups in kept.items():
+        n = people = due = collected = measure = 0
+        for group in groups:
+            if not (filters.keeps(group) and metric.matches(group[0], group[1], group[2])):
+                continue
+            if amount_bit and not group[4] & amount_bit:
+                continue
+            n, people, due, collected = n + group[5], people + group[6], due + group[7], collected + group[8]
+            measure += group[index]
+        if n:
+            found[sess] = (n, people, due, collected, measure)
+    return found
+
+
+def _measure(metric: Metric, value: int) -> Decimal | int:
+    return reports_cache.money(value) if metric.is_money else int(value)
+
+
+def _sessions_of_page(found: dict[int, tuple[int, ...]], *, offset: int, per_page: int) -> tuple[list[int], int]:
+    """The sessions whose rows make the page that starts ``offset`` rows in, and how many of
+    their rows come before it. Rows go by session start, then by name across sessions that start
+    together: those are taken together (one block)."""
+    starts = dict(Session.objects.filter(ids_in("pk", found)).values_list("pk", "start"))
+    blocks: dict[Any, list[int]] = {}
+    for sess in sorted(found, key=lambda pk: (starts[pk], pk)):
+        blocks.setdefault(starts[sess], []).append(sess)
+    chosen, before, skip = [], 0, 0
+    for sessions in blocks.values():
+        size = sum(found[pk][0] for pk in sessions)
+        if before + size > offset and before < offset + per_page:
+            if not chosen:
+                skip = offset - before
+            chosen.extend(sessions)
+        before += size
+    return chosen, skip
 
 
 def drill_rows_all(*, scope: facts.Scope, filters: RowFilters, metric: Metric, chunk: int = 2000) -> Iterator[DrillRow]:
