@@ -124,6 +124,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("session_id", models.BigIntegerField(primary_key=True, serialize=False)),
                 ("groups", models.JSONField(blank=True, default=list)),
+                ("sums", models.JSONField(blank=True, default=dict)),
                 ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),

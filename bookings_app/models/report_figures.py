@@ -43,6 +43,9 @@ class ReportSessionFigures(models.Model):
 
     session_id = models.BigIntegerField(primary_key=True)
     groups = models.JSONField(default=list, blank=True)
+    # Every report number of the session, unfiltered (``report_metrics.METRICS`` name → the
+    # count, or cents): the groups added up once, for a report without row filters.
+    sums = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -23,114 +23,38 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from bookings_app.models import Attendance, Booking, Payment, Service, Session
+from bookings_app.models import Service, Session
 from bookings_app.selectors import reports_cache
 from bookings_app.selectors import reports_facts as facts
+from bookings_app.selectors.precompiled import ids_in
+from bookings_app.selectors.report_metrics import (
+    METHOD_LABELS,
+    METRIC_BY_NAME,
+    METRICS,
+    WAY_LABELS,
+    Metric,
+    metrics_add,
+)
 from bookings_app.selectors.reports_cache import METHOD_BITS
 from bookings_app.selectors.reports_facts import Scope, lit
 
+__all__ = [  # the metrics are report_metrics', named here too for the report's readers
+    "MAX_DAYS",
+    "METHOD_LABELS",
+    "METRICS",
+    "METRIC_BY_NAME",
+    "WAY_LABELS",
+    "DayMoney",
+    "Figures",
+    "Metric",
+    "Report",
+    "RowFilters",
+    "SessionLine",
+    "report_currency",
+    "report_read",
+]
 CENT = Decimal("0.01")
 MAX_DAYS = 93  # a quarter: the longest range the report adds up at once
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One figure: the rows it stands for — those whose ``status``, ``way`` and ``att`` are among
-    the ones given (any, when none are) — and what it adds up of them: ``measure`` ("" counts
-    them; ``people`` or a money column sums it). A money figure's rows are those with some of
-    it (``f.<measure> <> 0``): the rows behind "£120 collected by cash" are those that paid cash.
-
-    The report adds up every metric from rows grouped by those three words (:func:`matches`);
-    the drill-down lists the rows of one with the same conditions in SQL (:attr:`condition`)."""
-
-    name: str
-    label: str
-    status: tuple[str, ...] = ()
-    way: tuple[str, ...] = ()
-    att: tuple[str, ...] = ()
-    measure: str = ""
-    hint: str = ""
-
-    @property
-    def is_money(self) -> bool:
-        return self.measure not in ("", "people")
-
-    @property
-    def measure_sql(self) -> str:
-        return f"f.{self.measure}" if self.measure else "1"
-
-    @property
-    def condition(self) -> str:
-        """The metric's rows as SQL over a facts row ``f`` (only our own constants)."""
-        parts = [f"f.{name} IN ({lit(*values)})" for name, values in self._words() if values]
-        if self.is_money:
-            parts.append(f"f.{self.measure} <> 0")
-        return " AND ".join(parts) or "1 = 1"
-
-    def matches(self, status: str, way: str, att: str) -> bool:
-        words = zip(self._words(), (status, way, att), strict=True)
-        return all(not values or value in values for (_, values), value in words)
-
-    def _words(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return (("status", self.status), ("way", self.way), ("att", self.att))
-
-
-A = Attendance.Status
-METHOD_LABELS = dict(Payment.Method.choices)
-_NO_SHOW_UNPAID = {"att": (A.NOT_ATTENDED,), "way": (facts.UNPAID, facts.PART)}
-
-METRICS: tuple[Metric, ...] = (
-    Metric("booked", "Booked", hint="Every booking of the sessions, whatever its status"),
-    Metric("people", "People", measure="people", hint="The participants of those bookings"),
-    Metric("confirmed", "Confirmed", status=(Booking.Status.CONFIRMED,)),
-    Metric("not_yet", "Not yet confirmed", status=facts.NOT_YET, hint="Pending, created, waiting list"),
-    Metric("cancelled", "Cancelled", status=facts.CANCELLED, hint="Cancelled or declined"),
-    *(
-        Metric(
-            f"paid_{m.lower()}", METHOD_LABELS[m], way=(m,), hint=f"Paid in full, most by {METHOD_LABELS[m].lower()}"
-        )
-        for m in (facts.CASH, facts.CARD, facts.CHECK, facts.ONLINE, facts.OTHER)
-    ),
-    Metric("paid_plan", "Plan", way=(facts.PLAN,), hint="Charged to a pricing plan (class pass, membership)"),
-    Metric("part", "Part paid", way=(facts.PART,)),
-    Metric("unpaid", "Unpaid", way=(facts.UNPAID,), hint="Holding a place with nothing paid"),
-    Metric(
-        "written_off",
-        "Written off",
-        way=(facts.WRITTEN_OFF,),
-        hint="Not paid, and a manager wrote off what it owes: not to be collected, not counted unpaid",
-    ),
-    Metric("refunded", "Refunded", way=(facts.REFUNDED,)),
-    Metric("free", "Free", way=(facts.FREE,)),
-    Metric("nothing_due", "Nothing due", way=(facts.NOTHING,), hint="Cancelled, declined or waiting, nothing paid"),
-    Metric("attended", "Attended", att=(A.ATTENDED,)),
-    Metric("no_show", "No-show", att=(A.NOT_ATTENDED,)),
-    Metric(
-        "unmarked",
-        "Not marked",
-        status=Booking.ACTIVE_STATUSES,
-        att=(A.NOT_SET,),
-        hint="Holding a place, attendance not marked",
-    ),
-    Metric("due", "Due", measure="due", hint="Still to collect from bookings holding a place"),
-    Metric("collected", "Collected", measure="collected", hint="Money in, every way"),
-    *(Metric(f"collected_{m.lower()}", METHOD_LABELS[m], measure=f"c_{m.lower()}") for m in facts.METHODS),
-    Metric("no_show_unpaid", "No-shows who did not pay", **_NO_SHOW_UNPAID, hint="No-show, unpaid or part paid"),
-    Metric("no_show_unpaid_due", "Owed by no-shows", **_NO_SHOW_UNPAID, measure="due"),
-)
-METRIC_BY_NAME = {m.name: m for m in METRICS}
-# What the report sums per group of rows: the measures of the metrics (as the kept groups hold them).
-_MEASURES = reports_cache.MEASURES
-WAY_LABELS = {
-    **{way: f"Paid · {METHOD_LABELS[way].lower()}" for way in facts.METHODS if way != facts.PLAN},
-    facts.PLAN: "Plan",
-    facts.PART: "Part paid",
-    facts.UNPAID: "Unpaid",
-    facts.WRITTEN_OFF: "Written off",
-    facts.REFUNDED: "Refunded",
-    facts.FREE: "Free",
-    facts.NOTHING: "Nothing due",
-}
 
 
 @dataclass(frozen=True)
@@ -214,21 +138,19 @@ class Report:
 
 def report_read(*, scope: Scope, filters: RowFilters) -> Report:
     """The report of ``scope``'s sessions: every metric per session and in total, and the money
-    collected per day by method. Each session's facts rows come counted and summed by the words
-    a report filters on, kept and fresh (``selectors.reports_cache``: a few queries, and one facts
-    query for the sessions something changed at since); the filters keep some of those groups,
-    and each metric adds up some of what is kept. Then the sessions, and the currency."""
-    raw: dict[int, dict[str, Any]] = defaultdict(dict)
-    keeps = filters.keeps
-    for sess, groups in reports_cache.session_groups(scope).items():
-        for group in groups:
-            if keeps(group):
-                _add(raw[sess], (group[0], group[1], group[2]), group[5:])
+    collected per day by method. Each session's numbers are kept, fresh (``selectors.reports_cache``:
+    a few queries, and one facts query for the sessions something changed at since): as they
+    are without row filters; with them, added up from the kept groups the filters keep. Then
+    the sessions, and the currency."""
+    if filters == RowFilters():  # every row: each session's numbers as kept
+        raw = {sess: sums for sess, sums in reports_cache.session_groups(scope, sums=True).items() if sums}
+    else:
+        raw = _filtered(reports_cache.session_groups(scope), filters)
     by_session = {sess: _figures(values) for sess, values in raw.items()}
     sessions = (
-        Session.objects.filter(pk__in=by_session)
+        Session.objects.filter(ids_in("pk", by_session))
         .select_related("service", "staff")
-        .defer("raw", "service__raw", "staff__raw")
+        .only(*_SESSION_FIELDS)
         .order_by("start", "pk")
     )
     lines = [SessionLine(session=s, figures=by_session[s.pk]) for s in sessions]
@@ -258,26 +180,37 @@ def report_currency() -> str:
     return most or ""
 
 
-@functools.cache
-def _metrics_of(words: tuple[str, str, str]) -> tuple[tuple[str, int], ...]:
-    """What a group of rows with these (status, way, att) adds to: (metric name, the index of
-    its measure among the group's values — 0 is the count, then :data:`_MEASURES`)."""
-    return tuple((m.name, _MEASURES.index(m.measure) + 1 if m.measure else 0) for m in METRICS if m.matches(*words))
-
-
-def _add(sums: dict[str, Any], words: tuple[str, str, str], values: list[Any]) -> None:
-    """Add a group of rows (its count, then its sums of :data:`_MEASURES`, as the database gave
-    them) to the metrics' running sums; :func:`_figures` makes numbers of them once, at the end."""
-    for name, index in _metrics_of(words):
-        sums[name] = sums.get(name, 0) + (values[index] or 0)
+def _filtered(kept: dict[int, list[list[Any]]], filters: RowFilters) -> dict[int, dict[str, Any]]:
+    """Each session's numbers from the kept groups the filters keep (sessions with none left
+    out); the groups of one (status, way, att) added up first, each metric then once per those."""
+    found: dict[int, dict[str, Any]] = {}
+    for sess, groups in kept.items():
+        by_words: dict[tuple[str, str, str], list[int]] = {}
+        for group in groups:
+            if not filters.keeps(group):
+                continue
+            words = (group[0], group[1], group[2])
+            before = by_words.get(words)
+            by_words[words] = group[5:] if before is None else [a + b for a, b in zip(before, group[5:], strict=True)]
+        if by_words:
+            sums = found[sess] = {}
+            for words, values in by_words.items():
+                metrics_add(sums, words, values)
+    return found
 
 
 def _figures(sums: dict[str, Any]) -> Figures:
     """The running sums as figures: money from cents, counts as they are."""
     figures = Figures()
     for name, value in sums.items():
-        figures.values[name] = reports_cache.money(value) if METRIC_BY_NAME[name].is_money else int(value)
+        figures.values[name] = _money(value) if name in _MONEY_METRICS else value
     return figures
+
+
+_MONEY_METRICS = frozenset(m.name for m in METRICS if m.is_money)
+_money = functools.lru_cache(maxsize=4096)(reports_cache.money)  # the same few amounts, again and again
+# What the report shows of a session (its row, its day, its roster link).
+_SESSION_FIELDS = ("wix_id", "title", "start", "end", "status", "timezone", "service__name", "staff__name")
 
 
 def _days(lines: list[SessionLine], scope: Scope) -> list[DayMoney]:

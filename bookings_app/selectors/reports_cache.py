@@ -37,13 +37,13 @@ from django.utils import timezone
 from bookings_app.models import Booking, ReportMark, ReportSessionFigures, Session
 from bookings_app.selectors import reports_facts as facts
 from bookings_app.selectors.precompiled import ids_in
+from bookings_app.selectors.report_metrics import MEASURES, metrics_add
 from bookings_app.selectors.reports_facts import Scope
 
 logger = logging.getLogger(__name__)
 
 # A kept group: its words (what a report filters on), then its numbers — the count, then MEASURES.
 WORDS = ("status", "way", "att", "payment_status", "methods")
-MEASURES = ("people", "due", "collected", *(f"c_{m.lower()}" for m in facts.METHODS))
 MONEY_MEASURES = frozenset(MEASURES) - {"people"}
 # ``methods``: one bit per method the group's rows took money by (``c_<method> <> 0``), and one
 # each for rows with something due and something collected — the rows behind a money figure
@@ -58,25 +58,31 @@ _LOCK_KEY = 0x5245504F5254  # "REPORT": the advisory lock of the kept figures (P
 _CENT = Decimal("0.01")
 
 
-def session_groups(scope: Scope) -> dict[int, list[list[Any]]]:
+def session_groups(scope: Scope, *, sums: bool = False) -> dict[int, Any]:
     """Every session in ``scope``: its kept groups (:data:`WORDS`, the count, :data:`MEASURES`;
-    money in cents), fresh — see the module's docstring. A session without bookings has none."""
+    money in cents) — or with ``sums``, every report number of it unfiltered (metric name → the
+    count or cents) —, fresh: see the module's docstring. A session without bookings has none."""
+    field = "sums" if sums else "groups"
     with transaction.atomic():
         _lock()
         _fold()
         ids = list(scope.sessions().order_by().values_list("pk", flat=True))
-        kept: dict[int, list[list[Any]]] = dict(
-            ReportSessionFigures.objects.filter(ids_in("session_id", ids)).values_list("session_id", "groups")
+        in_scope = scope.sessions().order_by().values("pk")
+        kept: dict[int, Any] = dict(
+            ReportSessionFigures.objects.filter(session_id__in=in_scope).values_list("session_id", field)
         )
         missing = [pk for pk in ids if pk not in kept]
         if missing:
             made = _work_out(scope, missing)
             now = timezone.now()
-            ReportSessionFigures.objects.bulk_create(
-                [ReportSessionFigures(session_id=pk, groups=made.get(pk, []), computed_at=now) for pk in missing],
-                batch_size=500,
-            )
-            kept.update((pk, made.get(pk, [])) for pk in missing)
+            figures = [
+                ReportSessionFigures(
+                    session_id=pk, groups=made.get(pk, []), sums=_sums(made.get(pk, [])), computed_at=now
+                )
+                for pk in missing
+            ]
+            ReportSessionFigures.objects.bulk_create(figures, batch_size=500)
+            kept.update((f.session_id, getattr(f, field)) for f in figures)
     return kept
 
 
@@ -97,6 +103,14 @@ def figures_forget() -> None:
         _lock()
         _fold()
         ReportSessionFigures.objects.all().delete()
+
+
+def _sums(groups: list[list[Any]]) -> dict[str, int]:
+    """A session's report numbers, unfiltered: its groups added up by the metrics."""
+    found: dict[str, int] = {}
+    for group in groups:
+        metrics_add(found, (group[0], group[1], group[2]), group[5:])
+    return found
 
 
 def money(cents: int) -> Decimal:
