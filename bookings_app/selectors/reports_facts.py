@@ -36,7 +36,10 @@ attendance at the session) grouped by booking, not from a subquery per figure (t
 several times more); the desk's actions from one grouped query over the actions of the rows'
 bookings, joined in. The rows of one session are an index lookup (a few ms); a month of the
 bench's season (14,000 bookings) takes about 100–200 ms of SQLite, most of it reading the
-bookings' orders and payments — see the report's figures in ``bench/README.md``.
+bookings' orders and payments — so the report and its drill-down do not read a month of them
+each time: each session's rows are kept counted and summed (``selectors.reports_cache``), worked
+out again only for the sessions something changed at, and the drill-down reads the rows of only
+the sessions its page shows. See the report's figures in ``bench/README.md``.
 
 These are twins of the Python rules in ``bookings_app.money`` and ``bookings_app.roster_rows``:
 ``tests/selectors/test_reports.py`` holds them to the same answers (the roster's amount due,
