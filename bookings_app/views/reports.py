@@ -47,14 +47,12 @@ def report(request: HttpRequest) -> HttpResponse:
             query=query.query_string(drop=("start", "end")),
             roster_url=reverse("roster", args=[_MARKER]),
         ),
-        "chart": report_chart.chart_build(
+        "chart_html": report_chart.chart_html(
             days=data.days,
             currency=data.currency,
             link=_joined(rows_url, query.query_string(drop=("start", "end"))),
             methods=reports_facts.METHODS,
         ),
-        "methods": [(m, selectors.METHOD_LABELS[m]) for m in reports_facts.METHODS],
-        "day_link": _joined(rows_url, query.query_string(drop=("start", "end"))),
     }
     return TemplateResponse(request, "reports/report.html", context)
 
