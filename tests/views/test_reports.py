@@ -185,6 +185,22 @@ def test_filters_narrow_the_page(manager_client, world):
     assert "Learn to swim" in html and "Dawn swim" not in html
 
 
+@pytest.mark.parametrize("dates", [WEEK, {"start": "2026-11-22", "end": "2026-11-16"}], ids=["shown", "refused"])
+def test_the_filters_show_what_the_query_chose(manager_client, world, dates):
+    swim, coach = world.dawn.service, world.dawn.staff
+    query = {**dates, "service": swim.pk, "staff": coach.pk, "method": "CASH", "attendance": ""}
+
+    html = manager_client.get(reverse("reports"), query).content.decode()
+
+    assert f'<option value="{swim.pk}" selected>{swim.name}</option>' in html
+    assert f'<option value="{coach.pk}" selected>{coach.name}</option>' in html
+    assert '<option value="CASH" selected>Cash</option>' in html
+    assert '<option value="CARD">Card</option>' in html
+    # "Any" of a filter the query gave empty is chosen; of one it did not give, none is.
+    assert html.count(" selected>") == 4
+    assert '<option value="" selected>' in html[html.index('name="attendance"') :]
+
+
 def test_the_drilldown_names_its_filters(manager_client, world):
     html = manager_client.get(
         reverse("report_rows"), {**WEEK, "show": "booked", "staff": world.evening.staff_id, "method": "CARD"}
