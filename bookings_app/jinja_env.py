@@ -1,6 +1,6 @@
 """The Jinja2 environment for the few templates rendered too often for Django's template
 language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``;
-the payment report's table, ``templates/jinja2/reports/session_rows.html``; the owes list's people
+the payment report's table and its chart, ``templates/jinja2/reports/``; the owes list's people
 and its printed reminders, ``templates/jinja2/owes/``."""
 
 from datetime import datetime

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 from urllib.parse import quote
 
 from django.template import engines
@@ -123,53 +124,85 @@ def summary(totals: dict[str, Cell]) -> list[tuple[str, list[Cell]]]:
     ]
 
 
+class SessionRow(NamedTuple):
+    """What a row of the table shows of its session (``templates/jinja2/reports/session_rows.html``)."""
+
+    roster: str  # the session's roster URL
+    name: str  # its title, else its service's name
+    when: str  # "Sat 5 Dec 17:30", in the business's time zone
+    staff: str | None  # the staff member's name (None: no staff member)
+    cancelled: bool
+    cells_html: Markup  # the numbers, a linked <td> each (:func:`_cells_html`)
+
+
 def session_rows_html(*, report: Report, rows_url: str, query: str, roster_url: str) -> SafeString:
     """The table's body: a row per session. ``rows_url`` is the drill-down's URL (relative to the
     report's, to keep a month's 6,000 links short), ``query`` the report's query string without
     its days, ``roster_url`` a roster URL whose session ref is ``__ref__``."""
     template = engines["jinja2"].env.get_template("reports/session_rows.html")
+    texts: dict[tuple[type, object], str] = {}  # a number written once, whatever rows show it
+    zone = timezone.get_current_timezone()
+    # The session by our pk, and no range (the session's day is its range): a month's table has
+    # 6,000 of these links, and a Wix id is three times longer than our pk.
+    link = str(escape(f"{rows_url}?{query}{'&' if query else ''}session="))  # escaped once, for every row
     lines = []
     for line in report.lines:
         session = line.session
-        # The session by our pk, and no range (the session's day is its range): a month's table
-        # has 6,000 of these links, and a Wix id is three times longer than our pk.
-        link = f"{rows_url}?{query}{'&' if query else ''}session={session.pk}&show="
+        staff = session.staff
         lines.append(
-            {
-                "session": session,
-                "roster": roster_url.replace("__ref__", quote(session.ref, safe="")),
-                "cells_html": _cells_html(line.figures, link=link, currency=report.currency),
-            }
+            SessionRow(
+                roster=roster_url.replace("__ref__", quote(session.ref, safe="")),
+                name=session.title or session.service.name,
+                when=f"{session.start.astimezone(zone):%a %-d %b %H:%M}",
+                staff=None if staff is None else staff.name,
+                cancelled=session.is_cancelled,
+                cells_html=_cells_html(
+                    line.figures, href=f"{link}{session.pk}&amp;show=", currency=report.currency, texts=texts
+                ),
+            )
         )
     return mark_safe(template.render({"lines": lines}))  # noqa: S308 - rendered autoescaped
 
 
-# Each column's cell, before and after its link and text: the classes a zero and a non-zero
-# number get (what ``Cell.css`` says), and the metric's name that ends the link.
-_CELL_PARTS = {
-    name: tuple(
-        ("<td" + (f' class="{css}"' if css else "") + '><a href="', f'{name}">')
-        for css in (
-            " ".join(c for c, on in (("zero", zero), ("group-start", name in _GROUP_STARTS)) if on)
-            for zero in (False, True)
-        )
-    )
-    for name in COLUMNS
-}
+def _cell_parts(name: str) -> tuple[str, object, tuple[str, str], tuple[str, str]]:
+    """A column's cell, before and after its link and text (for a non-zero number, then a zero:
+    the classes ``Cell.css`` gives them; the metric's name ends the link), with the column's
+    name and what a session without the figure has (0, or £0 of money: ``Figures[name]``)."""
+    metric = METRIC_BY_NAME[name]
+    ends = []
+    for zero in (False, True):
+        css = " ".join(c for c, on in (("zero", zero), ("group-start", name in _GROUP_STARTS)) if on)
+        ends.append(("<td" + (f' class="{css}"' if css else "") + '><a href="', f'{name}">'))
+    return name, Decimal("0") if metric.is_money else 0, ends[0], ends[1]
 
 
-def _cells_html(figures: Figures, *, link: str, currency: str) -> Markup:
-    """A session's cells as HTML, as ``templates/jinja2/reports/session_rows.html`` drew them from
-    :func:`cells` (``<td class=…><a href=…>text</a></td>`` each): written here, a month's table
-    being some 6,000 of them. The link is escaped once for the row; the metrics' names and the
+_CELL_PARTS = tuple(_cell_parts(name) for name in COLUMNS)
+
+
+def _cells_html(
+    figures: Figures, *, href: str, currency: str, texts: dict[tuple[type, object], str] | None = None
+) -> Markup:
+    """A session's cells as HTML, as :func:`cells` gives them (``<td class=…><a href=…>text</a></td>``
+    each): written here, a month's table being some 6,000 of them. ``href`` is the row's link,
+    escaped already, ending in ``show=``; a number's text is written and escaped once for the
+    table (``texts``, shared by the rows: (type, value) → its text); the metrics' names and the
     classes are our own words."""
-    href = escape(link)
+    if texts is None:
+        texts = {}
+    values = figures.values
     out = []
-    for name in COLUMNS:
-        value = figures[name]
-        text = format_money(value, currency) if isinstance(value, Decimal) else f"{value:,}"
-        start, end = _CELL_PARTS[name][not value]
-        out.append(f"{start}{href}{end}{escape(text)}</a></td>")
+    for name, default, (start, end), (zero_start, zero_end) in _CELL_PARTS:
+        value = values.get(name, default)
+        # Keyed by the type too: 0 and £0.00 are equal numbers but not the same text.
+        key = (value.__class__, value)
+        text = texts.get(key)
+        if text is None:
+            money = isinstance(value, Decimal)
+            text = texts[key] = str(escape(format_money(value, currency) if money else f"{value:,}"))
+        if value:
+            out.append(f"{start}{href}{end}{text}</a></td>")
+        else:
+            out.append(f"{zero_start}{href}{zero_end}{text}</a></td>")
     return Markup("".join(out))  # noqa: S704 - the link and the text escaped above, the rest our own words
 
 

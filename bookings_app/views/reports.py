@@ -5,11 +5,14 @@ read is answered 400 with what is wrong, and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from bookings_app import report_chart, report_tables, roles, selectors
@@ -47,14 +50,12 @@ def report(request: HttpRequest) -> HttpResponse:
             query=query.query_string(drop=("start", "end")),
             roster_url=reverse("roster", args=[_MARKER]),
         ),
-        "chart": report_chart.chart_build(
+        "chart_html": report_chart.chart_html(
             days=data.days,
             currency=data.currency,
             link=_joined(rows_url, query.query_string(drop=("start", "end"))),
             methods=reports_facts.METHODS,
         ),
-        "methods": [(m, selectors.METHOD_LABELS[m]) for m in reports_facts.METHODS],
-        "day_link": _joined(rows_url, query.query_string(drop=("start", "end"))),
     }
     return TemplateResponse(request, "reports/report.html", context)
 
@@ -116,9 +117,7 @@ def _refused(request: HttpRequest, form: ReportForm, template: str) -> HttpRespo
         "problems": form.messages(),
         "ranges": RANGES,
         "refused": True,
-        "select_fields": [form[name] for name in SELECT_FIELDS],
-        "service_choices": list(form.fields["service"].queryset.values_list("pk", "name")),
-        "staff_choices": list(form.fields["staff"].queryset.values_list("pk", "name")),
+        **_filter_options(form),
     }
     return TemplateResponse(request, template, context, status=400)
 
@@ -135,12 +134,36 @@ def _filter_context(form: ReportForm, query: ReportQuery) -> dict[str, object]:
             for value, label in RANGES
             if value != "custom"
         ],
-        "select_fields": [form[name] for name in SELECT_FIELDS],
         "all_sessions_link": f"{reverse('reports')}?{query.query_string(drop=('session',))}",
-        # The filter's options as plain pairs (Django's select widget renders a template per option).
-        "service_choices": list(form.fields["service"].queryset.values_list("pk", "name")),
-        "staff_choices": list(form.fields["staff"].queryset.values_list("pk", "name")),
+        **_filter_options(form),
     }
+
+
+def _filter_options(form: ReportForm) -> dict[str, object]:
+    """The filter form's ``<option>``s, written here (Django's select widget renders a template
+    per option, and the template language a lookup and a comparison per option): the services
+    and the staff by pk, and every other filter with its options (``select_fields``: (bound
+    field, its options)), each selected as the query says."""
+    services = form.fields["service"].queryset.values_list("pk", "name")
+    staff = form.fields["staff"].queryset.values_list("pk", "name")
+    return {
+        "service_options": _options_html(services, form.data.get("service")),
+        "staff_options": _options_html(staff, form.data.get("staff")),
+        "select_fields": [
+            (field, _options_html(field.field.choices, field.data)) for field in (form[n] for n in SELECT_FIELDS)
+        ],
+    }
+
+
+def _options_html(choices: Iterable[tuple[object, object]], selected: str | None) -> SafeString:
+    """``<option>`` elements of (value, label) ``choices``; the one whose value, as text, is
+    ``selected`` (the query's) is selected."""
+    return mark_safe(  # noqa: S308 - escaped here
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>{escape(label)}</option>'
+            for value, label in choices
+        )
+    )
 
 
 def _shown_filters(form: ReportForm) -> list[tuple[str, str]]:

@@ -81,6 +81,40 @@ def test_the_report_shows_the_weeks_figures_with_links(manager_client, world):
     assert "<svg" in html and '<title id="chart-title">' in html and '<desc id="chart-desc">' in html
 
 
+def test_the_chart_and_its_table_show_the_days_money_with_links(manager_client, world):
+    html = manager_client.get(reverse("reports"), WEEK).content.decode()
+
+    def cell(show: str, text: str, css: str = "num") -> str:
+        return f'<td class="{css}"><a href="rows/?start=2026-11-16&amp;end=2026-11-16&amp;show={show}">{text}</a></td>'
+
+    # Monday's money by every way (the dawn swim's), then in all; a day with none is dimmed.
+    assert (
+        '<tr><th scope="row">Mon 16 Nov</th>'
+        + cell("collected_cash", "£186.00")
+        + cell("collected_card", "£156.00")
+        + cell("collected_check", "£60.00")
+        + cell("collected_online", "£60.00")
+        + cell("collected_plan", "£180.00")
+        + cell("collected_other", "£60.00")
+        + cell("collected", "£702.00")
+        + "</tr>"
+    ) in html
+    sunday = "rows/?start=2026-11-22&amp;end=2026-11-22&amp;show=collected_cash"
+    assert f'<td class="num zero"><a href="{sunday}">£0.00</a></td>' in html
+    assert len(re.findall(r'<tr><th scope="row">\w{3} \d+ Nov</th>', html)) == 7  # a row a day
+    assert html.count('<th scope="row" class="report-session">') == 4  # a row a session
+    # Each bar segment links to the same rows as its figure.
+    assert ('<a href="rows/?start=2026-11-16&amp;end=2026-11-16&amp;show=collected_cash" tabindex="-1"><rect ') in html
+    assert "<title>Mon 16 Nov · Cash £186.00</title>" in html
+    # A session's row: its roster, its words, its numbers each linked to their rows.
+    assert (
+        f'<a href="{reverse("roster", args=[world.dawn.ref])}">Dawn swim</a>\n'
+        '<span class="muted small">Mon 16 Nov 07:00 · Cora Coach</span></th>'
+        f'<td class="group-start"><a href="rows/?session={world.dawn.pk}&amp;show=booked">108</a></td>'
+    ) in html
+    assert f'<td><a href="rows/?session={world.dawn.pk}&amp;show=collected">£702.00</a></td>' in html
+
+
 def test_a_number_links_to_rows_that_add_up_to_it(manager_client, world):
     html = manager_client.get(reverse("reports"), WEEK).content.decode()
     report = selectors.report_read(scope=week_scope(), filters=RowFilters())
@@ -149,6 +183,22 @@ def test_filters_narrow_the_page(manager_client, world):
     html = manager_client.get(reverse("reports"), {**WEEK, "service_type": "COURSE"}).content.decode()
 
     assert "Learn to swim" in html and "Dawn swim" not in html
+
+
+@pytest.mark.parametrize("dates", [WEEK, {"start": "2026-11-22", "end": "2026-11-16"}], ids=["shown", "refused"])
+def test_the_filters_show_what_the_query_chose(manager_client, world, dates):
+    swim, coach = world.dawn.service, world.dawn.staff
+    query = {**dates, "service": swim.pk, "staff": coach.pk, "method": "CASH", "attendance": ""}
+
+    html = manager_client.get(reverse("reports"), query).content.decode()
+
+    assert f'<option value="{swim.pk}" selected>{swim.name}</option>' in html
+    assert f'<option value="{coach.pk}" selected>{coach.name}</option>' in html
+    assert '<option value="CASH" selected>Cash</option>' in html
+    assert '<option value="CARD">Card</option>' in html
+    # "Any" of a filter the query gave empty is chosen; of one it did not give, none is.
+    assert html.count(" selected>") == 4
+    assert '<option value="" selected>' in html[html.index('name="attendance"') :]
 
 
 def test_the_drilldown_names_its_filters(manager_client, world):
