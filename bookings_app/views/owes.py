@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
+from markupsafe import escape
 
 from bookings_app import forms, roles, selectors
 from bookings_app.date_ranges import PRESETS, DateRange, DateRangeForm
@@ -225,17 +226,32 @@ def owes_print(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "owes/print.html", context, status=INVALID if form.errors else 200)
 
 
-def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debtor, list[str]]]:
-    """Each person with a line per booking — "Mon 7 Dec 18:30 Lane swim — £12.00" — written here
-    rather than in the template: a range can hold a thousand people or more."""
+def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debtor, SafeString, str]]:
+    """Each person with their bookings as the list's items, a line each — "Mon 7 Dec 18:30 Lane
+    swim — £12.00", escaped — and what they owe in all: written here rather than in the template,
+    as a range can hold a thousand people or more. A start and an amount are written once each
+    however many bookings share them (a session's people, a class's price)."""
     tz = timezone.get_current_timezone()
+    starts: dict[Any, str] = {}
+    amounts: dict[tuple[Any, str], str] = {}
+
+    def money(amount: Any, currency: str) -> str:
+        text = amounts.get((amount, currency))
+        if text is None:
+            text = amounts[amount, currency] = format_money(amount, currency)
+        return text
+
     out = []
     for person in people:
-        lines = []
+        items = []
         for item in person.bookings:
-            when = item.when.astimezone(tz)
-            lines.append(f"{when:%a} {when.day} {when:%b %H:%M} {item.what} — {format_money(item.due, item.currency)}")
-        out.append((person, lines))
+            start = starts.get(item.when)
+            if start is None:
+                when = item.when.astimezone(tz)
+                start = starts[item.when] = f"{when:%a} {when.day} {when:%b %H:%M}"
+            items.append(f"<li>{escape(f'{start} {item.what} — {money(item.due, item.currency)}')}</li>")
+        items_html = mark_safe("".join(items))  # noqa: S308 - each line escaped above
+        out.append((person, items_html, money(person.total, person.currency)))
     return out
 
 
@@ -272,11 +288,12 @@ def owes_export(request: HttpRequest) -> HttpResponse:
     def rows() -> Any:
         for person in read.people:
             contact = person.contact
+            name, email, phone = (contact.full_name, contact.email, contact.phone) if contact else ("", "", "")
             for item in person.bookings:
-                yield [
-                    contact.full_name if contact else "",
-                    contact.email if contact else "",
-                    contact.phone if contact else "",
+                yield (
+                    name,
+                    email,
+                    phone,
                     person.total,
                     item.what,
                     item.when,
@@ -287,7 +304,7 @@ def owes_export(request: HttpRequest) -> HttpResponse:
                     item.currency,
                     item.marked_later,
                     item.shares_order,
-                ]
+                )
 
     name = f"owes-{date_range.first:%Y-%m-%d}-to-{date_range.last:%Y-%m-%d}"
     return exports.response(exports.Table(name=name, headers=EXPORT_HEADERS, rows=rows(), sheet_title="Owes"), fmt)
