@@ -9,6 +9,7 @@ The people's rows are drawn by Jinja2 (``templates/jinja2/owes/``), as the roste
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -226,11 +227,12 @@ def owes_print(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "owes/print.html", context, status=INVALID if form.errors else 200)
 
 
-def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debtor, SafeString, str]]:
-    """Each person with their bookings as the list's items, a line each — "Mon 7 Dec 18:30 Lane
-    swim — £12.00", escaped — and what they owe in all: written here rather than in the template,
-    as a range can hold a thousand people or more. A start and an amount are written once each
-    however many bookings share them (a session's people, a class's price)."""
+def reminder_lines(people: list[selectors.Debtor]) -> Iterator[tuple[selectors.Debtor, SafeString, str]]:
+    """Each person with their bookings as the list's ``<li>`` items, a line each — "Mon 7 Dec
+    18:30 Lane swim — £12.00", escaped here — and what they owe in all: written here rather than
+    in the template, as a range can hold a thousand people or more. A start and an amount are
+    written once each however many bookings share them (a session's people, a class's price).
+    A generator: the template draws each person as it comes, and nothing of theirs outlives it."""
     tz = timezone.get_current_timezone()
     starts: dict[Any, str] = {}
     amounts: dict[tuple[Any, str], str] = {}
@@ -241,7 +243,6 @@ def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debto
             text = amounts[amount, currency] = format_money(amount, currency)
         return text
 
-    out = []
     for person in people:
         items = []
         for item in person.bookings:
@@ -251,8 +252,7 @@ def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debto
                 start = starts[item.when] = f"{when:%a} {when.day} {when:%b %H:%M}"
             items.append(f"<li>{escape(f'{start} {item.what} — {money(item.due, item.currency)}')}</li>")
         items_html = mark_safe("".join(items))  # noqa: S308 - each line escaped above
-        out.append((person, items_html, money(person.total, person.currency)))
-    return out
+        yield person, items_html, money(person.total, person.currency)
 
 
 EXPORT_HEADERS = [
