@@ -108,6 +108,7 @@ from bookings_app.selectors.desk import (
 from bookings_app.selectors.owes import (
     Debtor,
     OwedBooking,
+    OwedContact,
     OwesRead,
     owes_bookings_due,
     owes_plan_balances,
@@ -219,6 +220,7 @@ __all__ = [
     "DayEntry",
     "Debtor",
     "OwedBooking",
+    "OwedContact",
     "OwesRead",
     "OrderLine",
     "PackageInfo",

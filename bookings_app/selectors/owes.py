@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import DecimalField, Exists, F, Func, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -51,6 +51,7 @@ from bookings_app.models import (
     Session,
     WriteOff,
 )
+from bookings_app.selectors.precompiled import ids_in
 from bookings_app.selectors.queries import search_q, written_off_q
 from bookings_app.selectors.roster import bookings_orders_read
 
@@ -83,6 +84,25 @@ _SERVICE_FIELDS = (
 _STATUS_LABELS = dict(Booking.Status.choices)
 _PAYMENT_LABELS = dict(PS.choices)
 _CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
+_ATTENDANCE_LABELS = {status: Attendance.Status(status).label for status in Attendance.Status.values}
+
+
+class OwedContact(NamedTuple):
+    """A person on the printed reminders or the export: what they show of the contact (one tuple
+    rather than a model instance each: those lists hold everyone)."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self) -> str:
+        return self.full_name
 
 
 @dataclass(slots=True)
@@ -117,20 +137,17 @@ class OwedBooking:
 
     @property
     def attendance_label(self) -> str:
-        return Attendance.Status(self.attendance).label
+        return _ATTENDANCE_LABELS.get(self.attendance) or Attendance.Status(self.attendance).label
 
 
-@dataclass
+@dataclass(slots=True)
 class Debtor:
     """One person on the list: their owed bookings, oldest first."""
 
     contact_id: int
     bookings: list[OwedBooking]
-    contact: Contact | None = None  # loaded for the people shown
-
-    @property
-    def total(self) -> Decimal:
-        return sum((b.due for b in self.bookings), ZERO)
+    contact: Contact | OwedContact | None = None  # loaded for the people shown (the screen: a Contact)
+    total: Decimal = ZERO  # what they owe in all (the sum of their bookings' ``due``)
 
     @property
     def oldest(self) -> datetime:
@@ -178,30 +195,64 @@ def owes_read(
     """The owes list for sessions starting in [``start``, ``end``) (and before ``now``), by person,
     the person owing longest first; ``search`` by name, email or phone; ``page`` of
     :data:`PER_PAGE` people (past the last: the last), None for everyone; ``detail``: what is
-    loaded for the people returned (:data:`SCREEN`, :data:`EXPORT` or :data:`PRINT`)."""
+    loaded for the people returned (:data:`SCREEN`, :data:`EXPORT` or :data:`PRINT`).
+
+    The bookings stay plain tuples (:func:`_owed`) until the people returned are known: the
+    totals, the count and the order of everyone come from them, and only those returned get a
+    :class:`Debtor` and :class:`OwedBooking` each (a page: 30 people, not the range's 2,000)."""
     now = now or timezone.now()
     owed = _owed(start=start, stop=min(end, now), search=search)
-    by_person: dict[int, list[OwedBooking]] = defaultdict(list)
+    oldest: dict[int, datetime] = {}  # contact pk → their oldest owed booking's start (``owed`` is oldest first)
+    total = ZERO
     for item in owed:
-        by_person[item.contact_id].append(item)
-    people = sorted(
-        (Debtor(contact_id=contact_id, bookings=items) for contact_id, items in by_person.items()),
-        key=lambda d: (d.oldest, d.contact_id),
-    )
-    pages = max(1, math.ceil(len(people) / PER_PAGE))
+        oldest.setdefault(item[_CONTACT], item[_WHEN])
+        total += item[_DUE]
+    order = sorted(oldest, key=lambda contact_id: (oldest[contact_id], contact_id))
+    pages = max(1, math.ceil(len(order) / PER_PAGE))
     read = OwesRead(
-        people=people,
-        people_total=len(people),
+        people=[],
+        people_total=len(order),
         bookings_total=len(owed),
-        total=sum((item.due for item in owed), ZERO),
+        total=total,
         currency=_currency(owed),
         pages=1 if page is None else pages,
     )
     if page is not None:
         read.page = min(max(page, 1), pages)
-        read.people = people[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
+        order = order[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
+    read.people = _debtors(owed, order)
     _attach(read.people, detail)
     return read
+
+
+# A booking owed, as :func:`_owed` gives it: a plain tuple of plain values (no model, no object of
+# ours: a range holds thousands, and tuples of plain values are not even tracked by Python's
+# garbage collector once it has seen them).
+_WHEN, _PK, _CONTACT, _DUE, _CURRENCY, _SHARES, _TITLE, _SESSION, _STATUS, _PAYMENT = range(10)
+
+
+def _debtors(owed: list[tuple[Any, ...]], order: list[int]) -> list[Debtor]:
+    """The people ``order`` lists (contact pks), in that order, each with their owed bookings."""
+    people = {contact_id: Debtor(contact_id=contact_id, bookings=[]) for contact_id in order}
+    for when, pk, contact_id, due, currency, shares, title, session_id, status, payment_status in owed:
+        person = people.get(contact_id)
+        if person is not None:
+            person.bookings.append(
+                OwedBooking(
+                    booking_id=pk,
+                    contact_id=contact_id,
+                    due=due,
+                    when=when,
+                    currency=currency,
+                    shares_order=shares,
+                    title=title,
+                    session_id=session_id,
+                    status=status,
+                    payment_status=payment_status,
+                )
+            )
+            person.total += due
+    return list(people.values())
 
 
 # The orders a booking is on, its balance summed over them (cancelled ones too, each order once:
@@ -222,29 +273,13 @@ _ROW = (
     "status",
     "payment_status",
     "total_participants",
-    "balance",
-    "shared",
+    "balance",  # None: no order
+    "shared",  # an order of it pays for another booking too
 )
 
 
-class _Row(NamedTuple):
-    pk: int
-    contact_id: int
-    service_id: int
-    session_id: int | None
-    status: str
-    payment_status: str
-    participants: int
-    balance: Decimal | None  # None: no order
-    shared: bool  # an order of it pays for another booking too
-
-    @property
-    def has_order(self) -> bool:
-        return self.balance is not None
-
-
-def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
-    """Every booking owing in the range with what it owes, oldest first."""
+def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ...]]:
+    """Every booking owing in the range with what it owes, oldest first (see :data:`_WHEN`)."""
     if stop <= start:
         return []
     base = (
@@ -272,64 +307,56 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[OwedBooking]:
         .filter(first__gte=start, first__lt=stop)
         .values_list("service_id", "first")
     )
-    where = Q(session_id__in=list(starts))
+    if not starts and not course_starts:
+        return []
+    where = Q(ids_in("session_id", starts)) if starts else Q()  # one parameter, not one per session
     if course_starts:
         where |= Q(session__isnull=True, service_id__in=list(course_starts))
-    rows = [
-        _Row(*r) for r in base.filter(where).annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW)
-    ]
+    rows = list(base.filter(where).annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW))
     if not rows:
         return []
     services = Service.objects.values_list("pk", "price", "currency", "name")
     prices = {pk: (price, currency, name) for pk, price, currency, name in services}
 
-    def when(row: _Row) -> datetime:
-        return starts[row.session_id] if row.session_id else course_starts[row.service_id]
-
     shared: dict[int, set[int]] = defaultdict(set)  # booking pk → its orders (one pays for others too)
-    sharing = [r.pk for r in rows if r.shared]
+    sharing = [row[0] for row in rows if row[8]]
     if sharing:
-        for booking_id, order_id in OrderLineItem.objects.filter(booking_id__in=sharing).values_list(
+        for booking_id, order_id in OrderLineItem.objects.filter(ids_in("booking_id", sharing)).values_list(
             "booking_id", "order_id"
         ):
             shared[booking_id].add(order_id)
     dues = _money_dues(rows)
-    owed: list[OwedBooking] = []
+    owed: list[tuple[Any, ...]] = []
     claimed: set[int] = set()  # orders already owed by an older booking in the list
-    for row in sorted(rows, key=lambda r: (when(r), r.pk)):
-        price, currency, service_name = prices[row.service_id]
-        due = dues[row.pk] if row.pk in dues else _plain_due(row, price)
-        orders = shared.get(row.pk, set())
-        if due <= 0 or claimed & orders:
+    # Oldest first: by start (the session's; a course booking's, its course's first), then pk.
+    rows.sort(key=lambda row: (starts[row[3]] if row[3] else course_starts[row[2]], row[0]))
+    for pk, contact_id, service_id, session_id, status, payment_status, participants, balance, _ in rows:
+        price, currency, service_name = prices[service_id]
+        due = dues[pk] if pk in dues else _plain_due(balance, price, participants)
+        if due <= 0:
             continue
-        claimed |= orders
-        owed.append(
-            OwedBooking(
-                booking_id=row.pk,
-                contact_id=row.contact_id,
-                due=due,
-                when=when(row),
-                currency=currency,
-                shares_order=bool(orders),
-                title=(titles[row.session_id] if row.session_id else "") or service_name,
-                session_id=row.session_id,
-                status=row.status,
-                payment_status=row.payment_status,
-            )
-        )
+        orders = shared.get(pk)
+        if orders:
+            if not claimed.isdisjoint(orders):
+                continue
+            claimed |= orders
+        when = starts[session_id] if session_id else course_starts[service_id]
+        title = (titles[session_id] if session_id else "") or service_name
+        owed.append((when, pk, contact_id, due, currency, bool(orders), title, session_id, status, payment_status))
     return owed
 
 
-def _plain_due(row: _Row, price: Decimal | None) -> Decimal:
+def _plain_due(balance: Decimal | None, price: Decimal | None, participants: int) -> Decimal:
     """``money.due_from_roster`` of a booking that is not paid, free or charged to a plan, with
     nothing of the desk's on its way and no part payment without an order: its orders' balance
-    (``money.roster_due``: 0 when not above it), else its list price (``money.list_price``)."""
-    if row.has_order:
-        return max(row.balance or ZERO, ZERO)
-    return (price or ZERO) * row.participants
+    (``balance``, None without an order; ``money.roster_due``: 0 when not above it), else its list
+    price (``money.list_price``)."""
+    if balance is not None:
+        return max(balance or ZERO, ZERO)
+    return (price or ZERO) * participants
 
 
-def _money_dues(rows: list[_Row]) -> dict[int, Decimal]:
+def _money_dues(rows: list[tuple[Any, ...]]) -> dict[int, Decimal]:
     """What the bookings :func:`_plain_due` cannot answer for owe, by ``money``'s own rule: those
     with the desk's money on its way, and those part paid with no order (the desk's payments Wix
     has count). A handful of queries, and only when there are such bookings."""
@@ -338,7 +365,8 @@ def _money_dues(rows: list[_Row]) -> dict[int, Decimal]:
             "booking_id", flat=True
         )
     )
-    ids = [r.pk for r in rows if r.pk in live or (r.payment_status == PS.PARTIALLY_PAID and not r.has_order)]
+    # (a row: pk, …, payment status [5], …, orders' balance [7], None without an order; see _ROW)
+    ids = [r[0] for r in rows if r[0] in live or (r[5] == PS.PARTIALLY_PAID and r[7] is None)]
     if not ids:
         return {}
     bookings = list(Booking.objects.filter(pk__in=ids).select_related("service"))
@@ -367,26 +395,31 @@ def _money_dues(rows: list[_Row]) -> dict[int, Decimal]:
 def _attach(people: list[Debtor], detail: str = SCREEN) -> None:
     """What the people shown need: their contacts; for the export and the screen, each booking's
     attendance at its session and the desk's "pays later" marks; for the screen, the bookings
-    (with session and service) and a plan that can pay (five queries)."""
+    (with session and service) and a plan that can pay (five queries). The printout and the
+    export hold everyone in the range: their contacts come as :class:`OwedContact` tuples, and
+    every list of ids goes as one parameter (``ids_in``)."""
     if not people:
         return
-    contacts = {
-        c.pk: c for c in Contact.objects.filter(pk__in=[p.contact_id for p in people]).only(*_CONTACT_FIELDS).order_by()
-    }
+    contact_ids = [p.contact_id for p in people]
+    if detail == SCREEN:
+        found = Contact.objects.filter(ids_in("pk", contact_ids)).only(*_CONTACT_FIELDS).order_by()
+        contacts: dict[int, Any] = {c.pk: c for c in found}
+    else:
+        found = Contact.objects.filter(ids_in("pk", contact_ids)).order_by().values_list(*OwedContact._fields)
+        contacts = {row[0]: OwedContact(*row) for row in found}
     if detail == PRINT:
         for person in people:
             person.contact = contacts.get(person.contact_id)
         return
-    items = [item for person in people for item in person.bookings]
-    ids = [item.booking_id for item in items]
+    ids = [item.booking_id for person in people for item in person.bookings]
     attendance = {
         (booking_id, session_id): status
-        for booking_id, session_id, status in Attendance.objects.filter(booking_id__in=ids).values_list(
+        for booking_id, session_id, status in Attendance.objects.filter(ids_in("booking_id", ids)).values_list(
             "booking_id", "session_id", "status"
         )
     }
     later = set(
-        DeskAction.objects.filter(booking_id__in=ids, kind=DeskAction.Kind.PAY_LATER)
+        DeskAction.objects.filter(ids_in("booking_id", ids), kind=DeskAction.Kind.PAY_LATER)
         .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
         .values_list("booking_id", flat=True)
     )
@@ -401,7 +434,7 @@ def _attach(people: list[Debtor], detail: str = SCREEN) -> None:
     # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
     bookings = {
         b.pk: b
-        for b in Booking.objects.filter(pk__in=ids)
+        for b in Booking.objects.filter(ids_in("pk", ids))
         .select_related("session", "service")
         .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
         .order_by()
@@ -474,9 +507,9 @@ def owes_plan_for(booking: Booking, balances: list[BenefitBalance], used: dict[i
     return best
 
 
-def _currency(owed: list[OwedBooking]) -> str:
+def _currency(owed: list[tuple[Any, ...]]) -> str:
     """The currency the list's money is in: the one most of it is in (a site sells in one)."""
     counts: dict[str, int] = defaultdict(int)
     for item in owed:
-        counts[item.currency] += 1
+        counts[item[_CURRENCY]] += 1
     return max(counts, key=counts.__getitem__) if counts else ""

@@ -76,12 +76,20 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, tz: Any = None) -> Any:
+    """One CSV cell; ``tz``: the current time zone, when the caller has looked it up once (a file
+    is tens of thousands of cells: the common kinds first, each tested once)."""
     kind = type(value)
-    if kind is str:  # the common cells first: an export is tens of thousands of rows
+    if kind is str:
         return "'" + value if value.startswith(_DANGEROUS_START) else value
     if kind is Decimal or kind is int:
         return value
+    if kind is dt.datetime:
+        if timezone.is_aware(value):
+            value = value.astimezone(tz) if tz is not None else timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if kind is bool:
+        return "yes" if value else "no"
     value = neutralise(value)
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
@@ -115,8 +123,9 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
     buffer.seek(0)
     buffer.truncate()
     pending = 0
+    tz = timezone.get_current_timezone()  # once per file, not per cell (``localtime``'s lookup)
     for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerow([_csv_cell(v, tz) for v in row])
         pending += 1
         if pending >= _CHUNK_ROWS:
             yield buffer.getvalue().encode("utf-8")

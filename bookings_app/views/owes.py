@@ -9,6 +9,7 @@ The people's rows are drawn by Jinja2 (``templates/jinja2/owes/``), as the roste
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
+from markupsafe import escape
 
 from bookings_app import forms, roles, selectors
 from bookings_app.date_ranges import PRESETS, DateRange, DateRangeForm
@@ -225,18 +227,32 @@ def owes_print(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "owes/print.html", context, status=INVALID if form.errors else 200)
 
 
-def reminder_lines(people: list[selectors.Debtor]) -> list[tuple[selectors.Debtor, list[str]]]:
-    """Each person with a line per booking — "Mon 7 Dec 18:30 Lane swim — £12.00" — written here
-    rather than in the template: a range can hold a thousand people or more."""
+def reminder_lines(people: list[selectors.Debtor]) -> Iterator[tuple[selectors.Debtor, SafeString, str]]:
+    """Each person with their bookings as the list's ``<li>`` items, a line each — "Mon 7 Dec
+    18:30 Lane swim — £12.00", escaped here — and what they owe in all: written here rather than
+    in the template, as a range can hold a thousand people or more. A start and an amount are
+    written once each however many bookings share them (a session's people, a class's price).
+    A generator: the template draws each person as it comes, and nothing of theirs outlives it."""
     tz = timezone.get_current_timezone()
-    out = []
+    starts: dict[Any, str] = {}
+    amounts: dict[tuple[Any, str], str] = {}
+
+    def money(amount: Any, currency: str) -> str:
+        text = amounts.get((amount, currency))
+        if text is None:
+            text = amounts[amount, currency] = format_money(amount, currency)
+        return text
+
     for person in people:
-        lines = []
+        items = []
         for item in person.bookings:
-            when = item.when.astimezone(tz)
-            lines.append(f"{when:%a} {when.day} {when:%b %H:%M} {item.what} — {format_money(item.due, item.currency)}")
-        out.append((person, lines))
-    return out
+            start = starts.get(item.when)
+            if start is None:
+                when = item.when.astimezone(tz)
+                start = starts[item.when] = f"{when:%a} {when.day} {when:%b %H:%M}"
+            items.append(f"<li>{escape(f'{start} {item.what} — {money(item.due, item.currency)}')}</li>")
+        items_html = mark_safe("".join(items))  # noqa: S308 - each line escaped above
+        yield person, items_html, money(person.total, person.currency)
 
 
 EXPORT_HEADERS = [
@@ -272,11 +288,12 @@ def owes_export(request: HttpRequest) -> HttpResponse:
     def rows() -> Any:
         for person in read.people:
             contact = person.contact
+            name, email, phone = (contact.full_name, contact.email, contact.phone) if contact else ("", "", "")
             for item in person.bookings:
-                yield [
-                    contact.full_name if contact else "",
-                    contact.email if contact else "",
-                    contact.phone if contact else "",
+                yield (
+                    name,
+                    email,
+                    phone,
                     person.total,
                     item.what,
                     item.when,
@@ -287,7 +304,7 @@ def owes_export(request: HttpRequest) -> HttpResponse:
                     item.currency,
                     item.marked_later,
                     item.shares_order,
-                ]
+                )
 
     name = f"owes-{date_range.first:%Y-%m-%d}-to-{date_range.last:%Y-%m-%d}"
     return exports.response(exports.Table(name=name, headers=EXPORT_HEADERS, rows=rows(), sheet_title="Owes"), fmt)
