@@ -327,5 +327,5 @@ def test_queries_do_not_grow_with_the_week(world):
         factories.DeskActionFactory(booking=booking, params={"method": "CASH", "amount": "10.00", "full": True})
     one_changed = queries(fresh=False)  # the evening's figures forgotten and worked out again
 
-    assert queries(fresh=True) == fresh <= 16
+    assert queries(fresh=True) == fresh <= 18  # 16 on SQLite; PostgreSQL takes the advisory lock twice
     assert queries(fresh=False) == kept < one_changed <= fresh + 1
