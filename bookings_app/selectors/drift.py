@@ -37,6 +37,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -72,7 +73,7 @@ from bookings_app.models import (
     Session,
     WriteOff,
 )
-from bookings_app.selectors import drift_cases
+from bookings_app.selectors import drift_cases, drift_sql
 from bookings_app.selectors.drift_cases import (
     ACTION_KINDS,
     ATTENDED_UNPAID,
@@ -334,15 +335,14 @@ def drift_sections(
     for code, query in QUERIES.items():
         if kind is not None and code != kind:
             continue
-        base = query(w)
         fields = ("pk", "since", *_CARRIED.get(code, ()))
-        narrow = base.order_by("since", "pk")
         if after is not None and kind is not None:
+            base = query(w)
             counts[code] = base.order_by().count()
-            narrow = narrow.filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
+            narrow = base.order_by("since", "pk").filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
             head = list(narrow.values_list(*fields)[: size + 1])
         else:
-            head = list(narrow.annotate(total=SqlWindow(Count("pk"))).values_list(*fields, "total")[: size + 1])
+            head = drift_sql.narrow_rows((code, size), w, partial(_first_page, query, fields, size))
             counts[code] = head[0][-1] if head else 0
         heads[code] = [dict(zip(fields, row, strict=False)) for row in head[:size]]
         more[code] = len(head) > size
@@ -352,6 +352,14 @@ def drift_sections(
         cursor = _cursor(cases[-1]) if more[code] and cases else ""
         sections.append(DriftSection(kind=KINDS[code], count=counts[code], cases=cases, more=cursor))
     return sections
+
+
+def _first_page(
+    query: Callable[[Window], QuerySet[Any]], fields: tuple[str, ...], size: int, w: Window
+) -> QuerySet[Any]:
+    """A kind's first ``size + 1`` pks and times, oldest first, each with the kind's count."""
+    narrow = query(w).order_by("since", "pk").annotate(total=SqlWindow(Count("pk")))
+    return narrow.values_list(*fields, "total")[: size + 1]
 
 
 def _pages(heads: dict[str, list[dict[str, Any]]], w: Window) -> dict[str, list[DriftCase]]:
