@@ -25,10 +25,16 @@ count (:func:`drift_total_cached`) is kept for ``TOTAL_CACHE_SECONDS`` (the page
 which counts them all anyway, leaves its own total there: :func:`drift_total_keep`); a fix
 forgets it (:func:`drift_forget`).
 
+The first page's narrow queries are compiled once per connection and run again with each read's
+moments (``selectors.drift_sql``).
+
 On the bench's season (50,000 bookings; ``bench/pages.py``) the slowest kinds are "paid in Wix"
-(it reads every order line: no index narrows orders paid but not on their booking) and "came
-but did not pay" (every check-in of the week); an index on the order's payment status or update
-time made the first slower, not faster (SQLite then reads the wide order rows one by one).
+(no index narrows orders paid but not on their booking: it goes through the week's paid orders,
+a few thousand, to their bookings) and "came but did not pay" (every check-in of the week). The
+first reads indexes only (0018_drift_indexes): the paid orders by their time, with the columns
+the query needs (a plain index on the order's payment status or update time made it slower:
+SQLite then read the wide order rows one by one), an order's lines with their bookings, and the
+bookings not shown paid.
 """
 
 from __future__ import annotations
