@@ -92,7 +92,7 @@ def _compile(make: Callable[[Window], QuerySet[Any]]) -> _Compiled | None:
         moments[i] = name
     # The columns in values_list's order, as the queryset itself would give them (Django 5.2
     # selects them in that order: ``Query.selected``).
-    if list(first.query.selected or ()) != list(first._fields):  # noqa: SLF001 - values_list's names
+    if list(getattr(first.query, "selected", None) or ()) != list(first._fields):  # noqa: SLF001 - values_list's names
         return None
     return _Compiled(sql, tuple(params), moments, compiler)
 
