@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings_app", "0017_report_indexes"),
+        ("bookings_app", "0018_report_figures"),
     ]
 
     operations = [
