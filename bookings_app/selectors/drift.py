@@ -18,22 +18,32 @@ Seven kinds of case, each one SQL query on the mirror and the desk's ledger — 
 Sessions, payments and charges older than ``DRIFT_LOOKBACK_DAYS`` are history: the sync no
 longer reads them, so nothing here could mend them. Each kind is one count (:func:`drift_counts`,
 what the header shows) and one page of cases, oldest first (:func:`drift_sections`, keyset-paged
-on (since, pk), two queries a kind and at most two more lookups for a page's words in
+on (since, pk): a narrow query a kind, the pages' rows — one query for the kinds read from desk
+actions, one for each other kind — and at most three more lookups for the pages' words in
 ``selectors.drift_cases``), so the number of queries does not grow with the data. The header's
-count (:func:`drift_total_cached`) is kept for ``TOTAL_CACHE_SECONDS``; a fix forgets it
-(:func:`drift_forget`).
+count (:func:`drift_total_cached`) is kept for ``TOTAL_CACHE_SECONDS`` (the page of every kind,
+which counts them all anyway, leaves its own total there: :func:`drift_total_keep`); a fix
+forgets it (:func:`drift_forget`).
+
+The first page's narrow queries are compiled once per connection and run again with each read's
+moments (``selectors.drift_sql``).
 
 On the bench's season (50,000 bookings; ``bench/pages.py``) the slowest kinds are "paid in Wix"
-(it reads every order line: no index narrows orders paid but not on their booking) and "came
-but did not pay" (every check-in of the week); an index on the order's payment status or update
-time made the first slower, not faster (SQLite then reads the wide order rows one by one).
+(no index narrows orders paid but not on their booking: it goes through the week's paid orders,
+a few thousand, to their bookings) and "came but did not pay" (every check-in of the week). The
+first reads indexes only (0019_drift_indexes): the paid orders by their time, with the columns
+the query needs (a plain index on the order's payment status or update time made it slower:
+SQLite then read the wide order rows one by one), an order's lines with their bookings, and the
+bookings not shown paid.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -69,8 +79,9 @@ from bookings_app.models import (
     Session,
     WriteOff,
 )
-from bookings_app.selectors import drift_cases
+from bookings_app.selectors import drift_cases, drift_sql
 from bookings_app.selectors.drift_cases import (
+    ACTION_KINDS,
     ATTENDED_UNPAID,
     KINDS,
     OVER_CAPACITY,
@@ -243,6 +254,13 @@ QUERIES: dict[str, Callable[[Window], QuerySet[Any]]] = {
     STUCK_WAITING: _stuck_waiting,
     OVER_CAPACITY: _over_capacity,
 }
+# The model each kind's cases are read from.
+QUERY_MODELS: dict[str, type[Any]] = {
+    **dict.fromkeys(ACTION_KINDS, DeskAction),
+    PAID_IN_WIX: OrderLineItem,
+    ATTENDED_UNPAID: Attendance,
+    OVER_CAPACITY: Session,
+}
 
 
 # --- counts ----------------------------------------------------------------------------------------
@@ -261,6 +279,12 @@ def drift_total_cached() -> int:
         total = sum(drift_counts().values())
         cache.set(TOTAL_CACHE_KEY, total, TOTAL_CACHE_SECONDS)
     return total
+
+
+def drift_total_keep(total: int) -> None:
+    """The page of every kind has just counted every case (``total``): the header shows that
+    number for the next ``TOTAL_CACHE_SECONDS`` rather than counting them all again."""
+    cache.set(TOTAL_CACHE_KEY, total, TOTAL_CACHE_SECONDS)
 
 
 def drift_forget() -> None:
@@ -303,49 +327,79 @@ def drift_sections(
     """Every kind with its count and its first ``OVERVIEW_SIZE`` cases (oldest first); with
     ``kind``, that kind alone, ``PAGE_SIZE`` at a time from ``after`` (see :func:`cursor_parse`).
 
-    Two queries per kind, however many cases: a narrow one — the page's pks and times (and the
-    few figures its words need), oldest first, with the kind's count alongside as a window
-    function (a separate count past the first page) — then the page's rows by pk, with what their
-    words need joined in. Sorting only pks and times rather than the wide joined rows, and
-    reading those rows by pk without the kind's filters again, is what keeps a kind with a
-    thousand cases fast."""
+    One narrow query per kind, however many cases — the page's pks and times (and the few
+    figures its words need), oldest first, with the kind's count alongside as a window function
+    (a separate count past the first page) — then the pages' rows by pk, with what their words
+    need joined in: one query for every kind read from desk actions, one for each other kind.
+    Sorting only pks and times rather than the wide joined rows, and reading those rows by pk
+    without the kind's filters again, is what keeps a kind with a thousand cases fast."""
     w = Window.at(now)
     size = PAGE_SIZE if kind is not None else OVERVIEW_SIZE
-    sections = []
+    heads: dict[str, list[dict[str, Any]]] = {}
+    counts: dict[str, int] = {}
+    more: dict[str, bool] = {}
     for code, query in QUERIES.items():
         if kind is not None and code != kind:
             continue
-        base = query(w)
         fields = ("pk", "since", *_CARRIED.get(code, ()))
-        narrow = base.order_by("since", "pk")
         if after is not None and kind is not None:
-            count = base.order_by().count()
-            narrow = narrow.filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
+            base = query(w)
+            counts[code] = base.order_by().count()
+            narrow = base.order_by("since", "pk").filter(Q(since__gt=after[0]) | Q(since=after[0], pk__gt=after[1]))
             head = list(narrow.values_list(*fields)[: size + 1])
         else:
-            head = list(narrow.annotate(total=SqlWindow(Count("pk"))).values_list(*fields, "total")[: size + 1])
-            count = head[0][-1] if head else 0
-        cases = _page(code, base.model, [dict(zip(fields, row, strict=False)) for row in head[:size]], w)
-        more = _cursor(cases[-1]) if len(head) > size and cases else ""
-        sections.append(DriftSection(kind=KINDS[code], count=count, cases=cases, more=more))
+            head = drift_sql.narrow_rows((code, size), w, partial(_first_page, query, fields, size))
+            counts[code] = head[0][-1] if head else 0
+        heads[code] = [dict(zip(fields, row, strict=False)) for row in head[:size]]
+        more[code] = len(head) > size
+    pages = _pages(heads, w)
+    sections = []
+    for code, cases in pages.items():
+        cursor = _cursor(cases[-1]) if more[code] and cases else ""
+        sections.append(DriftSection(kind=KINDS[code], count=counts[code], cases=cases, more=cursor))
     return sections
 
 
-def _page(kind: str, model: type[Any], head: list[dict[str, Any]], w: Window) -> list[DriftCase]:
-    """The cases of ``head`` (oldest first, as given): their rows read by pk, with the times and
-    figures the narrow query carried."""
-    if not head:
-        return []
-    rows = {row.pk: row for row in drift_cases.related(kind, model.objects.filter(pk__in=[h["pk"] for h in head]))}
-    found = []
-    for carried in head:
-        row = rows.get(carried["pk"])
-        if row is not None:
+def _first_page(
+    query: Callable[[Window], QuerySet[Any]], fields: tuple[str, ...], size: int, w: Window
+) -> QuerySet[Any]:
+    """A kind's first ``size + 1`` pks and times, oldest first, each with the kind's count."""
+    narrow = query(w).order_by("since", "pk").annotate(total=SqlWindow(Count("pk")))
+    return narrow.values_list(*fields, "total")[: size + 1]
+
+
+def _pages(heads: dict[str, list[dict[str, Any]]], w: Window) -> dict[str, list[DriftCase]]:
+    """Kind → its cases, from its ``head`` (oldest first, as given): the rows read by pk — one
+    query for all the kinds read from desk actions (``drift_cases.ACTION_KINDS``), one for each
+    other kind with cases — with the times and figures the narrow query carried."""
+    groups: dict[tuple[type[Any], str], list[str]] = {}
+    for code, head in heads.items():
+        if head:
+            shape = ACTION_KINDS[0] if code in ACTION_KINDS else code  # rows joined alike
+            groups.setdefault((QUERY_MODELS[code], shape), []).append(code)
+    rows: dict[str, dict[int, Any]] = {}
+    for (model, shape), codes in groups.items():
+        pks = {h["pk"] for code in codes for h in heads[code]}
+        read = {row.pk: row for row in drift_cases.related(shape, model.objects.filter(pk__in=sorted(pks)))}
+        for code in codes:
+            rows[code] = read
+    pages: dict[str, list[DriftCase]] = {}
+    taken: set[tuple[type[Any], int]] = set()
+    for code, head in heads.items():
+        found = []
+        for carried in head:
+            row = rows.get(code, {}).get(carried["pk"])
+            if row is None:
+                continue
+            if (type(row), row.pk) in taken:  # a desk action that is a case of two kinds: a row each
+                row = copy.copy(row)
+            taken.add((type(row), row.pk))
             for name, value in carried.items():
                 if name != "pk":
                     setattr(row, name, value)
             found.append(row)
-    return drift_cases.build(kind, found, w)
+        pages[code] = drift_cases.build(code, found, w)
+    return pages
 
 
 def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftCase | None:
@@ -354,7 +408,6 @@ def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftC
         return None
     w = Window.at(now)
     fields = ("pk", "since", *_CARRIED.get(kind, ()))
-    base = QUERIES[kind](w)
-    head = [dict(zip(fields, row, strict=True)) for row in base.filter(pk=pk).values_list(*fields)]
-    built = _page(kind, base.model, head, w)
+    head = [dict(zip(fields, row, strict=True)) for row in QUERIES[kind](w).filter(pk=pk).values_list(*fields)]
+    built = _pages({kind: head}, w)[kind]
     return built[0] if built else None

@@ -128,12 +128,16 @@ _BOOKING = ("booking__contact", "booking__service", "booking__session")
 _ACTION = (*_BOOKING, "contact", "session", "created_by")
 
 
+# The kinds read from desk actions: their pages' rows are read together, in one query (``related``
+# joins for any of them what each needs).
+ACTION_KINDS = (PAID_AT_DESK, PLAN_CREDITS, STUCK_ATTENTION, STUCK_WAITING)
+
+
 def related(kind: str, rows: QuerySet[Any]) -> QuerySet[Any]:
     """``rows`` (of ``kind``'s query) with what their words need, joined in — without the Wix
-    payloads (``raw``), which no case shows and which cost more to read than the rest."""
-    if kind in (PAID_AT_DESK, PLAN_CREDITS):
-        return rows.select_related(*_ACTION).defer(*_raw(_ACTION))
-    if kind in (STUCK_ATTENTION, STUCK_WAITING):
+    payloads (``raw``), which no case shows and which cost more to read than the rest. The same
+    for every kind of ``ACTION_KINDS``, so one query reads the rows of all of them."""
+    if kind in ACTION_KINDS:
         joined = (*_ACTION, "package", "course_build", "course_cancel")
         return rows.select_related(*joined).defer(*_raw(_ACTION))
     if kind == PAID_IN_WIX:

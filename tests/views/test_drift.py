@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -171,7 +172,7 @@ def test_resync_queues_the_read_in_the_background_and_records_who_asked(manager_
     )
 
     assert response.status_code == 200
-    assert "Reading Cy Cole&#x27;s booking from Wix again" in response.content.decode()
+    assert "Reading Cy Cole's booking from Wix again" in unescape(response.content.decode())
     assert DBTaskResult.objects.filter(task_path__endswith="booking_resync_task", status="READY").count() == 1
     asked = AuditEntry.objects.get(action="drift.resync")
     assert (asked.user, asked.object_id) == (manager_user, str(booking.pk))
@@ -273,3 +274,45 @@ def test_a_fix_forgets_the_header_count(manager_client):
 
     assert "nav-count" not in page
     assert Decimal(DeskAction.objects.get().params["amount"]) == Decimal("12")
+
+
+def test_the_drift_page_counts_for_the_header_itself(manager_client):
+    stuck_payment()
+    attended_unpaid()
+    drift.drift_forget()
+
+    with CaptureQueriesContext(connection) as page_queries:
+        page = manager_client.get(PAGE).content.decode()
+    with CaptureQueriesContext(connection) as today:
+        today_page = manager_client.get(reverse("today")).content.decode()
+
+    # The header shows the page's own total: no count of every kind besides the page's reads.
+    assert not [q for q in page_queries.captured_queries if '"__count"' in q["sql"]]
+    assert 'title="2 to look at">2</span>' in page and 'title="2 to look at">2</span>' in today_page
+    assert not [q for q in today.captured_queries if '"__count"' in q["sql"]]
+
+
+def test_one_kind_leaves_the_header_count_to_the_header(manager_client):
+    stuck_payment()
+    attended_unpaid()
+    drift.drift_forget()
+
+    page = manager_client.get(PAGE, {"kind": drift.STUCK_WAITING}).content.decode()
+
+    # The header counted every kind (2), not the one kind's page (1).
+    assert cache.get(drift.TOTAL_CACHE_KEY) == 2 and 'title="2 to look at">2</span>' in page
+
+
+# --- what the cases show, escaped ------------------------------------------------------------------------
+
+
+def test_what_a_case_shows_is_escaped(manager_client):
+    session = SessionFactory(start=ago(hours=3), end=ago(hours=2), title="<b>Dawn</b> swim")
+    booking = BookingFactory(session=session, contact__first_name="<script>x</script>", contact__last_name="O'Neil")
+    AttendanceFactory(booking=booking)
+
+    page = manager_client.get(PAGE).content.decode()
+
+    assert "<script>x</script>" not in page and "<b>Dawn</b>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt; O&#39;Neil was checked in at &lt;b&gt;Dawn&lt;/b&gt; swim" in page
+    assert unescape(page).count('aria-label="Cash £12.00 from <script>x</script> O\'Neil"') == 1
