@@ -22,7 +22,8 @@ follow-up and leaves its task RUNNING; so :func:`worker_recover` runs when a wor
 left (``workers.workers_reap``: their RUNNING task rows fail, their desk-action claims end), keeps
 the poll chain alive, and queues a push for when the earliest waiting action is due — a QUEUED
 one now, a RUNNING one whose worker is gone now, one a live worker holds when its lease ends.
-It also folds in the payment report's marks of what changed (``selectors.reports_cache``).
+It also folds in the payment report's marks of what changed and works out the figures of this
+month's and last month's sessions that have none (``selectors.reports_cache``).
 
 Participant imports: a commit (and Cancel, Resume, Retry) sends ``signals.imports_queued``; the
 receiver queues :func:`import_run_task`, which runs every import that is due for a slice and queues
@@ -283,7 +284,8 @@ def worker_recover() -> workers.Reaped:
     except Exception:  # noqa: BLE001 - see the docstring
         logger.exception("worker recovery failed; the next poll tries again")
     try:
-        reports_cache.marks_fold()  # keeps the payment report's log of changes short
+        reports_cache.marks_fold()  # keeps the payment report's log of changes short …
+        reports_cache.figures_warm()  # … and its figures of this month and last worked out
     except Exception:  # noqa: BLE001 - see the docstring
         logger.exception("folding the report's marks failed; the next poll tries again")
     return reaped

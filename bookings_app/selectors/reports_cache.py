@@ -20,7 +20,9 @@ advisory lock on PostgreSQL; SQLite's write lock, ``transaction_mode=IMMEDIATE``
   change after the other had taken the change's mark).
 
 Every worker poll folds the marks in too (:func:`marks_fold`, from ``tasks.worker_recover``), so
-the log stays as small as the number of sessions touched between polls.
+the log stays as small as the number of sessions touched between polls, and then works out last
+and this month's sessions that have no figures (:func:`figures_warm`): a manager's report finds
+them kept.
 ``tests/selectors/test_reports_cache.py`` holds the kept figures to figures worked out afresh
 after every kind of write the app makes.
 """
@@ -28,6 +30,7 @@ after every kind of write the app makes.
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +42,7 @@ from bookings_app.selectors import reports_facts as facts
 from bookings_app.selectors.precompiled import ids_in
 from bookings_app.selectors.report_metrics import MEASURES, metrics_add
 from bookings_app.selectors.reports_facts import Scope
+from bookings_app.selectors.sessions import day_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +96,19 @@ def marks_fold() -> int:
     with transaction.atomic():
         _lock()
         return _fold()
+
+
+def figures_warm(*, today: date | None = None) -> int:
+    """Work out the figures of last month's and this month's sessions that have none kept — what
+    managers open most — so the first report after a deploy, or after a busy hour at the desk,
+    does not wait for them. Every worker poll runs it after folding the marks in. The number of
+    sessions in those two months."""
+    today = today or timezone.localdate()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    return len(session_groups(Scope(start=start, end=end)))
 
 
 def figures_forget() -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 
 from bookings_app import selectors, tasks
@@ -291,16 +292,36 @@ def test_a_report_works_out_only_what_changed(world):
     assert {pk for pk in now if now[pk] != kept_at.get(pk)} == {world.dawn.pk}
 
 
-def test_a_worker_poll_folds_the_marks_in(world):
+def test_marks_are_folded_in_without_a_report(world):
     _report()
     _attendance_updated(world)
     assert ReportMark.objects.exists()
 
-    tasks.worker_recover()
+    reports_cache.marks_fold()
 
     assert not ReportMark.objects.exists()
     assert not ReportSessionFigures.objects.filter(session_id=world.dawn.pk).exists()
     assert ReportSessionFigures.objects.filter(session_id=world.evening.pk).exists()
+
+
+def test_a_worker_poll_folds_the_marks_in_and_works_out_this_month_and_last(world):
+    late_next_month = factories.SessionFactory(service=world.dawn.service, start=datetime(2027, 1, 5, 9, tzinfo=UTC))
+    factories.BookingFactory(session=late_next_month, service=world.dawn.service)
+    _report()
+    _attendance_updated(world)
+    kept_at = ReportSessionFigures.objects.get(session_id=world.evening.pk).computed_at
+
+    with time_machine.travel(datetime(2026, 12, 6, 12, tzinfo=UTC)):
+        tasks.worker_recover()
+
+    assert not ReportMark.objects.exists()
+    # November's (last month's) sessions all kept: Dawn worked out again, the evening as it was …
+    kept = dict(ReportSessionFigures.objects.values_list("session_id", "computed_at"))
+    assert {world.dawn.pk, world.evening.pk, world.course_1.pk, world.course_2.pk} <= set(kept)
+    assert kept[world.evening.pk] == kept_at
+    assert _report() == _afresh()
+    # … January's not (not this month or last).
+    assert late_next_month.pk not in kept
 
 
 def test_a_change_outside_the_facts_marks_nothing(world):
