@@ -4,6 +4,7 @@ out afresh — and the write did change what it shows, so each case means someth
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from collections.abc import Callable, Iterator
@@ -12,7 +13,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
 from bookings_app import selectors, tasks
 from bookings_app.models import (
@@ -350,3 +354,52 @@ def test_every_table_the_facts_read_marks_its_changes():
     # Contacts give the drill-down's names only; the figures never read them.
     assert read - {"bookings_app_contact"} <= _triggered_tables()
     assert {"bookings_app_booking", "bookings_app_payment", "bookings_app_deskaction"} <= read
+
+
+def _watched() -> dict[str, tuple[str, ...]]:
+    """The columns each table's trigger watches, as the migration wrote them."""
+    migration = importlib.import_module("bookings_app.migrations.0018_report_figures")
+    return {table: columns for table, (columns, _, _) in migration.TABLES.items()}
+
+
+def _changed(field: models.Field) -> list[object]:
+    """Updates that change every row's ``field`` (an expression, or values to try in turn)."""
+    if isinstance(field, models.BooleanField):
+        return [Value(True), Value(False)]
+    if isinstance(field, models.JSONField):
+        return [Value({"changed": 1}, output_field=field)]
+    if isinstance(field, models.DateTimeField):  # later, and set where it was empty
+        return [F(field.attname) + timedelta(days=1), Value(datetime(2026, 11, 30, 12, tzinfo=UTC))]
+    if isinstance(field, models.DecimalField | models.IntegerField):
+        return [F(field.attname) + 1]
+    if isinstance(field, models.CharField | models.TextField):  # a unique one kept unique
+        return [Concat(F(field.attname), Value("z"), output_field=field) if field.unique else Value("Z")]
+    return []
+
+
+def test_what_the_triggers_do_not_watch_does_not_change_the_figures(world):
+    """Guards the triggers' column lists: change every other column of every row of the nine
+    tables, one column at a time, and the sessions' groups stay as they were. A column the facts
+    start to read (a new ``F("…")`` in ``reports_facts``) fails here until its trigger watches it."""
+    watched = _watched()
+    factories.WriteOffFactory(booking=_dawn(world, "CONFIRMED", "unpaid_order"))  # a row in every table
+    ids = [world.dawn.pk, world.evening.pk, world.course_1.pk, world.course_2.pk]
+    baseline = reports_cache._work_out(week_scope(), ids)
+    tried, changed = 0, []
+    for model in apps.get_app_config("bookings_app").get_models():
+        columns = watched.get(model._meta.db_table)
+        if columns is None:
+            continue
+        for field in model._meta.concrete_fields:
+            if field.primary_key or field.column in columns or field.is_relation:
+                continue
+            for value in _changed(field):
+                with transaction.atomic():
+                    model.objects.update(**{field.attname: value})
+                    tried += 1
+                    if reports_cache._work_out(week_scope(), ids) != baseline:
+                        changed.append(f"{model._meta.db_table}.{field.column}")
+                    transaction.set_rollback(True)
+
+    assert changed == []
+    assert tried > 40  # every table's other columns were tried
