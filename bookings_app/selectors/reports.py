@@ -53,7 +53,6 @@ __all__ = [  # the metrics are report_metrics', named here too for the report's 
     "report_currency",
     "report_read",
 ]
-CENT = Decimal("0.01")
 MAX_DAYS = 93  # a quarter: the longest range the report adds up at once
 
 

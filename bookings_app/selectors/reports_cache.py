@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bookings_app.models import Booking, ReportMark, ReportSessionFigures, Session
+from bookings_app.money import CENT
 from bookings_app.selectors import reports_facts as facts
 from bookings_app.selectors.precompiled import ids_in
 from bookings_app.selectors.report_metrics import MEASURES, metrics_add
@@ -59,7 +60,6 @@ AMOUNT_BITS = {
     "collected": 1 << (len(METHOD_BITS) + 1),
 }
 _LOCK_KEY = 0x5245504F5254  # "REPORT": the advisory lock of the kept figures (PostgreSQL)
-_CENT = Decimal("0.01")
 
 
 def session_groups(scope: Scope, *, sums: bool = False) -> dict[int, Any]:
@@ -132,7 +132,7 @@ def _sums(groups: list[list[Any]]) -> dict[str, int]:
 
 def money(cents: int) -> Decimal:
     """A kept amount (cents) as money."""
-    return (Decimal(cents) / 100).quantize(_CENT)
+    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def _lock() -> None:
@@ -181,4 +181,4 @@ def _work_out(scope: Scope, ids: list[int]) -> dict[int, list[list[Any]]]:
 
 def money_value(value: Any) -> Decimal:
     """An amount as the database gave it (SQLite: a float or an int) to the penny."""
-    return Decimal(str(value or 0)).quantize(_CENT)
+    return Decimal(str(value or 0)).quantize(CENT)

@@ -99,13 +99,15 @@ def drill_page(
     sessions' kept figures (``reports_cache``: the report's own numbers); the rows themselves
     from one facts query over only those sessions. A page past the last is the last."""
     found = _matching(reports_cache.session_groups(scope), filters, metric)
-    count = sum(n for n, *_ in found.values())
+    count, people, due, collected, measure = (
+        (sum(column) for column in zip(*found.values(), strict=True)) if found else (0,) * 5
+    )
     totals = DrillTotals(
         rows=count,
-        people=sum(people for _, people, *_ in found.values()),
-        due=reports_cache.money(sum(due for _, _, due, _, _ in found.values())),
-        collected=reports_cache.money(sum(collected for *_, collected, _ in found.values())),
-        measure=_measure(metric, sum(measure for *_, measure in found.values())),
+        people=people,
+        due=reports_cache.money(due),
+        collected=reports_cache.money(collected),
+        measure=reports_cache.money(measure) if metric.is_money else measure,
     )
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
@@ -141,10 +143,6 @@ def _matching(
         if n:
             found[sess] = (n, people, due, collected, measure)
     return found
-
-
-def _measure(metric: Metric, value: int) -> Decimal | int:
-    return reports_cache.money(value) if metric.is_money else int(value)
 
 
 def _sessions_of_page(found: dict[int, tuple[int, ...]], *, offset: int, per_page: int) -> tuple[list[int], int]:
