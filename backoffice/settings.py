@@ -78,7 +78,9 @@ WSGI_APPLICATION = "backoffice.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's engine, letting each render's context go once drawn (backoffice/template_backend.py).
+        "NAME": "django",
+        "BACKEND": "backoffice.template_backend.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {

@@ -13,9 +13,12 @@ It builds the data in two equal halves with ``bulk_create``. After the first hal
 every screen (the "half" figures), then adds the second half and measures again: 50,000
 bookings, 5,000 contacts, 1,000 sessions over a season, a 120-person session today (60 at half),
 with orders, line items, payments, attendance, members, plan orders and balances in the mixed
-states the real mirror holds. Each screen is requested through Django's test client as a
-Front desk user: 3 warm-up requests, then 50 timed ones (``time.perf_counter`` around
-``client.get``), then one more under ``CaptureQueriesContext`` for the SQL count.
+states the real mirror holds. Each screen is requested as a signed-in Front desk user (or
+Manager) straight through the WSGI application, as gunicorn calls it (``bench/server_client.py``:
+Django's test client keeps every page's objects alive in reference cycles, which made the
+bench's garbage collections cost several times a server's): 3 warm-up requests, then 50 timed
+ones (``time.perf_counter`` around ``client.get``), then one more under
+``CaptureQueriesContext`` for the SQL count.
 
 Prints a table and ends with one line ``RESULT {json}``. Timings are figures, never asserts.
 """
@@ -892,15 +895,14 @@ def _bench_manager(builder: Builder) -> Any:
     """A signed-in Manager client (made once, kept on the builder)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.test import Client
+    from server_client import ServerClient
 
     from bookings_app import roles
 
     if getattr(builder, "manager_client", None) is None:
         user = get_user_model().objects.create_user("bench-manager", password=None)
         user.groups.set([Group.objects.get(name=roles.MANAGER)])
-        builder.manager_client = Client()
-        builder.manager_client.force_login(user)
+        builder.manager_client = ServerClient(user)
     return builder.manager_client
 
 
@@ -1147,8 +1149,8 @@ def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
+    from server_client import ServerClient
 
     from bookings_app import roles, wix
     from bookings_app.models import SyncState
@@ -1168,8 +1170,7 @@ def _run(label: str, explain: bool, gc_freeze: bool, http: bool = False) -> None
         SyncState(kind=kind, last_success_at=now, last_incremental_at=now, last_full_at=now)
         for kind in SyncState.Kind.values
     )
-    client = Client()
-    client.force_login(desk)
+    client = ServerClient(desk)
     print(f"Migrated and set up roles in {time.perf_counter() - started:.1f} s")
 
     builder = Builder()
