@@ -19,5 +19,9 @@ application = get_wsgi_application()
 # The thresholds stay at CPython's defaults on purpose: raising the first one (tried: 10,000 to
 # 50,000) only batches the same work into fewer, longer young collections — 15–25 ms each on the
 # roster — and those pauses, not the full collections, then set the p95.
+#
+# What a request leaves behind matters as much: Django's template Context kept each page's
+# objects in a reference cycle, for the full collections to walk and free; our template engine
+# (backoffice/template_backend.py) breaks it, so a page's objects go with its response.
 gc.collect()
 gc.freeze()
