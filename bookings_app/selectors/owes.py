@@ -23,7 +23,11 @@ the people shown (one page; everyone for the printout and the export) are loaded
 A fixed number of queries however long the list: the bookings (two: on sessions, on courses),
 the orders shared by several of them, the desk's money on its way (and, for the few concerned,
 their rows, orders and payments), then for the people shown their bookings, contacts,
-attendance, plans and "pay later" marks.
+attendance, plans and "pay later" marks — on the screen one query (the bookings with their
+session, service and contact, attendance and mark) and their plans. Every query whose inputs
+are lists of ids (the bookings' too, without a search) is compiled to SQL once per process
+(``precompiled``): building and compiling a queryset costs Django about half a millisecond
+each, and the list runs a dozen.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import DecimalField, Exists, F, Func, Min, OuterRef, Q, Subquery
+from django.db.models import DecimalField, Exists, F, Func, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from bookings_app import money
@@ -51,7 +55,7 @@ from bookings_app.models import (
     Session,
     WriteOff,
 )
-from bookings_app.selectors.precompiled import ids_in
+from bookings_app.selectors.precompiled import Ids, Precompiled, ids_in, precompiled
 from bookings_app.selectors.queries import search_q, written_off_q
 from bookings_app.selectors.roster import bookings_orders_read
 
@@ -278,15 +282,57 @@ _ROW = (
 )
 
 
-def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ...]]:
-    """Every booking owing in the range with what it owes, oldest first (see :data:`_WHEN`)."""
-    if stop <= start:
-        return []
-    base = (
+def _owing_base() -> QuerySet[Booking]:
+    """Bookings that may owe: taking a place, not paid or free, not written off."""
+    return (
         Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES)
         .exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES)
         .exclude(written_off_q())
     )
+
+
+def _owing_rows(bookings: QuerySet[Booking]) -> QuerySet[Booking, tuple[Any, ...]]:
+    """``bookings`` as :data:`_ROW` tuples, their orders' balance and sharing worked out in SQL."""
+    return bookings.annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW)
+
+
+# The queries of every request, each compiled to SQL once per process (``precompiled``): the
+# bookings that may owe on the range's sessions or courses (the list without a search), the
+# services' prices, and the order lines of the bookings whose order pays for others too.
+
+
+def _owing_on(*, sessions: bool, courses: bool) -> Precompiled[tuple[Any, ...]]:
+    """The bookings query on the range's sessions, its courses or both: three queries rather
+    than one with an empty list, as PostgreSQL plans an ``OR`` (a bitmap of both, in parallel
+    workers) slower than the one condition it needs."""
+
+    def build() -> QuerySet[Booking, tuple[Any, ...]]:
+        on_session = Q(ids_in("session_id", Ids("sessions")))
+        on_course = Q(session__isnull=True) & Q(ids_in("service_id", Ids("courses")))
+        where = (on_session | on_course) if sessions and courses else on_session if sessions else on_course
+        return _owing_rows(_owing_base().filter(where))
+
+    return Precompiled(build)
+
+
+_OWING = {(s, c): _owing_on(sessions=s, courses=c) for s, c in ((True, False), (False, True), (True, True))}
+
+
+@precompiled
+def _services() -> QuerySet[Service, tuple[Any, ...]]:
+    return Service.objects.values_list("pk", "price", "currency", "name")
+
+
+@precompiled
+def _lines_of() -> QuerySet[OrderLineItem, tuple[int, int]]:
+    return OrderLineItem.objects.filter(ids_in("booking_id", Ids("bookings"))).values_list("booking_id", "order_id")
+
+
+def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ...]]:
+    """Every booking owing in the range with what it owes, oldest first (see :data:`_WHEN`)."""
+    if stop <= start:
+        return []
+    base = _owing_base()
     match = search_q(search, prefix="contact__")
     if match is not None:
         base = base.filter(match)
@@ -309,21 +355,21 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ..
     )
     if not starts and not course_starts:
         return []
-    where = Q(ids_in("session_id", starts)) if starts else Q()  # one parameter, not one per session
-    if course_starts:
-        where |= Q(session__isnull=True, service_id__in=list(course_starts))
-    rows = list(base.filter(where).annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW))
+    if match is None:  # the usual case: the same SQL every time, compiled once (``precompiled``)
+        rows = _OWING[bool(starts), bool(course_starts)].run(sessions=starts, courses=course_starts)
+    else:
+        where = Q(ids_in("session_id", starts)) if starts else Q()  # one parameter, not one per session
+        if course_starts:
+            where |= Q(session__isnull=True, service_id__in=list(course_starts))
+        rows = list(_owing_rows(base.filter(where)))
     if not rows:
         return []
-    services = Service.objects.values_list("pk", "price", "currency", "name")
-    prices = {pk: (price, currency, name) for pk, price, currency, name in services}
+    prices = {pk: (price, currency, name) for pk, price, currency, name in _services.run()}
 
     shared: dict[int, set[int]] = defaultdict(set)  # booking pk → its orders (one pays for others too)
     sharing = [row[0] for row in rows if row[8]]
     if sharing:
-        for booking_id, order_id in OrderLineItem.objects.filter(ids_in("booking_id", sharing)).values_list(
-            "booking_id", "order_id"
-        ):
+        for booking_id, order_id in _lines_of.run(bookings=sharing):
             shared[booking_id].add(order_id)
     dues = _money_dues(rows)
     owed: list[tuple[Any, ...]] = []
@@ -360,18 +406,16 @@ def _money_dues(rows: list[tuple[Any, ...]]) -> dict[int, Decimal]:
     """What the bookings :func:`_plain_due` cannot answer for owe, by ``money``'s own rule: those
     with the desk's money on its way, and those part paid with no order (the desk's payments Wix
     has count). A handful of queries, and only when there are such bookings."""
-    live = set(
-        DeskAction.objects.filter(kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES).values_list(
-            "booking_id", flat=True
-        )
-    )
+    live = set(_live.run())
     # (a row: pk, …, payment status [5], …, orders' balance [7], None without an order; see _ROW)
     ids = [r[0] for r in rows if r[0] in live or (r[5] == PS.PARTIALLY_PAID and r[7] is None)]
     if not ids:
         return {}
-    bookings = list(Booking.objects.filter(pk__in=ids).select_related("service"))
+    bookings = _money_bookings.run(bookings=ids)
     read = bookings_orders_read(bookings=bookings)
-    inflight = money.inflight_by_booking(ids)
+    inflight: dict[int, list[DeskAction]] = defaultdict(list)  # ``money.inflight_by_booking``'s
+    for action in _inflight.run(bookings=ids):
+        inflight[action.booking_id].append(action)
     synced = money.synced_payments([b for b in bookings if not read.order_balances(b.pk)], inflight)
     dues = {}
     for booking in bookings:
@@ -392,65 +436,122 @@ def _money_dues(rows: list[tuple[Any, ...]]) -> dict[int, Decimal]:
     return dues
 
 
+# ``_money_dues``'s queries, compiled once: the bookings with desk money on its way (any), those
+# of the list among them and the part paid without an order (with their services), and their
+# desk actions on their way (``money.inflight_by_booking``'s query, oldest first).
+
+
+@precompiled
+def _live() -> QuerySet[DeskAction, int]:
+    return DeskAction.objects.filter(kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES).values_list(
+        "booking_id", flat=True
+    )
+
+
+@precompiled
+def _money_bookings() -> QuerySet[Booking]:
+    return Booking.objects.filter(ids_in("pk", Ids("bookings"))).select_related("service")
+
+
+@precompiled
+def _inflight() -> QuerySet[DeskAction]:
+    return DeskAction.objects.filter(
+        ids_in("booking_id", Ids("bookings")), kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES
+    ).order_by("pk")
+
+
 def _attach(people: list[Debtor], detail: str = SCREEN) -> None:
     """What the people shown need: their contacts; for the export and the screen, each booking's
     attendance at its session and the desk's "pays later" marks; for the screen, the bookings
-    (with session and service) and a plan that can pay (five queries). The printout and the
-    export hold everyone in the range: their contacts come as :class:`OwedContact` tuples, and
-    every list of ids goes as one parameter (``ids_in``)."""
+    (with session and service) and a plan that can pay (two queries, :func:`_attach_rows`). The
+    printout and the export hold everyone in the range: their contacts come as
+    :class:`OwedContact` tuples, and every list of ids goes as one parameter (``ids_in``)."""
     if not people:
         return
-    contact_ids = [p.contact_id for p in people]
     if detail == SCREEN:
-        found = Contact.objects.filter(ids_in("pk", contact_ids)).only(*_CONTACT_FIELDS).order_by()
-        contacts: dict[int, Any] = {c.pk: c for c in found}
-    else:
-        found = Contact.objects.filter(ids_in("pk", contact_ids)).order_by().values_list(*OwedContact._fields)
-        contacts = {row[0]: OwedContact(*row) for row in found}
+        _attach_rows(people)
+        return
+    contacts = {row[0]: OwedContact(*row) for row in _contacts.run(contacts=[p.contact_id for p in people])}
     if detail == PRINT:
         for person in people:
             person.contact = contacts.get(person.contact_id)
         return
     ids = [item.booking_id for person in people for item in person.bookings]
-    attendance = {
-        (booking_id, session_id): status
-        for booking_id, session_id, status in Attendance.objects.filter(ids_in("booking_id", ids)).values_list(
-            "booking_id", "session_id", "status"
-        )
-    }
-    later = set(
-        DeskAction.objects.filter(ids_in("booking_id", ids), kind=DeskAction.Kind.PAY_LATER)
-        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
-        .values_list("booking_id", flat=True)
-    )
-    if detail == EXPORT:
-        for person in people:
-            person.contact = contacts.get(person.contact_id)
-            for item in person.bookings:
-                key = (item.booking_id, item.session_id)
-                item.attendance = attendance.get(key, Attendance.Status.NOT_SET)
-                item.marked_later = item.booking_id in later
-        return
-    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
-    bookings = {
-        b.pk: b
-        for b in Booking.objects.filter(ids_in("pk", ids))
-        .select_related("session", "service")
-        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
-        .order_by()
-    }
-    balances = owes_plan_balances(contact_ids=list(contacts))
+    attendance = {(booking_id, session_id): status for booking_id, session_id, status in _attendance.run(bookings=ids)}
+    later = set(_later.run(bookings=ids))
+    for person in people:  # the export
+        person.contact = contacts.get(person.contact_id)
+        for item in person.bookings:
+            key = (item.booking_id, item.session_id)
+            item.attendance = attendance.get(key, Attendance.Status.NOT_SET)
+            item.marked_later = item.booking_id in later
+
+
+def _attach_rows(people: list[Debtor]) -> None:
+    """The screen's people: each booking's row (with its session, service and contact, its
+    attendance at its session and whether the desk marked it "pays later", in one query) and a
+    plan that can pay it (one query)."""
+    ids = [item.booking_id for person in people for item in person.bookings]
+    bookings = {b.pk: b for b in _screen_bookings.run(bookings=ids)}
+    balances = owes_plan_balances(contact_ids=[p.contact_id for p in people])
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for person in people:
-        person.contact = contacts.get(person.contact_id)
         used: dict[int, int] = defaultdict(int)
         for item in person.bookings:
             item.booking = booking = bookings[item.booking_id]
-            if person.contact is not None:
-                cache_contact(booking, person.contact)
-            item.attendance = attendance.get((booking.pk, booking.session_id), Attendance.Status.NOT_SET)
-            item.marked_later = booking.pk in later
+            if person.contact is None:
+                person.contact = booking.contact
+            else:
+                cache_contact(booking, person.contact)  # one Contact for all of a person's rows
+            status = booking.owes_attendance
+            item.attendance = Attendance.Status.NOT_SET if status is None else status
+            item.marked_later = booking.owes_later
             item.plan = owes_plan_for(booking, balances.get(person.contact_id, []), used)
+
+
+# The printout's and the export's reads, compiled once: everyone's contacts as tuples, their
+# bookings' attendance and "pays later" marks.
+
+
+@precompiled
+def _contacts() -> QuerySet[Contact, tuple[Any, ...]]:
+    return Contact.objects.filter(ids_in("pk", Ids("contacts"))).order_by().values_list(*OwedContact._fields)
+
+
+@precompiled
+def _attendance() -> QuerySet[Attendance, tuple[int, int, str]]:
+    return Attendance.objects.filter(ids_in("booking_id", Ids("bookings"))).values_list(
+        "booking_id", "session_id", "status"
+    )
+
+
+@precompiled
+def _later() -> QuerySet[DeskAction, int]:
+    return (
+        DeskAction.objects.filter(ids_in("booking_id", Ids("bookings")), kind=DeskAction.Kind.PAY_LATER)
+        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
+        .values_list("booking_id", flat=True)
+    )
+
+
+# The screen's rows, compiled once (one query however many; ``in_bulk`` would split a long list
+# into batches on SQLite). An attendance is one per booking and session; a course booking (no
+# session) has none, as before.
+_PAY_LATER = DeskAction.objects.filter(booking_id=OuterRef("pk"), kind=DeskAction.Kind.PAY_LATER).exclude(
+    status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED)
+)
+_ATTENDANCE = Attendance.objects.filter(booking_id=OuterRef("pk"), session_id=OuterRef("session_id")).values("status")
+
+
+@precompiled
+def _screen_bookings() -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(ids_in("pk", Ids("bookings")))
+        .select_related("session", "service", "contact")
+        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS, *(f"contact__{name}" for name in _CONTACT_FIELDS))
+        .annotate(owes_attendance=Subquery(_ATTENDANCE[:1]), owes_later=Exists(_PAY_LATER))
+        .order_by()
+    )
 
 
 def owes_bookings_due(*, booking_ids: list[int]) -> list[tuple[Booking, Decimal]]:
@@ -487,14 +588,23 @@ def owes_plan_balances(*, contact_ids: list[int]) -> dict[int, list[BenefitBalan
     """Contact pk → their live plan balances (active, with credit or unlimited), with what
     ``money.best_balance`` ranks them by. One query."""
     balances: dict[int, list[BenefitBalance]] = defaultdict(list)
-    for balance in (
-        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
-        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
-        .select_related("member", "plan_order")
-        .order_by("pk")
-    ):
+    for balance in _plan_balances.run(contacts=contact_ids):
         balances[balance.member.contact_id].append(balance)
     return balances
+
+
+_MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")  # what no plan rule reads
+
+
+@precompiled
+def _plan_balances() -> QuerySet[BenefitBalance]:
+    return (
+        BenefitBalance.objects.filter(ids_in("member__contact_id", Ids("contacts")), status__iexact="ACTIVE")
+        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
+        .select_related("member", "plan_order")
+        .defer(*(f"{prefix}{name}" for prefix in ("", "member__", "plan_order__") for name in _MIRROR_BOOKKEEPING))
+        .order_by("pk")
+    )
 
 
 def owes_plan_for(booking: Booking, balances: list[BenefitBalance], used: dict[int, int]) -> BenefitBalance | None:
