@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from bookings_app import forms, roles, selectors
 from bookings_app.converters import RefConverter
@@ -252,7 +252,7 @@ def owes_print(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "owes/print.html", context, status=INVALID if form.errors else 200)
 
 
-def reminder_lines(people: list[selectors.Debtor]) -> Iterator[tuple[selectors.Debtor, SafeString, str]]:
+def reminder_lines(people: list[selectors.Debtor]) -> Iterator[tuple[selectors.Debtor, Markup, str]]:
     """Each person with their bookings as the list's ``<li>`` items, a line each — "Mon 7 Dec
     18:30 Lane swim — £12.00", escaped here — and what they owe in all: written here rather than
     in the template, as a range can hold a thousand people or more. A start and an amount are
@@ -276,8 +276,9 @@ def reminder_lines(people: list[selectors.Debtor]) -> Iterator[tuple[selectors.D
                 when = item.when.astimezone(tz)
                 start = starts[item.when] = f"{when:%a} {when.day} {when:%b %H:%M}"
             items.append(f"<li>{escape(f'{start} {item.what} — {money(item.due, item.currency)}')}</li>")
-        items_html = mark_safe("".join(items))  # noqa: S308 - each line escaped above
-        yield person, items_html, money(person.total, person.currency)
+        # Each line escaped above. Jinja2's own safe string: Django's ``mark_safe`` first checks
+        # its argument for lazy text, a cost per call that a thousand people make felt.
+        yield person, Markup("".join(items)), money(person.total, person.currency)  # noqa: S704
 
 
 EXPORT_HEADERS = [
