@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings_app import selectors
 from bookings_app.models import Booking, DeskAction, Service
+from bookings_app.selectors import owes_sql
 from tests import factories
 from tests.selectors.helpers import NOW, at
 
@@ -296,3 +297,4 @@ def test_the_screens_rows_say_what_the_export_says_and_a_search_for_everyone_fin
         (undone.pk, "NOT_SET", False),
     ]
     assert len(screen) == 5 and sum(r[5] for r in screen) == 1  # the shared order owed once
+    assert selectors.owes.OwedContact._fields == owes_sql.CONTACT_TUPLE  # what the export's contacts read
