@@ -256,7 +256,7 @@ class Everyone(Collection[Debtor]):
         self,
         owed: list[tuple[Any, ...]],
         order: list[int],
-        contacts: dict[int, OwedContact],
+        contacts: dict[int, tuple[Any, ...]],  # as OwedContact's fields, plain tuples
         marks: tuple[dict[tuple[int, int | None], str], set[int]] | None,
     ) -> None:
         self._owed, self._order, self._contacts, self._marks = owed, order, contacts, marks
@@ -272,7 +272,10 @@ class Everyone(Collection[Debtor]):
         # Each person's bookings together, the people in order; a stable sort keeps theirs oldest first.
         mine = sorted((item for item in self._owed if item[_CONTACT] in rank), key=lambda item: rank[item[_CONTACT]])
         for contact_id, items in groupby(mine, key=itemgetter(_CONTACT)):
-            person = Debtor(contact_id=contact_id, bookings=[], contact=self._contacts.get(contact_id))
+            contact = self._contacts.get(contact_id)
+            person = Debtor(
+                contact_id=contact_id, bookings=[], contact=None if contact is None else OwedContact(*contact)
+            )
             for item in items:
                 person.bookings.append(booking := _owed_booking(item))
                 person.total += item[_DUE]
@@ -399,7 +402,8 @@ def _everyone(owed: list[tuple[Any, ...]], order: list[int], detail: str) -> Eve
     most, none for nobody; every list of ids as one parameter (``ids_in``)."""
     if not order:
         return Everyone(owed, order, {}, None)
-    contacts = {row[0]: OwedContact(*row) for row in sql.contacts.run(contacts=order)}
+    # Plain tuples until their person is reached: Python stops tracking those, not a NamedTuple.
+    contacts = {row[0]: row for row in sql.contacts.run(contacts=order)}
     if detail == PRINT:
         return Everyone(owed, order, contacts, None)
     shown = set(order)
