@@ -42,7 +42,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings_app import money
@@ -52,8 +52,6 @@ from bookings_app.models import (
     Booking,
     Contact,
     DeskAction,
-    Service,
-    Session,
     WriteOff,
 )
 from bookings_app.selectors import owes_sql as sql
@@ -64,7 +62,6 @@ from bookings_app.selectors.roster import bookings_orders_read
 PER_PAGE = 30
 ZERO = Decimal("0")
 PS = Booking.PaymentStatus
-_CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")
 _STATUS_LABELS = dict(Booking.Status.choices)
 _PAYMENT_LABELS = dict(PS.choices)
 _ATTENDANCE_LABELS = {status: Attendance.Status(status).label for status in Attendance.Status.values}
@@ -298,21 +295,13 @@ def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ..
         base = base.filter(match)
     # The sessions and services as their own small reads: a start or a price per booking would be
     # thousands of values to read and convert.
-    sessions = list(
-        Session.objects.filter(start__gte=start, start__lt=stop)
-        .exclude(status__in=_CANCELLED)
-        .values_list("pk", "start", "title")
-    )
-    starts = {pk: at for pk, at, _ in sessions}
-    titles = {pk: title for pk, _, title in sessions}
-    course_starts = dict(
-        Session.objects.filter(service__type=Service.Type.COURSE)
-        .exclude(status__in=_CANCELLED)
-        .values("service_id")
-        .annotate(first=Min("start"))
-        .filter(first__gte=start, first__lt=stop)
-        .values_list("service_id", "first")
-    )
+    # A course's first session (the start of its bookings without a session of their own) is in
+    # the range when one of the range's sessions is a course's with none of it before.
+    starts, titles, course_starts = {}, {}, {}
+    for pk, at, title, service_id, course_first in sql.sessions_in(start, stop):
+        starts[pk], titles[pk] = at, title
+        if course_first:
+            course_starts[service_id] = at
     if not starts and not course_starts:
         return []
     if match is None:  # the usual case: the same SQL every time, compiled once (``precompiled``)

@@ -6,9 +6,10 @@ Django about half a millisecond of CPU, and a page of the list runs a dozen.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import DecimalField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, DecimalField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from bookings_app import money
 from bookings_app.models import (
@@ -20,6 +21,7 @@ from bookings_app.models import (
     Order,
     OrderLineItem,
     Service,
+    Session,
 )
 from bookings_app.selectors.precompiled import Ids, Precompiled, ids_in, precompiled
 from bookings_app.selectors.queries import written_off_q
@@ -46,6 +48,7 @@ _SERVICE_FIELDS = (
     "service__price",
     "service__currency",
 )
+CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")  # a session's status
 CONTACT_TUPLE = ("pk", "first_name", "last_name", "email", "phone")  # owes.OwedContact
 _CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
 
@@ -107,6 +110,19 @@ def _owing_on(*, sessions: bool, courses: bool) -> Precompiled[tuple[Any, ...]]:
 
 
 OWING = {(s, c): _owing_on(sessions=s, courses=c) for s, c in ((True, False), (False, True), (True, True))}
+
+
+def sessions_in(start: datetime, stop: datetime) -> QuerySet[Session, tuple[Any, ...]]:
+    """The sessions starting in [``start``, ``stop``) and not cancelled, oldest first: (pk, start,
+    title, service pk, whether it is a course's first — no session of its course before it)."""
+    live = Session.objects.exclude(status__in=CANCELLED)
+    earlier = live.filter(service_id=OuterRef("service_id"), start__lt=OuterRef("start"))
+    first = Case(When(service__type=Service.Type.COURSE, then=~Exists(earlier)), default=Value(False))
+    return (
+        live.filter(start__gte=start, start__lt=stop)
+        .annotate(course_first=first)
+        .values_list("pk", "start", "title", "service_id", "course_first")
+    )
 
 
 @precompiled

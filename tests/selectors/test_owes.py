@@ -298,3 +298,30 @@ def test_the_screens_rows_say_what_the_export_says_and_a_search_for_everyone_fin
     ]
     assert len(screen) == 5 and sum(r[5] for r in screen) == 1  # the shared order owed once
     assert selectors.owes.OwedContact._fields == owes_sql.CONTACT_TUPLE  # what the export's contacts read
+
+
+def test_a_course_counts_from_its_first_session_not_cancelled():
+    """A course's bookings without a session are owed from its first session that is not
+    cancelled, when that is in the range and has begun (the sessions' read marks it)."""
+    week = NOW.date().replace(day=16)
+
+    def course(*starts: tuple[int, str]) -> Booking:
+        service = factories.ServiceFactory(type=Service.Type.COURSE, price=Decimal("50.00"))
+        for day, status in starts:
+            factories.SessionFactory(service=service, start=at(9, day=week.replace(day=day)), status=status)
+        return factories.BookingFactory(session=None, service=service)
+
+    in_range = course((17, "CONFIRMED"), (19, "CONFIRMED"))
+    began_before = course((9, "CONFIRMED"), (17, "CONFIRMED"))
+    first_cancelled = course((9, "CANCELLED"), (18, "CONFIRMED"), (20, "CONFIRMED"))
+    twice_first = course((18, "CONFIRMED"), (18, "CONFIRMED"))
+    not_begun = course((23, "CONFIRMED"))
+
+    when = {i.booking_id: i.when for p in _read(page=None).people for i in p.bookings}
+
+    assert when == {
+        in_range.pk: at(9, day=week.replace(day=17)),
+        first_cancelled.pk: at(9, day=week.replace(day=18)),
+        twice_first.pk: at(9, day=week.replace(day=18)),
+    }
+    assert began_before.pk not in when and not_begun.pk not in when
