@@ -48,6 +48,8 @@ _SERVICE_FIELDS = (
     "service__price",
     "service__currency",
 )
+# A mirror row's copy of Wix's payload and its sync bookkeeping: what no money or plan rule reads.
+_MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")
 CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")  # a session's status
 CONTACT_TUPLE = ("pk", "first_name", "last_name", "email", "phone")  # owes.OwedContact
 _CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
@@ -149,7 +151,11 @@ def live() -> QuerySet[DeskAction, int]:
 
 @precompiled
 def money_bookings() -> QuerySet[Booking]:
-    return Booking.objects.filter(ids_in("pk", Ids("bookings"))).select_related("service")
+    return (
+        Booking.objects.filter(ids_in("pk", Ids("bookings")))
+        .select_related("service")
+        .defer(*_MIRROR_BOOKKEEPING, *(f"service__{name}" for name in _MIRROR_BOOKKEEPING))
+    )
 
 
 @precompiled
@@ -203,9 +209,6 @@ def screen_bookings() -> QuerySet[Booking]:
         .annotate(owes_attendance=Subquery(_ATTENDANCE[:1]), owes_later=Exists(_PAY_LATER))
         .order_by()
     )
-
-
-_MIRROR_BOOKKEEPING = ("raw", "revision", "wix_updated_at", "synced_at")  # what no plan rule reads
 
 
 @precompiled
