@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -260,14 +261,10 @@ def rendered_in_batches(template: Any, **context: Any) -> str:
     printout of two thousand people is some ten thousand of them, which ``render`` keeps until
     the end: long enough to be carried into the collector's oldest generation, and a full
     collection (tens of milliseconds) every few printouts. Joined, they are a plain string."""
-    done: list[str] = []
-    batch: list[str] = []
-    for piece in template.generate(**context):
-        batch.append(piece)
-        if len(batch) == 500:
-            done.append("".join(batch))
-            batch.clear()
-    done.append("".join(batch))
+    pieces = template.generate(**context)
+    done = []
+    while batch := list(islice(pieces, 500)):
+        done.append("".join(batch))
     return "".join(done)
 
 
