@@ -21,13 +21,13 @@ money the desk took before Wix had an order — are few, and go through ``money`
 the people shown (one page; everyone for the printout and the export) are loaded as rows, and
 everyone one person at a time, as the printout or the file reaches them (:class:`Everyone`).
 
-A fixed number of queries however long the list: the bookings (two: on sessions, on courses),
-the orders shared by several of them, the desk's money on its way (and, for the few concerned,
-their rows, orders and payments), then for the people shown their bookings, contacts,
-attendance, plans and "pay later" marks — on the screen one query (the bookings with their
-session, service and contact, attendance and mark) and their plans. The queries are
-``owes_sql``'s: every one whose inputs are lists of ids (the bookings' too, without a search)
-compiled to SQL once per process.
+A fixed number of queries however long the list: the range's sessions (marking each course's
+first), the bookings, the orders shared by several of them, the desk's money on its way (and,
+for the few concerned, their rows, orders and payments), then for the people shown their
+bookings, contacts, attendance, plans and "pay later" marks — on the screen one query (the
+bookings with their session, service and contact, attendance and mark) and their plans. The
+queries are ``owes_sql``'s: every one whose inputs are lists of ids (the bookings' too, without
+a search) compiled to SQL once per process.
 """
 
 from __future__ import annotations
