@@ -1,7 +1,7 @@
 """The Jinja2 environment for the few templates rendered too often for Django's template
 language (see ``TEMPLATES`` in settings): the roster row, ``templates/jinja2/roster/row.html``;
-the payment report's table and its chart, ``templates/jinja2/reports/``; the owes list's people
-and its printed reminders, ``templates/jinja2/owes/``; the drift page's cases,
+the payment report's table and its chart, ``templates/jinja2/reports/``; the owes list's people,
+``templates/jinja2/owes/`` (its printed reminders are written in Python); the drift page's cases,
 ``templates/jinja2/drift/``."""
 
 from datetime import datetime

@@ -13,29 +13,36 @@ package's) is owed once: by the oldest of its bookings in the list, which says s
 
 A month of a busy season is thousands of bookings, and the page must total them all to order
 the people and say what is owed in all, in well under a tenth of a second. So the bookings come
-as plain values with their orders' balance summed in SQL (:data:`_ORDER_BALANCE`): for a
+as plain values with their orders' balance summed in SQL (``owes_sql.ORDER_BALANCE``): for a
 booking with nothing of the desk's on its way and no part payment without an order, the rule
 above is just that balance, else the list price (:func:`_plain_due`, held to ``money``'s answers
 by ``tests/selectors/test_owes.py``). The others — a payment or plan charge still on its way,
 money the desk took before Wix had an order — are few, and go through ``money`` itself. Only
-the people shown (one page; everyone for the printout and the export) are loaded as rows.
+the people shown (one page; everyone for the printout and the export) are loaded as rows, and
+everyone one person at a time, as the printout or the file reaches them (:class:`Everyone`).
 
-A fixed number of queries however long the list: the bookings (two: on sessions, on courses),
-the orders shared by several of them, the desk's money on its way (and, for the few concerned,
-their rows, orders and payments), then for the people shown their bookings, contacts,
-attendance, plans and "pay later" marks.
+A fixed number of queries however long the list: the range's sessions (marking each course's
+first), the bookings, the orders shared by several of them, the desk's money on its way (and,
+for the few concerned, their rows, orders and payments), then for the people shown their
+bookings, contacts, attendance, plans and "pay later" marks — on the screen one query (the
+bookings with their session, service and contact, attendance and mark) and their plans. The
+queries are ``owes_sql``'s: every one whose inputs are lists of ids (the bookings' too, without
+a search) compiled to SQL once per process.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from django.db.models import DecimalField, Exists, F, Func, Min, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings_app import money
@@ -45,45 +52,18 @@ from bookings_app.models import (
     Booking,
     Contact,
     DeskAction,
-    Order,
-    OrderLineItem,
-    Service,
-    Session,
     WriteOff,
 )
+from bookings_app.selectors import owes_sql as sql
 from bookings_app.selectors.precompiled import ids_in
-from bookings_app.selectors.queries import search_q, written_off_q
+from bookings_app.selectors.queries import search_q
 from bookings_app.selectors.roster import bookings_orders_read
 
 PER_PAGE = 30
 ZERO = Decimal("0")
 PS = Booking.PaymentStatus
-_CANCELLED = ("CANCELLED", "CANCELED", "cancelled", "canceled")
-_BOOKING_FIELDS = (
-    "id",
-    "wix_id",
-    "session_id",
-    "service_id",
-    "contact_id",
-    "status",
-    "payment_status",
-    "selected_payment_option",
-    "total_participants",
-    "pending_sync",
-    "wix_created_at",
-)
-_SESSION_FIELDS = ("session__id", "session__wix_id", "session__title", "session__start", "session__status")
-_SERVICE_FIELDS = (
-    "service__id",
-    "service__wix_id",
-    "service__name",
-    "service__type",
-    "service__price",
-    "service__currency",
-)
 _STATUS_LABELS = dict(Booking.Status.choices)
 _PAYMENT_LABELS = dict(PS.choices)
-_CONTACT_FIELDS = ("id", "wix_id", "first_name", "last_name", "email", "phone")
 _ATTENDANCE_LABELS = {status: Attendance.Status(status).label for status in Attendance.Status.values}
 
 
@@ -168,7 +148,7 @@ class Debtor:
 
 @dataclass
 class OwesRead:
-    people: list[Debtor]  # the page asked for (everyone without a page)
+    people: list[Debtor] | Everyone  # the screen's page; everyone, made as reached, for the printout and export
     people_total: int = 0
     bookings_total: int = 0
     total: Decimal = ZERO
@@ -220,8 +200,11 @@ def owes_read(
     if page is not None:
         read.page = min(max(page, 1), pages)
         order = order[(read.page - 1) * PER_PAGE : read.page * PER_PAGE]
-    read.people = _debtors(owed, order)
-    _attach(read.people, detail)
+    if detail == SCREEN:
+        read.people = _debtors(owed, order)
+        _attach_rows(read.people)
+    else:
+        read.people = _everyone(owed, order, detail)
     return read
 
 
@@ -234,96 +217,108 @@ _WHEN, _PK, _CONTACT, _DUE, _CURRENCY, _SHARES, _TITLE, _SESSION, _STATUS, _PAYM
 def _debtors(owed: list[tuple[Any, ...]], order: list[int]) -> list[Debtor]:
     """The people ``order`` lists (contact pks), in that order, each with their owed bookings."""
     people = {contact_id: Debtor(contact_id=contact_id, bookings=[]) for contact_id in order}
-    for when, pk, contact_id, due, currency, shares, title, session_id, status, payment_status in owed:
-        person = people.get(contact_id)
+    for item in owed:
+        person = people.get(item[_CONTACT])
         if person is not None:
-            person.bookings.append(
-                OwedBooking(
-                    booking_id=pk,
-                    contact_id=contact_id,
-                    due=due,
-                    when=when,
-                    currency=currency,
-                    shares_order=shares,
-                    title=title,
-                    session_id=session_id,
-                    status=status,
-                    payment_status=payment_status,
-                )
-            )
-            person.total += due
+            person.bookings.append(_owed_booking(item))
+            person.total += item[_DUE]
     return list(people.values())
 
 
-# The orders a booking is on, its balance summed over them (cancelled ones too, each order once:
-# what ``money.roster_due`` sums; NULL with no order), and whether they pay for another booking.
-_ORDERS = OrderLineItem.objects.filter(booking_id=OuterRef(OuterRef("pk"))).values("order_id")
-_ORDER_BALANCE = Subquery(
-    Order.objects.filter(pk__in=_ORDERS)
-    .order_by()
-    .values(balances=Func(F("balance"), function="SUM", output_field=DecimalField(max_digits=12, decimal_places=2))),
-    output_field=DecimalField(max_digits=12, decimal_places=2),
-)
-_SHARED_ORDER = Exists(OrderLineItem.objects.filter(order_id__in=_ORDERS).exclude(booking_id=OuterRef("pk")))
-_ROW = (
-    "pk",
-    "contact_id",
-    "service_id",
-    "session_id",
-    "status",
-    "payment_status",
-    "total_participants",
-    "balance",  # None: no order
-    "shared",  # an order of it pays for another booking too
-)
+def _owed_booking(item: tuple[Any, ...]) -> OwedBooking:
+    when, pk, contact_id, due, currency, shares, title, session_id, status, payment_status = item
+    return OwedBooking(
+        booking_id=pk,
+        contact_id=contact_id,
+        due=due,
+        when=when,
+        currency=currency,
+        shares_order=shares,
+        title=title,
+        session_id=session_id,
+        status=status,
+        payment_status=payment_status,
+    )
+
+
+class Everyone(Collection[Debtor]):
+    """Everyone ``order`` lists, for the printout or the export: each :class:`Debtor` made as the
+    page or the file reaches them, and let go once passed. Two thousand people and their
+    bookings alive at once were some ten thousand objects for Python's garbage collector to
+    carry into its oldest generation, and a full collection (tens of milliseconds) every few
+    printouts. What they show (contacts; attendance and "pays later" marks for the export) is
+    read beforehand, as plain values; iterating again makes them again."""
+
+    def __init__(
+        self,
+        owed: list[tuple[Any, ...]],
+        order: list[int],
+        contacts: dict[int, tuple[Any, ...]],  # as OwedContact's fields, plain tuples
+        marks: tuple[dict[tuple[int, int | None], str], set[int]] | None,
+    ) -> None:
+        self._owed, self._order, self._contacts, self._marks = owed, order, contacts, marks
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, person: object) -> bool:
+        return isinstance(person, Debtor) and person.contact_id in self._order
+
+    def __iter__(self) -> Iterator[Debtor]:
+        rank = {contact_id: i for i, contact_id in enumerate(self._order)}
+        # Each person's bookings together, the people in order; a stable sort keeps theirs oldest first.
+        mine = sorted((item for item in self._owed if item[_CONTACT] in rank), key=lambda item: rank[item[_CONTACT]])
+        for contact_id, items in groupby(mine, key=itemgetter(_CONTACT)):
+            contact = self._contacts.get(contact_id)
+            person = Debtor(
+                contact_id=contact_id, bookings=[], contact=None if contact is None else OwedContact(*contact)
+            )
+            for item in items:
+                person.bookings.append(booking := _owed_booking(item))
+                person.total += item[_DUE]
+                if self._marks is not None:
+                    attendance, later = self._marks
+                    booking.attendance = attendance.get(
+                        (booking.booking_id, booking.session_id), Attendance.Status.NOT_SET
+                    )
+                    booking.marked_later = booking.booking_id in later
+            yield person
 
 
 def _owed(*, start: datetime, stop: datetime, search: str) -> list[tuple[Any, ...]]:
     """Every booking owing in the range with what it owes, oldest first (see :data:`_WHEN`)."""
     if stop <= start:
         return []
-    base = (
-        Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES)
-        .exclude(payment_status__in=Booking.SETTLED_PAYMENT_STATUSES)
-        .exclude(written_off_q())
-    )
+    base = sql.owing_base()
     match = search_q(search, prefix="contact__")
     if match is not None:
         base = base.filter(match)
     # The sessions and services as their own small reads: a start or a price per booking would be
     # thousands of values to read and convert.
-    sessions = list(
-        Session.objects.filter(start__gte=start, start__lt=stop)
-        .exclude(status__in=_CANCELLED)
-        .values_list("pk", "start", "title")
-    )
-    starts = {pk: at for pk, at, _ in sessions}
-    titles = {pk: title for pk, _, title in sessions}
-    course_starts = dict(
-        Session.objects.filter(service__type=Service.Type.COURSE)
-        .exclude(status__in=_CANCELLED)
-        .values("service_id")
-        .annotate(first=Min("start"))
-        .filter(first__gte=start, first__lt=stop)
-        .values_list("service_id", "first")
-    )
+    # A course's first session (the start of its bookings without a session of their own) is in
+    # the range when one of the range's sessions is a course's with none of it before.
+    starts, titles, course_starts = {}, {}, {}
+    for pk, at, title, service_id, course_first in sql.sessions_in(start, stop):
+        starts[pk], titles[pk] = at, title
+        if course_first:
+            course_starts[service_id] = at
     if not starts and not course_starts:
         return []
-    where = Q(ids_in("session_id", starts)) if starts else Q()  # one parameter, not one per session
-    if course_starts:
-        where |= Q(session__isnull=True, service_id__in=list(course_starts))
-    rows = list(base.filter(where).annotate(balance=_ORDER_BALANCE, shared=_SHARED_ORDER).values_list(*_ROW))
+    if match is None:  # the usual case: the same SQL every time, compiled once (``precompiled``)
+        rows = sql.OWING[bool(starts), bool(course_starts)].run(sessions=starts, courses=course_starts)
+    else:
+        where = Q(ids_in("session_id", starts)) if starts else Q()  # one parameter, not one per session
+        if course_starts:
+            where |= Q(session__isnull=True, service_id__in=list(course_starts))
+        rows = list(sql.owing_rows(base.filter(where)))
     if not rows:
         return []
-    services = Service.objects.values_list("pk", "price", "currency", "name")
-    prices = {pk: (price, currency, name) for pk, price, currency, name in services}
+    prices = {pk: (price, currency, name) for pk, price, currency, name in sql.services.run()}
 
     shared: dict[int, set[int]] = defaultdict(set)  # booking pk → its orders (one pays for others too)
     sharing = [row[0] for row in rows if row[8]]
     if sharing:
-        for booking_id, order_id in OrderLineItem.objects.filter(ids_in("booking_id", sharing)).values_list(
-            "booking_id", "order_id"
-        ):
+        for booking_id, order_id in sql.lines_of.run(bookings=sharing):
             shared[booking_id].add(order_id)
     dues = _money_dues(rows)
     owed: list[tuple[Any, ...]] = []
@@ -360,18 +355,16 @@ def _money_dues(rows: list[tuple[Any, ...]]) -> dict[int, Decimal]:
     """What the bookings :func:`_plain_due` cannot answer for owe, by ``money``'s own rule: those
     with the desk's money on its way, and those part paid with no order (the desk's payments Wix
     has count). A handful of queries, and only when there are such bookings."""
-    live = set(
-        DeskAction.objects.filter(kind__in=money.CHAINED_KINDS, status__in=DeskAction.LIVE_STATUSES).values_list(
-            "booking_id", flat=True
-        )
-    )
-    # (a row: pk, …, payment status [5], …, orders' balance [7], None without an order; see _ROW)
+    live = set(sql.live.run())
+    # (a row: pk, …, payment status [5], …, orders' balance [7], None without an order; see owes_sql.ROW)
     ids = [r[0] for r in rows if r[0] in live or (r[5] == PS.PARTIALLY_PAID and r[7] is None)]
     if not ids:
         return {}
-    bookings = list(Booking.objects.filter(pk__in=ids).select_related("service"))
+    bookings = sql.money_bookings.run(bookings=ids)
     read = bookings_orders_read(bookings=bookings)
-    inflight = money.inflight_by_booking(ids)
+    inflight: dict[int, list[DeskAction]] = defaultdict(list)  # ``money.inflight_by_booking``'s
+    for action in sql.inflight.run(bookings=ids):
+        inflight[action.booking_id].append(action)
     synced = money.synced_payments([b for b in bookings if not read.order_balances(b.pk)], inflight)
     dues = {}
     for booking in bookings:
@@ -392,64 +385,45 @@ def _money_dues(rows: list[tuple[Any, ...]]) -> dict[int, Decimal]:
     return dues
 
 
-def _attach(people: list[Debtor], detail: str = SCREEN) -> None:
-    """What the people shown need: their contacts; for the export and the screen, each booking's
-    attendance at its session and the desk's "pays later" marks; for the screen, the bookings
-    (with session and service) and a plan that can pay (five queries). The printout and the
-    export hold everyone in the range: their contacts come as :class:`OwedContact` tuples, and
-    every list of ids goes as one parameter (``ids_in``)."""
+def _everyone(owed: list[tuple[Any, ...]], order: list[int], detail: str) -> Everyone:
+    """The people of ``order`` for the printout (their contacts) or the export (with each
+    booking's attendance at its session and the desk's "pays later" marks): three queries at
+    most, none for nobody; every list of ids as one parameter (``ids_in``)."""
+    if not order:
+        return Everyone(owed, order, {}, None)
+    # Plain tuples until their person is reached: Python stops tracking those, not a NamedTuple.
+    contacts = {row[0]: row for row in sql.contacts.run(contacts=order)}
+    if detail == PRINT:
+        return Everyone(owed, order, contacts, None)
+    shown = set(order)
+    ids = [item[_PK] for item in owed if item[_CONTACT] in shown]
+    attendance = {
+        (booking_id, session_id): status for booking_id, session_id, status in sql.attendance.run(bookings=ids)
+    }
+    return Everyone(owed, order, contacts, (attendance, set(sql.later.run(bookings=ids))))
+
+
+def _attach_rows(people: list[Debtor]) -> None:
+    """What the screen's people need: each booking's row (with its session, service and contact, its
+    attendance at its session and whether the desk marked it "pays later", in one query) and a
+    plan that can pay it (one query)."""
     if not people:
         return
-    contact_ids = [p.contact_id for p in people]
-    if detail == SCREEN:
-        found = Contact.objects.filter(ids_in("pk", contact_ids)).only(*_CONTACT_FIELDS).order_by()
-        contacts: dict[int, Any] = {c.pk: c for c in found}
-    else:
-        found = Contact.objects.filter(ids_in("pk", contact_ids)).order_by().values_list(*OwedContact._fields)
-        contacts = {row[0]: OwedContact(*row) for row in found}
-    if detail == PRINT:
-        for person in people:
-            person.contact = contacts.get(person.contact_id)
-        return
     ids = [item.booking_id for person in people for item in person.bookings]
-    attendance = {
-        (booking_id, session_id): status
-        for booking_id, session_id, status in Attendance.objects.filter(ids_in("booking_id", ids)).values_list(
-            "booking_id", "session_id", "status"
-        )
-    }
-    later = set(
-        DeskAction.objects.filter(ids_in("booking_id", ids), kind=DeskAction.Kind.PAY_LATER)
-        .exclude(status__in=(DeskAction.Status.UNDONE, DeskAction.Status.REMOVED))
-        .values_list("booking_id", flat=True)
-    )
-    if detail == EXPORT:
-        for person in people:
-            person.contact = contacts.get(person.contact_id)
-            for item in person.bookings:
-                key = (item.booking_id, item.session_id)
-                item.attendance = attendance.get(key, Attendance.Status.NOT_SET)
-                item.marked_later = item.booking_id in later
-        return
-    # One query each however many (``in_bulk`` would split a long list into batches on SQLite).
-    bookings = {
-        b.pk: b
-        for b in Booking.objects.filter(ids_in("pk", ids))
-        .select_related("session", "service")
-        .only(*_BOOKING_FIELDS, *_SESSION_FIELDS, *_SERVICE_FIELDS)
-        .order_by()
-    }
-    balances = owes_plan_balances(contact_ids=list(contacts))
+    bookings = {b.pk: b for b in sql.screen_bookings.run(bookings=ids)}
+    balances = owes_plan_balances(contact_ids=[p.contact_id for p in people])
     cache_contact = Booking._meta.get_field("contact").set_cached_value
     for person in people:
-        person.contact = contacts.get(person.contact_id)
         used: dict[int, int] = defaultdict(int)
         for item in person.bookings:
             item.booking = booking = bookings[item.booking_id]
-            if person.contact is not None:
-                cache_contact(booking, person.contact)
-            item.attendance = attendance.get((booking.pk, booking.session_id), Attendance.Status.NOT_SET)
-            item.marked_later = booking.pk in later
+            if person.contact is None:
+                person.contact = booking.contact
+            else:
+                cache_contact(booking, person.contact)  # one Contact for all of a person's rows
+            status = booking.owes_attendance
+            item.attendance = Attendance.Status.NOT_SET if status is None else status
+            item.marked_later = booking.owes_later
             item.plan = owes_plan_for(booking, balances.get(person.contact_id, []), used)
 
 
@@ -487,12 +461,7 @@ def owes_plan_balances(*, contact_ids: list[int]) -> dict[int, list[BenefitBalan
     """Contact pk → their live plan balances (active, with credit or unlimited), with what
     ``money.best_balance`` ranks them by. One query."""
     balances: dict[int, list[BenefitBalance]] = defaultdict(list)
-    for balance in (
-        BenefitBalance.objects.filter(member__contact_id__in=contact_ids, status__iexact="ACTIVE")
-        .filter(Q(unlimited=True) | Q(remaining_credits__gt=0))
-        .select_related("member", "plan_order")
-        .order_by("pk")
-    ):
+    for balance in sql.plan_balances.run(contacts=contact_ids):
         balances[balance.member.contact_id].append(balance)
     return balances
 

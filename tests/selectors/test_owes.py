@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings_app import selectors
 from bookings_app.models import Booking, DeskAction, Service
+from bookings_app.selectors import owes_sql
 from tests import factories
 from tests.selectors.helpers import NOW, at
 
@@ -258,3 +259,69 @@ def test_the_fast_amount_is_the_rosters_rule_for_every_kind_of_booking():
         )
         assert owed.get(booking.pk, Decimal("0")) == max(expected, Decimal("0")), booking
     assert owed[two_orders.pk] == Decimal("5.00") and free.pk not in owed
+
+
+def test_the_screens_rows_say_what_the_export_says_and_a_search_for_everyone_finds_the_same():
+    """The screen reads each row's attendance and "pays later" with the booking (one query), the
+    export by their own queries; the list without a search is a query compiled once, with one
+    the usual queryset: all four must agree."""
+    monday, tuesday = _class(16), _class(17)
+    course = factories.ServiceFactory(type=Service.Type.COURSE, price=Decimal("90.00"))
+    factories.SessionFactory(service=course, start=at(18, day=NOW.date().replace(day=17)))
+    ann, bob, cy = _person("Ann"), _person("Bob"), _person("Cy")
+    came = factories.BookingFactory(session=monday, contact=ann)
+    factories.AttendanceFactory(booking=came, session=monday, status="ATTENDED")
+    factories.AttendanceFactory(booking=came, session=tuesday, status="NOT_ATTENDED")  # another session's
+    later = factories.BookingFactory(session=tuesday, contact=ann)
+    factories.DeskActionFactory(booking=later, kind=DeskAction.Kind.PAY_LATER, status=DeskAction.Status.QUEUED)
+    undone = factories.BookingFactory(session=tuesday, contact=bob)
+    factories.DeskActionFactory(booking=undone, kind=DeskAction.Kind.PAY_LATER, status=DeskAction.Status.UNDONE)
+    factories.BookingFactory(session=None, service=course, contact=cy)
+    shared = factories.OrderFactory(balance=Decimal("20.00"))
+    factories.OrderLineItemFactory(order=shared, booking=factories.BookingFactory(session=monday, contact=bob))
+    factories.OrderLineItemFactory(order=shared, booking=factories.BookingFactory(session=tuesday, contact=cy))
+
+    def rows(read: selectors.OwesRead) -> list[tuple]:
+        return [
+            (p.contact_id, p.total, i.booking_id, i.due, i.when, i.shares_order, i.attendance, i.marked_later)
+            for p in read.people
+            for i in p.bookings
+        ]
+
+    screen = rows(_read(page=None))
+    assert screen == rows(_read(page=None, detail=selectors.owes.EXPORT))
+    assert screen == rows(_read(page=None, search="swimmer"))  # everyone's surname
+    assert [(r[2], r[6], r[7]) for r in screen if r[2] in (came.pk, later.pk, undone.pk)] == [
+        (came.pk, "ATTENDED", False),
+        (later.pk, "NOT_SET", True),
+        (undone.pk, "NOT_SET", False),
+    ]
+    assert len(screen) == 5 and sum(r[5] for r in screen) == 1  # the shared order owed once
+    assert selectors.owes.OwedContact._fields == owes_sql.CONTACT_TUPLE  # what the export's contacts read
+
+
+def test_a_course_counts_from_its_first_session_not_cancelled():
+    """A course's bookings without a session are owed from its first session that is not
+    cancelled, when that is in the range and has begun (the sessions' read marks it)."""
+    week = NOW.date().replace(day=16)
+
+    def course(*starts: tuple[int, str]) -> Booking:
+        service = factories.ServiceFactory(type=Service.Type.COURSE, price=Decimal("50.00"))
+        for day, status in starts:
+            factories.SessionFactory(service=service, start=at(9, day=week.replace(day=day)), status=status)
+        return factories.BookingFactory(session=None, service=service)
+
+    in_range = course((17, "CONFIRMED"), (19, "CONFIRMED"))
+    began_before = course((9, "CONFIRMED"), (17, "CONFIRMED"))
+    first_cancelled = course((9, "CANCELLED"), (18, "CONFIRMED"), (20, "CONFIRMED"))
+    twice_first = course((18, "CONFIRMED"), (18, "CONFIRMED"))
+    not_begun = course((23, "CONFIRMED"))
+
+    when = {i.booking_id: i.when for p in _read(page=None).people for i in p.bookings}
+
+    assert when == {
+        in_range.pk: at(9, day=week.replace(day=17)),
+        first_cancelled.pk: at(9, day=week.replace(day=18)),
+        twice_first.pk: at(9, day=week.replace(day=18)),
+    }
+    assert began_before.pk not in when and not_begun.pk not in when

@@ -10,9 +10,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
+from django.template import engines
+from django.urls import NoReverseMatch, reverse
 
 from bookings_app.models import AuditEntry, Booking, DeskAction, WriteOff
+from bookings_app.views.owes import rendered_in_batches, roster_url_maker
 from tests import factories
 from tests.views.desk_helpers import NOW, key
 
@@ -261,3 +263,27 @@ def test_write_off_from_the_ticked_bookings_asks_for_the_reason_first(manager_cl
     )
     assert paid.status_code == 409 and "has nothing left to pay" in paid.content.decode()
     assert not WriteOff.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["71dc1d3b-bc16-4d0c-84f3-c68c6cc3d657", "12", "a#b?c%d", "it's&<x>", "~:@!$", "x" * 200, "x" * 201, "a/b", "é"],
+)
+def test_the_rows_roster_links_are_what_reverse_gives(ref):
+    """The list completes one reversed roster URL per row (``views.owes.roster_url_maker``): the
+    same URL as ``reverse`` for any ref, and the same refusal for one no URL takes."""
+    try:
+        expected = reverse("roster", args=[ref])
+    except NoReverseMatch:
+        with pytest.raises(NoReverseMatch):
+            roster_url_maker()(ref)
+    else:
+        assert roster_url_maker()(ref) == expected
+
+
+def test_a_long_page_rendered_in_batches_is_what_render_gives():
+    """``views.owes.rendered_in_batches`` joins Jinja2's pieces 500 at a time: the same text."""
+    template = engines["jinja2"].env.from_string("{% for x in xs %}<li>{{ x }}</li>{{ '' }}{% endfor %}end")
+    xs = [f"<{i}> & '{i}'" for i in range(1_234)]
+    assert rendered_in_batches(template, xs=xs) == template.render(xs=xs)
+    assert rendered_in_batches(template, xs=[]) == "end"
