@@ -432,8 +432,9 @@ def _pages(heads: dict[str, list[dict[str, Any]]], w: Window) -> dict[str, list[
             groups.setdefault((QUERY_MODELS[code], shape), []).append(code)
     rows: dict[str, dict[int, Any]] = {}
     for (model, shape), codes in groups.items():
-        pks = {h["pk"] for code in codes for h in heads[code]}
-        read = {row.pk: row for row in drift_cases.related(shape, model.objects.filter(pk__in=sorted(pks)))}
+        pks = sorted({h["pk"] for code in codes for h in heads[code]})
+        make = partial(_related_rows, shape, model)
+        read = {row.pk: row for row in drift_sql.page_rows((shape,), pks, make)}
         for code in codes:
             rows[code] = read
     pages: dict[str, list[DriftCase]] = {}
@@ -453,6 +454,10 @@ def _pages(heads: dict[str, list[dict[str, Any]]], w: Window) -> dict[str, list[
             found.append(row)
         pages[code] = drift_cases.build(code, found, w)
     return pages
+
+
+def _related_rows(shape: str, model: type[Any], pks: list[int]) -> QuerySet[Any]:
+    return drift_cases.related(shape, model.objects.filter(pk__in=pks))
 
 
 def drift_case_get(*, kind: str, pk: int, now: datetime | None = None) -> DriftCase | None:
