@@ -3,7 +3,8 @@ connection, then run again with each read's moments.
 
 Building and compiling a kind's query took Django about two milliseconds — seven kinds, a third of
 the page's time in Python — and what changes from one read to the next is only the
-:class:`~bookings_app.selectors.drift_cases.Window`'s four moments, which the SQL carries as
+:class:`Window`'s four moments (defined here, so that ``drift_cases`` can read through
+this module too), which the SQL carries as
 parameters. So a kind's query is compiled once with stand-in moments, and each read swaps its own
 moments in for them. Before keeping it, the query is compiled a second time with other stand-ins:
 kept only if the SQL is the same and the parameters differ exactly where the moments are (a
@@ -12,9 +13,10 @@ built and compiled afresh). The rows go through the compiler's own converters an
 as ``values_list`` gives them.
 
 The pages' rows (the cases' desk actions, line items … with what ``select_related`` joins in) are
-read the same way by their pks (:func:`page_rows`): compiled once for a number of pks (rounded up
-to a multiple of ``PK_STEP``, the last pk repeated to fill it), then run again with each page's.
-Building those queries took Django five or six milliseconds a page, more than reading them.
+read the same way by their pks (:func:`page_rows`), and so are what their words need (their
+orders, what the bookings owe): compiled once for a number of pks (rounded up to a multiple of
+``PK_STEP``, the last pk repeated to fill it), then run again with each page's. Building those
+queries took Django about seven milliseconds a page, more than reading them.
 """
 
 from __future__ import annotations
@@ -22,14 +24,35 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.utils import timezone
 
-from bookings_app.selectors.drift_cases import Window
+
+@dataclass(frozen=True)
+class Window:
+    """The moments every kind is measured against, worked out once per read."""
+
+    now: datetime
+    grace: datetime  # before this, a disagreement the sync could mend is not waited for any more
+    stuck: datetime  # actions waiting (or needing attention) since before this are stuck
+    since: datetime  # older than this is history
+
+    @classmethod
+    def at(cls, now: datetime | None = None) -> Window:
+        now = now or timezone.now()
+        return cls(
+            now=now,
+            grace=now - timedelta(minutes=settings.DRIFT_GRACE_MINUTES),
+            stuck=now - timedelta(minutes=settings.DRIFT_STUCK_MINUTES),
+            since=now - timedelta(days=settings.DRIFT_LOOKBACK_DAYS),
+        )
+
 
 MOMENTS = tuple(f.name for f in fields(Window))
 # Two sets of stand-ins no read ever has: each moment its own microsecond, a different year each set;

@@ -113,3 +113,16 @@ def test_reused_rows_cost_one_statement_and_read_other_pks():
     assert {a.pk for a in rows} == {first.pk, second.pk} and len(read.captured_queries) == 1
     assert rows[0].booking.contact == first.booking.contact  # what select_related joined
     assert drift_sql.page_rows(("a",), [], make) == []
+
+
+def test_what_the_words_need_is_read_alike_with_a_booking_twice():
+    plant_one_of_each()
+    booking_ids = sorted(DeskAction.objects.exclude(booking=None).values_list("booking_id", flat=True))
+    ids = [booking_ids[0], *booking_ids, booking_ids[-1]]  # two actions of one booking: its id twice
+    for make in (drift_cases._orders, drift_cases._balances, drift_cases._synced):
+        for _ in range(2):
+            rows = drift_sql.page_rows((make.__name__,), ids, make)
+            expected = list(make(ids))
+            assert [snapshot(r) if hasattr(r, "_state") else r for r in rows] == [
+                snapshot(r) if hasattr(r, "_state") else r for r in expected
+            ]
