@@ -161,8 +161,9 @@ def _paid_at_desk(w: Window) -> QuerySet[DeskAction]:
 def _unsettled(column: str) -> In:
     """``column`` (a booking's id) is one of the bookings not shown paid and not being changed by
     the desk: read from the partial index ``booking_unsettled`` alone (17,000 ids on the bench's
-    season, about a millisecond on SQLite), never from the wide booking rows. On SQLite the column
-    is written ``+column``, so the planner does not drive the query from that list instead."""
+    season, gathered in about three milliseconds on SQLite), never from the wide booking rows. On
+    SQLite the column is written ``+column``, so the planner does not drive the query from that
+    list instead (the unsettled bookings of the whole season to their lines: slower)."""
     settled = _AmongConstants("payment_status", Booking.SETTLED_PAYMENT_STATUSES)
     unsettled = Booking.objects.filter(pending_sync=False).exclude(settled).order_by().values("pk")
     return In(_NotIndexed(F(column)), unsettled)

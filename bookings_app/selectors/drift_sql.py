@@ -3,14 +3,13 @@ connection, then run again with each read's moments.
 
 Building and compiling a kind's query took Django about two milliseconds — seven kinds, a third of
 the page's time in Python — and what changes from one read to the next is only the
-:class:`Window`'s four moments (defined here, so that ``drift_cases`` can read through
-this module too), which the SQL carries as
-parameters. So a kind's query is compiled once with stand-in moments, and each read swaps its own
-moments in for them. Before keeping it, the query is compiled a second time with other stand-ins:
-kept only if the SQL is the same and the parameters differ exactly where the moments are (a
-query that worked something else out of the moments would differ elsewhere, and is then always
-built and compiled afresh). The rows go through the compiler's own converters and column order,
-as ``values_list`` gives them.
+:class:`Window`'s four moments, which the SQL carries as parameters (the class lives here so that
+``drift_cases`` can read through this module too, with no import cycle). So a kind's query is
+compiled once with stand-in moments, and each read swaps its own moments in for them. Before
+keeping it, the query is compiled a second time with other stand-ins: kept only if the SQL is the
+same and the parameters differ exactly where the moments are (a query that worked something else
+out of the moments would differ elsewhere, and is then always built and compiled afresh). The
+rows go through the compiler's own converters and column order, as ``values_list`` gives them.
 
 The pages' rows (the cases' desk actions, line items … with what ``select_related`` joins in) are
 read the same way by their pks (:func:`page_rows`), and so are what their words need (their
@@ -95,7 +94,7 @@ def page_rows(key: tuple[Any, ...], pks: list[int], make: Callable[[list[int]], 
 
 
 def _rows(
-    key: tuple[Any, ...], make: Callable[[Window, list[int]], QuerySet[Any]], w: Window | None, pks: list[int]
+    key: tuple[Any, ...], make: Callable[[Any, list[int]], QuerySet[Any]], w: Window | None, pks: list[int]
 ) -> list[Any]:
     cache: dict[tuple[Any, ...], _Compiled | None] = getattr(_local, "compiled", None) or {}
     _local.compiled = cache
@@ -104,7 +103,7 @@ def _rows(
         cache[full_key] = _compile(make, len(pks))
     compiled = cache[full_key]
     if compiled is None:
-        return list(make(w, pks))  # type: ignore[arg-type] - a read with pks has no moments, and the reverse
+        return list(make(w, pks))
     values: dict[str | int, Any] = dict(enumerate(pks))
     if w is not None:
         values.update({name: _adapt(getattr(w, name)) for name in MOMENTS})
@@ -143,7 +142,7 @@ def _adapt(moment: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _compile(make: Callable[[Window, list[int]], QuerySet[Any]], pk_count: int) -> _Compiled | None:
+def _compile(make: Callable[[Any, list[int]], QuerySet[Any]], pk_count: int) -> _Compiled | None:
     pk_sets = [[base + i for i in range(pk_count)] for base in _STAND_IN_PKS]
     first, second = (make(w, pks) for w, pks in zip(_STAND_INS, pk_sets, strict=True))
     compiler = first.query.get_compiler(connection=connection)
