@@ -193,6 +193,9 @@ class DeskAction(models.Model):
         indexes = [
             models.Index(fields=["status", "kind", "run_after"], name="deskaction_due"),
             models.Index(fields=["booking", "status"], name="deskaction_booking_status"),
+            # The drift watchdog's actions of the last days by state ("paid at the desk", "plan
+            # charged", "needs attention"): not every synced action of the season.
+            models.Index(fields=["status", "updated_at"], name="deskaction_status_since"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from bookings_app import money
 from bookings_app.models import Attendance, Booking, DeskAction, OrderLineItem, Session
+from bookings_app.selectors import drift_sql
+from bookings_app.selectors.drift_sql import Window
 from bookings_app.wix import dashboard
 
 Kind = DeskAction.Kind
@@ -75,26 +77,6 @@ KINDS: dict[str, DriftKind] = {
         DriftKind(OVER_CAPACITY, "Over capacity", "More people are booked than the session has places."),
     )
 }
-
-
-@dataclass(frozen=True)
-class Window:
-    """The moments every kind is measured against, worked out once per read."""
-
-    now: datetime
-    grace: datetime  # before this, a disagreement the sync could mend is not waited for any more
-    stuck: datetime  # actions waiting (or needing attention) since before this are stuck
-    since: datetime  # older than this is history
-
-    @classmethod
-    def at(cls, now: datetime | None = None) -> Window:
-        now = now or timezone.now()
-        return cls(
-            now=now,
-            grace=now - timedelta(minutes=settings.DRIFT_GRACE_MINUTES),
-            stuck=now - timedelta(minutes=settings.DRIFT_STUCK_MINUTES),
-            since=now - timedelta(days=settings.DRIFT_LOOKBACK_DAYS),
-        )
 
 
 @dataclass
@@ -173,12 +155,7 @@ def build(kind: str, rows: list[Any], w: Window) -> list[DriftCase]:
 
 
 def _paid_at_desk(actions: list[DeskAction], w: Window) -> list[DriftCase]:
-    lines = (
-        OrderLineItem.objects.filter(booking_id__in=[a.booking_id for a in actions])
-        .exclude(order__status="CANCELED")
-        .select_related("order")
-        .order_by("order__wix_created_at", "pk")
-    )
+    lines = drift_sql.page_rows(("orders",), [a.booking_id for a in actions], _orders)
     orders = {line.booking_id: line.order for line in lines}  # the latest order of each booking
     cases = []
     for a in actions:
@@ -206,6 +183,16 @@ def _paid_at_desk(actions: list[DeskAction], w: Window) -> list[DriftCase]:
     return cases
 
 
+def _orders(booking_ids: list[int]) -> QuerySet[OrderLineItem]:
+    """The bookings' lines with their orders, oldest order first."""
+    return (
+        OrderLineItem.objects.filter(booking_id__in=booking_ids)
+        .exclude(order__status="CANCELED")
+        .select_related("order")
+        .order_by("order__wix_created_at", "pk")
+    )
+
+
 def _paid_in_wix(lines: list[OrderLineItem], w: Window) -> list[DriftCase]:
     return [
         DriftCase(
@@ -229,18 +216,26 @@ def _dues(bookings: list[Booking]) -> dict[int, Decimal]:
     way to Wix (the kind leaves those out), so nothing is in flight."""
     ids = [b.pk for b in bookings]
     orders: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for booking_id, order_id, balance in (
+    for booking_id, order_id, balance in drift_sql.page_rows(("balances",), ids, _balances):
+        orders[booking_id][order_id] = balance
+    synced: dict[int, Decimal] = defaultdict(Decimal)
+    for booking_id, params in drift_sql.page_rows(("synced",), ids, _synced):
+        synced[booking_id] += Decimal(params.get("amount") or "0")
+    return {b.pk: money.due(b, orders.get(b.pk), [], synced) for b in bookings}
+
+
+def _balances(ids: list[int]) -> QuerySet[OrderLineItem]:
+    return (
         OrderLineItem.objects.filter(booking_id__in=ids)
         .exclude(order__status="CANCELED")
         .values_list("booking_id", "order_id", "order__balance")
-    ):
-        orders[booking_id][order_id] = balance
-    synced: dict[int, Decimal] = defaultdict(Decimal)
-    for booking_id, params in DeskAction.objects.filter(
-        booking_id__in=ids, kind=Kind.PAYMENT, status=Status.SYNCED
-    ).values_list("booking_id", "params"):
-        synced[booking_id] += Decimal(params.get("amount") or "0")
-    return {b.pk: money.due(b, orders.get(b.pk), [], synced) for b in bookings}
+    )
+
+
+def _synced(ids: list[int]) -> QuerySet[DeskAction]:
+    return DeskAction.objects.filter(booking_id__in=ids, kind=Kind.PAYMENT, status=Status.SYNCED).values_list(
+        "booking_id", "params"
+    )
 
 
 def _attended_unpaid(attendances: list[Attendance], w: Window) -> list[DriftCase]:

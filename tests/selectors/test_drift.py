@@ -232,6 +232,25 @@ def test_attendees_who_paid_or_owe_nothing_are_not_drift(look_alike):
     assert cases(drift.ATTENDED_UNPAID) == []
 
 
+def test_every_payment_status_is_judged_by_the_rule_on_a_paid_order_and_at_a_check_in():
+    """Each payment status, with the desk changing the booking and without: "paid in Wix" finds
+    the bookings not settled, "came but did not pay" the unpaid ones (on SQLite both first read
+    the unsettled bookings' ids from an index of their own: the same cases)."""
+    session = ended_session()
+    lines, check_ins = {}, {}
+    for status in PS.values:
+        for pending in (False, True):
+            booking = BookingFactory(session=session, payment_status=status, pending_sync=pending)
+            order = OrderFactory(payment_status="PAID", wix_updated_at=ago(hours=2))
+            lines[status, pending] = OrderLineItemFactory(booking=booking, order=order).pk
+            check_ins[status, pending] = AttendanceFactory(booking=booking).pk
+
+    unsettled = [PS.UNDEFINED, PS.NOT_PAID, PS.PARTIALLY_PAID, PS.REFUNDED, PS.FAILED]
+    assert {c.pk for c in cases(drift.PAID_IN_WIX)} == {lines[s, False] for s in unsettled}
+    unpaid = [PS.UNDEFINED, PS.NOT_PAID, PS.PARTIALLY_PAID, PS.FAILED]
+    assert {c.pk for c in cases(drift.ATTENDED_UNPAID)} == {check_ins[s, False] for s in unpaid}
+
+
 # --- plan credits ------------------------------------------------------------------------------------
 
 

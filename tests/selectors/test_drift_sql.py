@@ -75,3 +75,54 @@ def test_a_query_that_works_something_else_out_of_the_moments_is_built_every_tim
     assert drift_sql._local.compiled[(connection.alias, connection.vendor, "day", 0)] is None
     later = drift_cases.Window.at(timezone.now() + timedelta(days=1))
     assert len(drift_sql.narrow_rows(("day", 0), later, a_day_before)) == 2
+
+
+# --- the pages' rows, by pk ----------------------------------------------------------------------------
+
+
+def snapshot(obj) -> dict:
+    """An instance as read: its loaded fields and annotations, and what select_related cached."""
+    if obj is None:
+        return {}
+    own = {k: v for k, v in vars(obj).items() if k != "_state"}
+    joined = {name: snapshot(rel) for name, rel in obj._state.fields_cache.items()}
+    return {"model": type(obj).__name__, **own, "joined": joined}
+
+
+@pytest.mark.parametrize("count", [1, 3, 5, 7])
+def test_the_pages_rows_are_the_instances_their_queryset_gives(count):
+    for _ in range(count):
+        plant_one_of_each()
+    for shape, model in drift.QUERY_MODELS.items():
+        pks = sorted(model.objects.values_list("pk", flat=True))[:count]
+        make = partial(drift._related_rows, shape, model)
+        for _ in range(2):  # compiled, then reused
+            rows = drift_sql.page_rows((shape,), pks, make)
+            assert [snapshot(r) for r in rows] == [snapshot(r) for r in make(pks)], shape
+        assert drift_sql._local.compiled[(connection.alias, connection.vendor, shape, "pks", 5 * -(-count // 5))]
+
+
+def test_reused_rows_cost_one_statement_and_read_other_pks():
+    first, second = DeskActionFactory(), DeskActionFactory()
+    make = partial(drift._related_rows, drift.PAID_AT_DESK, DeskAction)
+    assert [a.pk for a in drift_sql.page_rows(("a",), [first.pk], make)] == [first.pk]
+
+    with CaptureQueriesContext(connection) as read:
+        rows = drift_sql.page_rows(("a",), [second.pk, first.pk], make)
+
+    assert {a.pk for a in rows} == {first.pk, second.pk} and len(read.captured_queries) == 1
+    assert rows[0].booking.contact == first.booking.contact  # what select_related joined
+    assert drift_sql.page_rows(("a",), [], make) == []
+
+
+def test_what_the_words_need_is_read_alike_with_a_booking_twice():
+    plant_one_of_each()
+    booking_ids = sorted(DeskAction.objects.exclude(booking=None).values_list("booking_id", flat=True))
+    ids = [booking_ids[0], *booking_ids, booking_ids[-1]]  # two actions of one booking: its id twice
+    for make in (drift_cases._orders, drift_cases._balances, drift_cases._synced):
+        for _ in range(2):
+            rows = drift_sql.page_rows((make.__name__,), ids, make)
+            expected = list(make(ids))
+            assert [snapshot(r) if hasattr(r, "_state") else r for r in rows] == [
+                snapshot(r) if hasattr(r, "_state") else r for r in expected
+            ]
