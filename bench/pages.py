@@ -1032,7 +1032,7 @@ HTTP_REQUESTS = 100
 def measure_http(user: Any, builder: Builder) -> dict[str, Any]:
     """The same screens through gunicorn on loopback, started as ``manage.py serve`` starts it
     (gthread, 4 threads, one worker here so every request meets the same warm process), signed
-    in with a session cookie: what the test client cannot show, such as a database connection
+    in with a session cookie: what one in-process client cannot show, such as a database connection
     opened per request. Times are the client's, request sent to response read."""
     import http.client
     import signal
