@@ -486,6 +486,17 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
         model = models.ExportJob
 
 
+class ExportChunkFactory(factory.django.DjangoModelFactory):
+    """The first (here the only) chunk of a written export's file."""
+
+    job = factory.SubFactory(ExportJobFactory, status=models.ExportJob.Status.DONE, size=10)
+    seq = 0
+    data = b"a,b\r\n1,2\r\n"
+
+    class Meta:
+        model = models.ExportChunk
+
+
 class ReportMarkFactory(factory.django.DjangoModelFactory):
     """A change at a session the report's kept figures have not taken in (triggers write these)."""
 

@@ -30,7 +30,7 @@ from .bookings import Attendance, Booking, Order, OrderLineItem, Payment
 from .cashup import CashUp
 from .catalogue import Service, Session, StaffMember
 from .courses import CourseBuild, CourseBuildEvent, CourseCancel, CourseCancelSession, CourseImport
-from .exports import ExportJob
+from .exports import ExportChunk, ExportJob
 from .imports import ImportMapping, ImportRow, ParticipantImport
 from .ledger import AuditEntry, DeskAction, StaffPermissions, SyncState, WebhookEvent
 from .mirror import MONEY, UpsertResult, WixMirror, WixMirrorQuerySet, is_newer, parse_revision
@@ -59,6 +59,7 @@ __all__ = [
     "CustomerNote",
     "DeskAction",
     "EmergencyContact",
+    "ExportChunk",
     "ExportJob",
     "ImportMapping",
     "ImportRow",

@@ -15,7 +15,10 @@ above, the page offers to prepare the file in the background. :func:`export_job_
 request (who, which export, the filters, the format); the task ``tasks.export_job_task`` calls
 :func:`export_job_run`, which writes the file (``exports.csv_chunks`` / ``exports.write_xlsx``, in
 constant memory) into a spooled temporary file, counting rows into the job as it goes, then keeps
-the file in the job's row for its owner to download.
+the file in the database for its owner to download, as ``ExportChunk`` rows of
+``ExportChunk.CHUNK_SIZE`` bytes: stored one chunk per INSERT (:func:`_stored`) and read back one
+chunk per query (:func:`export_file_chunks`), so the memory either side takes is a chunk or two,
+whatever the file's size.
 
 To register another export: add ``ExportSpec("owes", "Owes list", roles.VIEW_REPORTS,
 "bookings_app.views.owes.owes_export_source", "owes")`` and write that builder; its export view is
@@ -28,14 +31,15 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
+from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from bookings_app import roles
-from bookings_app.models import ExportJob
+from bookings_app.models import ExportChunk, ExportJob
 from bookings_app.services import exports
 from bookings_app.services.errors import BookingError
 
@@ -43,6 +47,7 @@ logger = logging.getLogger("bookings_app.services.export_jobs")
 
 PROGRESS_EVERY = 500  # rows between two progress writes
 MAX_QUERY = 2000  # characters of filters a job keeps
+SPOOL_MEMORY = 1024 * 1024  # bytes of a file kept in memory while written; beyond, the spool is on disk
 
 
 class ExportParamsError(ValueError):
@@ -113,7 +118,7 @@ def export_job_create(*, user: Any, spec: ExportSpec, fmt: str, query: str) -> E
 
 def export_job_run(*, job_id: int) -> str:
     """Write the job's file: its rows counted into ``rows_done`` every ``PROGRESS_EVERY``, the file
-    kept in the row. Returns the job's status. A job already taken (or gone) is left alone."""
+    kept in chunks. Returns the job's status. A job already taken (or gone) is left alone."""
     taken = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
         status=ExportJob.Status.RUNNING, rows_done=0
     )
@@ -129,20 +134,16 @@ def export_job_run(*, job_id: int) -> str:
             rows=_counted(job.pk, source.table.rows),
             sheet_title=source.table.sheet_title,
         )
-        content = _written(table, job.fmt)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
+            _write(table, job.fmt, spool)
+            spool.seek(0)
+            _stored(job.pk, spool, file_name=exports.file_name(table, job.fmt))
     except Exception as exc:  # noqa: BLE001 - whatever broke, the job says so and the worker goes on
         logger.exception("export job %s failed", job_id)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED, error=str(exc)[:1000] or exc.__class__.__name__, finished_at=timezone.now()
         )
         return ExportJob.Status.FAILED
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE,
-        content=content,
-        size=len(content),
-        file_name=exports.file_name(table, job.fmt),
-        finished_at=timezone.now(),
-    )
     return ExportJob.Status.DONE
 
 
@@ -156,20 +157,47 @@ def _counted(job_id: int, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[An
     ExportJob.objects.filter(pk=job_id).update(rows_done=done)
 
 
-def _written(table: exports.Table, fmt: str) -> bytes:
-    """The file, written into a spooled temporary file (memory up to a few MB, then disk)."""
-    with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as spool:
-        if fmt == "csv":
-            for chunk in exports.csv_chunks(table):
-                spool.write(chunk)
-        else:
-            exports.write_xlsx(table, spool)
-        spool.seek(0)
-        return spool.read()
+def _write(table: exports.Table, fmt: str, fh: IO[bytes]) -> None:
+    """The file, written into ``fh`` (a spooled temporary file: in memory up to ``SPOOL_MEMORY``, then on
+    disk)."""
+    if fmt == "csv":
+        for chunk in exports.csv_chunks(table):
+            fh.write(chunk)
+    else:
+        exports.write_xlsx(table, fh)
+
+
+def _stored(job_id: int, fh: IO[bytes], *, file_name: str) -> int:
+    """Keep the file read from ``fh`` as the job's chunks, one INSERT each (one chunk in memory at
+    a time), and mark the job DONE. All in one transaction, which first deletes any chunks the job
+    already has: a job run again (or a run that broke half-way) never leaves two copies, or half a
+    file behind a DONE. Returns the file's size."""
+    size = 0
+    with transaction.atomic():
+        ExportChunk.objects.filter(job_id=job_id).delete()
+        for seq, data in enumerate(iter(lambda: fh.read(ExportChunk.CHUNK_SIZE), b"")):
+            ExportChunk.objects.create(job_id=job_id, seq=seq, data=data)
+            size += len(data)
+            del data  # the next chunk is read before this one would go otherwise
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.DONE, size=size, file_name=file_name, finished_at=timezone.now()
+        )
+    return size
+
+
+def export_file_chunks(job_id: int) -> Iterator[bytes]:
+    """The job's file, one chunk per query (for a streamed download: a chunk in memory at a time).
+    Ends early if the job is deleted on the way (the download then falls short of its length)."""
+    pks = list(ExportChunk.objects.filter(job_id=job_id).order_by("seq").values_list("pk", flat=True))
+    for pk in pks:
+        data = ExportChunk.objects.filter(pk=pk).values_list("data", flat=True).first()
+        if data is None:
+            return
+        yield bytes(data)
 
 
 def export_job_get(*, user: Any, job_id: int) -> ExportJob | None:
     """The job, if it is ``user``'s (a file is private to who asked for it)."""
     if not 0 < job_id < 2**63:
         return None
-    return ExportJob.objects.defer("content").filter(pk=job_id, created_by=user).first()
+    return ExportJob.objects.filter(pk=job_id, created_by=user).first()

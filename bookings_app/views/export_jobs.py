@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -92,14 +92,18 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @roles.require(roles.EXPORT_DATA)
 @require_GET
 def export_job_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The written file (its owner only); 409 while it is still being written."""
+    """The written file (its owner only), streamed a chunk at a time; 409 while it is still being
+    written."""
     job = export_jobs.export_job_get(user=request.user, job_id=job_id)
     if job is None:
         raise Http404("No such export of yours.")
     if job.status != ExportJob.Status.DONE:
         return TemplateResponse(request, JOB, {"job": job, "not_ready": True}, status=NOT_READY)
-    content = ExportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
-    response = HttpResponse(bytes(content), content_type=exports.CSV_TYPE if job.fmt == "csv" else exports.XLSX_TYPE)
+    response = StreamingHttpResponse(
+        export_jobs.export_file_chunks(job.pk),
+        content_type=exports.CSV_TYPE if job.fmt == "csv" else exports.XLSX_TYPE,
+    )
+    response["Content-Length"] = str(job.size)
     response["Content-Disposition"] = f'attachment; filename="{job.file_name}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"

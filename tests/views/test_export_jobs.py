@@ -9,7 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from bookings_app.models import ExportJob
+from bookings_app.models import ExportChunk, ExportJob
 from bookings_app.selectors import audit as audit_read
 from bookings_app.services import export_jobs
 from tests.factories import AuditEntryFactory, UserFactory
@@ -45,7 +45,9 @@ def test_a_background_export_is_written_and_downloaded_by_whoever_asked(manager_
     assert "Ready" in page and f'href="/exports/{job.pk}/download/"' in page and "hx-trigger" not in page
     download = manager_client.get(reverse("export_job_download", args=[job.pk]))
     assert download["Content-Disposition"].startswith('attachment; filename="audit-')
-    header, *rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    body = b"".join(download.streaming_content)
+    assert download["Content-Length"] == str(len(body)) and download["Cache-Control"] == "no-store"
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header == list(audit_read.EXPORT_HEADERS) and len(rows) == 3
     assert {r[4] for r in rows} == {"'=cmd 0", "'=cmd 1", "'=cmd 2"}
 
@@ -114,7 +116,8 @@ def test_a_job_whose_export_breaks_says_so(manager_client, manager_user, monkeyp
 
 
 def test_someone_elses_job_is_not_found(client, manager_user, staff_roles):
-    job = ExportJob.objects.create(name="audit", fmt="csv", created_by=manager_user, status="DONE", content=b"x")
+    job = ExportJob.objects.create(name="audit", fmt="csv", created_by=manager_user, status="DONE", size=1)
+    ExportChunk.objects.create(job=job, seq=0, data=b"x")
     other = UserFactory(username="other-manager", roles=["Manager"])
     client.force_login(other)
 
