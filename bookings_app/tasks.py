@@ -22,6 +22,7 @@ follow-up and leaves its task RUNNING; so :func:`worker_recover` runs when a wor
 left (``workers.workers_reap``: their RUNNING task rows fail, their desk-action claims end), keeps
 the poll chain alive, and queues a push for when the earliest waiting action is due — a QUEUED
 one now, a RUNNING one whose worker is gone now, one a live worker holds when its lease ends.
+An export whose worker died mid-file is queued again (:func:`exports_take_up`).
 It also folds in the payment report's marks of what changed and works out the figures of this
 month's and last month's sessions that have none (``selectors.reports_cache``).
 
@@ -281,6 +282,8 @@ def worker_recover() -> workers.Reaped:
             reaped = workers.workers_reap()
         if push_desk_actions.get_backend().supports_defer:
             push_schedule_next()
+        if _uses_database(export_job_task.get_backend()):
+            exports_take_up()
     except Exception:  # noqa: BLE001 - see the docstring
         logger.exception("worker recovery failed; the next poll tries again")
     try:
@@ -345,6 +348,29 @@ def booking_resync_request(*, user: Any, booking: Booking) -> None:
 def export_job_task(job_id: int) -> str:
     """Write one export's file (``services.export_jobs.export_job_run``)."""
     return export_jobs.export_job_run(job_id=job_id)
+
+
+def exports_take_up() -> list[int]:
+    """An export whose worker was killed mid-file says "Writing" for ever, and no task will
+    finish it: queue it again (``worker_recover``, after the dead workers' tasks are failed). The
+    jobs are read before the tasks, so a job whose task is waiting or running now is left alone;
+    a job whose worker died but is not yet known dead is taken up by a later poll."""
+    from django_tasks_db.models import DBTaskResult
+
+    stranded = export_jobs.export_jobs_stranded()
+    if not stranded:
+        return []
+    alive = set()
+    for args_kwargs in DBTaskResult.objects.filter(
+        task_path=export_job_task.module_path, status__in=("READY", "RUNNING")
+    ).values_list("args_kwargs", flat=True):
+        args = (args_kwargs or {}).get("args") or []
+        if args:
+            alive.add(args[0])
+    requeued = export_jobs.export_jobs_requeue(job for job in stranded if job not in alive)
+    for job_id in requeued:
+        export_job_task.enqueue(job_id)
+    return requeued
 
 
 def export_job_enqueue(job: Any) -> None:

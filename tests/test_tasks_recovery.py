@@ -15,7 +15,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from bookings_app import tasks, workers
-from bookings_app.models import DeskAction, WorkerHeartbeat
+from bookings_app.models import DeskAction, ExportJob, WorkerHeartbeat
+from bookings_app.services import export_jobs
+from tests.factories import AuditEntryFactory
 from tests.services.conftest import World, walk_in_with_cash, world  # noqa: F401 - fixtures
 from tests.services.push.conftest import Crash, Trouble, push_now, trouble_client
 
@@ -137,3 +139,56 @@ def test_the_worker_command_is_this_apps_and_beats_while_it_runs(monkeypatch) ->
     _run_the_worker("w-beat")
 
     assert seen == [["w-beat"]] and not WorkerHeartbeat.objects.exists()
+
+
+# --- an export whose worker was killed mid-file ------------------------------------------------------
+
+EXPORT = "bookings_app.tasks.export_job_task"
+
+
+def _export_stranded(manager_user, *, worker_seen_ago: timedelta) -> ExportJob:
+    """What a worker killed while writing an export leaves: the job RUNNING part-way, its task
+    RUNNING under that worker, and nothing queued to finish it."""
+    AuditEntryFactory.create_batch(3)
+    job = export_jobs.export_job_create(user=manager_user, spec=export_jobs.spec_get("audit"), fmt="csv", query="")
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_done=2)
+    DBTaskResult.objects.all().delete()
+    started = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(
+        worker_id="w-dead", place="other-host:1", pid=1, seen_at=timezone.now() - worker_seen_ago
+    )
+    DBTaskResult.objects.create(
+        status="RUNNING",
+        task_path=EXPORT,
+        args_kwargs={"args": [job.pk], "kwargs": {}},
+        backend_name="default",
+        run_after=started,
+        started_at=started,
+        worker_ids=["w-dead"],
+    )
+    return job
+
+
+def test_an_export_whose_worker_died_is_written_by_the_next_worker_without_a_click(manager_user) -> None:
+    job = _export_stranded(manager_user, worker_seen_ago=timedelta(minutes=5))
+    _run_the_worker()
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+    assert job.rows_done == job.rows_total == 3
+    content = b"".join(export_jobs.export_file_chunks(job.pk))
+    assert job.size == len(content) and content.count(b"\n") == 4  # the header and three entries, once
+
+
+def test_an_export_still_being_written_is_left_to_its_worker(manager_user) -> None:
+    job = _export_stranded(manager_user, worker_seen_ago=timedelta(seconds=5))
+    tasks.worker_recover()
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.RUNNING and job.rows_done == 2
+    assert not DBTaskResult.objects.filter(task_path=EXPORT, status="READY").exists()
+
+
+def test_a_job_no_longer_running_is_not_queued_again(manager_user) -> None:
+    job = _export_stranded(manager_user, worker_seen_ago=timedelta(minutes=5))
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED)  # finished meanwhile
+    assert export_jobs.export_jobs_requeue([job.pk]) == []
+    assert ExportJob.objects.get(pk=job.pk).status == ExportJob.Status.FAILED

@@ -116,6 +116,32 @@ def export_job_create(*, user: Any, spec: ExportSpec, fmt: str, query: str) -> E
     return ExportJob.objects.create(name=spec.name, query=query, fmt=fmt, created_by=user, rows_total=source.rows)
 
 
+def export_jobs_stranded() -> list[int]:
+    """The jobs a file is being written for (RUNNING): the worker's recovery asks which of them
+    still have a task that will finish them (:func:`export_jobs_requeue`)."""
+    return list(ExportJob.objects.filter(status=ExportJob.Status.RUNNING).values_list("pk", flat=True))
+
+
+def export_jobs_requeue(job_ids: Iterable[int]) -> list[int]:
+    """``job_ids`` — jobs that were RUNNING with no task left to finish them (their worker was
+    killed mid-file) — back to QUEUED, from the first row; returns those still RUNNING until now,
+    for the caller to queue again. Their file is written afresh: ``_stored`` replaces a job's
+    chunks whole, so a run that somehow goes on as well still leaves one copy."""
+    ids = sorted(set(job_ids))
+    if not ids:
+        return []
+    with transaction.atomic():
+        taken = list(
+            ExportJob.objects.select_for_update()
+            .filter(pk__in=ids, status=ExportJob.Status.RUNNING)
+            .values_list("pk", flat=True)
+        )
+        ExportJob.objects.filter(pk__in=taken).update(status=ExportJob.Status.QUEUED, rows_done=0)
+    for job_id in taken:
+        logger.warning("export job %s: its worker died while writing it; written again from the start", job_id)
+    return taken
+
+
 def export_job_run(*, job_id: int) -> str:
     """Write the job's file: its rows counted into ``rows_done`` every ``PROGRESS_EVERY``, the file
     kept in chunks. Returns the job's status. A job already taken (or gone) is left alone."""
