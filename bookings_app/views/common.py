@@ -5,8 +5,11 @@ the walk-in and appointment screens."""
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.http import Http404, HttpRequest
 from django.urls import get_script_prefix, reverse
@@ -43,6 +46,28 @@ def action_or_404(session: Session, action_id: int) -> DeskAction:
     if action is None or action.booking_id is None:
         raise Http404("No such desk action on this roster.")
     return action
+
+
+_STAND_IN = "987654321"  # what every converter here takes: the one argument, while the URL is reversed
+_PATH_SAFE = "!$&'()*+,;=/~:@"  # what ``reverse`` leaves unquoted in a path (RFC 3986's sub-delims, pchar)
+
+
+def url_filler(name: str, converter: type[Any] = converters.RefConverter) -> Callable[[Any], str]:
+    """``reverse(name, args=[value])`` for a page's many values — a row's roster, a case's fixes:
+    the URL reversed once around a stand-in, then completed per value as ``reverse`` completes it
+    (the converter's ``to_url``, quoted as a path is). A value the converter would not take goes
+    through ``reverse`` itself, which refuses it. A URL reversed costs ~0.1 ms; a page has dozens."""
+    head, tail = reverse(name, args=[_STAND_IN]).split(_STAND_IN)
+    takes = re.compile(converter.regex).fullmatch
+    to_url = converter().to_url
+
+    def fill(value: Any) -> str:
+        text = to_url(value)
+        if takes(text):
+            return f"{head}{quote(text, safe=_PATH_SAFE)}{tail}"
+        return reverse(name, args=[value])
+
+    return fill
 
 
 def roster_url(session: Session, booking_id: int | None = None) -> str:

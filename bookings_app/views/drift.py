@@ -24,12 +24,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from bookings_app import roles, tasks
+from bookings_app import converters, roles, tasks
 from bookings_app.models import Booking, DeskAction
 from bookings_app.selectors import drift as drift_read
 from bookings_app.services import drift as drift_fix
 from bookings_app.services.errors import BookingError
-from bookings_app.views.common import MAX_PK, REFUSED
+from bookings_app.views.common import MAX_PK, REFUSED, url_filler
 
 PAGE = "drift/drift.html"
 BAD_REQUEST = 400
@@ -137,30 +137,26 @@ def drift_pay(request: HttpRequest, booking_id: int) -> HttpResponse:
     return _answer(request, done=f"Payment taken from {booking.contact}; it is on its way to Wix.")
 
 
-_ANY = 987654321  # a placeholder pk: each URL is reversed once per page, then completed per case
-
-
 def _urls_attach(cases: list[drift_read.DriftCase]) -> None:
     """Each case's fix and link URLs (``case.urls``): reversed once for the page, not per case
     (seventy cases, five URLs each, were a third of the page's time as ``{% url %}`` tags)."""
-    heads = {
-        name: reverse(view, args=[_ANY]).split(str(_ANY))
-        for name, view in (("retry", "drift_retry"), ("resync", "drift_resync"), ("pay", "drift_pay"))
-    }
-    roster_head, roster_tail = reverse("roster", args=["ANY-SESSION"]).split("ANY-SESSION")
+    retry, resync, pay = (
+        url_filler(view, converters.IdConverter) for view in ("drift_retry", "drift_resync", "drift_pay")
+    )
+    roster = url_filler("roster")
     history = reverse("audit") + "?booking="
     for case in cases:
         urls = case.urls
         if case.action is not None:
-            urls["retry"] = f"{heads['retry'][0]}{case.action.pk}{heads['retry'][1]}"
+            urls["retry"] = retry(case.action.pk)
         if case.booking is not None:
             pk = case.booking.pk
-            urls["resync"] = f"{heads['resync'][0]}{pk}{heads['resync'][1]}"
-            urls["pay"] = f"{heads['pay'][0]}{pk}{heads['pay'][1]}"
+            urls["resync"] = resync(pk)
+            urls["pay"] = pay(pk)
             urls["history"] = f"{history}{pk}"
         if case.session is not None:
             anchor = f"#booking-{case.booking.pk}" if case.booking is not None else ""
-            urls["roster"] = f"{roster_head}{case.session.ref}{roster_tail}{anchor}"
+            urls["roster"] = f"{roster(case.session.ref)}{anchor}"
 
 
 def _get_or_404(queryset: Any, pk: int) -> Any:

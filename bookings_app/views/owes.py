@@ -9,11 +9,10 @@ The people's rows are drawn by Jinja2 (``templates/jinja2/owes/``), as the roste
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,13 +26,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from markupsafe import escape
 
-from bookings_app import forms, roles, selectors
-from bookings_app.converters import RefConverter
+from bookings_app import converters, forms, roles, selectors
 from bookings_app.date_ranges import PRESETS, DateRange, DateRangeForm
 from bookings_app.money import format_money
 from bookings_app.services import desk, exports
 from bookings_app.services.errors import BookingError
-from bookings_app.views.common import INVALID, MAX_SEARCH_LENGTH, REFUSED, int_or_none
+from bookings_app.views.common import INVALID, MAX_SEARCH_LENGTH, REFUSED, int_or_none, url_filler
 
 METHOD_LABELS = {"cash": "cash", "card": "card", "check": "cheque", "plan": "their plan"}
 
@@ -103,7 +101,6 @@ def debtors_html(people: list[selectors.Debtor], *, query_string: str, can_write
     ``templates/jinja2/owes/debtors.html``: a page is 30 people and their bookings, a few hundred
     buttons, which Django's template language draws several times slower."""
     template = engines["jinja2"].env.get_template("owes/debtors.html")
-    card_head, card_tail = reverse("customer_card", args=[_ANY_PK]).split(str(_ANY_PK))
     return mark_safe(  # noqa: S308 - Jinja2 escapes (autoescape on, jinja_env.environment)
         rendered_in_batches(
             template,
@@ -112,30 +109,10 @@ def debtors_html(people: list[selectors.Debtor], *, query_string: str, can_write
             can_write_off=can_write_off,
             write_off_url=reverse("owes_write_off"),
             local=timezone.localtime,
-            card_url=lambda pk: f"{card_head}{int(pk)}{card_tail}",
-            roster_url=roster_url_maker(),
+            card_url=url_filler("customer_card", converters.IdConverter),
+            roster_url=url_filler("roster"),
         )
     )
-
-
-_ANY_PK = 987654321  # a placeholder: each URL is reversed once per page, then completed per row
-_ANY_REF = "ANY-SESSION"
-_REF = re.compile(RefConverter.regex)
-_PCHAR_SAFE = "!$&'()*+,;=/~:@"  # what ``reverse`` leaves unquoted (RFC 3986's sub-delims and pchar)
-
-
-def roster_url_maker() -> Callable[[str], str]:
-    """``reverse("roster", args=[ref])`` for many refs: reversed once, then completed per row (a
-    session's ref reversed on its own costs ~0.1 ms, and a page has forty). A ref the URL would
-    not take goes through ``reverse`` itself, which refuses it as before."""
-    head, tail = reverse("roster", args=[_ANY_REF]).split(_ANY_REF)
-
-    def roster_url(ref: str) -> str:
-        if _REF.fullmatch(ref):
-            return f"{head}{quote(ref, safe=_PCHAR_SAFE)}{tail}"
-        return reverse("roster", args=[ref])
-
-    return roster_url
 
 
 @roles.require(roles.VIEW_REPORTS)

@@ -13,8 +13,10 @@ import pytest
 from django.template import engines
 from django.urls import NoReverseMatch, reverse
 
+from bookings_app import converters
 from bookings_app.models import AuditEntry, Booking, DeskAction, WriteOff
-from bookings_app.views.owes import rendered_in_batches, roster_url_maker
+from bookings_app.views.common import url_filler
+from bookings_app.views.owes import rendered_in_batches
 from tests import factories
 from tests.views.desk_helpers import NOW, key
 
@@ -270,15 +272,21 @@ def test_write_off_from_the_ticked_bookings_asks_for_the_reason_first(manager_cl
     ["71dc1d3b-bc16-4d0c-84f3-c68c6cc3d657", "12", "a#b?c%d", "it's&<x>", "~:@!$", "x" * 200, "x" * 201, "a/b", "é"],
 )
 def test_the_rows_roster_links_are_what_reverse_gives(ref):
-    """The list completes one reversed roster URL per row (``views.owes.roster_url_maker``): the
+    """The list completes one reversed roster URL per row (``views.common.url_filler``): the
     same URL as ``reverse`` for any ref, and the same refusal for one no URL takes."""
     try:
         expected = reverse("roster", args=[ref])
     except NoReverseMatch:
         with pytest.raises(NoReverseMatch):
-            roster_url_maker()(ref)
+            url_filler("roster")(ref)
     else:
-        assert roster_url_maker()(ref) == expected
+        assert url_filler("roster")(ref) == expected
+
+
+@pytest.mark.parametrize("pk", [1, 12, 987654321, 2**63 - 1, "7"])
+def test_the_rows_card_links_are_what_reverse_gives(pk):
+    """The same for an id converter's URL (a customer's card, the drift page's fixes)."""
+    assert url_filler("customer_card", converters.IdConverter)(pk) == reverse("customer_card", args=[pk])
 
 
 def test_a_long_page_rendered_in_batches_is_what_render_gives():
